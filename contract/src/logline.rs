@@ -1,0 +1,409 @@
+//! The log line: written here, parsed here, and nowhere else.
+//!
+//! Text (the lab's shape), one record per line:
+//!
+//! ```text
+//! 2026-02-04 14:29:46,799 service=A endpoint=/echo status=ok latency_ms=0 request_id=7f3a
+//! ```
+//!
+//! The timestamp is UTC with milliseconds. A value that is empty or holds a space,
+//! `"`, `=`, `\` or a control character is written in double quotes with `\"`, `\\`,
+//! `\n`, `\r`, `\t` and `\u{..}` escapes, so no value can break or forge a line.
+//!
+//! JSON (`--log-format json`), one object per line, keys in the same order:
+//!
+//! ```text
+//! {"timestamp":"2026-02-04 14:29:46,799","service":"A","endpoint":"/echo","status":"ok","latency_ms":0,"request_id":"7f3a"}
+//! ```
+//!
+//! Fields whose key ends in `_ms` are numbers in JSON; every other value is a string.
+
+use std::fmt::Write as _;
+
+use thiserror::Error;
+use time::{OffsetDateTime, UtcOffset};
+
+/// The key of the timestamp in JSON lines.
+pub const TIMESTAMP_KEY: &str = "timestamp";
+
+/// Length of `YYYY-MM-DD HH:MM:SS,mmm`.
+const TIMESTAMP_LEN: usize = 23;
+
+/// One log line: when, and its fields in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogRecord {
+    /// UTC, truncated to the millisecond.
+    pub timestamp: OffsetDateTime,
+    /// `(key, value)` pairs, in the order they are written.
+    pub fields: Vec<(String, String)>,
+}
+
+/// Why a line is not a log record.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ParseLineError {
+    #[error("the line does not start with a `YYYY-MM-DD HH:MM:SS,mmm` timestamp")]
+    Timestamp,
+    #[error("field {0} is not `key=value`")]
+    Field(usize),
+    #[error("a quoted value is not closed or has a bad escape")]
+    Quote,
+    #[error("not a JSON object of strings and numbers with a timestamp")]
+    Json,
+}
+
+impl LogRecord {
+    /// A record at `timestamp` (converted to UTC and truncated to the millisecond).
+    pub fn new(timestamp: OffsetDateTime) -> Self {
+        let utc = timestamp.to_offset(UtcOffset::UTC);
+        let millis = utc.millisecond();
+        let timestamp = utc.replace_millisecond(millis).unwrap_or(utc);
+        Self { timestamp, fields: Vec::new() }
+    }
+
+    /// Appends a field (builder style).
+    pub fn with(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.push(key, value);
+        self
+    }
+
+    /// Appends a field.
+    pub fn push(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        self.fields.push((key.into(), value.into()));
+    }
+
+    /// The value of the first field named `key`.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.fields.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+
+    /// The text line, without the trailing newline.
+    pub fn to_text(&self) -> String {
+        let mut out = String::with_capacity(128);
+        self.write_text(&mut out);
+        out
+    }
+
+    /// Appends the text line (without newline) to `out`.
+    pub fn write_text(&self, out: &mut String) {
+        write_timestamp(out, self.timestamp);
+        for (key, value) in &self.fields {
+            out.push(' ');
+            write_key(out, key);
+            out.push('=');
+            write_text_value(out, value);
+        }
+    }
+
+    /// Appends the JSON line (without newline) to `out`.
+    pub fn write_json(&self, out: &mut String) {
+        out.push_str("{\"");
+        out.push_str(TIMESTAMP_KEY);
+        out.push_str("\":\"");
+        write_timestamp(out, self.timestamp);
+        out.push('"');
+        for (key, value) in &self.fields {
+            out.push(',');
+            write_json_string(out, key);
+            out.push(':');
+            if key.ends_with("_ms") && is_json_number(value) {
+                out.push_str(value);
+            } else {
+                write_json_string(out, value);
+            }
+        }
+        out.push('}');
+    }
+
+    /// Parses a line in either format (a trailing `\r` or `\n` is ignored).
+    pub fn parse(line: &str) -> Result<Self, ParseLineError> {
+        let line = line.trim_end_matches(['\n', '\r']);
+        if line.starts_with('{') { parse_json(line) } else { parse_text(line) }
+    }
+}
+
+/// Writes `YYYY-MM-DD HH:MM:SS,mmm` (UTC).
+pub fn write_timestamp(out: &mut String, at: OffsetDateTime) {
+    let at = at.to_offset(UtcOffset::UTC);
+    let _ = write!(
+        out,
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02},{:03}",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second(),
+        at.millisecond()
+    );
+}
+
+/// Parses `YYYY-MM-DD HH:MM:SS,mmm` as UTC.
+pub fn parse_timestamp(text: &str) -> Option<OffsetDateTime> {
+    let b = text.as_bytes();
+    if b.len() != TIMESTAMP_LEN
+        || !b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            10 => *c == b' ',
+            13 | 16 => *c == b':',
+            19 => *c == b',',
+            _ => c.is_ascii_digit(),
+        })
+    {
+        return None;
+    }
+    let num = |range: std::ops::Range<usize>| text[range].parse::<u16>().ok();
+    let month = time::Month::try_from(u8::try_from(num(5..7)?).ok()?).ok()?;
+    let date = time::Date::from_calendar_date(i32::from(num(0..4)?), month, u8::try_from(num(8..10)?).ok()?).ok()?;
+    let clock = time::Time::from_hms_milli(
+        u8::try_from(num(11..13)?).ok()?,
+        u8::try_from(num(14..16)?).ok()?,
+        u8::try_from(num(17..19)?).ok()?,
+        num(20..23)?,
+    )
+    .ok()?;
+    Some(date.with_time(clock).assume_utc())
+}
+
+fn write_key(out: &mut String, key: &str) {
+    // Keys come from our own code; this keeps the line parseable even if one didn't.
+    if key.is_empty() {
+        out.push('_');
+    }
+    out.extend(key.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }));
+}
+
+/// Characters that must never reach a log line raw: controls (C0, DEL, C1), the
+/// Unicode line and paragraph separators, and bidirectional overrides (which can
+/// make a terminal show a line other than the one written).
+fn must_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+fn needs_quotes(value: &str) -> bool {
+    value.is_empty() || value.chars().any(|c| matches!(c, ' ' | '"' | '=' | '\\') || must_escape(c))
+}
+
+fn write_text_value(out: &mut String, value: &str) {
+    if !needs_quotes(value) {
+        out.push_str(value);
+        return;
+    }
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if must_escape(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+fn write_json_string(out: &mut String, value: &str) {
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if must_escape(c) => {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    let _ = write!(out, "\\u{unit:04x}");
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+fn is_json_number(value: &str) -> bool {
+    let digits = value.strip_prefix('-').unwrap_or(value);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) && (digits == "0" || !digits.starts_with('0'))
+}
+
+fn parse_text(line: &str) -> Result<LogRecord, ParseLineError> {
+    let stamp = line.get(..TIMESTAMP_LEN).ok_or(ParseLineError::Timestamp)?;
+    let timestamp = parse_timestamp(stamp).ok_or(ParseLineError::Timestamp)?;
+    let mut record = LogRecord { timestamp, fields: Vec::new() };
+    let mut rest = &line[TIMESTAMP_LEN..];
+    while !rest.is_empty() {
+        rest = rest.strip_prefix(' ').ok_or(ParseLineError::Field(record.fields.len()))?;
+        let (key, after_key) = rest.split_once('=').ok_or(ParseLineError::Field(record.fields.len()))?;
+        if key.is_empty() || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return Err(ParseLineError::Field(record.fields.len()));
+        }
+        let (value, after_value) = if let Some(quoted) = after_key.strip_prefix('"') {
+            parse_quoted(quoted)?
+        } else {
+            let end = after_key.find(' ').unwrap_or(after_key.len());
+            (after_key[..end].to_owned(), &after_key[end..])
+        };
+        record.fields.push((key.to_owned(), value));
+        rest = after_value;
+    }
+    Ok(record)
+}
+
+/// Reads a quoted value after its opening quote; returns it and what follows the closing quote.
+fn parse_quoted(input: &str) -> Result<(String, &str), ParseLineError> {
+    let mut value = String::new();
+    let mut chars = input.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => return Ok((value, &input[i + 1..])),
+            '\\' => match chars.next().map(|(_, c)| c) {
+                Some('"') => value.push('"'),
+                Some('\\') => value.push('\\'),
+                Some('n') => value.push('\n'),
+                Some('r') => value.push('\r'),
+                Some('t') => value.push('\t'),
+                Some('u') => {
+                    if chars.next().map(|(_, c)| c) != Some('{') {
+                        return Err(ParseLineError::Quote);
+                    }
+                    let mut hex = String::new();
+                    loop {
+                        match chars.next().map(|(_, c)| c) {
+                            Some('}') => break,
+                            Some(h) if h.is_ascii_hexdigit() && hex.len() < 6 => hex.push(h),
+                            _ => return Err(ParseLineError::Quote),
+                        }
+                    }
+                    let code = u32::from_str_radix(&hex, 16).map_err(|_| ParseLineError::Quote)?;
+                    value.push(char::from_u32(code).ok_or(ParseLineError::Quote)?);
+                }
+                _ => return Err(ParseLineError::Quote),
+            },
+            c => value.push(c),
+        }
+    }
+    Err(ParseLineError::Quote)
+}
+
+fn parse_json(line: &str) -> Result<LogRecord, ParseLineError> {
+    // serde_json's `preserve_order` feature keeps the keys in the order written.
+    let value: serde_json::Value = serde_json::from_str(line).map_err(|_| ParseLineError::Json)?;
+    let serde_json::Value::Object(object) = value else {
+        return Err(ParseLineError::Json);
+    };
+    let stamp = object.get(TIMESTAMP_KEY).and_then(|v| v.as_str()).ok_or(ParseLineError::Json)?;
+    let timestamp = parse_timestamp(stamp).ok_or(ParseLineError::Json)?;
+    let mut record = LogRecord { timestamp, fields: Vec::with_capacity(object.len()) };
+    for (key, value) in object {
+        let text = match value {
+            _ if key == TIMESTAMP_KEY => continue,
+            serde_json::Value::String(s) => s,
+            serde_json::Value::Number(n) => n.to_string(),
+            serde_json::Value::Bool(b) => b.to_string(),
+            _ => return Err(ParseLineError::Json),
+        };
+        record.fields.push((key, text));
+    }
+    Ok(record)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn sample() -> LogRecord {
+        LogRecord::new(datetime!(2026-02-04 14:29:46.799 UTC))
+            .with("service", "A")
+            .with("endpoint", "/echo")
+            .with("status", "ok")
+            .with("latency_ms", "0")
+            .with("request_id", "7f3a")
+    }
+
+    #[test]
+    fn writes_the_lab_shape() {
+        assert_eq!(
+            sample().to_text(),
+            "2026-02-04 14:29:46,799 service=A endpoint=/echo status=ok latency_ms=0 request_id=7f3a"
+        );
+        let error = LogRecord::new(datetime!(2026-02-04 14:30:33.278 UTC))
+            .with("service", "B")
+            .with("endpoint", "/call-echo")
+            .with("status", "error")
+            .with("error_kind", "connect")
+            .with("error", "connection refused")
+            .with("latency_ms", "2");
+        assert_eq!(
+            error.to_text(),
+            "2026-02-04 14:30:33,278 service=B endpoint=/call-echo status=error error_kind=connect error=\"connection refused\" latency_ms=2"
+        );
+    }
+
+    #[test]
+    fn timestamps_are_utc_and_truncated_to_milliseconds() {
+        let local = datetime!(2026-02-04 16:29:46.799_999 +02:00);
+        assert_eq!(LogRecord::new(local).to_text(), "2026-02-04 14:29:46,799");
+    }
+
+    #[test]
+    fn writes_json_with_numbers_for_milliseconds() {
+        let mut out = String::new();
+        sample().write_json(&mut out);
+        assert_eq!(
+            out,
+            r#"{"timestamp":"2026-02-04 14:29:46,799","service":"A","endpoint":"/echo","status":"ok","latency_ms":0,"request_id":"7f3a"}"#
+        );
+    }
+
+    #[test]
+    fn hostile_values_stay_on_one_line_and_round_trip() {
+        let hostile = [
+            "line\nbreak",
+            "2026-02-04 14:29:46,799 service=A endpoint=/forged status=ok",
+            "status=ok",
+            "quote\" and \\ backslash",
+            "esc \u{1b}[31mred\u{1b}[0m",
+            "nul\0 del\u{7f} c1\u{85} ls\u{2028} rlo\u{202e}",
+            "",
+            " ",
+            "tab\tcr\r",
+            "ünïcödé ✓",
+        ];
+        for value in hostile {
+            let record = sample().with("error", value).with("tail", "x");
+            let text = record.to_text();
+            assert!(!text.contains(['\n', '\r', '\u{1b}', '\u{2028}', '\u{202e}']), "{text:?}");
+            assert!(!text.chars().any(char::is_control), "{text:?}");
+            assert_eq!(LogRecord::parse(&text), Ok(record.clone()), "{text}");
+            let mut json = String::new();
+            record.write_json(&mut json);
+            assert!(!json.chars().any(char::is_control), "{json:?}");
+            assert_eq!(LogRecord::parse(&json), Ok(record), "{json}");
+        }
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_record() {
+        assert_eq!(LogRecord::parse("hello"), Err(ParseLineError::Timestamp));
+        assert_eq!(LogRecord::parse("2026-02-04 14:29:46,79 service=A"), Err(ParseLineError::Timestamp));
+        assert_eq!(LogRecord::parse("2026-13-04 14:29:46,799 service=A"), Err(ParseLineError::Timestamp));
+        assert_eq!(LogRecord::parse("2026-02-04 14:29:46,799 service"), Err(ParseLineError::Field(0)));
+        assert_eq!(LogRecord::parse("2026-02-04 14:29:46,799 error=\"open"), Err(ParseLineError::Quote));
+        assert_eq!(LogRecord::parse("2026-02-04 14:29:46,799 error=\"\\q\""), Err(ParseLineError::Quote));
+        assert_eq!(LogRecord::parse(r#"{"service":"A"}"#), Err(ParseLineError::Json));
+        assert_eq!(LogRecord::parse("{not json"), Err(ParseLineError::Json));
+    }
+
+    #[test]
+    fn parses_a_line_with_its_newline() {
+        let text = format!("{}\r\n", sample().to_text());
+        assert_eq!(LogRecord::parse(&text), Ok(sample()));
+    }
+}

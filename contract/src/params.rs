@@ -1,0 +1,155 @@
+//! The query of `/echo` and `/call-echo`: `msg` (default `""`) and `delay_ms`.
+//!
+//! Parsed by hand and strictly, because the lenient decoders (`form_urlencoded`,
+//! `percent-encoding`) pass `%zz` through and replace bad UTF-8, and the spec wants
+//! a 400 for bad encoding instead of silently echoing something else.
+
+use thiserror::Error;
+
+/// The longest `msg` accepted, in bytes after decoding.
+pub const MAX_MSG_BYTES: usize = 4096;
+
+/// The longest `delay_ms` accepted (30 s).
+pub const MAX_DELAY_MS: u64 = 30_000;
+
+/// A valid `/echo` or `/call-echo` query.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EchoParams {
+    /// The text to echo; `""` when the query has no `msg`.
+    pub msg: String,
+    /// How long A waits before answering; `None` when not asked for.
+    pub delay_ms: Option<u64>,
+}
+
+/// Why a query was refused; the `Display` text is the `error` of the 400 body.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum InvalidInput {
+    #[error("msg is {0} bytes long; the limit is {MAX_MSG_BYTES}")]
+    MsgTooLong(usize),
+    #[error("delay_ms must be a whole number of milliseconds from 0 to {MAX_DELAY_MS}")]
+    BadDelay,
+    #[error("the query has a bad percent-encoding (a % must be followed by two hex digits)")]
+    BadPercentEncoding,
+    #[error("the query is not valid UTF-8 once decoded")]
+    NotUtf8,
+}
+
+impl EchoParams {
+    /// Parses the raw query string (without `?`). For a repeated key the first wins.
+    pub fn from_query(query: Option<&str>) -> Result<Self, InvalidInput> {
+        let mut msg = None;
+        let mut delay = None;
+        for pair in query.unwrap_or("").split('&').filter(|pair| !pair.is_empty()) {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            match decode_component(key)?.as_str() {
+                "msg" if msg.is_none() => msg = Some(decode_component(value)?),
+                "delay_ms" if delay.is_none() => delay = Some(decode_component(value)?),
+                // Unknown keys are ignored, like any web framework does, but they
+                // must still be well encoded: a bad query is a bad query.
+                _ => {
+                    decode_component(value)?;
+                }
+            }
+        }
+        let msg = msg.unwrap_or_default();
+        if msg.len() > MAX_MSG_BYTES {
+            return Err(InvalidInput::MsgTooLong(msg.len()));
+        }
+        let delay_ms = delay.map(|text| parse_delay(&text)).transpose()?;
+        Ok(Self { msg, delay_ms })
+    }
+}
+
+fn parse_delay(text: &str) -> Result<u64, InvalidInput> {
+    // `u64::from_str` accepts a leading `+`; a plain run of digits is what we document.
+    if text.is_empty() || text.len() > 5 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(InvalidInput::BadDelay);
+    }
+    match text.parse::<u64>() {
+        Ok(ms) if ms <= MAX_DELAY_MS => Ok(ms),
+        _ => Err(InvalidInput::BadDelay),
+    }
+}
+
+/// Decodes one `application/x-www-form-urlencoded` component: `+` is a space and
+/// `%XX` a byte; anything else after `%`, or bytes that are not UTF-8, is an error.
+pub fn decode_component(raw: &str) -> Result<String, InvalidInput> {
+    if !raw.bytes().any(|b| b == b'%' || b == b'+') {
+        return Ok(raw.to_owned());
+    }
+    let mut bytes = Vec::with_capacity(raw.len());
+    let mut input = raw.bytes();
+    while let Some(b) = input.next() {
+        match b {
+            b'+' => bytes.push(b' '),
+            b'%' => {
+                let hi = input.next().and_then(hex_value);
+                let lo = input.next().and_then(hex_value);
+                match (hi, lo) {
+                    (Some(hi), Some(lo)) => bytes.push(hi << 4 | lo),
+                    _ => return Err(InvalidInput::BadPercentEncoding),
+                }
+            }
+            other => bytes.push(other),
+        }
+    }
+    String::from_utf8(bytes).map_err(|_| InvalidInput::NotUtf8)
+}
+
+fn hex_value(b: u8) -> Option<u8> {
+    char::from(b).to_digit(16).and_then(|d| u8::try_from(d).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(query: &str) -> Result<EchoParams, InvalidInput> {
+        EchoParams::from_query(Some(query))
+    }
+
+    #[test]
+    fn missing_msg_means_empty() {
+        assert_eq!(EchoParams::from_query(None), Ok(EchoParams::default()));
+        assert_eq!(parse("").map(|p| p.msg), Ok(String::new()));
+        assert_eq!(parse("other=1").map(|p| p.msg), Ok(String::new()));
+        assert_eq!(parse("msg").map(|p| p.msg), Ok(String::new()));
+    }
+
+    #[test]
+    fn decodes_plus_and_percent() {
+        let params = parse("msg=hello+w%C3%B6rld%21%0A&delay_ms=250").unwrap();
+        assert_eq!(params.msg, "hello wörld!\n");
+        assert_eq!(params.delay_ms, Some(250));
+        assert_eq!(parse("msg=a%2Bb%26c%3Dd").unwrap().msg, "a+b&c=d");
+        assert_eq!(parse("msg=first&msg=second").unwrap().msg, "first");
+    }
+
+    #[test]
+    fn refuses_bad_encoding() {
+        assert_eq!(parse("msg=%zz"), Err(InvalidInput::BadPercentEncoding));
+        assert_eq!(parse("msg=100%"), Err(InvalidInput::BadPercentEncoding));
+        assert_eq!(parse("msg=%4"), Err(InvalidInput::BadPercentEncoding));
+        assert_eq!(parse("msg=%ff%fe"), Err(InvalidInput::NotUtf8));
+        assert_eq!(parse("x=%zz&msg=ok"), Err(InvalidInput::BadPercentEncoding));
+    }
+
+    #[test]
+    fn delay_must_be_in_range() {
+        assert_eq!(parse("delay_ms=0").unwrap().delay_ms, Some(0));
+        assert_eq!(parse("delay_ms=30000").unwrap().delay_ms, Some(30_000));
+        for bad in ["30001", "-1", "+5", "1.5", "abc", "", "99999999999999999999", "1e3", " 5"] {
+            assert_eq!(parse(&format!("delay_ms={bad}")), Err(InvalidInput::BadDelay), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn msg_limit_is_in_decoded_bytes() {
+        let at_limit = "a".repeat(MAX_MSG_BYTES);
+        assert_eq!(parse(&format!("msg={at_limit}")).unwrap().msg.len(), MAX_MSG_BYTES);
+        assert_eq!(parse(&format!("msg={at_limit}a")), Err(InvalidInput::MsgTooLong(MAX_MSG_BYTES + 1)));
+        // 2,000 two-byte characters, percent-encoded: 12,000 bytes of query, 4,000 of msg.
+        let encoded = "%C3%A9".repeat(2000);
+        assert_eq!(parse(&format!("msg={encoded}")).unwrap().msg.len(), 4000);
+    }
+}
