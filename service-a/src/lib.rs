@@ -1,1 +1,82 @@
-//! placeholder
+//! Service A: echoes `msg` back, optionally after `delay_ms`.
+//!
+//! `GET /health` → `{"status":"ok"}`; `GET /echo?msg=TEXT[&delay_ms=N]` →
+//! `{"echo":"TEXT"}`; bad input → 400 JSON; unknown path → 404 JSON. One log
+//! line per request (see `service_kit::access_log`).
+
+use std::ffi::OsString;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use clap::Parser;
+use contract::params::MAX_DELAY_MS;
+use contract::{EchoBody, HealthBody, Service};
+use service_kit::{Draining, EchoQuery, LogArgs};
+use tokio::net::TcpListener;
+
+/// Command line and environment of service A.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "service-a",
+    version,
+    about = "Service A: echoes ?msg= back as JSON (the lab's upstream service).",
+    after_help = "RUST_LOG filters the console lines (default: info); the log files get every request line."
+)]
+pub struct Config {
+    /// Address to listen on (loopback unless told otherwise).
+    #[arg(long, env = "SERVICE_A_ADDR", default_value = Service::A.default_addr())]
+    pub addr: SocketAddr,
+
+    #[command(flatten)]
+    pub log: LogArgs,
+}
+
+/// Longest a request may take: the longest allowed delay plus a margin. It also
+/// bounds how long shutdown can wait for in-flight requests.
+pub const REQUEST_DEADLINE: Duration = Duration::from_millis(MAX_DELAY_MS + 5_000);
+
+/// The whole HTTP surface of A, with the shared layers; `draining` cuts delays
+/// short at shutdown so that stopping A never waits for a 30 s `delay_ms`.
+pub fn app(draining: Draining) -> Router {
+    let routes = Router::new().route("/health", get(health)).route("/echo", get(echo)).with_state(draining);
+    service_kit::server::with_common_layers(routes, REQUEST_DEADLINE)
+}
+
+async fn health() -> Json<HealthBody> {
+    Json(HealthBody::ok())
+}
+
+async fn echo(State(mut draining): State<Draining>, EchoQuery(params): EchoQuery) -> Json<EchoBody> {
+    if let Some(delay_ms) = params.delay_ms.filter(|ms| *ms > 0) {
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_millis(delay_ms)) => {}
+            () = draining.started() => {}
+        }
+    }
+    Json(EchoBody { echo: params.msg })
+}
+
+/// Serves A on `listener` until `shutdown` resolves, then drains.
+pub async fn run(listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    service_kit::serve(listener, app, shutdown).await
+}
+
+/// The whole program: flags, logs, listener, serve until SIGINT/SIGTERM, flush.
+/// The dashboard runs this same function in a child process of its own binary.
+pub fn run_cli(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let config = match Config::try_parse_from(args) {
+        Ok(config) => config,
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+    };
+    service_kit::server::run_service(Service::A, &config.log, config.addr, |listener| {
+        run(listener, service_kit::shutdown_signal())
+    })
+}

@@ -1,0 +1,39 @@
+//! B's answer when its call to A fails: 503 with the spec's JSON body, and the
+//! [`Failure`] the access log turns into `error_kind=... error="..."`.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use contract::{CallEchoUnavailable, ErrorKind};
+use service_kit::Failure;
+
+/// Why A gave no usable answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct UpstreamError {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl UpstreamError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self { kind, message: message.into() }
+    }
+
+    /// The 503 answer, with `server-timing` for the time spent on the call.
+    pub fn into_response_with_timing(self, server_timing: HeaderValue) -> Response {
+        let mut response = self.into_response();
+        response.headers_mut().insert(contract::headers::SERVER_TIMING, server_timing);
+        response
+    }
+}
+
+impl IntoResponse for UpstreamError {
+    fn into_response(self) -> Response {
+        let failure = Failure { kind: Some(self.kind.as_str()), message: self.message.clone() };
+        let mut response =
+            (StatusCode::SERVICE_UNAVAILABLE, Json(CallEchoUnavailable::new(self.kind, self.message))).into_response();
+        response.extensions_mut().insert(failure);
+        response
+    }
+}
