@@ -16,7 +16,7 @@ use axum::{Json, Router};
 use clap::Parser;
 use contract::params::MAX_DELAY_MS;
 use contract::{EchoBody, HealthBody, Service};
-use service_kit::{Draining, EchoQuery, LogArgs};
+use service_kit::{Draining, EchoQuery, HttpService, LogArgs};
 use tokio::net::TcpListener;
 
 /// Command line and environment of service A.
@@ -42,7 +42,7 @@ pub const REQUEST_DEADLINE: Duration = Duration::from_millis(MAX_DELAY_MS + 5_00
 
 /// The whole HTTP surface of A, with the shared layers; `draining` cuts delays
 /// short at shutdown so that stopping A never waits for a 30 s `delay_ms`.
-pub fn app(draining: Draining) -> Router {
+pub fn app(draining: Draining) -> HttpService {
     let routes = Router::new().route("/health", get(health)).route("/echo", get(echo)).with_state(draining);
     service_kit::server::with_common_layers(routes, REQUEST_DEADLINE)
 }

@@ -26,7 +26,7 @@ use clap::Parser;
 use contract::headers::{REQUEST_ID, SERVER_TIMING, upstream_timing};
 use contract::{CallEchoOk, HealthBody, Service};
 use reqwest::Url;
-use service_kit::{EchoQuery, LogArgs};
+use service_kit::{EchoQuery, HttpService, LogArgs};
 use tokio::net::TcpListener;
 
 pub use client::ServiceAClient;
@@ -76,7 +76,7 @@ struct AppState {
 }
 
 /// The whole HTTP surface of B, with the shared layers.
-pub fn app(service_a: ServiceAClient, timeout: Duration) -> Router {
+pub fn app(service_a: ServiceAClient, timeout: Duration) -> HttpService {
     let routes = Router::new()
         .route("/health", get(health))
         .route("/call-echo", get(call_echo))

@@ -11,7 +11,6 @@
 use std::time::Instant;
 
 use axum::extract::Request;
-use axum::middleware::Next;
 use axum::response::Response;
 use contract::headers::REQUEST_ID;
 
@@ -27,27 +26,50 @@ pub struct Failure {
 /// Target of the access-log events, for `RUST_LOG` (e.g. `RUST_LOG=access=off`).
 pub const TARGET: &str = "access";
 
-/// Middleware: times the request and logs its line once the response is ready.
-/// Runs inside the request-id layer, so `x-request-id` is always set here.
-///
-/// If the client goes away first (B gave up on a slow A, say), the server drops
-/// this future; the [`PendingLine`] then still writes the request's line, as an
-/// error, so a request that reached the service is never missing from its log.
-pub async fn access_log(request: Request, next: Next) -> Response {
-    let request_id = request
-        .headers()
-        .get(REQUEST_ID)
-        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
-        .unwrap_or_default();
-    let mut pending =
-        PendingLine { started: Instant::now(), endpoint: request.uri().path().to_owned(), request_id, done: false };
-    let response = next.run(request).await;
-    pending.done = true;
-    let failure = response.extensions().get::<Failure>();
-    let fallback_error = (failure.is_none() && !response.status().is_success()).then(|| response.status().to_string());
-    let error = failure.map(|f| f.message.as_str()).or(fallback_error.as_deref());
-    pending.write(failure.and_then(|f| f.kind), error);
-    response
+/// The access-log layer: one line per request, written when the response is
+/// ready. It must sit inside the request-id layer, so `x-request-id` is set.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AccessLogLayer;
+
+impl<S> tower::Layer<S> for AccessLogLayer {
+    type Service = AccessLog<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        AccessLog { inner }
+    }
+}
+
+/// See [`AccessLogLayer`].
+#[derive(Debug, Clone)]
+pub struct AccessLog<S> {
+    inner: S,
+}
+
+impl<S> tower::Service<Request> for AccessLog<S>
+where
+    S: tower::Service<Request, Response = Response> + Send,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    /// The line is *started* here, not in the future: the server may drop the
+    /// future without ever polling it (a client that went away while the service
+    /// was frozen), and the dropped [`PendingLine`] still writes the line.
+    fn call(&mut self, request: Request) -> Self::Future {
+        let mut pending = PendingLine::start(&request);
+        let response = self.inner.call(request);
+        Box::pin(async move {
+            let response = response.await?;
+            pending.finish(&response);
+            Ok(response)
+        })
+    }
 }
 
 /// A request whose line is not written yet.
@@ -55,11 +77,29 @@ struct PendingLine {
     started: Instant,
     endpoint: String,
     request_id: String,
-    done: bool,
+    written: bool,
 }
 
 impl PendingLine {
-    fn write(&self, error_kind: Option<&str>, error: Option<&str>) {
+    fn start(request: &Request) -> Self {
+        let request_id = request
+            .headers()
+            .get(REQUEST_ID)
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+            .unwrap_or_default();
+        Self { started: Instant::now(), endpoint: request.uri().path().to_owned(), request_id, written: false }
+    }
+
+    fn finish(&mut self, response: &Response) {
+        let failure = response.extensions().get::<Failure>();
+        let fallback_error =
+            (failure.is_none() && !response.status().is_success()).then(|| response.status().to_string());
+        let error = failure.map(|f| f.message.as_str()).or(fallback_error.as_deref());
+        self.write(failure.and_then(|f| f.kind), error);
+    }
+
+    fn write(&mut self, error_kind: Option<&str>, error: Option<&str>) {
+        self.written = true;
         let latency_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
         tracing::info!(
             target: TARGET,
@@ -75,7 +115,7 @@ impl PendingLine {
 
 impl Drop for PendingLine {
     fn drop(&mut self) {
-        if !self.done {
+        if !self.written {
             self.write(None, Some("the client closed the connection before the answer"));
         }
     }

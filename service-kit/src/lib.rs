@@ -12,5 +12,5 @@ pub mod telemetry;
 pub use access_log::Failure;
 pub use config::{LogArgs, LogFormat, LogRotation};
 pub use errors::{ApiError, EchoQuery};
-pub use server::{Draining, serve, shutdown_signal};
+pub use server::{Draining, HttpService, serve, shutdown_signal};
 pub use telemetry::{LogGuard, TelemetryError};

@@ -5,17 +5,21 @@
 use std::future::Future;
 use std::time::Duration;
 
-use axum::Router;
+use std::convert::Infallible;
+
+use axum::extract::Request;
 use axum::http::{HeaderName, StatusCode};
-use axum::middleware;
+use axum::response::Response;
+use axum::{Router, ServiceExt as _};
 use contract::headers::REQUEST_ID;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower::ServiceBuilder;
+use tower::util::BoxCloneSyncService;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 
-use crate::access_log::access_log;
+use crate::access_log::AccessLogLayer;
 use crate::errors::{method_not_allowed, not_found};
 
 /// Lets a handler cut a wait short when the service is shutting down.
@@ -39,36 +43,48 @@ impl Draining {
     }
 }
 
-/// Adds what every route of both services needs: JSON 404 and 405, request ids
-/// (kept or made, and sent back), the access log, and a deadline per request.
+/// A whole service, ready to serve or to test with `oneshot`.
+pub type HttpService = BoxCloneSyncService<Request, Response, Infallible>;
+
+/// Wraps `router` in what every request to both services needs: JSON 404 and
+/// 405, request ids (kept or made, and sent back), the access log, and a deadline
+/// per request.
 ///
-/// Order matters: the id is set before the access log reads it, and the deadline
-/// is inside the access log so a request cut by it still gets its line.
-pub fn with_common_layers(router: Router, request_deadline: Duration) -> Router {
+/// The layers wrap the router from outside (not `Router::layer`, which applies
+/// them per route, lazily): the access line must start as soon as the server
+/// hands over a request. The id is set before the access log reads it, and the
+/// deadline is inside the access log so a request cut by it still gets its line.
+pub fn with_common_layers(router: Router, request_deadline: Duration) -> HttpService {
     let request_id = HeaderName::from_static(REQUEST_ID);
-    router.fallback(not_found).method_not_allowed_fallback(method_not_allowed).layer(
-        ServiceBuilder::new()
-            .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
-            .layer(PropagateRequestIdLayer::new(request_id))
-            .layer(middleware::from_fn(access_log))
-            .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, request_deadline)),
-    )
+    let router = router.fallback(not_found).method_not_allowed_fallback(method_not_allowed);
+    let service = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+        .layer(PropagateRequestIdLayer::new(request_id))
+        .layer(AccessLogLayer)
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, request_deadline))
+        .service(router);
+    BoxCloneSyncService::new(service)
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves, then lets in-flight
-/// requests finish. `app` gets the [`Draining`] handle to cut its own waits short.
-pub async fn serve<F>(listener: TcpListener, app: impl FnOnce(Draining) -> Router, shutdown: F) -> std::io::Result<()>
+/// Serves the service that `app` builds on `listener` until `shutdown` resolves,
+/// then lets in-flight requests finish. `app` gets the [`Draining`] handle to cut
+/// its own waits short.
+pub async fn serve<F>(
+    listener: TcpListener,
+    app: impl FnOnce(Draining) -> HttpService,
+    shutdown: F,
+) -> std::io::Result<()>
 where
     F: Future<Output = ()> + Send + 'static,
 {
     let (draining_tx, draining_rx) = watch::channel(false);
-    let router = app(Draining(draining_rx));
+    let service = app(Draining(draining_rx));
     let signal = async move {
         shutdown.await;
         tracing::info!(target: "lifecycle", event = "shutdown", phase = "draining");
         let _ = draining_tx.send(true);
     };
-    axum::serve(listener, router).with_graceful_shutdown(signal).await
+    axum::serve(listener, service.into_make_service()).with_graceful_shutdown(signal).await
 }
 
 /// Resolves on Ctrl-C (SIGINT) or SIGTERM, whichever comes first.

@@ -49,8 +49,10 @@ pub fn init(service: Service, args: &LogArgs) -> Result<LogGuard, TelemetryError
         .lossy(false)
         .thread_name("log-file")
         .finish(BufWriter::with_capacity(64 * 1024, file));
-    let (stdout_writer, stdout_guard) =
-        NonBlockingBuilder::default().lossy(false).thread_name("log-stdout").finish(io::stdout());
+    let (stdout_writer, stdout_guard) = NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("log-stdout")
+        .finish(BufWriter::with_capacity(64 * 1024, io::stdout()));
 
     let format = LineFormat { service, format: args.log_format };
     let console_filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
