@@ -1,6 +1,8 @@
 //! Service A's HTTP contract, tested on the router itself (no socket): every row
 //! of the spec's table, with bodies, status codes and headers.
 
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;

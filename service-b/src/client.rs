@@ -99,10 +99,8 @@ fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
     while let Some(source) = inner.source() {
         inner = source;
     }
-    if let Some(io) = inner.downcast_ref::<std::io::Error>() {
-        if io.kind() == std::io::ErrorKind::ConnectionRefused {
-            return "connection refused".into();
-        }
+    if inner.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused) {
+        return "connection refused".into();
     }
     let text = inner.to_string();
     let text = text.split(" (os error").next().unwrap_or(&text);

@@ -2,6 +2,8 @@
 //! service A on a real loopback socket that answers however a test needs:
 //! correctly, slowly, with a 500, with HTML, or not at all.
 
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

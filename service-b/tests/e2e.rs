@@ -2,6 +2,8 @@
 //! processes on spare ports, stopped, frozen and slowed the way a learner would,
 //! with assertions on what a client and the log files see.
 
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -82,10 +84,10 @@ fn start(name: &str, log_dir: &Path, args: &[&str]) -> Proc {
     // unread pipe would eventually block the service.
     std::thread::spawn(move || {
         for line in reader.lines().map_while(Result::ok) {
-            if let Ok(record) = LogRecord::parse(&line) {
-                if record.get("event") == Some("listening") {
-                    let _ = listening_tx.send(record.get("addr").unwrap_or_default().to_owned());
-                }
+            if let Ok(record) = LogRecord::parse(&line)
+                && record.get("event") == Some("listening")
+            {
+                let _ = listening_tx.send(record.get("addr").unwrap_or_default().to_owned());
             }
             lines.lock().unwrap().push(line);
         }

@@ -1,0 +1,452 @@
+//! The dashboard's state and every change to it: pure, no I/O, no clock of its
+//! own (times arrive inside events), so tests drive it directly.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+
+use contract::{ErrorKind, Service};
+use time::OffsetDateTime;
+
+use crate::event::{Answer, Control, Event, Health, Outcome};
+use crate::keys::Action;
+use crate::logtail::LogLine;
+use crate::stats::Stats;
+
+/// Rows kept in the request list (older ones leave; the numbers keep counting).
+pub const MAX_ROWS: usize = 2_000;
+/// Log lines kept for the log panel.
+pub const MAX_LOG_LINES: usize = 5_000;
+/// The longest message that can be typed (the services' own limit).
+pub const MAX_MESSAGE_BYTES: usize = contract::params::MAX_MSG_BYTES;
+
+/// What the keyboard is doing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    Normal,
+    /// Typing a new message; the text so far.
+    Editing(String),
+    Help,
+}
+
+/// What the app asks the runtime to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Send one `/call-echo` with this id.
+    Send {
+        id: String,
+        msg: String,
+        delay_ms: Option<u64>,
+    },
+    /// Start the service if stopped, stop it if running (if the dashboard owns it).
+    ToggleRunning(Service),
+    /// Freeze A if running, thaw it if frozen.
+    ToggleFreeze,
+    StartBurst {
+        requests: u64,
+        concurrency: u64,
+        msg: String,
+    },
+    CancelBurst,
+    WriteReport,
+    Quit,
+}
+
+/// A row of the request list: a request, or an event that explains what follows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Row {
+    Request(RequestRow),
+    Marker(Marker),
+}
+
+/// One request and, once it is back, its answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestRow {
+    pub id: String,
+    pub sent_at: OffsetDateTime,
+    pub msg: String,
+    pub delay_ms: Option<u64>,
+    pub burst: bool,
+    /// `None` while waiting for B.
+    pub outcome: Option<Outcome>,
+}
+
+/// Something the learner did (or that happened to a service), shown in the
+/// request list and on the chart at the point where it happened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Marker {
+    pub at: Option<OffsetDateTime>,
+    pub text: String,
+    /// The request count when it happened: its place on the chart.
+    pub at_request: u64,
+}
+
+/// The state of a burst in progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Burst {
+    pub requests: u64,
+    pub concurrency: u64,
+    pub done: u64,
+    pub failed: u64,
+    pub cancelling: bool,
+}
+
+/// What the dashboard shows of one service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceView {
+    pub url: String,
+    pub health: Health,
+    pub control: Control,
+}
+
+/// The log panel: merged lines, and how the learner is looking at them.
+#[derive(Debug, Clone, Default)]
+pub struct LogView {
+    pub lines: VecDeque<LogLine>,
+    /// Not following: new lines are kept but the view stays where it is.
+    pub paused: bool,
+    /// Lines scrolled back from the newest (when paused).
+    pub scroll: usize,
+    /// Show only this request id's lines.
+    pub filter: Option<String>,
+    /// Health-check lines left out of the panel (the dashboard polls every second).
+    pub hidden_health: u64,
+}
+
+/// Fixed facts about this session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub a_url: String,
+    pub b_url: String,
+    pub log_dir: PathBuf,
+    pub timeout_ms: u64,
+    pub slow_delay_ms: u64,
+    pub burst_requests: u64,
+    pub burst_concurrency: u64,
+}
+
+/// The whole state of the dashboard.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub settings: Settings,
+    pub mode: Mode,
+    /// The message Enter sends.
+    pub message: String,
+    pub rows: VecDeque<Row>,
+    /// Index into `rows`; `None` follows the newest row.
+    pub selected: Option<usize>,
+    pub stats: Stats,
+    pub services: [ServiceView; 2],
+    pub logs: LogView,
+    pub burst: Option<Burst>,
+    /// The status line: the last thing the dashboard has to say.
+    pub note: Option<String>,
+    pub last_report: Option<PathBuf>,
+    /// Makes each request id unique within the session.
+    next_request: u64,
+    /// A random part, so ids are unique across sessions in the same log files.
+    session: String,
+    pub quitting: bool,
+}
+
+impl App {
+    pub fn new(settings: Settings, session: impl Into<String>) -> Self {
+        let view = |url: &str| ServiceView { url: url.to_owned(), health: Health::Unknown, control: Control::Unknown };
+        Self {
+            services: [view(&settings.a_url), view(&settings.b_url)],
+            settings,
+            mode: Mode::Normal,
+            message: "hello".into(),
+            rows: VecDeque::new(),
+            selected: None,
+            stats: Stats::default(),
+            logs: LogView::default(),
+            burst: None,
+            note: None,
+            last_report: None,
+            next_request: 0,
+            session: session.into(),
+            quitting: false,
+        }
+    }
+
+    pub fn service(&self, service: Service) -> &ServiceView {
+        &self.services[service_index(service)]
+    }
+
+    /// A fresh request id: `<session>-<n>`, short enough to read in a log line.
+    pub fn new_request_id(&mut self) -> String {
+        self.next_request += 1;
+        format!("{}-{:04}", self.session, self.next_request)
+    }
+
+    /// Applies a key action; returns what the runtime must do for it.
+    pub fn on_action(&mut self, action: Action, now: OffsetDateTime) -> Option<Effect> {
+        match action {
+            Action::Quit => {
+                self.quitting = true;
+                return Some(Effect::Quit);
+            }
+            Action::ToggleHelp => {
+                self.mode = if self.mode == Mode::Help { Mode::Normal } else { Mode::Help };
+            }
+            Action::StartEditing => self.mode = Mode::Editing(self.message.clone()),
+            Action::EditChar(c) => {
+                if let Mode::Editing(text) = &mut self.mode
+                    && text.len() + c.len_utf8() <= MAX_MESSAGE_BYTES
+                {
+                    text.push(c);
+                }
+            }
+            Action::EditBackspace => {
+                if let Mode::Editing(text) = &mut self.mode {
+                    text.pop();
+                }
+            }
+            Action::EditConfirm => {
+                if let Mode::Editing(text) = std::mem::replace(&mut self.mode, Mode::Normal) {
+                    self.message = text;
+                }
+            }
+            Action::EditCancel => self.mode = Mode::Normal,
+            Action::Send => return Some(self.send(None, now)),
+            Action::SendSlow => {
+                let (delay, timeout) = (self.settings.slow_delay_ms, self.settings.timeout_ms);
+                self.mark(now, format!("slow request: A waits {delay} ms, B gives up after {timeout} ms"));
+                return Some(self.send(Some(delay), now));
+            }
+            Action::StartBurst => return self.start_burst(now),
+            Action::Cancel => {
+                if let Some(burst) = &mut self.burst
+                    && !burst.cancelling
+                {
+                    burst.cancelling = true;
+                    self.note = Some("cancelling the burst: requests in flight finish".into());
+                    return Some(Effect::CancelBurst);
+                }
+            }
+            Action::ToggleA => return Some(Effect::ToggleRunning(Service::A)),
+            Action::ToggleB => return Some(Effect::ToggleRunning(Service::B)),
+            Action::ToggleFreeze => return Some(Effect::ToggleFreeze),
+            Action::SelectUp => self.move_selection(-1),
+            Action::SelectDown => self.move_selection(1),
+            Action::SelectNewest => self.selected = None,
+            Action::ToggleFilter => self.toggle_filter(),
+            Action::TogglePause => {
+                self.logs.paused = !self.logs.paused;
+                self.logs.scroll = 0;
+            }
+            Action::ScrollLogsUp => {
+                self.logs.paused = true;
+                self.logs.scroll = self.logs.scroll.saturating_add(10).min(self.logs.lines.len().saturating_sub(1));
+            }
+            Action::ScrollLogsDown => self.logs.scroll = self.logs.scroll.saturating_sub(10),
+            Action::WriteReport => {
+                self.note = Some("writing the report...".into());
+                return Some(Effect::WriteReport);
+            }
+        }
+        None
+    }
+
+    fn send(&mut self, delay_ms: Option<u64>, now: OffsetDateTime) -> Effect {
+        let id = self.new_request_id();
+        let msg = self.message.clone();
+        self.push_row(Row::Request(RequestRow {
+            id: id.clone(),
+            sent_at: now,
+            msg: msg.clone(),
+            delay_ms,
+            burst: false,
+            outcome: None,
+        }));
+        Effect::Send { id, msg, delay_ms }
+    }
+
+    fn start_burst(&mut self, now: OffsetDateTime) -> Option<Effect> {
+        if self.burst.is_some() {
+            self.note = Some("a burst is already running (Esc cancels it)".into());
+            return None;
+        }
+        let (requests, concurrency) = (self.settings.burst_requests, self.settings.burst_concurrency);
+        self.burst = Some(Burst { requests, concurrency, done: 0, failed: 0, cancelling: false });
+        self.mark(now, format!("burst: {requests} requests, {concurrency} at a time"));
+        Some(Effect::StartBurst { requests, concurrency, msg: self.message.clone() })
+    }
+
+    /// Adds a marker row (also drawn on the chart).
+    pub fn mark(&mut self, at: OffsetDateTime, text: impl Into<String>) {
+        self.push_row(Row::Marker(Marker { at: Some(at), text: text.into(), at_request: self.stats.total }));
+    }
+
+    fn push_row(&mut self, row: Row) {
+        if self.rows.len() == MAX_ROWS {
+            self.rows.pop_front();
+            self.selected = self.selected.and_then(|i| i.checked_sub(1));
+        }
+        self.rows.push_back(row);
+    }
+
+    fn move_selection(&mut self, delta: isize) {
+        if self.rows.is_empty() {
+            return;
+        }
+        let last = self.rows.len() - 1;
+        let current = self.selected.unwrap_or(last);
+        let next = current.saturating_add_signed(delta).min(last);
+        // Moving down past the newest row goes back to following new rows.
+        self.selected = if delta > 0 && current == last { None } else { Some(next) };
+        if self.logs.filter.is_some() {
+            self.logs.filter = self.selected_request().map(|row| row.id.clone());
+        }
+    }
+
+    /// The row under the cursor (the newest when following).
+    pub fn selected_index(&self) -> Option<usize> {
+        self.selected.or_else(|| self.rows.len().checked_sub(1))
+    }
+
+    pub fn selected_request(&self) -> Option<&RequestRow> {
+        match self.rows.get(self.selected_index()?)? {
+            Row::Request(row) => Some(row),
+            Row::Marker(_) => None,
+        }
+    }
+
+    fn toggle_filter(&mut self) {
+        if self.logs.filter.take().is_some() {
+            return;
+        }
+        match self.selected_request() {
+            Some(row) => {
+                self.logs.filter = Some(row.id.clone());
+                self.logs.scroll = 0;
+            }
+            None => self.note = Some("select a request first (Up/Down), then t shows its log lines".into()),
+        }
+    }
+
+    /// Applies a background event.
+    pub fn on_event(&mut self, event: Event) {
+        match event {
+            Event::Answer(answer) => self.on_answer(answer),
+            Event::Health(service, health) => self.services[service_index(service)].health = health,
+            Event::Control(service, control) => self.on_control(service, control),
+            Event::Note(text) => self.note = Some(text),
+            Event::Logs(lines) => self.on_logs(lines),
+            Event::BurstDone { cancelled } => {
+                if let Some(burst) = self.burst.take() {
+                    let how = if cancelled { "cancelled" } else { "done" };
+                    let text =
+                        format!("burst {how}: {} of {} sent, {} failed", burst.done, burst.requests, burst.failed);
+                    let at = self.latest_time();
+                    self.push_row(Row::Marker(Marker { at, text: text.clone(), at_request: self.stats.total }));
+                    self.note = Some(text);
+                }
+            }
+            Event::ReportWritten(Ok(path)) => {
+                self.note = Some(format!("report written: {}", path.display()));
+                self.last_report = Some(path);
+            }
+            Event::ReportWritten(Err(error)) => self.note = Some(format!("could not write the report: {error}")),
+        }
+    }
+
+    fn latest_time(&self) -> Option<OffsetDateTime> {
+        self.rows.iter().rev().find_map(|row| match row {
+            Row::Request(r) => Some(r.sent_at),
+            Row::Marker(m) => m.at,
+        })
+    }
+
+    fn on_answer(&mut self, answer: Answer) {
+        let Answer { id, sent_at, msg, delay_ms, burst, outcome } = answer;
+        let error_kind = match &outcome {
+            Outcome::Answered { error_kind, .. } => *error_kind,
+            Outcome::NoAnswer { .. } => None,
+        };
+        self.stats.record(outcome.latency(), outcome.status_label(), error_kind, outcome.is_ok());
+        if burst {
+            if let Some(progress) = &mut self.burst {
+                progress.done += 1;
+                progress.failed += u64::from(!outcome.is_ok());
+            }
+            self.push_row(Row::Request(RequestRow { id, sent_at, msg, delay_ms, burst, outcome: Some(outcome) }));
+            return;
+        }
+        // A single request already has its (pending) row; fill it in.
+        let pending = self.rows.iter_mut().rev().find_map(|row| match row {
+            Row::Request(row) if row.id == id => Some(row),
+            _ => None,
+        });
+        match pending {
+            Some(row) => row.outcome = Some(outcome),
+            None => {
+                self.push_row(Row::Request(RequestRow { id, sent_at, msg, delay_ms, burst, outcome: Some(outcome) }))
+            }
+        }
+    }
+
+    fn on_control(&mut self, service: Service, control: Control) {
+        let view = &mut self.services[service_index(service)];
+        let before = std::mem::replace(&mut view.control, control.clone());
+        let name = service.name();
+        let text = match (&before, &control) {
+            (Control::Running { .. }, Control::Frozen { .. }) => Some(format!("{name} frozen (SIGSTOP)")),
+            (Control::Frozen { .. }, Control::Running { .. }) => Some(format!("{name} thawed (SIGCONT)")),
+            (Control::Starting | Control::Unknown, Control::Running { pid }) => {
+                Some(format!("{name} started (pid {pid})"))
+            }
+            (_, Control::Stopped) if before != Control::Stopped => Some(format!("{name} stopped")),
+            (_, Control::Failed(why)) => Some(format!("{name} failed to start: {why}")),
+            _ => None,
+        };
+        if let Some(text) = text {
+            if before != Control::Unknown || matches!(control, Control::Failed(_)) {
+                let at = self.latest_time();
+                self.push_row(Row::Marker(Marker { at, text: text.clone(), at_request: self.stats.total }));
+            }
+            self.note = Some(text);
+        }
+    }
+
+    fn on_logs(&mut self, lines: Vec<LogLine>) {
+        for line in lines {
+            if line.endpoint.as_deref() == Some("/health") {
+                self.logs.hidden_health += 1;
+                continue;
+            }
+            if self.logs.lines.len() == MAX_LOG_LINES {
+                self.logs.lines.pop_front();
+            }
+            // Merge by time: lines of one service arrive in order, and the two
+            // services' lines interleave near the end, so search from the back.
+            let position = match line.at {
+                Some(at) => self.logs.lines.partition_point(|l| l.at.is_none_or(|t| t <= at)),
+                None => self.logs.lines.len(),
+            };
+            self.logs.lines.insert(position, line);
+            if self.logs.paused {
+                // Keep the view still while new lines arrive below it.
+                self.logs.scroll += 1;
+            }
+        }
+    }
+
+    /// The log lines the panel shows (filter applied), oldest first.
+    pub fn visible_logs(&self) -> impl DoubleEndedIterator<Item = &LogLine> {
+        let filter = self.logs.filter.as_deref();
+        self.logs.lines.iter().filter(move |l| filter.is_none_or(|id| l.request_id.as_deref() == Some(id)))
+    }
+
+    /// Counts by error kind, in the spec's order, including zeros.
+    pub fn error_kind_counts(&self) -> impl Iterator<Item = (ErrorKind, u64)> + '_ {
+        ErrorKind::ALL.into_iter().map(|kind| (kind, self.stats.by_error_kind.get(&kind).copied().unwrap_or(0)))
+    }
+}
+
+fn service_index(service: Service) -> usize {
+    match service {
+        Service::A => 0,
+        Service::B => 1,
+    }
+}

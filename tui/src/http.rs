@@ -1,0 +1,91 @@
+//! The dashboard's HTTP calls: `/call-echo` on B (with our own request id) and
+//! `/health` on both services.
+
+use std::time::{Duration, Instant};
+
+use contract::ErrorKind;
+use contract::headers::{REQUEST_ID, SERVER_TIMING, parse_upstream_timing};
+use reqwest::Url;
+
+use crate::event::{Health, Outcome};
+
+/// How long a health check may take before the service counts as down.
+pub const HEALTH_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// One pooled client for all of the dashboard's requests.
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    call_echo_url: Url,
+}
+
+impl Client {
+    /// `b_url` is B's base URL; `b_timeout` is B's own timeout for A, so the
+    /// dashboard waits longer than B does and always sees B's answer.
+    pub fn new(b_url: &Url, b_timeout: Duration) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .tcp_nodelay(true)
+            .timeout(b_timeout * 2 + Duration::from_secs(3))
+            .pool_max_idle_per_host(1_024)
+            .build()?;
+        Ok(Self { http, call_echo_url: join(b_url, "call-echo") })
+    }
+
+    /// `GET /call-echo?msg=..[&delay_ms=..]` on B, with `x-request-id: id`.
+    pub async fn call_echo(&self, id: &str, msg: &str, delay_ms: Option<u64>) -> Outcome {
+        let mut request = self.http.get(self.call_echo_url.clone()).query(&[("msg", msg)]).header(REQUEST_ID, id);
+        if let Some(delay_ms) = delay_ms {
+            request = request.query(&[("delay_ms", delay_ms)]);
+        }
+        let started = Instant::now();
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(error) => return Outcome::NoAnswer { latency: started.elapsed(), error: describe(&error) },
+        };
+        let status = response.status().as_u16();
+        let upstream_ms =
+            response.headers().get(SERVER_TIMING).and_then(|v| v.to_str().ok()).and_then(parse_upstream_timing);
+        let body = match response.text().await {
+            Ok(body) => body,
+            Err(error) => return Outcome::NoAnswer { latency: started.elapsed(), error: describe(&error) },
+        };
+        let latency = started.elapsed();
+        let error_kind = serde_json::from_str::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|json| json.get("error_kind").and_then(|k| k.as_str()).and_then(ErrorKind::from_name));
+        Outcome::Answered { status, latency, error_kind, upstream_ms, body }
+    }
+
+    /// `GET /health` on `base`: up (with its latency) or down.
+    pub async fn health(&self, base: &Url) -> Health {
+        let started = Instant::now();
+        let request = self.http.get(join(base, "health")).timeout(HEALTH_TIMEOUT);
+        match request.send().await {
+            Ok(response) if response.status().is_success() => Health::Up { latency: started.elapsed() },
+            _ => Health::Down,
+        }
+    }
+}
+
+/// `base` with `path` appended to its path.
+pub fn join(base: &Url, path: &str) -> Url {
+    let mut url = base.clone();
+    url.set_path(&format!("{}/{path}", base.path().trim_end_matches('/')));
+    url
+}
+
+/// A short reason for a failed call to B (never the URL, which holds the message).
+fn describe(error: &reqwest::Error) -> String {
+    if error.is_timeout() {
+        return "B did not answer in time".into();
+    }
+    if error.is_connect() {
+        return "B is not reachable (connection refused?)".into();
+    }
+    let mut inner: &dyn std::error::Error = error;
+    while let Some(source) = inner.source() {
+        inner = source;
+    }
+    format!("B broke off: {inner}")
+}

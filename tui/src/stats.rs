@@ -1,0 +1,117 @@
+//! Latency numbers: percentiles over a recent window, and counts over the session.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::Duration;
+
+use contract::ErrorKind;
+
+/// How many recent latencies the percentiles are computed over: recent enough
+/// to move when A breaks, large enough to be stable.
+pub const WINDOW: usize = 1_000;
+
+/// How many points the latency chart keeps.
+pub const CHART_POINTS: usize = 300;
+
+/// Percentiles of a set of latencies, in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Percentiles {
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub max: f64,
+    pub count: usize,
+}
+
+/// Session counters and the recent window.
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    window: VecDeque<f64>,
+    /// `(request number, latency ms, ok)` for the chart.
+    chart: VecDeque<(f64, f64, bool)>,
+    pub total: u64,
+    pub by_status: BTreeMap<String, u64>,
+    pub by_error_kind: BTreeMap<ErrorKind, u64>,
+}
+
+impl Stats {
+    /// Counts one finished request.
+    pub fn record(&mut self, latency: Duration, status: String, error_kind: Option<ErrorKind>, ok: bool) {
+        self.total += 1;
+        let ms = latency.as_secs_f64() * 1000.0;
+        if self.window.len() == WINDOW {
+            self.window.pop_front();
+        }
+        self.window.push_back(ms);
+        if self.chart.len() == CHART_POINTS {
+            self.chart.pop_front();
+        }
+        // Precision loss only past 2^53 requests.
+        #[allow(clippy::cast_precision_loss)]
+        self.chart.push_back((self.total as f64, ms, ok));
+        *self.by_status.entry(status).or_default() += 1;
+        if let Some(kind) = error_kind {
+            *self.by_error_kind.entry(kind).or_default() += 1;
+        }
+    }
+
+    /// Percentiles of the recent window (nearest-rank).
+    pub fn percentiles(&self) -> Percentiles {
+        percentiles(self.window.iter().copied())
+    }
+
+    /// The chart's points, oldest first.
+    pub fn chart_points(&self) -> impl Iterator<Item = (f64, f64, bool)> + '_ {
+        self.chart.iter().copied()
+    }
+}
+
+/// Nearest-rank percentiles of `values` (milliseconds).
+pub fn percentiles(values: impl Iterator<Item = f64>) -> Percentiles {
+    let mut sorted: Vec<f64> = values.collect();
+    if sorted.is_empty() {
+        return Percentiles::default();
+    }
+    sorted.sort_by(f64::total_cmp);
+    let rank = |p: f64| {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+        let index = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1;
+        sorted[index]
+    };
+    Percentiles {
+        p50: rank(0.50),
+        p90: rank(0.90),
+        p99: rank(0.99),
+        max: sorted[sorted.len() - 1],
+        count: sorted.len(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let p = percentiles((1..=100).map(f64::from));
+        assert_eq!((p.p50, p.p90, p.p99, p.max, p.count), (50.0, 90.0, 99.0, 100.0, 100));
+        assert_eq!(percentiles(std::iter::empty()), Percentiles::default());
+        let one = percentiles(std::iter::once(7.0));
+        assert_eq!((one.p50, one.p99, one.max), (7.0, 7.0, 7.0));
+    }
+
+    #[test]
+    fn window_forgets_old_latencies_but_counts_stay() {
+        let mut stats = Stats::default();
+        for _ in 0..WINDOW {
+            stats.record(Duration::from_millis(1000), "503".into(), Some(ErrorKind::Timeout), false);
+        }
+        for _ in 0..WINDOW {
+            stats.record(Duration::from_millis(2), "200".into(), None, true);
+        }
+        assert_eq!(stats.percentiles().max, 2.0);
+        assert_eq!(stats.total, 2 * WINDOW as u64);
+        assert_eq!(stats.by_status["503"], WINDOW as u64);
+        assert_eq!(stats.by_error_kind[&ErrorKind::Timeout], WINDOW as u64);
+        assert_eq!(stats.chart_points().count(), CHART_POINTS);
+    }
+}
