@@ -325,12 +325,12 @@ impl App {
         }
     }
 
-    /// Applies a background event.
-    pub fn on_event(&mut self, event: Event) {
+    /// Applies a background event that arrived at `now`.
+    pub fn on_event(&mut self, event: Event, now: OffsetDateTime) {
         match event {
             Event::Answer(answer) => self.on_answer(answer),
             Event::Health(service, health) => self.services[service_index(service)].health = health,
-            Event::Control(service, control) => self.on_control(service, control),
+            Event::Control(service, control) => self.on_control(service, control, now),
             Event::Note(text) => self.note = Some(text),
             Event::Logs(lines) => self.on_logs(lines),
             Event::BurstDone { cancelled } => {
@@ -338,8 +338,7 @@ impl App {
                     let how = if cancelled { "cancelled" } else { "done" };
                     let text =
                         format!("burst {how}: {} of {} sent, {} failed", burst.done, burst.requests, burst.failed);
-                    let at = self.latest_time();
-                    self.push_row(Row::Marker(Marker { at, text: text.clone(), at_request: self.stats.total }));
+                    self.mark(now, text.clone());
                     self.note = Some(text);
                 }
             }
@@ -349,13 +348,6 @@ impl App {
             }
             Event::ReportWritten(Err(error)) => self.note = Some(format!("could not write the report: {error}")),
         }
-    }
-
-    fn latest_time(&self) -> Option<OffsetDateTime> {
-        self.rows.iter().rev().find_map(|row| match row {
-            Row::Request(r) => Some(r.sent_at),
-            Row::Marker(m) => m.at,
-        })
     }
 
     fn on_answer(&mut self, answer: Answer) {
@@ -386,14 +378,14 @@ impl App {
         }
     }
 
-    fn on_control(&mut self, service: Service, control: Control) {
+    fn on_control(&mut self, service: Service, control: Control, now: OffsetDateTime) {
         let view = &mut self.services[service_index(service)];
         let before = std::mem::replace(&mut view.control, control.clone());
         let name = service.name();
         let text = match (&before, &control) {
             (Control::Running { .. }, Control::Frozen { .. }) => Some(format!("{name} frozen (SIGSTOP)")),
             (Control::Frozen { .. }, Control::Running { .. }) => Some(format!("{name} thawed (SIGCONT)")),
-            (Control::Starting | Control::Unknown, Control::Running { pid }) => {
+            (Control::Starting, Control::Running { pid }) => {
                 Some(format!("{name} started (pid {pid})"))
             }
             (_, Control::Stopped) if before != Control::Stopped => Some(format!("{name} stopped")),
@@ -401,10 +393,7 @@ impl App {
             _ => None,
         };
         if let Some(text) = text {
-            if before != Control::Unknown || matches!(control, Control::Failed(_)) {
-                let at = self.latest_time();
-                self.push_row(Row::Marker(Marker { at, text: text.clone(), at_request: self.stats.total }));
-            }
+            self.mark(now, text.clone());
             self.note = Some(text);
         }
     }

@@ -92,8 +92,8 @@ async fn run(cli: Cli) -> Result<(), DashboardError> {
     let session = uuid::Uuid::new_v4().simple().to_string()[..4].to_owned();
     let mut app = App::new(
         Settings {
-            a_url: cli.a_url.to_string(),
-            b_url: cli.b_url.to_string(),
+            a_url: cli.a_url.as_str().trim_end_matches('/').to_owned(),
+            b_url: cli.b_url.as_str().trim_end_matches('/').to_owned(),
             log_dir: cli.log_dir.clone(),
             timeout_ms: cli.timeout_ms,
             slow_delay_ms: cli.slow_delay_ms(),
@@ -193,12 +193,13 @@ async fn event_loop(
                 None => return Ok(()),
             },
             Some(event) = events.recv() => {
+                let now = OffsetDateTime::now_utc();
                 runtime.observe(&event);
-                app.on_event(event);
+                app.on_event(event, now);
                 for _ in 0..BATCH {
                     let Ok(event) = events.try_recv() else { break };
                     runtime.observe(&event);
-                    app.on_event(event);
+                    app.on_event(event, now);
                 }
                 dirty = true;
             }

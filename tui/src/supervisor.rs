@@ -145,6 +145,10 @@ impl Supervisor {
     async fn toggle_running(&mut self, service: Service) {
         let name = service.name();
         match self.control(service).clone() {
+            Control::Attached if !self.config.attach && self.client.health(self.url(service)).await == Health::Down => {
+                // The one we attached to has gone away: now the dashboard may run its own.
+                self.start(service).await;
+            }
             Control::Attached => self.note(format!(
                 "{name} was already running when the dashboard started: stop it where you started it \
                  (the dashboard only stops what it started)"
