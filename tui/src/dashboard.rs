@@ -81,7 +81,6 @@ struct Runtime {
     events: mpsc::UnboundedSender<Event>,
     supervisor: mpsc::UnboundedSender<Command>,
     burst_cancel: Option<watch::Sender<bool>>,
-    bursts: u64,
 }
 
 async fn run(cli: Cli) -> Result<(), DashboardError> {
@@ -126,7 +125,7 @@ async fn run(cli: Cli) -> Result<(), DashboardError> {
         PANICKED.store(true, Ordering::SeqCst);
         previous_hook(info);
     }));
-    let mut runtime = Runtime { client, events: events_tx, supervisor: supervisor_tx, burst_cancel: None, bursts: 0 };
+    let mut runtime = Runtime { client, events: events_tx, supervisor: supervisor_tx, burst_cancel: None };
     let outcome = event_loop(&mut terminal.0, &mut app, &mut runtime, &mut events).await;
 
     // Leaving: cancel a burst, stop the children (thawing a frozen one first).
@@ -226,10 +225,9 @@ impl Runtime {
             Effect::ToggleRunning(service) => self.tell_supervisor(Command::ToggleRunning(service)),
             Effect::ToggleFreeze => self.tell_supervisor(Command::ToggleFreeze),
             Effect::StartBurst { requests, concurrency, msg } => {
-                self.bursts += 1;
                 let (cancel_tx, cancel_rx) = watch::channel(false);
                 self.burst_cancel = Some(cancel_tx);
-                let id_prefix = format!("{}-L{}", app.new_request_id(), self.bursts);
+                let id_prefix = app.new_burst_prefix();
                 let spec = BurstSpec { requests, concurrency, msg, id_prefix };
                 let (client, events) = (self.client.clone(), self.events.clone());
                 tokio::spawn(async move {

@@ -41,7 +41,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     let [services, numbers] = Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(top);
     panels::draw_services(frame, services, app);
     panels::draw_numbers(frame, numbers, app);
-    let [list, right] = Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)]).areas(middle);
+    let [list, right] = Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(middle);
     requests::draw(frame, list, app);
     let [detail, chart] = Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(right);
     panels::draw_detail(frame, detail, app);

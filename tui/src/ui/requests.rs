@@ -14,7 +14,7 @@ use crate::event::Outcome;
 use crate::report::{display_message, time_of_day};
 
 /// Width of the message column.
-const MESSAGE: usize = 24;
+const MESSAGE: usize = 16;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let following = if app.selected.is_none() { "following" } else { "End: follow" };
@@ -24,7 +24,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let selected = app.selected_index();
     let end = selected.map_or(0, |s| s + 1).max(height.min(app.rows.len()));
     let start = end.saturating_sub(height);
-    let header = format!("  {:<12} {:<MESSAGE$} {:>6} {:>9}  {:<8} {}", "time (UTC)", "message", "status", "latency", "kind", "request id");
+    let header = format!(
+        "  {:<12} {:<MESSAGE$} {:>6} {:>9}  {:<8} {}",
+        "time (UTC)", "message", "status", "latency", "kind", "request id"
+    );
     let mut lines = vec![Line::from(header).bold()];
     for (index, row) in app.rows.range(start..end.min(app.rows.len())).enumerate() {
         let mut line = render_row(row);

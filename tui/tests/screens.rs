@@ -1,0 +1,183 @@
+//! What the screen shows, as insta snapshots of the real drawing code on a
+//! `TestBackend`, with fixed times and latencies (nothing from the clock).
+
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+use std::time::Duration;
+
+use contract::{ErrorKind, Service};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use time::OffsetDateTime;
+use time::macros::datetime;
+use tui::app::{App, Settings};
+use tui::event::{Answer, Control, Event, Health, Outcome};
+use tui::keys::Action;
+use tui::logtail::LogLine;
+
+const T0: OffsetDateTime = datetime!(2026-11-24 12:00:00 UTC);
+
+fn at(ms: i64) -> OffsetDateTime {
+    T0 + Duration::from_millis(u64::try_from(ms).unwrap())
+}
+
+fn app() -> App {
+    let mut app = App::new(
+        Settings {
+            a_url: "http://127.0.0.1:8080".into(),
+            b_url: "http://127.0.0.1:8081".into(),
+            log_dir: "logs".into(),
+            timeout_ms: 1000,
+            slow_delay_ms: 2000,
+            burst_requests: 200,
+            burst_concurrency: 20,
+        },
+        "d3mo",
+    );
+    for (service, pid) in [(Service::A, 4101), (Service::B, 4102)] {
+        app.on_event(Event::Control(service, Control::Starting), T0);
+        app.on_event(Event::Control(service, Control::Running { pid }), T0);
+        app.on_event(Event::Health(service, Health::Up { latency: Duration::from_micros(800) }), T0);
+    }
+    app
+}
+
+/// Sends a request through the app as the dashboard would, with a fixed answer.
+fn request(app: &mut App, when: i64, status: u16, ms: u64, kind: Option<ErrorKind>, body: &str) -> String {
+    let Some(tui::app::Effect::Send { id, msg, delay_ms }) = app.on_action(Action::Send, at(when)) else {
+        panic!("Enter must send")
+    };
+    let upstream_ms = if status == 200 { Some(ms as f64 - 1.2) } else { Some(ms as f64 - 0.8) };
+    let outcome = Outcome::Answered {
+        status,
+        latency: Duration::from_millis(ms),
+        error_kind: kind,
+        upstream_ms,
+        body: body.into(),
+    };
+    app.on_event(
+        Event::Answer(Answer { id: id.clone(), sent_at: at(when), msg, delay_ms, burst: false, outcome }),
+        at(when),
+    );
+    id
+}
+
+fn log(app: &mut App, service: Service, when: i64, fields: &str) {
+    let mut stamp = String::new();
+    contract::logline::write_timestamp(&mut stamp, at(when));
+    let raw = format!("{stamp} service={} {fields}", service.name());
+    app.on_event(Event::Logs(vec![LogLine::parse(service, &raw)]), at(when));
+}
+
+fn screen(app: &App) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(120, 36)).unwrap();
+    terminal.draw(|frame| tui::ui::draw(frame, app)).unwrap();
+    format!("{}", terminal.backend())
+}
+
+fn success(app: &mut App) -> String {
+    let id = request(app, 1_000, 200, 3, None, r#"{"service_a":{"echo":"hello"},"service_b":"ok"}"#);
+    log(app, Service::A, 1_002, &format!("endpoint=/echo status=ok latency_ms=0 request_id={id}"));
+    log(app, Service::B, 1_003, &format!("endpoint=/call-echo status=ok latency_ms=2 request_id={id}"));
+    id
+}
+
+#[test]
+fn after_a_success() {
+    let mut app = app();
+    success(&mut app);
+    insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn after_a_is_stopped() {
+    let mut app = app();
+    success(&mut app);
+    app.on_event(Event::Control(Service::A, Control::Stopping), at(2_000));
+    app.on_event(Event::Control(Service::A, Control::Stopped), at(2_100));
+    app.on_event(Event::Health(Service::A, Health::Down), at(2_200));
+    let body = r#"{"error":"cannot connect to service A: connection refused","error_kind":"connect","service_a":"unavailable","service_b":"ok"}"#;
+    let id = request(&mut app, 3_000, 503, 2, Some(ErrorKind::Connect), body);
+    log(
+        &mut app,
+        Service::B,
+        3_002,
+        &format!(
+            r#"endpoint=/call-echo status=error error_kind=connect error="cannot connect to service A: connection refused" latency_ms=1 request_id={id}"#
+        ),
+    );
+    insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn after_a_is_frozen_with_the_log_filtered_to_the_request() {
+    let mut app = app();
+    success(&mut app);
+    app.on_event(Event::Control(Service::A, Control::Frozen { pid: 4101 }), at(2_000));
+    app.on_event(Event::Health(Service::A, Health::Down), at(2_500));
+    let body = r#"{"error":"service A did not answer within 1000 ms","error_kind":"timeout","service_a":"unavailable","service_b":"ok"}"#;
+    let id = request(&mut app, 3_000, 503, 1003, Some(ErrorKind::Timeout), body);
+    log(
+        &mut app,
+        Service::B,
+        4_003,
+        &format!(
+            r#"endpoint=/call-echo status=error error_kind=timeout error="service A did not answer within 1000 ms" latency_ms=1001 request_id={id}"#
+        ),
+    );
+    app.on_action(Action::ToggleFilter, at(4_100));
+    insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn help_overlay_lists_every_key() {
+    let mut app = app();
+    app.on_action(Action::ToggleHelp, T0);
+    let screen = screen(&app);
+    for key in ["Enter", "e ", "s ", "l ", "a / b", "f ", "j/k", "t ", "p ", "r ", "?", "q, Ctrl-C"] {
+        assert!(screen.contains(key), "help lacks {key:?}");
+    }
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn editing_and_a_burst_in_progress() {
+    let mut app = app();
+    app.on_action(Action::StartBurst, at(500));
+    for i in 0..50 {
+        let outcome = Outcome::Answered {
+            status: 200,
+            latency: Duration::from_millis(2 + i % 5),
+            error_kind: None,
+            upstream_ms: Some(1.0),
+            body: String::new(),
+        };
+        let answer = Answer {
+            id: format!("d3mo-L1-{i:06}"),
+            sent_at: at(600),
+            msg: "hello".into(),
+            delay_ms: None,
+            burst: true,
+            outcome,
+        };
+        app.on_event(Event::Answer(answer), at(700));
+    }
+    app.on_action(Action::StartEditing, at(800));
+    for c in " world".chars() {
+        app.on_action(Action::EditChar(c), at(800));
+    }
+    insta::assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn an_attached_service_cannot_be_stopped_and_says_why() {
+    let mut app = app();
+    app.on_event(Event::Control(Service::B, Control::Attached), T0);
+    app.on_event(
+        Event::Note("B was already running when the dashboard started: stop it where you started it".into()),
+        T0,
+    );
+    let screen = screen(&app);
+    assert!(screen.contains("attached (started elsewhere)"));
+    assert!(screen.contains("stop it where you started it"));
+}
