@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Measures the dashboard: the burst engine against oha on the same endpoint and
+# concurrency, the dashboard's CPU when idle and while following 10,000 log
+# lines/s, memory while 1,000,000 requests flow through its state, and the delay
+# from a log line written to the follower delivering it.
+#
+# Usage: scripts/bench-dashboard.sh [REQUESTS] [CONCURRENCY]   (default 20000, 20)
+# Installs oha (cargo install) and tmux (apt) if missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-20000}; c=${2:-20}
+port_a=18380; port_b=18381
+command -v tmux >/dev/null || (apt-get update -qq && apt-get install -y -qq tmux >/dev/null)
+command -v oha >/dev/null || cargo install oha --locked -q
+cargo build --release -q -p tui -p service-a -p service-b --example bench
+
+work=$(mktemp -d); logs=$work/logs; flood=$work/flood; mkdir -p "$logs" "$flood"
+cleanup() { tmux kill-session -t tui-bench 2>/dev/null || true; kill $pa $pb 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+./target/release/service-a --addr 127.0.0.1:$port_a --log-dir "$logs" >/dev/null & pa=$!
+./target/release/service-b --addr 127.0.0.1:$port_b --log-dir "$logs" --service-a-url http://127.0.0.1:$port_a >/dev/null & pb=$!
+for port in $port_a $port_b; do
+  for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
+done
+
+echo "== burst engine vs oha: $n requests at concurrency $c on B's /call-echo (two rounds each)"
+for round in 1 2; do
+  ./target/release/examples/bench burst "http://127.0.0.1:$port_b" "$n" "$c"
+  oha -n "$n" -c "$c" --no-tui "http://127.0.0.1:$port_b/call-echo?msg=hello" \
+    | awk '/Requests\/sec/{print "oha:          " $0} /Success rate/{print "oha:          " $0}'
+done
+
+# CPU of a process over N seconds, in % of one core.
+cpu() {
+  local t1 t2 hz; hz=$(getconf CLK_TCK)
+  t1=$(awk '{print $14+$15}' "/proc/$1/stat"); sleep "$2"; t2=$(awk '{print $14+$15}' "/proc/$1/stat")
+  awk -v a="$t1" -v b="$t2" -v hz="$hz" -v s="$2" 'BEGIN{printf "%.2f", (b-a)*100/(hz*s)}'
+}
+rss() { awk '/VmRSS/{print $2 " KiB"}' "/proc/$1/status"; }
+dashboard_pid() { for _ in $(seq 50); do p=$(pgrep -f "release/tui --attach.*$1" || true); [ -n "$p" ] && { echo "$p"; return; }; sleep 0.1; done; }
+
+echo "== dashboard CPU and memory (attached to running A and B, health checks every second)"
+tmux new-session -d -s tui-bench -x 160 -y 48 \
+  "./target/release/tui --attach --a-url http://127.0.0.1:$port_a --b-url http://127.0.0.1:$port_b --log-dir $logs"
+pid=$(dashboard_pid "$logs"); sleep 3
+echo "idle: $(cpu "$pid" 10)% of a core over 10 s, resident $(rss "$pid")"
+tmux kill-session -t tui-bench
+
+echo "== dashboard following 10,000 log lines/s (10 s)"
+tmux new-session -d -s tui-bench -x 160 -y 48 \
+  "./target/release/tui --attach --a-url http://127.0.0.1:1 --b-url http://127.0.0.1:2 --log-dir $flood"
+pid=$(dashboard_pid "$flood"); sleep 2
+python3 - "$flood/service-a.log" <<'PY' &
+import sys, time
+line = "2026-11-24 12:00:00,000 service=A endpoint=/echo status=ok latency_ms=0 request_id=flood-{:06d}\n"
+with open(sys.argv[1], "a", buffering=1 << 16) as f:
+    start = time.monotonic(); n = 0
+    while time.monotonic() - start < 11:
+        f.write("".join(line.format(n + i) for i in range(100))); f.flush(); n += 100
+        time.sleep(max(0, start + n / 10000 - time.monotonic()))
+PY
+writer=$!
+sleep 0.5
+echo "following: $(cpu "$pid" 10)% of a core over 10 s, resident $(rss "$pid")"
+wait $writer
+echo "lines written: $(wc -l < "$flood/service-a.log")"
+tmux kill-session -t tui-bench
+
+echo "== memory of the dashboard's state over 1,000,000 requests (synthetic answers and log lines)"
+./target/release/examples/bench memory
+echo "== log line to screen"
+./target/release/examples/bench line-latency "$work/latency"
