@@ -121,12 +121,9 @@ pub async fn run(
 /// The whole program: flags, logs, listener, serve until SIGINT/SIGTERM, flush.
 /// The dashboard runs this same function in a child process of its own binary.
 pub fn run_cli(args: impl IntoIterator<Item = OsString>) -> ExitCode {
-    let config = match Config::try_parse_from(args) {
+    let config: Config = match service_kit::server::parse_args(args) {
         Ok(config) => config,
-        Err(error) => {
-            let _ = error.print();
-            return if error.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
-        }
+        Err(code) => return code,
     };
     service_kit::server::run_service(Service::B, &config.log, config.addr, |listener| {
         run(listener, &config, service_kit::shutdown_signal())

@@ -167,3 +167,14 @@ where
         Err(()) => ExitCode::FAILURE,
     }
 }
+
+/// Parses a service's flags; on `--help`, `--version` or an error, prints what
+/// clap has to say and returns the exit code (0 for help, 2 for a usage error).
+pub fn parse_args<C: clap::Parser>(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> Result<C, std::process::ExitCode> {
+    C::try_parse_from(args).map_err(|error| {
+        let _ = error.print();
+        if error.use_stderr() { std::process::ExitCode::from(2) } else { std::process::ExitCode::SUCCESS }
+    })
+}

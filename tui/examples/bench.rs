@@ -22,18 +22,6 @@ use tui::event::{Answer, Event, Outcome};
 use tui::http::Client;
 use tui::logtail::{LogLine, LogTail, POLL_INTERVAL};
 
-fn settings() -> Settings {
-    Settings {
-        a_url: "http://127.0.0.1:8080".into(),
-        b_url: "http://127.0.0.1:8081".into(),
-        log_dir: "logs".into(),
-        timeout_ms: 1000,
-        slow_delay_ms: 2000,
-        burst_requests: 200,
-        burst_concurrency: 20,
-    }
-}
-
 fn rss_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
@@ -48,7 +36,7 @@ async fn burst(b_url: &str, requests: u64, concurrency: u64) {
     let (events_tx, mut events) = mpsc::unbounded_channel();
     // Drain like the dashboard does: into the app, in batches.
     let drain = tokio::spawn(async move {
-        let mut app = App::new(settings(), "bnch");
+        let mut app = App::new(Settings::defaults(), "bnch");
         let now = OffsetDateTime::now_utc();
         while let Some(event) = events.recv().await {
             app.on_event(event, now);
@@ -73,7 +61,7 @@ async fn burst(b_url: &str, requests: u64, concurrency: u64) {
 }
 
 fn memory() {
-    let mut app = App::new(settings(), "mem0");
+    let mut app = App::new(Settings::defaults(), "mem0");
     let now = OffsetDateTime::now_utc();
     println!("memory: start {} KiB", rss_kib());
     for i in 0..1_000_000u64 {

@@ -124,6 +124,21 @@ pub struct Settings {
     pub burst_concurrency: u64,
 }
 
+impl Settings {
+    /// The settings of a dashboard started with no flags (the services' defaults).
+    pub fn defaults() -> Self {
+        Self {
+            a_url: Service::A.default_url().into(),
+            b_url: Service::B.default_url().into(),
+            log_dir: contract::DEFAULT_LOG_DIR.into(),
+            timeout_ms: contract::DEFAULT_TIMEOUT_MS,
+            slow_delay_ms: contract::DEFAULT_TIMEOUT_MS + 1_000,
+            burst_requests: 200,
+            burst_concurrency: 20,
+        }
+    }
+}
+
 /// The whole state of the dashboard.
 #[derive(Debug, Clone)]
 pub struct App {
@@ -455,18 +470,7 @@ mod tests {
     const T0: OffsetDateTime = datetime!(2026-11-24 12:00:00 UTC);
 
     fn app() -> App {
-        App::new(
-            Settings {
-                a_url: "http://127.0.0.1:8080".into(),
-                b_url: "http://127.0.0.1:8081".into(),
-                log_dir: "logs".into(),
-                timeout_ms: 1000,
-                slow_delay_ms: 2000,
-                burst_requests: 200,
-                burst_concurrency: 20,
-            },
-            "t3st",
-        )
+        App::new(Settings::defaults(), "t3st")
     }
 
     fn answered(status: u16, ms: u64, kind: Option<ErrorKind>) -> Outcome {

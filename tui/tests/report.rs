@@ -14,18 +14,7 @@ use tui::keys::Action;
 fn report_has_the_requests_the_summary_and_each_requests_log_lines() {
     let logs = tempfile::tempdir().unwrap();
     let t0 = datetime!(2026-11-24 12:00:00 UTC);
-    let mut app = App::new(
-        Settings {
-            a_url: "http://127.0.0.1:8080".into(),
-            b_url: "http://127.0.0.1:8081".into(),
-            log_dir: logs.path().to_path_buf(),
-            timeout_ms: 1000,
-            slow_delay_ms: 2000,
-            burst_requests: 10,
-            burst_concurrency: 2,
-        },
-        "r3p0",
-    );
+    let mut app = App::new(Settings { log_dir: logs.path().to_path_buf(), ..Settings::defaults() }, "r3p0");
     let send = |app: &mut App, status: u16, kind: Option<ErrorKind>, ms: u64| {
         let Some(Effect::Send { id, msg, delay_ms }) = app.on_action(Action::Send, t0) else { panic!() };
         let outcome = Outcome::Answered {

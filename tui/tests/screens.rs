@@ -22,18 +22,7 @@ fn at(ms: i64) -> OffsetDateTime {
 }
 
 fn app() -> App {
-    let mut app = App::new(
-        Settings {
-            a_url: "http://127.0.0.1:8080".into(),
-            b_url: "http://127.0.0.1:8081".into(),
-            log_dir: "logs".into(),
-            timeout_ms: 1000,
-            slow_delay_ms: 2000,
-            burst_requests: 200,
-            burst_concurrency: 20,
-        },
-        "d3mo",
-    );
+    let mut app = App::new(Settings::defaults(), "d3mo");
     for (service, pid) in [(Service::A, 4101), (Service::B, 4102)] {
         app.on_event(Event::Control(service, Control::Starting), T0);
         app.on_event(Event::Control(service, Control::Running { pid }), T0);

@@ -18,6 +18,15 @@ fn spare_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// A supervisor setup for A and B on spare ports, logging into `logs`, and a client for B.
+fn config_on_spare_ports(logs: &std::path::Path, attach: bool) -> (SupervisorConfig, Client) {
+    let a_url: reqwest::Url = format!("http://127.0.0.1:{}", spare_port()).parse().unwrap();
+    let b_url: reqwest::Url = format!("http://127.0.0.1:{}", spare_port()).parse().unwrap();
+    let client = Client::new(&b_url, Duration::from_millis(1000)).unwrap();
+    let exe = PathBuf::from(env!("CARGO_BIN_EXE_tui"));
+    (SupervisorConfig { exe, a_url, b_url, log_dir: logs.to_path_buf(), timeout_ms: 1000, attach }, client)
+}
+
 /// Waits (at most 20 s) for the supervisor to report `wanted` for `service`.
 async fn until_control(
     events: &mut mpsc::UnboundedReceiver<Event>,
@@ -57,17 +66,8 @@ fn pid_alive(pid: u32) -> bool {
 #[tokio::test]
 async fn supervised_a_stopped_frozen_and_restarted() {
     let logs = tempfile::tempdir().unwrap();
-    let a_url: reqwest::Url = format!("http://127.0.0.1:{}", spare_port()).parse().unwrap();
-    let b_url: reqwest::Url = format!("http://127.0.0.1:{}", spare_port()).parse().unwrap();
-    let client = Client::new(&b_url, Duration::from_millis(1000)).unwrap();
-    let config = SupervisorConfig {
-        exe: PathBuf::from(env!("CARGO_BIN_EXE_tui")),
-        a_url: a_url.clone(),
-        b_url: b_url.clone(),
-        log_dir: logs.path().to_path_buf(),
-        timeout_ms: 1000,
-        attach: false,
-    };
+    let (config, client) = config_on_spare_ports(logs.path(), false);
+    let a_url = config.a_url.clone();
     let (events_tx, mut events) = mpsc::unbounded_channel();
     let (commands, commands_rx) = mpsc::unbounded_channel();
     let mut supervisor = Supervisor::new(config, client.clone(), events_tx);
@@ -130,17 +130,7 @@ async fn supervised_a_stopped_frozen_and_restarted() {
 #[tokio::test]
 async fn attach_mode_starts_nothing() {
     let logs = tempfile::tempdir().unwrap();
-    let a_url: reqwest::Url = format!("http://127.0.0.1:{}", spare_port()).parse().unwrap();
-    let b_url: reqwest::Url = format!("http://127.0.0.1:{}", spare_port()).parse().unwrap();
-    let client = Client::new(&b_url, Duration::from_millis(1000)).unwrap();
-    let config = SupervisorConfig {
-        exe: PathBuf::from(env!("CARGO_BIN_EXE_tui")),
-        a_url,
-        b_url,
-        log_dir: logs.path().to_path_buf(),
-        timeout_ms: 1000,
-        attach: true,
-    };
+    let (config, client) = config_on_spare_ports(logs.path(), true);
     let (events_tx, mut events) = mpsc::unbounded_channel();
     let mut supervisor = Supervisor::new(config, client, events_tx);
     supervisor.start_missing().await;
