@@ -170,3 +170,23 @@ fn an_attached_service_cannot_be_stopped_and_says_why() {
     assert!(screen.contains("attached (started elsewhere)"));
     assert!(screen.contains("stop it where you started it"));
 }
+
+#[test]
+fn tiny_and_huge_terminals_do_not_break_the_drawing() {
+    let mut app = app();
+    success(&mut app);
+    app.on_action(Action::TogglePause, T0);
+    app.on_action(Action::ScrollLogsUp, T0);
+    for (width, height) in [(1, 1), (20, 6), (40, 12), (300, 100)] {
+        for help in [false, true] {
+            if help {
+                app.on_action(Action::ToggleHelp, T0);
+            }
+            let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+            terminal.draw(|frame| tui::ui::draw(frame, &app)).unwrap();
+            if help {
+                app.on_action(Action::ToggleHelp, T0);
+            }
+        }
+    }
+}
