@@ -12,7 +12,7 @@ n=${1:-20000}; c=${2:-20}
 port_a=18380; port_b=18381
 command -v tmux >/dev/null || (apt-get update -qq && apt-get install -y -qq tmux >/dev/null)
 command -v oha >/dev/null || cargo install oha --locked -q
-cargo build --release -q -p tui -p service-a -p service-b --example bench
+cargo build --release -q -p tui -p service-a -p service-b --bins --example bench
 
 work=$(mktemp -d); logs=$work/logs; flood=$work/flood; mkdir -p "$logs" "$flood"
 cleanup() { tmux kill-session -t tui-bench 2>/dev/null || true; kill $pa $pb 2>/dev/null || true; rm -rf "$work"; }
@@ -40,15 +40,15 @@ rss() { awk '/VmRSS/{print $2 " KiB"}' "/proc/$1/status"; }
 dashboard_pid() { for _ in $(seq 50); do p=$(pgrep -f "release/tui --attach.*$1" || true); [ -n "$p" ] && { echo "$p"; return; }; sleep 0.1; done; }
 
 echo "== dashboard CPU and memory (attached to running A and B, health checks every second)"
-tmux new-session -d -s tui-bench -x 160 -y 48 \
-  "./target/release/tui --attach --a-url http://127.0.0.1:$port_a --b-url http://127.0.0.1:$port_b --log-dir $logs"
+tmux new-session -d -s tui-bench -x 160 -y 48 -c "$PWD" \
+  "$PWD/target/release/tui --attach --a-url http://127.0.0.1:$port_a --b-url http://127.0.0.1:$port_b --log-dir $logs"
 pid=$(dashboard_pid "$logs"); sleep 3
 echo "idle: $(cpu "$pid" 10)% of a core over 10 s, resident $(rss "$pid")"
 tmux kill-session -t tui-bench
 
 echo "== dashboard following 10,000 log lines/s (10 s)"
-tmux new-session -d -s tui-bench -x 160 -y 48 \
-  "./target/release/tui --attach --a-url http://127.0.0.1:1 --b-url http://127.0.0.1:2 --log-dir $flood"
+tmux new-session -d -s tui-bench -x 160 -y 48 -c "$PWD" \
+  "$PWD/target/release/tui --attach --a-url http://127.0.0.1:1 --b-url http://127.0.0.1:2 --log-dir $flood"
 pid=$(dashboard_pid "$flood"); sleep 2
 python3 - "$flood/service-a.log" <<'PY' &
 import sys, time
