@@ -37,7 +37,8 @@ cpu() {
   awk -v a="$t1" -v b="$t2" -v hz="$hz" -v s="$2" 'BEGIN{printf "%.2f", (b-a)*100/(hz*s)}'
 }
 rss() { awk '/VmRSS/{print $2 " KiB"}' "/proc/$1/status"; }
-dashboard_pid() { for _ in $(seq 50); do p=$(pgrep -f "release/tui --attach.*$1" || true); [ -n "$p" ] && { echo "$p"; return; }; sleep 0.1; done; }
+dashboard_pid() { # the tui process itself, not the shell tmux wraps it in
+  for _ in $(seq 50); do p=$(pgrep -f "^$PWD/target/release/tui --attach.*$1" | head -1 || true); [ -n "$p" ] && { echo "$p"; return; }; sleep 0.1; done; }
 
 echo "== dashboard CPU and memory (attached to running A and B, health checks every second)"
 tmux new-session -d -s tui-bench -x 160 -y 48 -c "$PWD" \
