@@ -111,7 +111,8 @@ fn line_latency(dir: &str) {
         // Write at varying points of the follower's cycle, as a service would.
         std::thread::sleep(Duration::from_millis(30 + (i * 37) % 90));
         let written = Instant::now();
-        writeln!(file, "2026-11-24 12:00:00,000 service=A endpoint=/echo status=ok latency_ms=0 request_id=l{i}").unwrap();
+        writeln!(file, "2026-11-24 12:00:00,000 service=A endpoint=/echo status=ok latency_ms=0 request_id=l{i}")
+            .unwrap();
         let (seen, _) = seen_rx.recv_timeout(Duration::from_secs(5)).unwrap();
         delays.push(seen.duration_since(written).as_secs_f64() * 1000.0);
     }
