@@ -66,11 +66,19 @@ fn binary(name: &str) -> PathBuf {
 
 /// Starts `name` on `127.0.0.1:0` and waits for its `event=listening` line to learn the port.
 fn start(name: &str, log_dir: &Path, args: &[&str]) -> Proc {
-    let mut child = Command::new(binary(name))
+    start_with_rust_log(name, log_dir, args, None)
+}
+
+fn start_with_rust_log(name: &str, log_dir: &Path, args: &[&str], rust_log: Option<&str>) -> Proc {
+    let mut command = Command::new(binary(name));
+    match rust_log {
+        Some(filter) => command.env("RUST_LOG", filter),
+        None => command.env_remove("RUST_LOG"),
+    };
+    let mut child = command
         .args(["--addr", "127.0.0.1:0", "--log-dir"])
         .arg(log_dir)
         .args(args)
-        .env_remove("RUST_LOG")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -325,6 +333,28 @@ async fn json_log_format_writes_one_object_per_line() {
     assert_eq!(request["status"], "ok");
     assert!(request["latency_ms"].is_u64());
     assert!(request["timestamp"].is_string());
+}
+
+#[tokio::test]
+async fn rust_log_filters_the_console_but_never_the_file() {
+    let logs = tempfile::tempdir().unwrap();
+    // The `listening` line must still reach stdout (the test reads the port from it).
+    let a = start_with_rust_log("service-a", logs.path(), &[], Some("info,access=off"));
+    assert_eq!(get(&format!("{}/echo?msg=quiet", a.url()), Some("quiet-1")).await.status, 200);
+    let stdout = a.stdout.clone();
+    assert!(a.terminate().success());
+    let records = request_records(logs.path(), Service::A);
+    assert_eq!(records.len(), 1, "the file has the request line");
+    // One format pass: the console gets the file's lifecycle lines byte for byte.
+    let file_lifecycle: Vec<String> = log_records(logs.path(), Service::A)
+        .into_iter()
+        .filter(|r| r.get("event").is_some())
+        .map(|r| r.to_text())
+        .collect();
+    eventually("stdout has every lifecycle line", || stdout.lock().unwrap().len() >= file_lifecycle.len());
+    let console = stdout.lock().unwrap().clone();
+    assert!(console.iter().all(|line| !line.contains("quiet-1")), "{console:?}");
+    assert_eq!(console, file_lifecycle);
 }
 
 #[test]

@@ -12,15 +12,17 @@ use contract::{LogRecord, Service, files};
 use thiserror::Error;
 use time::OffsetDateTime;
 use tracing::field::{Field, Visit};
-use tracing::{Event, Level, Subscriber};
+use tracing::{Event, Level, Metadata, Subscriber};
 use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_appender::rolling::{RollingFileAppender, Rotation};
+use tracing_subscriber::Layer;
+use tracing_subscriber::filter::{Targets, filter_fn};
 use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::writer::MakeWriterExt as _;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
-use tracing_subscriber::{EnvFilter, Layer, filter::LevelFilter};
 
 use crate::config::{LogArgs, LogFormat, LogRotation};
 
@@ -41,8 +43,10 @@ pub enum TelemetryError {
     AlreadySet(#[from] tracing_subscriber::util::TryInitError),
 }
 
-/// Installs the global subscriber for `service`: stdout filtered by `RUST_LOG`
-/// (default `info`), and the rotating file with every `info` line.
+/// Installs the global subscriber for `service`: every `info` line (and above)
+/// goes to the rotating file; stdout gets the lines `RUST_LOG` allows (default
+/// `info`). Each line is formatted once, with one timestamp, and the same bytes
+/// go to both sinks.
 pub fn init(service: Service, args: &LogArgs) -> Result<LogGuard, TelemetryError> {
     let file = rolling_file(service, args)?;
     let (file_writer, file_guard) = NonBlockingBuilder::default()
@@ -54,25 +58,36 @@ pub fn init(service: Service, args: &LogArgs) -> Result<LogGuard, TelemetryError
         .thread_name("log-stdout")
         .finish(BufWriter::with_capacity(64 * 1024, io::stdout()));
 
-    let format = LineFormat { service, format: args.log_format };
-    let console_filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let console = console_filter();
+    let for_stdout = console.clone();
+    let writer = file_writer.with_max_level(Level::INFO).and(
+        stdout_writer.with_filter(move |meta: &Metadata<'_>| for_stdout.would_enable(meta.target(), meta.level())),
+    );
+    let wanted =
+        filter_fn(move |meta| *meta.level() <= Level::INFO || console.would_enable(meta.target(), meta.level()));
     tracing_subscriber::registry()
         .with(
             tracing_subscriber::fmt::layer()
-                .event_format(format)
+                .event_format(LineFormat { service, format: args.log_format })
                 .with_ansi(false)
-                .with_writer(stdout_writer)
-                .with_filter(console_filter),
-        )
-        .with(
-            tracing_subscriber::fmt::layer()
-                .event_format(format)
-                .with_ansi(false)
-                .with_writer(file_writer)
-                .with_filter(LevelFilter::INFO),
+                .with_writer(writer)
+                .with_filter(wanted),
         )
         .try_init()?;
     Ok(LogGuard { _workers: vec![file_guard, stdout_guard] })
+}
+
+/// What `RUST_LOG` lets through to stdout: `level` or `target=level` directives
+/// (e.g. `warn`, `info,access=off`); `info` when unset or not understood.
+fn console_filter() -> Targets {
+    let default = || Targets::new().with_default(Level::INFO);
+    match std::env::var("RUST_LOG") {
+        Ok(text) if !text.trim().is_empty() => text.parse().unwrap_or_else(|error| {
+            eprintln!("RUST_LOG={text:?} is not understood ({error}); the console shows `info`");
+            default()
+        }),
+        _ => default(),
+    }
 }
 
 /// The rotating file appender for `service` in `args.log_dir`.
