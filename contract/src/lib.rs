@@ -26,6 +26,14 @@ impl Service {
     /// Both services, in display order.
     pub const ALL: [Service; 2] = [Service::A, Service::B];
 
+    /// The service's place in [`Service::ALL`], for per-service arrays.
+    pub const fn index(self) -> usize {
+        match self {
+            Service::A => 0,
+            Service::B => 1,
+        }
+    }
+
     /// The value of the `service=` field in log lines: `A` or `B`, as in the lab.
     pub const fn name(self) -> &'static str {
         match self {

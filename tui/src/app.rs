@@ -185,7 +185,7 @@ impl App {
     }
 
     pub fn service(&self, service: Service) -> &ServiceView {
-        &self.services[service_index(service)]
+        &self.services[service.index()]
     }
 
     /// A fresh request id: `<session>-<n>`, short enough to read in a log line.
@@ -350,7 +350,7 @@ impl App {
     pub fn on_event(&mut self, event: Event, now: OffsetDateTime) {
         match event {
             Event::Answer(answer) => self.on_answer(answer),
-            Event::Health(service, health) => self.services[service_index(service)].health = health,
+            Event::Health(service, health) => self.services[service.index()].health = health,
             Event::Control(service, control) => self.on_control(service, control, now),
             Event::Note(text) => self.note = Some(text),
             Event::Logs(lines) => self.on_logs(lines),
@@ -383,24 +383,20 @@ impl App {
                 progress.done += 1;
                 progress.failed += u64::from(!outcome.is_ok());
             }
-            self.push_row(Row::Request(RequestRow { id, sent_at, msg, delay_ms, burst, outcome: Some(outcome) }));
-            return;
-        }
-        // A single request already has its (pending) row; fill it in.
-        let pending = self.rows.iter_mut().rev().find_map(|row| match row {
+        } else if let Some(pending) = self.rows.iter_mut().rev().find_map(|row| match row {
             Row::Request(row) if row.id == id => Some(row),
             _ => None,
-        });
-        match pending {
-            Some(row) => row.outcome = Some(outcome),
-            None => {
-                self.push_row(Row::Request(RequestRow { id, sent_at, msg, delay_ms, burst, outcome: Some(outcome) }))
-            }
+        }) {
+            // A single request already has its (pending) row: fill it in.
+            pending.outcome = Some(outcome);
+            return;
         }
+        // A burst's answer, or one whose row has left the bounded list.
+        self.push_row(Row::Request(RequestRow { id, sent_at, msg, delay_ms, burst, outcome: Some(outcome) }));
     }
 
     fn on_control(&mut self, service: Service, control: Control, now: OffsetDateTime) {
-        let view = &mut self.services[service_index(service)];
+        let view = &mut self.services[service.index()];
         let before = std::mem::replace(&mut view.control, control.clone());
         let name = service.name();
         let text = match (&before, &control) {
@@ -426,8 +422,8 @@ impl App {
             if self.logs.lines.len() == MAX_LOG_LINES {
                 self.logs.lines.pop_front();
             }
-            // Merge by time: lines of one service arrive in order, and the two
-            // services' lines interleave near the end, so search from the back.
+            // Merge by time: each service's lines arrive in order, so a binary
+            // search on the timestamp finds where a line of the other one goes.
             let position = match line.at {
                 Some(at) => self.logs.lines.partition_point(|l| l.at.is_none_or(|t| t <= at)),
                 None => self.logs.lines.len(),
@@ -449,13 +445,6 @@ impl App {
     /// Counts by error kind, in the spec's order, including zeros.
     pub fn error_kind_counts(&self) -> impl Iterator<Item = (ErrorKind, u64)> + '_ {
         ErrorKind::ALL.into_iter().map(|kind| (kind, self.stats.by_error_kind.get(&kind).copied().unwrap_or(0)))
-    }
-}
-
-fn service_index(service: Service) -> usize {
-    match service {
-        Service::A => 0,
-        Service::B => 1,
     }
 }
 

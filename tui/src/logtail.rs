@@ -187,13 +187,14 @@ enum ReadResult {
 }
 
 fn read_from(current: &mut Followed) -> io::Result<ReadResult> {
-    let len = current.file.metadata()?.len();
+    let open = current.file.metadata()?;
+    let len = open.len();
     // The path must still be this file (not deleted, not replaced).
     let on_disk = std::fs::metadata(&current.path)?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
-        if on_disk.ino() != current.file.metadata()?.ino() {
+        if on_disk.ino() != open.ino() {
             return Err(io::Error::other("replaced"));
         }
     }

@@ -73,13 +73,6 @@ pub struct Supervisor {
     controls: [Control; 2],
 }
 
-fn index(service: Service) -> usize {
-    match service {
-        Service::A => 0,
-        Service::B => 1,
-    }
-}
-
 impl Supervisor {
     pub fn new(config: SupervisorConfig, client: Client, events: mpsc::UnboundedSender<Event>) -> Self {
         Self { config, client, events, children: [None, None], controls: [Control::Unknown, Control::Unknown] }
@@ -93,7 +86,7 @@ impl Supervisor {
     }
 
     fn set(&mut self, service: Service, control: Control) {
-        self.controls[index(service)] = control.clone();
+        self.controls[service.index()] = control.clone();
         let _ = self.events.send(Event::Control(service, control));
     }
 
@@ -103,7 +96,7 @@ impl Supervisor {
 
     /// The state the supervisor last reported for `service`.
     pub fn control(&self, service: Service) -> &Control {
-        &self.controls[index(service)]
+        &self.controls[service.index()]
     }
 
     /// At start: attach to what answers, start what does not (unless `--attach`).
@@ -168,7 +161,7 @@ impl Supervisor {
         match self.control(service).clone() {
             Control::Running { pid } => {
                 if signal(pid, Signal::SIGSTOP) {
-                    if let Some(child) = &mut self.children[index(service)] {
+                    if let Some(child) = &mut self.children[service.index()] {
                         child.frozen = true;
                     }
                     self.set(service, Control::Frozen { pid });
@@ -176,7 +169,7 @@ impl Supervisor {
             }
             Control::Frozen { pid } => {
                 if signal(pid, Signal::SIGCONT) {
-                    if let Some(child) = &mut self.children[index(service)] {
+                    if let Some(child) = &mut self.children[service.index()] {
                         child.frozen = false;
                     }
                     self.set(service, Control::Running { pid });
@@ -222,7 +215,7 @@ impl Supervisor {
                 }
             });
         }
-        self.children[index(service)] = Some(ChildProcess { child, pid, frozen: false, stderr });
+        self.children[service.index()] = Some(ChildProcess { child, pid, frozen: false, stderr });
         let deadline = Instant::now() + START_DEADLINE;
         loop {
             if matches!(self.client.health(self.url(service)).await, Health::Up { .. }) {
@@ -230,7 +223,7 @@ impl Supervisor {
                 return;
             }
             if let Some(reason) = self.exit_reason(service) {
-                self.children[index(service)] = None;
+                self.children[service.index()] = None;
                 self.set(service, Control::Failed(reason));
                 return;
             }
@@ -245,7 +238,7 @@ impl Supervisor {
 
     /// Why the child exited, if it has (its last stderr line, or its status).
     fn exit_reason(&mut self, service: Service) -> Option<String> {
-        let child = self.children[index(service)].as_mut()?;
+        let child = self.children[service.index()].as_mut()?;
         let status = child.child.try_wait().ok()??;
         let stderr = child.stderr.lock().map(|text| text.clone()).unwrap_or_default();
         let last_line = stderr.lines().rev().find(|line| !line.trim().is_empty()).map(str::to_owned);
@@ -258,7 +251,7 @@ impl Supervisor {
             if matches!(self.control(service), Control::Running { .. } | Control::Frozen { .. })
                 && let Some(reason) = self.exit_reason(service)
             {
-                self.children[index(service)] = None;
+                self.children[service.index()] = None;
                 self.set(service, Control::Stopped);
                 self.note(format!("{} exited by itself: {reason}", service.name()));
             }
@@ -268,7 +261,7 @@ impl Supervisor {
     /// SIGCONT if frozen (a stopped process never handles SIGTERM), SIGTERM,
     /// wait for the drain, SIGKILL after the grace period.
     async fn stop(&mut self, service: Service) {
-        let Some(mut child) = self.children[index(service)].take() else {
+        let Some(mut child) = self.children[service.index()].take() else {
             self.set(service, Control::Stopped);
             return;
         };
@@ -291,7 +284,7 @@ impl Supervisor {
     /// Stops every child the dashboard started (B first, so it does not log A's absence).
     pub async fn shutdown(&mut self) {
         for service in [Service::B, Service::A] {
-            if self.children[index(service)].is_some() {
+            if self.children[service.index()].is_some() {
                 self.stop(service).await;
             }
         }

@@ -130,9 +130,9 @@ pub fn draw_chart(frame: &mut Frame, area: Rect, app: &App) {
         top = top.max(ms * 1.05);
         if is_ok { ok.push((n, ms)) } else { failed.push((n, ms)) }
     }
-    let first = ok.first().into_iter().chain(failed.first()).map(|p| p.0).fold(f64::INFINITY, f64::min);
+    // The points are oldest first: the first one starts the x axis.
+    let first = app.stats.chart_points().next().map_or(0.0, |(n, _, _)| n);
     let last = app.stats.total as f64;
-    let first = if first.is_finite() { first } else { 0.0 };
     let right = last.max(first + 10.0);
     let timeout_line = vec![(first, timeout), (right, timeout)];
     // Events (stop, freeze, burst...) as vertical lines at the request count they happened at.
