@@ -18,16 +18,17 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use clap::Parser;
-use contract::headers::{REQUEST_ID, SERVER_TIMING, upstream_timing};
+use contract::headers::{SERVER_TIMING, upstream_timing};
 use contract::{CallEchoOk, HealthBody, Service};
 use reqwest::Url;
 use service_kit::{EchoQuery, HttpService, LogArgs};
 use tokio::net::TcpListener;
+use tower_http::request_id::RequestId;
 
 pub use client::ServiceAClient;
 pub use error::UpstreamError;
@@ -89,11 +90,14 @@ async fn health() -> Json<HealthBody> {
     Json(HealthBody::ok())
 }
 
-async fn call_echo(State(state): State<AppState>, headers: HeaderMap, EchoQuery(params): EchoQuery) -> Response {
-    // Set by the request-id layer: the caller's own id or a fresh one.
-    let request_id = headers.get(REQUEST_ID).cloned().unwrap_or_else(|| HeaderValue::from_static("-"));
+/// `request_id` is set by the request-id layer: the caller's own id or a fresh one.
+async fn call_echo(
+    State(state): State<AppState>,
+    Extension(request_id): Extension<RequestId>,
+    EchoQuery(params): EchoQuery,
+) -> Response {
     let started = Instant::now();
-    let result = state.service_a.call_echo(&params, &request_id).await;
+    let result = state.service_a.call_echo(&params, request_id.header_value()).await;
     let timing = HeaderValue::from_str(&upstream_timing(started.elapsed())).unwrap_or(HeaderValue::from_static(""));
     match result {
         Ok(echo) => ([(SERVER_TIMING, timing)], Json(CallEchoOk::new(echo))).into_response(),
