@@ -4,6 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
+use std::io::BufRead as _;
 use std::path::{Path, PathBuf};
 
 use contract::{LogRecord, Service, files};
@@ -27,11 +28,12 @@ pub fn collect_log_lines(dir: &Path, ids: &HashSet<String>) -> HashMap<String, V
             .collect();
         paths.sort();
         for path in paths {
-            let Ok(text) = std::fs::read_to_string(&path) else { continue };
-            for line in text.lines() {
-                let Ok(record) = LogRecord::parse(line) else { continue };
+            // Line by line: after a long load test the files are far bigger than the report.
+            let Ok(file) = std::fs::File::open(&path) else { continue };
+            for line in std::io::BufReader::new(file).lines().map_while(Result::ok) {
+                let Ok(record) = LogRecord::parse(&line) else { continue };
                 if let Some(id) = record.get("request_id").filter(|id| ids.contains(*id)) {
-                    found.entry(id.to_owned()).or_default().push((service, crate::logtail::sanitize(line)));
+                    found.entry(id.to_owned()).or_default().push((service, crate::logtail::sanitize(&line)));
                 }
             }
         }
