@@ -123,12 +123,17 @@ pub async fn run(
 }
 
 /// The whole program: flags, logs, listener, serve until SIGINT/SIGTERM, flush.
-/// The dashboard runs this same function in a child process of its own binary.
 pub fn run_cli(args: impl IntoIterator<Item = OsString>) -> ExitCode {
-    let config: Config = match service_kit::server::parse_args(args) {
-        Ok(config) => config,
-        Err(code) => return code,
-    };
+    match service_kit::server::parse_args(args) {
+        Ok(config) => run_config(config),
+        Err(code) => code,
+    }
+}
+
+/// The program after its flags are parsed: logs, listener, serve until
+/// SIGINT/SIGTERM, flush. The dashboard's `tui serve-b` calls this with
+/// the flags its own parser read.
+pub fn run_config(config: Config) -> ExitCode {
     service_kit::server::run_service(Service::B, &config.log, config.addr, |listener| {
         run(listener, &config, service_kit::shutdown_signal())
     })
