@@ -58,12 +58,13 @@ impl Service {
         }
     }
 
-    /// Parses the `service=` field of a log line.
-    pub fn from_name(name: &str) -> Option<Service> {
-        match name {
-            "A" => Some(Service::A),
-            "B" => Some(Service::B),
-            _ => None,
+    /// The `tui` subcommand that runs this service (`tui serve-a`): the
+    /// dashboard starts its children with it, and the `tui` binary's entry point
+    /// dispatches on it, without the dashboard's code importing a service.
+    pub const fn subcommand(self) -> &'static str {
+        match self {
+            Service::A => "serve-a",
+            Service::B => "serve-b",
         }
     }
 }
