@@ -18,6 +18,16 @@ pub const fn prefix(service: Service) -> &'static str {
     }
 }
 
+/// The name of a log file of `service`: `service-a.2026-11-24.log` for a rotation
+/// period `2026-11-24` (or `2026-11-24-13`, `2026-11-24-13-05`), `service-a.log`
+/// for none (rotation `never`).
+pub fn file_name(service: Service, period: Option<&str>) -> String {
+    match period {
+        Some(period) => format!("{}.{period}.{SUFFIX}", prefix(service)),
+        None => format!("{}.{SUFFIX}", prefix(service)),
+    }
+}
+
 /// Whether `file_name` is one of `service`'s log files (current or rotated).
 pub fn is_log_file_of(service: Service, file_name: &str) -> bool {
     let Some(rest) = file_name.strip_prefix(prefix(service)).and_then(|rest| rest.strip_prefix('.')) else {
@@ -48,12 +58,16 @@ mod tests {
             "service-a.2026-11-24-13-05.log",
         ] {
             assert!(is_log_file_of(Service::A, name), "{name}");
+            let period = name.strip_prefix("service-a.").and_then(|n| n.strip_suffix(".log"));
+            assert_eq!(file_name(Service::A, period.filter(|p| !p.is_empty() && *p != "log")), name);
             assert!(!is_log_file_of(Service::B, name), "{name}");
         }
         for name in [
             "service-a.log.swp",
             "service-ab.log",
             "service-a.notes.log",
+            "service-a.x.log",
+            "service-a-notes.log",
             "service-a.2026-11.log",
             "service-a.2026-11-24log",
             "report.md",

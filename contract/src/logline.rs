@@ -16,7 +16,10 @@
 //! {"timestamp":"2026-02-04 14:29:46,799","service":"A","endpoint":"/echo","status":"ok","latency_ms":0,"request_id":"7f3a"}
 //! ```
 //!
-//! Fields whose key ends in `_ms` are numbers in JSON; every other value is a string.
+//! A [`LogRecord`] holds text values: its fields whose key ends in `_ms` are
+//! numbers in JSON, every other value a string. A program that knows its values'
+//! types writes lines with [`LineWriter`] instead, which writes numbers as JSON
+//! numbers (`"pid":4242`) and formats straight into a reused buffer.
 
 use std::fmt::Write as _;
 
@@ -76,6 +79,14 @@ impl LogRecord {
         self.fields.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
+    /// Appends the line in `format` (without newline) to `out`.
+    pub fn write(&self, format: Format, out: &mut String) {
+        match format {
+            Format::Text => self.write_text(out),
+            Format::Json => self.write_json(out),
+        }
+    }
+
     /// The text line, without the trailing newline.
     pub fn to_text(&self) -> String {
         let mut out = String::with_capacity(128);
@@ -85,33 +96,20 @@ impl LogRecord {
 
     /// Appends the text line (without newline) to `out`.
     pub fn write_text(&self, out: &mut String) {
-        write_timestamp(out, self.timestamp);
-        for (key, value) in &self.fields {
-            out.push(' ');
-            write_key(out, key);
-            out.push('=');
-            write_text_value(out, value);
-        }
+        self.write_with(Format::Text, out);
     }
 
     /// Appends the JSON line (without newline) to `out`.
     pub fn write_json(&self, out: &mut String) {
-        out.push_str("{\"");
-        out.push_str(TIMESTAMP_KEY);
-        out.push_str("\":\"");
-        write_timestamp(out, self.timestamp);
-        out.push('"');
+        self.write_with(Format::Json, out);
+    }
+
+    fn write_with(&self, format: Format, out: &mut String) {
+        let mut line = LineWriter::start(out, format, self.timestamp);
         for (key, value) in &self.fields {
-            out.push(',');
-            write_json_string(out, key);
-            out.push(':');
-            if key.ends_with("_ms") && is_json_number(value) {
-                out.push_str(value);
-            } else {
-                write_json_string(out, value);
-            }
+            line.record_value(key, value);
         }
-        out.push('}');
+        line.finish();
     }
 
     /// Parses a line in either format (a trailing `\r` or `\n` is ignored).
@@ -119,6 +117,120 @@ impl LogRecord {
         let line = line.trim_end_matches(['\n', '\r']);
         if line.starts_with('{') { parse_json(line) } else { parse_text(line) }
     }
+}
+
+/// The two shapes of a line: the lab's `key=value` text, or one JSON object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// Writes one line field by field into a caller's buffer, in either format, with
+/// the same escaping as [`LogRecord`]: the one writer of the format for programs
+/// that format lines on a hot path without building a record first.
+///
+/// ```
+/// use contract::logline::{Format, LineWriter};
+/// let mut out = String::new();
+/// let at = time::macros::datetime!(2026-02-04 14:29:46.799 UTC);
+/// let mut line = LineWriter::start(&mut out, Format::Json, at);
+/// line.str("service", "A");
+/// line.u64("pid", 4242);
+/// line.finish();
+/// assert_eq!(out, r#"{"timestamp":"2026-02-04 14:29:46,799","service":"A","pid":4242}"#);
+/// ```
+pub struct LineWriter<'a> {
+    out: &'a mut String,
+    format: Format,
+}
+
+impl<'a> LineWriter<'a> {
+    /// Appends the timestamp (the start of the line) to `out`.
+    pub fn start(out: &'a mut String, format: Format, timestamp: OffsetDateTime) -> Self {
+        if format == Format::Json {
+            out.push_str("{\"");
+            out.push_str(TIMESTAMP_KEY);
+            out.push_str("\":\"");
+            write_timestamp(out, timestamp);
+            out.push('"');
+        } else {
+            write_timestamp(out, timestamp);
+        }
+        Self { out, format }
+    }
+
+    fn key(&mut self, key: &str) {
+        match self.format {
+            Format::Text => {
+                self.out.push(' ');
+                write_key(self.out, key);
+                self.out.push('=');
+            }
+            Format::Json => {
+                self.out.push(',');
+                write_json_string(self.out, key);
+                self.out.push(':');
+            }
+        }
+    }
+
+    /// A text value (quoted and escaped where needed; always a string in JSON).
+    pub fn str(&mut self, key: &str, value: &str) {
+        self.key(key);
+        match self.format {
+            Format::Text => write_text_value(self.out, value),
+            Format::Json => write_json_string(self.out, value),
+        }
+    }
+
+    /// A whole number (a JSON number in JSON).
+    pub fn u64(&mut self, key: &str, value: u64) {
+        self.key(key);
+        push_u64(self.out, value);
+    }
+
+    /// A signed whole number (a JSON number in JSON).
+    pub fn i64(&mut self, key: &str, value: i64) {
+        self.key(key);
+        if value < 0 {
+            self.out.push('-');
+        }
+        push_u64(self.out, value.unsigned_abs());
+    }
+
+    /// A value as it would appear in a [`LogRecord`]: a number in JSON if the
+    /// key ends in `_ms` and the text is a whole number, else a string.
+    pub fn record_value(&mut self, key: &str, value: &str) {
+        if self.format == Format::Json && key.ends_with("_ms") && is_json_number(value) {
+            self.key(key);
+            self.out.push_str(value);
+        } else {
+            self.str(key, value);
+        }
+    }
+
+    /// Ends the line (without newline).
+    pub fn finish(self) {
+        if self.format == Format::Json {
+            self.out.push('}');
+        }
+    }
+}
+
+fn push_u64(out: &mut String, mut value: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        // `value % 10` is below 10, so the cast cannot truncate.
+        digits[at] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    out.extend(digits[at..].iter().map(|&d| char::from(d)));
 }
 
 /// Writes `YYYY-MM-DD HH:MM:SS,mmm` (UTC).
@@ -399,6 +511,40 @@ mod tests {
         assert_eq!(LogRecord::parse("2026-02-04 14:29:46,799 error=\"\\q\""), Err(ParseLineError::Quote));
         assert_eq!(LogRecord::parse(r#"{"service":"A"}"#), Err(ParseLineError::Json));
         assert_eq!(LogRecord::parse("{not json"), Err(ParseLineError::Json));
+    }
+
+    #[test]
+    fn line_writer_writes_typed_numbers_and_matches_the_record() {
+        let at = datetime!(2026-02-04 14:29:46.799 UTC);
+        for format in [Format::Text, Format::Json] {
+            let mut typed = String::new();
+            let mut line = LineWriter::start(&mut typed, format, at);
+            line.str("service", "A");
+            line.str("event", "listening");
+            line.u64("pid", 4242);
+            line.i64("delta", -7);
+            line.u64("zero", 0);
+            line.str("error", "two words\n");
+            line.finish();
+            let record = LogRecord::parse(&typed).unwrap();
+            assert_eq!(record.get("pid"), Some("4242"));
+            assert_eq!(record.get("delta"), Some("-7"));
+            assert_eq!(record.get("zero"), Some("0"));
+            assert_eq!(record.get("error"), Some("two words\n"));
+            if format == Format::Json {
+                let value: serde_json::Value = serde_json::from_str(&typed).unwrap();
+                assert!(value["pid"].is_u64(), "{typed}");
+                assert!(value["delta"].is_i64(), "{typed}");
+                assert!(value["service"].is_string(), "{typed}");
+            } else {
+                assert_eq!(record.to_text(), typed);
+            }
+        }
+        assert_eq!(sample().to_text(), {
+            let mut out = String::new();
+            sample().write(Format::Text, &mut out);
+            out
+        });
     }
 
     #[test]
