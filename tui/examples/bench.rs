@@ -16,11 +16,12 @@ use std::time::{Duration, Instant};
 use contract::Service;
 use time::OffsetDateTime;
 use tokio::sync::{mpsc, watch};
-use tui::app::{App, Settings};
-use tui::burst::{self, BurstSpec};
-use tui::event::{Answer, Event, Outcome};
-use tui::http::Client;
-use tui::logtail::{LogLine, LogTail, POLL_INTERVAL};
+use tui::cli::Settings;
+use tui::io::burst::{self, BurstSpec};
+use tui::io::http::Client;
+use tui::io::tail::{LogTail, POLL_INTERVAL};
+use tui::model::Model;
+use tui::msg::{Answer, Event, LogLine, Outcome};
 
 fn rss_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -32,11 +33,11 @@ fn rss_kib() -> u64 {
 }
 
 async fn burst(b_url: &str, requests: u64, concurrency: u64) {
-    let client = Client::new(&b_url.parse().unwrap(), Duration::from_secs(1)).unwrap();
-    let (events_tx, mut events) = mpsc::unbounded_channel();
+    let client = Client::new(Duration::from_secs(1)).unwrap();
+    let (events_tx, mut events) = mpsc::channel(4_096);
     // Drain like the dashboard does: into the app, in batches.
     let drain = tokio::spawn(async move {
-        let mut app = App::new(Settings::defaults(), "bnch");
+        let mut app = Model::new(Settings::default(), "bnch");
         let now = OffsetDateTime::now_utc();
         while let Some(event) = events.recv().await {
             app.on_event(event, now);
@@ -47,7 +48,13 @@ async fn burst(b_url: &str, requests: u64, concurrency: u64) {
         app.stats.total
     });
     let (_cancel_tx, cancel) = watch::channel(false);
-    let spec = BurstSpec { requests, concurrency, msg: "hello".into(), id_prefix: "bnch".into() };
+    let spec = BurstSpec {
+        requests,
+        concurrency,
+        msg: "hello".into(),
+        b_url: b_url.parse().unwrap(),
+        id_prefix: "bnch".into(),
+    };
     let started = Instant::now();
     burst::run(client, spec, cancel, events_tx).await;
     let elapsed = started.elapsed();
@@ -61,7 +68,7 @@ async fn burst(b_url: &str, requests: u64, concurrency: u64) {
 }
 
 fn memory() {
-    let mut app = App::new(Settings::defaults(), "mem0");
+    let mut app = Model::new(Settings::default(), "mem0");
     let now = OffsetDateTime::now_utc();
     println!("memory: start {} KiB", rss_kib());
     for i in 0..1_000_000u64 {
@@ -116,7 +123,7 @@ fn line_latency(dir: &str) {
         let (seen, _) = seen_rx.recv_timeout(Duration::from_secs(5)).unwrap();
         delays.push(seen.duration_since(written).as_secs_f64() * 1000.0);
     }
-    let p = tui::stats::percentiles(delays.into_iter());
+    let p = tui::model::stats::percentiles(delays.into_iter());
     println!(
         "line latency: written -> delivered by the follower (polling every {} ms): p50 {:.1} ms, p90 {:.1} ms, max {:.1} ms; \
          the screen adds at most one frame ({} ms)",
@@ -124,7 +131,7 @@ fn line_latency(dir: &str) {
         p.p50,
         p.p90,
         p.max,
-        tui::dashboard::FRAME.as_millis()
+        tui::runtime::FRAME.as_millis()
     );
 }
 

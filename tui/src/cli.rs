@@ -1,4 +1,5 @@
-//! The dashboard's flags and environment variables.
+//! The dashboard's flags and environment variables, and [`Settings`]: the one
+//! place their defaults live. Everything else reads `Settings`.
 
 use std::path::PathBuf;
 
@@ -6,16 +7,10 @@ use clap::Parser;
 use contract::Service;
 use reqwest::Url;
 
-/// Command line of the dashboard.
+/// The dashboard's command line (the `tui` binary without a subcommand).
 #[derive(Debug, Clone, Parser)]
-#[command(
-    name = "tui",
-    version,
-    about = "Dashboard for services A and B: send requests, watch answers, latencies and logs, break A on purpose.",
-    after_help = "Services that do not answer at their URL are started as children of the dashboard \
-                  (unless --attach) and stopped when it exits. Press ? in the dashboard for the keys."
-)]
-pub struct Cli {
+#[command(name = "tui")]
+pub struct DashboardArgs {
     /// Base URL of service A.
     #[arg(long, env = "SERVICE_A_URL", default_value = Service::A.default_url())]
     pub a_url: Url,
@@ -47,9 +42,69 @@ pub struct Cli {
     pub burst_concurrency: u64,
 }
 
-impl Cli {
+/// Fixed facts about this session, read from the flags once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub a_url: Url,
+    pub b_url: Url,
+    pub log_dir: PathBuf,
+    /// Never start anything.
+    pub attach: bool,
+    pub timeout_ms: u64,
+    pub burst_requests: u64,
+    pub burst_concurrency: u64,
+}
+
+impl From<DashboardArgs> for Settings {
+    fn from(args: DashboardArgs) -> Self {
+        let DashboardArgs { a_url, b_url, log_dir, attach, timeout_ms, burst_requests, burst_concurrency } = args;
+        Self { a_url, b_url, log_dir, attach, timeout_ms, burst_requests, burst_concurrency }
+    }
+}
+
+impl Default for Settings {
+    /// The settings of a dashboard started with no flags.
+    fn default() -> Self {
+        Self::from(DashboardArgs::parse_from(["tui"]))
+    }
+}
+
+impl Settings {
     /// The delay of the slow request (`s`): well past B's timeout.
     pub fn slow_delay_ms(&self) -> u64 {
         (self.timeout_ms + 1_000).min(contract::params::MAX_DELAY_MS)
+    }
+
+    /// The URL of `service`.
+    pub fn url(&self, service: Service) -> &Url {
+        match service {
+            Service::A => &self.a_url,
+            Service::B => &self.b_url,
+        }
+    }
+
+    /// The URL of `service` as the screen shows it (no trailing `/`).
+    pub fn display_url(&self, service: Service) -> &str {
+        self.url(service).as_str().trim_end_matches('/')
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_services_defaults() {
+        let settings = Settings::from(DashboardArgs::parse_from(["tui"]));
+        assert_eq!(settings.display_url(Service::A), Service::A.default_url());
+        assert_eq!(settings.display_url(Service::B), Service::B.default_url());
+        assert_eq!((settings.timeout_ms, settings.slow_delay_ms()), (1000, 2000));
+        assert_eq!((settings.burst_requests, settings.burst_concurrency), (200, 20));
+    }
+
+    #[test]
+    fn the_slow_delay_stays_within_what_a_accepts() {
+        let settings = Settings::from(DashboardArgs::parse_from(["tui", "--timeout-ms", "600000"]));
+        assert_eq!(settings.slow_delay_ms(), contract::params::MAX_DELAY_MS);
     }
 }

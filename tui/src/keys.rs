@@ -1,40 +1,13 @@
-//! Key → action, as a pure function of the key and the input mode.
+//! Key → action, as a pure function of the key and the input mode, and the
+//! help table that lists the keys.
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use crate::app::Mode;
-
-/// Everything a key can ask for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    Send,
-    StartEditing,
-    EditChar(char),
-    EditBackspace,
-    EditConfirm,
-    EditCancel,
-    SendSlow,
-    StartBurst,
-    /// Esc: cancel a running burst (or close the help).
-    Cancel,
-    ToggleA,
-    ToggleB,
-    ToggleFreeze,
-    SelectUp,
-    SelectDown,
-    SelectNewest,
-    ToggleFilter,
-    TogglePause,
-    ScrollLogsUp,
-    ScrollLogsDown,
-    WriteReport,
-    ToggleHelp,
-    Quit,
-}
+use crate::msg::{Action, InputMode};
 
 /// The action for `key` in `mode`, if any. Only presses count (not releases or
 /// repeats reported by some terminals), and Ctrl-C quits in every mode.
-pub fn action_for(key: KeyEvent, mode: &Mode) -> Option<Action> {
+pub fn action_for(key: KeyEvent, mode: &InputMode) -> Option<Action> {
     if key.kind != KeyEventKind::Press {
         return None;
     }
@@ -42,15 +15,15 @@ pub fn action_for(key: KeyEvent, mode: &Mode) -> Option<Action> {
         return matches!(key.code, KeyCode::Char('c')).then_some(Action::Quit);
     }
     match mode {
-        Mode::Editing(_) => match key.code {
+        InputMode::Editing(_) => match key.code {
             KeyCode::Enter => Some(Action::EditConfirm),
             KeyCode::Esc => Some(Action::EditCancel),
             KeyCode::Backspace => Some(Action::EditBackspace),
             KeyCode::Char(c) => Some(Action::EditChar(c)),
             _ => None,
         },
-        Mode::Help => Some(Action::ToggleHelp),
-        Mode::Normal => match key.code {
+        InputMode::Help => Some(Action::ToggleHelp),
+        InputMode::Normal => match key.code {
             KeyCode::Enter => Some(Action::Send),
             KeyCode::Char('e') => Some(Action::StartEditing),
             KeyCode::Char('s') => Some(Action::SendSlow),
@@ -101,7 +74,7 @@ mod tests {
 
     #[test]
     fn normal_mode_maps_the_spec_keys() {
-        let normal = Mode::Normal;
+        let normal = InputMode::Normal;
         for (code, action) in [
             (KeyCode::Enter, Action::Send),
             (KeyCode::Char('e'), Action::StartEditing),
@@ -128,7 +101,7 @@ mod tests {
 
     #[test]
     fn editing_mode_types_letters_that_are_keys_elsewhere() {
-        let editing = Mode::Editing(String::new());
+        let editing = InputMode::Editing(String::new());
         assert_eq!(action_for(press(KeyCode::Char('q')), &editing), Some(Action::EditChar('q')));
         assert_eq!(action_for(press(KeyCode::Enter), &editing), Some(Action::EditConfirm));
         assert_eq!(action_for(press(KeyCode::Esc), &editing), Some(Action::EditCancel));
@@ -138,16 +111,16 @@ mod tests {
     #[test]
     fn ctrl_c_quits_everywhere_and_releases_are_ignored() {
         let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
-        for mode in [Mode::Normal, Mode::Help, Mode::Editing("x".into())] {
+        for mode in [InputMode::Normal, InputMode::Help, InputMode::Editing("x".into())] {
             assert_eq!(action_for(ctrl_c, &mode), Some(Action::Quit));
         }
         let mut release = press(KeyCode::Char('q'));
         release.kind = KeyEventKind::Release;
-        assert_eq!(action_for(release, &Mode::Normal), None);
+        assert_eq!(action_for(release, &InputMode::Normal), None);
     }
 
     #[test]
     fn any_key_closes_the_help() {
-        assert_eq!(action_for(press(KeyCode::Char('x')), &Mode::Help), Some(Action::ToggleHelp));
+        assert_eq!(action_for(press(KeyCode::Char('x')), &InputMode::Help), Some(Action::ToggleHelp));
     }
 }

@@ -1,20 +1,19 @@
 //! The dashboard: drives service B, shows every answer and both services' logs
 //! live, and lets the learner break service A to watch what B, the logs and the
-//! numbers do.
+//! numbers do. It talks to the services only over HTTP and through their log
+//! files, and depends on the `contract` crate alone.
 //!
-//! State lives in [`app`] and changes only through events and key actions, so it
-//! is tested without a terminal; [`ui`] draws it; the runtime in [`dashboard`]
-//! wires the terminal, the background tasks and the children of [`supervisor`].
+//! Imports flow one way: [`msg`], [`text`] and [`ring`] are leaves; the pure
+//! [`model`] changes only through its update functions; [`view`] draws it;
+//! [`io`] talks to the world; [`runtime`] wires them together.
 
-pub mod app;
-pub mod burst;
 pub mod cli;
-pub mod dashboard;
-pub mod event;
-pub mod http;
+pub mod io;
 pub mod keys;
-pub mod logtail;
-pub mod report;
-pub mod stats;
-pub mod supervisor;
-pub mod ui;
+pub mod model;
+pub mod msg;
+pub mod platform;
+pub mod ring;
+pub mod runtime;
+pub mod text;
+pub mod view;

@@ -1,15 +1,53 @@
-//! `tui`: the dashboard, or (as its own child process) service A or B.
+//! `tui`: the composition root. Without a subcommand it runs the dashboard;
+//! `tui serve-a` / `tui serve-b` run service A or B (the dashboard starts its
+//! children this way, so a fresh `cargo run -p tui` needs no other build
+//! step), and `tui guard` is the small process that keeps those children from
+//! outliving the dashboard. This file is the only one that knows the services.
 
 use std::process::ExitCode;
 
+use clap::{Parser, Subcommand};
+use contract::Service;
+use tui::cli::DashboardArgs;
+use tui::platform::process::GUARD_SUBCOMMAND;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tui",
+    version,
+    about = "Dashboard for services A and B: send requests, watch answers, latencies and logs, break A on purpose.",
+    after_help = "Services that do not answer at their URL are started as children of the dashboard \
+                  (unless --attach) and stopped when it exits. Press ? in the dashboard for the keys.",
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    program: Option<Program>,
+
+    #[command(flatten)]
+    dashboard: DashboardArgs,
+}
+
+/// What the binary runs instead of the dashboard (hidden: the dashboard's own use).
+#[derive(Debug, Subcommand)]
+enum Program {
+    /// Run service A (as `service-a` does).
+    #[command(name = Service::A.subcommand(), hide = true)]
+    ServeA(service_a::Config),
+    /// Run service B (as `service-b` does).
+    #[command(name = Service::B.subcommand(), hide = true)]
+    ServeB(service_b::Config),
+    /// Wait for the dashboard to go away, then end its children.
+    #[command(name = GUARD_SUBCOMMAND, hide = true)]
+    Guard,
+}
+
 fn main() -> ExitCode {
-    let mut args = std::env::args_os();
-    let program = args.next().unwrap_or_default();
-    // The dashboard starts the services as children of this same binary, so a
-    // fresh `cargo run -p tui` needs no other build step.
-    match std::env::args_os().nth(1).and_then(|arg| arg.into_string().ok()).as_deref() {
-        Some(tui::supervisor::SERVE_A) => service_a::run_cli(std::iter::once(program).chain(args.skip(1))),
-        Some(tui::supervisor::SERVE_B) => service_b::run_cli(std::iter::once(program).chain(args.skip(1))),
-        _ => tui::dashboard::main(),
+    let cli = Cli::parse();
+    match cli.program {
+        Some(Program::ServeA(config)) => service_a::run_config(config),
+        Some(Program::ServeB(config)) => service_b::run_config(config),
+        Some(Program::Guard) => tui::platform::process::run_guard(),
+        None => tui::runtime::main(cli.dashboard),
     }
 }

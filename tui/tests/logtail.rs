@@ -8,7 +8,9 @@ use std::io::Write;
 use std::path::Path;
 
 use contract::Service;
-use tui::logtail::{BACKLOG_BYTES, LogLine, LogTail, newest_log_file, sanitize};
+use tui::io::tail::{BACKLOG_BYTES, LogTail, newest_log_file};
+use tui::msg::LogLine;
+use tui::text::sanitize;
 
 fn append(path: &Path, text: &str) {
     OpenOptions::new().create(true).append(true).open(path).unwrap().write_all(text.as_bytes()).unwrap();

@@ -6,16 +6,16 @@ use std::time::Duration;
 
 use contract::{ErrorKind, Service};
 use time::macros::datetime;
-use tui::app::{App, Effect, Settings};
-use tui::event::{Answer, Control, Event, Outcome};
-use tui::keys::Action;
+use tui::cli::Settings;
+use tui::model::Model;
+use tui::msg::{Action, Answer, Effect, Event, Outcome, ProcessState};
 
 #[test]
 fn report_has_the_requests_the_summary_and_each_requests_log_lines() {
     let logs = tempfile::tempdir().unwrap();
     let t0 = datetime!(2026-11-24 12:00:00 UTC);
-    let mut app = App::new(Settings { log_dir: logs.path().to_path_buf(), ..Settings::defaults() }, "r3p0");
-    let send = |app: &mut App, status: u16, kind: Option<ErrorKind>, ms: u64| {
+    let mut app = Model::new(Settings { log_dir: logs.path().to_path_buf(), ..Settings::default() }, "r3p0");
+    let send = |app: &mut Model, status: u16, kind: Option<ErrorKind>, ms: u64| {
         let Some(Effect::Send { id, msg, delay_ms }) = app.on_action(Action::Send, t0) else { panic!() };
         let outcome = Outcome::Answered {
             status,
@@ -28,8 +28,8 @@ fn report_has_the_requests_the_summary_and_each_requests_log_lines() {
         id
     };
     let ok = send(&mut app, 200, None, 3);
-    app.on_event(Event::Control(Service::A, Control::Running { pid: 9 }), t0);
-    app.on_event(Event::Control(Service::A, Control::Frozen { pid: 9 }), t0);
+    app.on_event(Event::Process(Service::A, ProcessState::Running { pid: 9 }), t0);
+    app.on_event(Event::Process(Service::A, ProcessState::Frozen { pid: 9 }), t0);
     let timeout = send(&mut app, 503, Some(ErrorKind::Timeout), 1003);
     std::fs::write(
         logs.path().join("service-a.2026-11-24.log"),
@@ -45,7 +45,7 @@ fn report_has_the_requests_the_summary_and_each_requests_log_lines() {
     )
     .unwrap();
 
-    let path = tui::report::write(&app, datetime!(2026-11-24 12:05:00 UTC)).unwrap();
+    let path = tui::io::report::write(&app, datetime!(2026-11-24 12:05:00 UTC)).unwrap();
     assert_eq!(path, logs.path().join("report-20261124-120500.md"));
     let md = std::fs::read_to_string(path).unwrap();
     assert!(md.starts_with("# Services A and B: session report"));

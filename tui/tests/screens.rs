@@ -10,10 +10,9 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use time::OffsetDateTime;
 use time::macros::datetime;
-use tui::app::{App, Settings};
-use tui::event::{Answer, Control, Event, Health, Outcome};
-use tui::keys::Action;
-use tui::logtail::LogLine;
+use tui::cli::Settings;
+use tui::model::Model;
+use tui::msg::{Action, Answer, Effect, Event, Health, LogLine, Outcome, ProcessState};
 
 const T0: OffsetDateTime = datetime!(2026-11-24 12:00:00 UTC);
 
@@ -21,19 +20,19 @@ fn at(ms: i64) -> OffsetDateTime {
     T0 + Duration::from_millis(u64::try_from(ms).unwrap())
 }
 
-fn app() -> App {
-    let mut app = App::new(Settings::defaults(), "d3mo");
+fn app() -> Model {
+    let mut app = Model::new(Settings::default(), "d3mo");
     for (service, pid) in [(Service::A, 4101), (Service::B, 4102)] {
-        app.on_event(Event::Control(service, Control::Starting), T0);
-        app.on_event(Event::Control(service, Control::Running { pid }), T0);
+        app.on_event(Event::Process(service, ProcessState::Starting), T0);
+        app.on_event(Event::Process(service, ProcessState::Running { pid }), T0);
         app.on_event(Event::Health(service, Health::Up { latency: Duration::from_micros(800) }), T0);
     }
     app
 }
 
 /// Sends a request through the app as the dashboard would, with a fixed answer.
-fn request(app: &mut App, when: i64, status: u16, ms: u64, kind: Option<ErrorKind>, body: &str) -> String {
-    let Some(tui::app::Effect::Send { id, msg, delay_ms }) = app.on_action(Action::Send, at(when)) else {
+fn request(app: &mut Model, when: i64, status: u16, ms: u64, kind: Option<ErrorKind>, body: &str) -> String {
+    let Some(Effect::Send { id, msg, delay_ms }) = app.on_action(Action::Send, at(when)) else {
         panic!("Enter must send")
     };
     let upstream_ms = if status == 200 { Some(ms as f64 - 1.2) } else { Some(ms as f64 - 0.8) };
@@ -51,20 +50,20 @@ fn request(app: &mut App, when: i64, status: u16, ms: u64, kind: Option<ErrorKin
     id
 }
 
-fn log(app: &mut App, service: Service, when: i64, fields: &str) {
+fn log(app: &mut Model, service: Service, when: i64, fields: &str) {
     let mut stamp = String::new();
     contract::logline::write_timestamp(&mut stamp, at(when));
     let raw = format!("{stamp} service={} {fields}", service.name());
     app.on_event(Event::Logs(vec![LogLine::parse(service, &raw)]), at(when));
 }
 
-fn screen(app: &App) -> String {
+fn screen(app: &Model) -> String {
     let mut terminal = Terminal::new(TestBackend::new(120, 36)).unwrap();
-    terminal.draw(|frame| tui::ui::draw(frame, app)).unwrap();
+    terminal.draw(|frame| tui::view::draw(frame, app)).unwrap();
     format!("{}", terminal.backend())
 }
 
-fn success(app: &mut App) -> String {
+fn success(app: &mut Model) -> String {
     let id = request(app, 1_000, 200, 3, None, r#"{"service_a":{"echo":"hello"},"service_b":"ok"}"#);
     log(app, Service::A, 1_002, &format!("endpoint=/echo status=ok latency_ms=0 request_id={id}"));
     log(app, Service::B, 1_003, &format!("endpoint=/call-echo status=ok latency_ms=2 request_id={id}"));
@@ -82,8 +81,8 @@ fn after_a_success() {
 fn after_a_is_stopped() {
     let mut app = app();
     success(&mut app);
-    app.on_event(Event::Control(Service::A, Control::Stopping), at(2_000));
-    app.on_event(Event::Control(Service::A, Control::Stopped), at(2_100));
+    app.on_event(Event::Process(Service::A, ProcessState::Stopping), at(2_000));
+    app.on_event(Event::Process(Service::A, ProcessState::Stopped), at(2_100));
     app.on_event(Event::Health(Service::A, Health::Down), at(2_200));
     let body = r#"{"error":"cannot connect to service A: connection refused","error_kind":"connect","service_a":"unavailable","service_b":"ok"}"#;
     let id = request(&mut app, 3_000, 503, 2, Some(ErrorKind::Connect), body);
@@ -102,7 +101,7 @@ fn after_a_is_stopped() {
 fn after_a_is_frozen_with_the_log_filtered_to_the_request() {
     let mut app = app();
     success(&mut app);
-    app.on_event(Event::Control(Service::A, Control::Frozen { pid: 4101 }), at(2_000));
+    app.on_event(Event::Process(Service::A, ProcessState::Frozen { pid: 4101 }), at(2_000));
     app.on_event(Event::Health(Service::A, Health::Down), at(2_500));
     let body = r#"{"error":"service A did not answer within 1000 ms","error_kind":"timeout","service_a":"unavailable","service_b":"ok"}"#;
     let id = request(&mut app, 3_000, 503, 1003, Some(ErrorKind::Timeout), body);
@@ -123,8 +122,9 @@ fn help_overlay_lists_every_key() {
     let mut app = app();
     app.on_action(Action::ToggleHelp, T0);
     let screen = screen(&app);
-    for key in ["Enter", "e ", "s ", "l ", "a / b", "f ", "j/k", "t ", "p ", "r ", "?", "q, Ctrl-C"] {
-        assert!(screen.contains(key), "help lacks {key:?}");
+    for (key, what) in tui::keys::HELP {
+        assert!(screen.contains(&format!("{key} ")), "help lacks {key:?}");
+        assert!(screen.contains(&what[..20.min(what.len())]), "help lacks what {key:?} does");
     }
     insta::assert_snapshot!(screen);
 }
@@ -161,11 +161,8 @@ fn editing_and_a_burst_in_progress() {
 #[test]
 fn an_attached_service_cannot_be_stopped_and_says_why() {
     let mut app = app();
-    app.on_event(Event::Control(Service::B, Control::Attached), T0);
-    app.on_event(
-        Event::Note("B was already running when the dashboard started: stop it where you started it".into()),
-        T0,
-    );
+    app.on_event(Event::Process(Service::B, ProcessState::Attached), T0);
+    assert_eq!(app.on_action(Action::ToggleB, at(100)), None, "nothing to do for the runtime");
     let screen = screen(&app);
     assert!(screen.contains("attached (started elsewhere)"));
     assert!(screen.contains("stop it where you started it"));
@@ -183,7 +180,7 @@ fn tiny_and_huge_terminals_do_not_break_the_drawing() {
                 app.on_action(Action::ToggleHelp, T0);
             }
             let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-            terminal.draw(|frame| tui::ui::draw(frame, &app)).unwrap();
+            terminal.draw(|frame| tui::view::draw(frame, &app)).unwrap();
             if help {
                 app.on_action(Action::ToggleHelp, T0);
             }

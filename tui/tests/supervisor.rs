@@ -1,54 +1,62 @@
 //! End-to-end: the dashboard's supervisor starts the real services (as
-//! children of the `tui` binary) on spare ports, and the learner's failure keys
-//! do what they say: B answers 503 `connect` when A is stopped, 503 `timeout`
-//! when A is frozen, 200 again once A is back; and no child is left at the end.
+//! children of the `tui` binary) on ports they pick themselves (port 0), and the
+//! learner's failure keys do what they say: B answers 503 `connect` when A is
+//! stopped, 503 `timeout` when A is frozen, 200 again once A is back; and no
+//! child is left at the end.
 
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use clap::Parser;
 use contract::{ErrorKind, Service};
-use tokio::sync::{mpsc, oneshot};
-use tui::event::{Control, Event, Health, Outcome};
-use tui::http::Client;
-use tui::supervisor::{Command, Supervisor, SupervisorConfig};
+use reqwest::Url;
+use tokio::sync::{mpsc, oneshot, watch};
+use tui::cli::{DashboardArgs, Settings};
+use tui::io::http::Client;
+use tui::io::supervisor::{Command, Supervisor};
+use tui::msg::{Event, Health, Outcome, ProcessState};
 
-fn spare_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+/// Settings for A and B on ports of their own choosing, logging into `logs`.
+fn settings(logs: &Path, attach: bool) -> Settings {
+    let mut args = vec!["tui", "--a-url", "http://127.0.0.1:0", "--b-url", "http://127.0.0.1:0", "--log-dir"];
+    args.push(logs.to_str().unwrap());
+    if attach {
+        args.push("--attach");
+    }
+    Settings::from(DashboardArgs::parse_from(args))
 }
 
-/// A supervisor setup for A and B on spare ports, logging into `logs`, and a client for B.
-fn config_on_spare_ports(logs: &std::path::Path, attach: bool) -> (SupervisorConfig, Client) {
-    let a_url: reqwest::Url = format!("http://127.0.0.1:{}", spare_port()).parse().unwrap();
-    let b_url: reqwest::Url = format!("http://127.0.0.1:{}", spare_port()).parse().unwrap();
-    let client = Client::new(&b_url, Duration::from_millis(1000)).unwrap();
+fn supervisor(settings: Settings) -> (Supervisor, Client, mpsc::Receiver<Event>) {
+    let client = Client::new(Duration::from_millis(settings.timeout_ms)).unwrap();
+    let (events_tx, events) = mpsc::channel(256);
     let exe = PathBuf::from(env!("CARGO_BIN_EXE_tui"));
-    (SupervisorConfig { exe, a_url, b_url, log_dir: logs.to_path_buf(), timeout_ms: 1000, attach }, client)
+    (Supervisor::new(settings, exe, client.clone(), events_tx).unwrap(), client, events)
 }
 
 /// Waits (at most 20 s) for the supervisor to report `wanted` for `service`.
-async fn until_control(
-    events: &mut mpsc::UnboundedReceiver<Event>,
+async fn until_state(
+    events: &mut mpsc::Receiver<Event>,
     service: Service,
-    wanted: fn(&Control) -> bool,
-) -> Control {
+    wanted: fn(&ProcessState) -> bool,
+) -> ProcessState {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
         let event = tokio::time::timeout_at(deadline, events.recv()).await.expect("supervisor went quiet").unwrap();
-        if let Event::Control(s, control) = event {
-            if let Control::Failed(why) = &control {
+        if let Event::Process(s, state) = event {
+            if let ProcessState::Failed(why) = &state {
                 panic!("{} failed: {why}", s.name());
             }
-            if s == service && wanted(&control) {
-                return control;
+            if s == service && wanted(&state) {
+                return state;
             }
         }
     }
 }
 
-fn is_running(control: &Control) -> bool {
-    matches!(control, Control::Running { .. })
+fn is_running(state: &ProcessState) -> bool {
+    matches!(state, ProcessState::Running { .. })
 }
 
 fn status_and_kind(outcome: &Outcome) -> (u16, Option<ErrorKind>) {
@@ -63,65 +71,75 @@ fn pid_alive(pid: u32) -> bool {
         && !std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default().contains(") Z ")
 }
 
+fn url(urls: &watch::Receiver<[Url; 2]>, service: Service) -> Url {
+    urls.borrow()[service.index()].clone()
+}
+
 #[tokio::test]
 async fn supervised_a_stopped_frozen_and_restarted() {
     let logs = tempfile::tempdir().unwrap();
-    let (config, client) = config_on_spare_ports(logs.path(), false);
-    let a_url = config.a_url.clone();
-    let (events_tx, mut events) = mpsc::unbounded_channel();
-    let (commands, commands_rx) = mpsc::unbounded_channel();
-    let mut supervisor = Supervisor::new(config, client.clone(), events_tx);
+    let (mut supervisor, client, mut events) = supervisor(settings(logs.path(), false));
+    let urls = supervisor.urls();
+    let (commands, commands_rx) = mpsc::channel(8);
     let task = tokio::spawn(async move {
         supervisor.start_missing().await;
         supervisor.run(commands_rx).await;
     });
 
-    let Control::Running { pid: a_pid } = until_control(&mut events, Service::A, is_running).await else {
+    let ProcessState::Running { pid: a_pid } = until_state(&mut events, Service::A, is_running).await else {
         unreachable!()
     };
-    let Control::Running { pid: b_pid } = until_control(&mut events, Service::B, is_running).await else {
+    let ProcessState::Running { pid: b_pid } = until_state(&mut events, Service::B, is_running).await else {
         unreachable!()
     };
-    assert_eq!(status_and_kind(&client.call_echo("e2e-1", "hi", None).await), (200, None));
+    let (a_url, b_url) = (url(&urls, Service::A), url(&urls, Service::B));
+    assert_ne!(a_url.port(), Some(0), "the real port, read from A's listening line");
+    assert_eq!(status_and_kind(&client.call_echo(&b_url, "e2e-1", "hi", None).await), (200, None));
     assert!(matches!(client.health(&a_url).await, Health::Up { .. }));
 
     // a: stop A -> B answers 503 connect.
-    commands.send(Command::ToggleRunning(Service::A)).unwrap();
-    until_control(&mut events, Service::A, |c| *c == Control::Stopped).await;
+    commands.send(Command::ToggleRunning(Service::A)).await.unwrap();
+    until_state(&mut events, Service::A, |c| *c == ProcessState::Stopped).await;
     assert!(!pid_alive(a_pid), "A's process is gone");
-    assert_eq!(status_and_kind(&client.call_echo("e2e-2", "hi", None).await), (503, Some(ErrorKind::Connect)));
+    let outcome = client.call_echo(&b_url, "e2e-2", "hi", None).await;
+    assert_eq!(status_and_kind(&outcome), (503, Some(ErrorKind::Connect)));
 
-    // a again: start A; f: freeze it -> B answers 503 timeout after its 1 s.
-    commands.send(Command::ToggleRunning(Service::A)).unwrap();
-    until_control(&mut events, Service::A, is_running).await;
-    commands.send(Command::ToggleFreeze).unwrap();
-    until_control(&mut events, Service::A, |c| matches!(c, Control::Frozen { .. })).await;
+    // a again: A starts on the same port (B was told that one); f: freeze it
+    // -> B answers 503 timeout after its 1 s.
+    commands.send(Command::ToggleRunning(Service::A)).await.unwrap();
+    until_state(&mut events, Service::A, is_running).await;
+    assert_eq!(url(&urls, Service::A), a_url);
+    commands.send(Command::ToggleFreeze).await.unwrap();
+    until_state(&mut events, Service::A, |c| matches!(c, ProcessState::Frozen { .. })).await;
     let started = Instant::now();
-    assert_eq!(status_and_kind(&client.call_echo("e2e-3", "hi", None).await), (503, Some(ErrorKind::Timeout)));
+    let outcome = client.call_echo(&b_url, "e2e-3", "hi", None).await;
+    assert_eq!(status_and_kind(&outcome), (503, Some(ErrorKind::Timeout)));
     assert!(started.elapsed() >= Duration::from_millis(1000));
 
     // f again: thaw -> 200.
-    commands.send(Command::ToggleFreeze).unwrap();
-    until_control(&mut events, Service::A, is_running).await;
-    assert_eq!(status_and_kind(&client.call_echo("e2e-4", "hi", None).await), (200, None));
+    commands.send(Command::ToggleFreeze).await.unwrap();
+    until_state(&mut events, Service::A, is_running).await;
+    assert_eq!(status_and_kind(&client.call_echo(&b_url, "e2e-4", "hi", None).await), (200, None));
 
     // Freeze, then quit: the frozen child must be thawed to be stopped.
-    commands.send(Command::ToggleFreeze).unwrap();
-    let Control::Frozen { pid: frozen_pid } =
-        until_control(&mut events, Service::A, |c| matches!(c, Control::Frozen { .. })).await
+    commands.send(Command::ToggleFreeze).await.unwrap();
+    let ProcessState::Frozen { pid: frozen_pid } =
+        until_state(&mut events, Service::A, |c| matches!(c, ProcessState::Frozen { .. })).await
     else {
         unreachable!()
     };
     let (done_tx, done_rx) = oneshot::channel();
-    commands.send(Command::Shutdown(done_tx)).unwrap();
+    commands.send(Command::Shutdown(done_tx)).await.unwrap();
+    let drain = tokio::spawn(async move { while events.recv().await.is_some() {} });
     tokio::time::timeout(Duration::from_secs(20), done_rx).await.unwrap().unwrap();
     task.await.unwrap();
+    drain.await.unwrap();
     for pid in [frozen_pid, b_pid] {
         assert!(!pid_alive(pid), "child {pid} outlived the supervisor");
     }
-    // They exited cleanly (SIGTERM, not SIGKILL): both logs end with the shutdown line.
+    // They exited cleanly (asked to stop, not killed): both logs end with the shutdown line.
     for service in Service::ALL {
-        let path = tui::logtail::newest_log_file(logs.path(), service).unwrap();
+        let path = tui::io::tail::newest_log_file(logs.path(), service).unwrap();
         let text = std::fs::read_to_string(path).unwrap();
         assert!(text.lines().last().unwrap().contains("event=shutdown phase=done"), "{}", service.name());
     }
@@ -130,16 +148,13 @@ async fn supervised_a_stopped_frozen_and_restarted() {
 #[tokio::test]
 async fn attach_mode_starts_nothing() {
     let logs = tempfile::tempdir().unwrap();
-    let (config, client) = config_on_spare_ports(logs.path(), true);
-    let (events_tx, mut events) = mpsc::unbounded_channel();
-    let mut supervisor = Supervisor::new(config, client, events_tx);
+    let (mut supervisor, _client, mut events) = supervisor(settings(logs.path(), true));
     supervisor.start_missing().await;
-    assert_eq!(supervisor.control(Service::A), &Control::Absent);
-    assert_eq!(supervisor.control(Service::B), &Control::Absent);
     drop(supervisor);
     let mut seen = Vec::new();
-    while let Ok(event) = events.try_recv() {
+    while let Some(event) = events.recv().await {
         seen.push(event);
     }
-    assert!(seen.iter().all(|e| matches!(e, Event::Control(_, Control::Absent))), "{seen:?}");
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(seen.iter().all(|e| matches!(e, Event::Process(_, ProcessState::Absent))), "{seen:?}");
 }

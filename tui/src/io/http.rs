@@ -3,57 +3,69 @@
 
 use std::time::{Duration, Instant};
 
-use contract::ErrorKind;
+use contract::CallEchoUnavailable;
 use contract::headers::{REQUEST_ID, SERVER_TIMING, parse_upstream_timing};
 use reqwest::Url;
 
-use crate::event::{Health, Outcome};
+use crate::msg::{Health, Outcome};
 
 /// How long a health check may take before the service counts as down.
 pub const HEALTH_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// The most of an answer the dashboard reads: B's real answers are tiny, and a
+/// misbehaving server must not be able to fill the dashboard's memory.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// One pooled client for all of the dashboard's requests.
 #[derive(Debug, Clone)]
 pub struct Client {
     http: reqwest::Client,
-    call_echo_url: Url,
 }
 
 impl Client {
-    /// `b_url` is B's base URL; `b_timeout` is B's own timeout for A, so the
-    /// dashboard waits longer than B does and always sees B's answer.
-    pub fn new(b_url: &Url, b_timeout: Duration) -> Result<Self, reqwest::Error> {
+    /// `b_timeout` is B's own timeout for A, so the dashboard waits longer than
+    /// B does and always sees B's answer.
+    pub fn new(b_timeout: Duration) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
             .no_proxy()
             .tcp_nodelay(true)
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(b_timeout * 2 + Duration::from_secs(3))
             .pool_max_idle_per_host(1_024)
             .build()?;
-        Ok(Self { http, call_echo_url: join(b_url, "call-echo") })
+        Ok(Self { http })
     }
 
-    /// `GET /call-echo?msg=..[&delay_ms=..]` on B, with `x-request-id: id`.
-    pub async fn call_echo(&self, id: &str, msg: &str, delay_ms: Option<u64>) -> Outcome {
-        let mut request = self.http.get(self.call_echo_url.clone()).query(&[("msg", msg)]).header(REQUEST_ID, id);
+    /// `GET /call-echo?msg=..[&delay_ms=..]` on B at `b_url`, with `x-request-id: id`.
+    pub async fn call_echo(&self, b_url: &Url, id: &str, msg: &str, delay_ms: Option<u64>) -> Outcome {
+        let mut request = self.http.get(join(b_url, "call-echo")).query(&[("msg", msg)]).header(REQUEST_ID, id);
         if let Some(delay_ms) = delay_ms {
             request = request.query(&[("delay_ms", delay_ms)]);
         }
         let started = Instant::now();
-        let response = match request.send().await {
+        let mut response = match request.send().await {
             Ok(response) => response,
             Err(error) => return Outcome::NoAnswer { latency: started.elapsed(), error: describe(&error) },
         };
         let status = response.status().as_u16();
         let upstream_ms =
             response.headers().get(SERVER_TIMING).and_then(|v| v.to_str().ok()).and_then(parse_upstream_timing);
-        let body = match response.text().await {
-            Ok(body) => body,
-            Err(error) => return Outcome::NoAnswer { latency: started.elapsed(), error: describe(&error) },
-        };
+        let mut bytes = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) if bytes.len() + chunk.len() <= MAX_BODY_BYTES => bytes.extend_from_slice(&chunk),
+                Ok(Some(_)) => {
+                    let error = format!("B's answer was longer than {} KiB: not read", MAX_BODY_BYTES / 1024);
+                    return Outcome::NoAnswer { latency: started.elapsed(), error };
+                }
+                Ok(None) => break,
+                Err(error) => return Outcome::NoAnswer { latency: started.elapsed(), error: describe(&error) },
+            }
+        }
         let latency = started.elapsed();
-        let error_kind = serde_json::from_str::<serde_json::Value>(&body)
-            .ok()
-            .and_then(|json| json.get("error_kind").and_then(|k| k.as_str()).and_then(ErrorKind::from_name));
+        let body = String::from_utf8_lossy(&bytes).into_owned();
+        let error_kind =
+            serde_json::from_slice::<CallEchoUnavailable>(&bytes).ok().map(|unavailable| unavailable.error_kind);
         Outcome::Answered { status, latency, error_kind, upstream_ms, body }
     }
 

@@ -7,11 +7,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use super::{DIM, ERROR, OK};
-use crate::app::App;
+use crate::model::Model;
 use contract::Service;
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
-    let logs = &app.logs;
+pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
+    let logs = &model.logs;
     let mut title = String::from(" Logs of A and B ");
     title.push_str(if logs.paused { "(PAUSED: p follows again) " } else { "(following) " });
     if let Some(id) = &logs.filter {
@@ -22,7 +22,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     }
     let block = Block::bordered().title(title);
     let height = usize::from(block.inner(area).height);
-    let visible: Vec<_> = app.visible_logs().collect();
+    let visible: Vec<_> = logs.visible().collect();
     let scroll = if logs.paused { logs.scroll.min(visible.len().saturating_sub(height)) } else { 0 };
     let end = visible.len() - scroll;
     let start = end.saturating_sub(height);
@@ -49,7 +49,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let empty = lines.is_empty();
     let mut paragraph = Paragraph::new(lines).block(block);
     if empty {
-        let hint = format!("no log lines yet in {}", app.settings.log_dir.display());
+        let hint = format!("no log lines yet in {}", model.settings.log_dir.display());
         paragraph = Paragraph::new(Line::from(hint).fg(DIM)).block(Block::bordered().title(" Logs of A and B "));
     }
     frame.render_widget(paragraph, area);

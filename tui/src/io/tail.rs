@@ -2,73 +2,22 @@
 //! an offset, across rotation (the old file is read to its end before the newer
 //! one), truncation (start again from 0), files that do not exist yet and a log
 //! directory that does not exist yet. Polling, so it works on every file system.
+//! It hands back raw lines; what they mean is for the caller.
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use contract::{LogRecord, Service, files};
-use time::OffsetDateTime;
+use contract::{Service, files};
 
-use crate::event::Event;
+use crate::text::MAX_LINE_BYTES;
 
 /// How often the files are polled: fast enough to feel live, cheap when idle.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
 
 /// How much of an existing file is shown at start (its last lines).
 pub const BACKLOG_BYTES: u64 = 16 * 1024;
-
-/// The longest line kept whole; longer ones are clipped (a line is one request,
-/// so only a foreign or broken file has such lines).
-pub const MAX_LINE_BYTES: usize = 8 * 1024;
-
-/// One log line, ready to show.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogLine {
-    pub service: Service,
-    /// From the line's timestamp; `None` if the line is not a record.
-    pub at: Option<OffsetDateTime>,
-    /// `ok` / `error` from `status=`, if the line has it.
-    pub ok: Option<bool>,
-    pub request_id: Option<String>,
-    pub endpoint: Option<String>,
-    /// The line as written, control characters made visible, clipped.
-    pub text: String,
-}
-
-impl LogLine {
-    /// Reads a raw line of `service`'s log (text or JSON).
-    pub fn parse(service: Service, raw: &str) -> Self {
-        let text = sanitize(raw);
-        match LogRecord::parse(raw) {
-            Ok(record) => LogLine {
-                service,
-                at: Some(record.timestamp),
-                ok: record.get("status").map(|s| s == "ok"),
-                request_id: record.get("request_id").map(str::to_owned),
-                endpoint: record.get("endpoint").map(str::to_owned),
-                text,
-            },
-            Err(_) => LogLine { service, at: None, ok: None, request_id: None, endpoint: None, text },
-        }
-    }
-}
-
-/// Replaces control characters (ESC, CR, ...) with a visible `�`, so a line can
-/// never move the cursor or recolour the terminal, and clips very long lines.
-pub fn sanitize(raw: &str) -> String {
-    let mut out: String = raw.chars().map(|c| if c.is_control() { '\u{fffd}' } else { c }).collect();
-    if out.len() > MAX_LINE_BYTES {
-        let mut end = MAX_LINE_BYTES;
-        while !out.is_char_boundary(end) {
-            end -= 1;
-        }
-        out.truncate(end);
-        out.push('…');
-    }
-    out
-}
 
 /// Follows the newest log file of one service in one directory.
 #[derive(Debug)]
@@ -191,12 +140,8 @@ fn read_from(current: &mut Followed) -> io::Result<ReadResult> {
     let len = open.len();
     // The path must still be this file (not deleted, not replaced).
     let on_disk = std::fs::metadata(&current.path)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        if on_disk.ino() != open.ino() {
-            return Err(io::Error::other("replaced"));
-        }
+    if !crate::platform::files::same_file(&open, &on_disk) {
+        return Err(io::Error::other("replaced"));
     }
     let truncated = len < current.offset;
     if truncated {
@@ -225,27 +170,21 @@ pub fn newest_log_file(dir: &Path, service: Service) -> Option<PathBuf> {
         .map(|(_, _, path)| path)
 }
 
-/// Follows both services' logs on a thread of its own (plain blocking file I/O),
-/// sending each poll's new lines as one [`Event::Logs`]. Ends when `events` closes.
-pub fn spawn_followers(
-    dir: PathBuf,
-    events: tokio::sync::mpsc::UnboundedSender<Event>,
-) -> io::Result<std::thread::JoinHandle<()>> {
-    std::thread::Builder::new().name("log-follower".into()).spawn(move || {
-        let mut tails = Service::ALL.map(|service| LogTail::new(&dir, service));
-        loop {
-            let mut batch = Vec::new();
-            for tail in &mut tails {
-                let service = tail.service;
-                batch.extend(tail.poll().iter().map(|raw| LogLine::parse(service, raw)));
-            }
-            if !batch.is_empty() && events.send(Event::Logs(batch)).is_err() {
-                return;
-            }
-            if events.is_closed() {
-                return;
-            }
-            std::thread::sleep(POLL_INTERVAL);
+/// Follows both services' newest files in `dir`, polling every
+/// [`POLL_INTERVAL`]: each poll's new lines (in file order per service) go to
+/// `deliver`. Blocking file I/O: run it on a thread of its own. Returns when
+/// `deliver` returns false.
+pub fn follow(dir: &Path, mut deliver: impl FnMut(Vec<(Service, String)>) -> bool) {
+    let mut tails = Service::ALL.map(|service| LogTail::new(dir, service));
+    loop {
+        let mut batch = Vec::new();
+        for tail in &mut tails {
+            let service = tail.service;
+            batch.extend(tail.poll().into_iter().map(|line| (service, line)));
         }
-    })
+        if !deliver(batch) {
+            return;
+        }
+        std::thread::sleep(POLL_INTERVAL);
+    }
 }

@@ -1,5 +1,6 @@
 //! The burst (`l`): N requests to B at concurrency C, each answer sent to the
-//! app as it arrives (the app draws once per frame, not once per answer).
+//! model as it arrives (the runtime draws once per frame, not once per answer);
+//! the channel is bounded, so a burst waits for the screen rather than piling up.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -7,8 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use time::OffsetDateTime;
 use tokio::sync::{mpsc, watch};
 
-use crate::event::{Answer, Event};
-use crate::http::Client;
+use super::http::Client;
+use crate::msg::{Answer, Event};
 
 /// What to send.
 #[derive(Debug, Clone)]
@@ -16,6 +17,8 @@ pub struct BurstSpec {
     pub requests: u64,
     pub concurrency: u64,
     pub msg: String,
+    /// B's base URL.
+    pub b_url: reqwest::Url,
     /// Prefix of the request ids: `<prefix>-<n>`.
     pub id_prefix: String,
 }
@@ -23,12 +26,7 @@ pub struct BurstSpec {
 /// Sends the burst; returns when every request is done or `cancel` turns true
 /// (requests in flight still finish and are reported). Returns whether it was
 /// cancelled.
-pub async fn run(
-    client: Client,
-    spec: BurstSpec,
-    cancel: watch::Receiver<bool>,
-    events: mpsc::UnboundedSender<Event>,
-) -> bool {
+pub async fn run(client: Client, spec: BurstSpec, cancel: watch::Receiver<bool>, events: mpsc::Sender<Event>) -> bool {
     let next = Arc::new(AtomicU64::new(0));
     let spec = Arc::new(spec);
     let mut workers = tokio::task::JoinSet::new();
@@ -46,14 +44,21 @@ pub async fn run(
                 }
                 let id = format!("{}-{n:06}", spec.id_prefix);
                 let sent_at = OffsetDateTime::now_utc();
-                let outcome = client.call_echo(&id, &spec.msg, None).await;
+                let outcome = client.call_echo(&spec.b_url, &id, &spec.msg, None).await;
                 let answer = Answer { id, sent_at, msg: spec.msg.clone(), delay_ms: None, burst: true, outcome };
-                if events.send(Event::Answer(answer)).is_err() {
+                if events.send(Event::Answer(answer)).await.is_err() {
                     return;
                 }
             }
         });
     }
-    while workers.join_next().await.is_some() {}
+    while let Some(joined) = workers.join_next().await {
+        if let Err(error) = joined
+            && error.is_panic()
+        {
+            // A bug, not a failed request: let the runtime see it.
+            std::panic::resume_unwind(error.into_panic());
+        }
+    }
     *cancel.borrow()
 }

@@ -1,9 +1,11 @@
 //! Latency numbers: percentiles over a recent window, and counts over the session.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use contract::ErrorKind;
+
+use crate::ring::Ring;
 
 /// How many recent latencies the percentiles are computed over: recent enough
 /// to move when A breaks, large enough to be stable.
@@ -23,14 +25,26 @@ pub struct Percentiles {
 }
 
 /// Session counters and the recent window.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Stats {
-    window: VecDeque<f64>,
+    window: Ring<f64>,
     /// `(request number, latency ms, ok)` for the chart.
-    chart: VecDeque<(f64, f64, bool)>,
+    chart: Ring<(f64, f64, bool)>,
     pub total: u64,
     pub by_status: BTreeMap<String, u64>,
     pub by_error_kind: BTreeMap<ErrorKind, u64>,
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Self {
+            window: Ring::new(WINDOW),
+            chart: Ring::new(CHART_POINTS),
+            total: 0,
+            by_status: BTreeMap::new(),
+            by_error_kind: BTreeMap::new(),
+        }
+    }
 }
 
 impl Stats {
@@ -38,20 +52,19 @@ impl Stats {
     pub fn record(&mut self, latency: Duration, status: String, error_kind: Option<ErrorKind>, ok: bool) {
         self.total += 1;
         let ms = latency.as_secs_f64() * 1000.0;
-        if self.window.len() == WINDOW {
-            self.window.pop_front();
-        }
-        self.window.push_back(ms);
-        if self.chart.len() == CHART_POINTS {
-            self.chart.pop_front();
-        }
+        self.window.push(ms);
         // Precision loss only past 2^53 requests.
         #[allow(clippy::cast_precision_loss)]
-        self.chart.push_back((self.total as f64, ms, ok));
+        self.chart.push((self.total as f64, ms, ok));
         *self.by_status.entry(status).or_default() += 1;
         if let Some(kind) = error_kind {
             *self.by_error_kind.entry(kind).or_default() += 1;
         }
+    }
+
+    /// Counts by error kind, in the spec's order, including zeros.
+    pub fn error_kind_counts(&self) -> impl Iterator<Item = (ErrorKind, u64)> + '_ {
+        ErrorKind::ALL.into_iter().map(|kind| (kind, self.by_error_kind.get(&kind).copied().unwrap_or(0)))
     }
 
     /// Percentiles of the recent window (nearest-rank).

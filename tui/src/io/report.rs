@@ -10,8 +10,10 @@ use std::path::{Path, PathBuf};
 use contract::{LogRecord, Service, files};
 use time::OffsetDateTime;
 
-use crate::app::{App, Row};
-use crate::event::Outcome;
+use crate::model::Model;
+use crate::model::requests::Entry;
+use crate::msg::Outcome;
+use crate::text::{display_message, file_stamp, millis, sanitize, time_of_day, timestamp};
 
 /// Requests listed one by one (the summary counts all of them).
 pub const MAX_LISTED: usize = 500;
@@ -33,7 +35,7 @@ pub fn collect_log_lines(dir: &Path, ids: &HashSet<String>) -> HashMap<String, V
             for line in std::io::BufReader::new(file).lines().map_while(Result::ok) {
                 let Ok(record) = LogRecord::parse(&line) else { continue };
                 if let Some(id) = record.get("request_id").filter(|id| ids.contains(*id)) {
-                    found.entry(id.to_owned()).or_default().push((service, crate::logtail::sanitize(&line)));
+                    found.entry(id.to_owned()).or_default().push((service, sanitize(&line)));
                 }
             }
         }
@@ -46,24 +48,25 @@ pub fn collect_log_lines(dir: &Path, ids: &HashSet<String>) -> HashMap<String, V
 }
 
 /// The report's Markdown.
-pub fn render(app: &App, generated_at: OffsetDateTime, logs: &HashMap<String, Vec<(Service, String)>>) -> String {
+pub fn render(model: &Model, generated_at: OffsetDateTime, logs: &HashMap<String, Vec<(Service, String)>>) -> String {
     let mut md = String::new();
-    let settings = &app.settings;
+    let settings = &model.settings;
     let _ = writeln!(md, "# Services A and B: session report\n");
-    let _ = writeln!(md, "- Generated: {} UTC", stamp(generated_at));
-    let _ = writeln!(md, "- Service A: `{}`", settings.a_url);
-    let _ = writeln!(md, "- Service B: `{}` (timeout for A: {} ms)", settings.b_url, settings.timeout_ms);
+    let _ = writeln!(md, "- Generated: {} UTC", timestamp(generated_at));
+    let _ = writeln!(md, "- Service A: `{}`", model.service(Service::A).url);
+    let _ =
+        writeln!(md, "- Service B: `{}` (timeout for A: {} ms)", model.service(Service::B).url, settings.timeout_ms);
     let _ = writeln!(md, "- Log directory: `{}`\n", settings.log_dir.display());
 
-    let p = app.stats.percentiles();
+    let p = model.stats.percentiles();
     let _ = writeln!(md, "## Summary\n");
-    let _ = writeln!(md, "{} requests answered.\n", app.stats.total);
+    let _ = writeln!(md, "{} requests answered.\n", model.stats.total);
     let _ = writeln!(md, "| status | requests |\n| --- | ---: |");
-    for (status, count) in &app.stats.by_status {
+    for (status, count) in &model.stats.by_status {
         let _ = writeln!(md, "| {status} | {count} |");
     }
     let _ = writeln!(md, "\n| error kind | requests |\n| --- | ---: |");
-    for (kind, count) in app.error_kind_counts() {
+    for (kind, count) in model.stats.error_kind_counts() {
         let _ = writeln!(md, "| {kind} | {count} |");
     }
     let _ = writeln!(
@@ -73,7 +76,7 @@ pub fn render(app: &App, generated_at: OffsetDateTime, logs: &HashMap<String, Ve
     );
 
     let _ = writeln!(md, "## Timeline\n");
-    let requests: Vec<&Row> = app.rows.iter().collect();
+    let requests: Vec<&Entry> = model.requests.entries().iter().collect();
     let skipped = requests.len().saturating_sub(MAX_LISTED);
     if skipped > 0 {
         let _ = writeln!(md, "The first {skipped} rows are left out; the newest {MAX_LISTED} follow.\n");
@@ -82,23 +85,20 @@ pub fn render(app: &App, generated_at: OffsetDateTime, logs: &HashMap<String, Ve
     let _ = writeln!(md, "| --- | --- | ---: | ---: | --- | --- |");
     for row in &requests[skipped..] {
         match row {
-            Row::Marker(marker) => {
-                let at = marker.at.map(time_of_day).unwrap_or_default();
-                let _ = writeln!(md, "| {at} | **{}** | | | | |", cell(&marker.text));
+            Entry::Mark(mark) => {
+                let _ = writeln!(md, "| {} | **{}** | | | | |", time_of_day(mark.at), cell(&mark.text));
             }
-            Row::Request(r) => {
+            Entry::Request(r) => {
                 let (status, latency, kind) = match &r.outcome {
                     None => ("pending".to_owned(), String::new(), String::new()),
                     Some(outcome @ Outcome::Answered { error_kind, .. }) => (
                         outcome.status_label(),
-                        format!("{:.1} ms", outcome.latency().as_secs_f64() * 1000.0),
+                        format!("{:.1} ms", millis(outcome.latency())),
                         error_kind.map(|k| k.to_string()).unwrap_or_default(),
                     ),
-                    Some(outcome @ Outcome::NoAnswer { error, .. }) => (
-                        outcome.status_label(),
-                        format!("{:.1} ms", outcome.latency().as_secs_f64() * 1000.0),
-                        cell(error),
-                    ),
+                    Some(outcome @ Outcome::NoAnswer { error, .. }) => {
+                        (outcome.status_label(), format!("{:.1} ms", millis(outcome.latency())), cell(error))
+                    }
                 };
                 let _ = writeln!(
                     md,
@@ -114,7 +114,7 @@ pub fn render(app: &App, generated_at: OffsetDateTime, logs: &HashMap<String, Ve
     let _ = writeln!(md, "\n## Log lines of each request\n");
     let _ = writeln!(md, "Every line both services wrote with the request's id, from the log files.\n");
     for row in &requests[skipped..] {
-        let Row::Request(r) = row else { continue };
+        let Entry::Request(r) = row else { continue };
         if r.burst {
             continue;
         }
@@ -135,55 +135,28 @@ pub fn render(app: &App, generated_at: OffsetDateTime, logs: &HashMap<String, Ve
     md
 }
 
-/// The message as the table shows it: `hello`, `hello (delay 2000 ms)`.
-pub fn display_message(msg: &str, delay_ms: Option<u64>) -> String {
-    match delay_ms {
-        Some(ms) => format!("{msg} (delay {ms} ms)"),
-        None => msg.to_owned(),
-    }
-}
-
 /// Escapes text for a Markdown table cell.
 fn cell(text: &str) -> String {
-    crate::logtail::sanitize(text).replace('|', "\\|").replace('`', "'")
-}
-
-fn stamp(at: OffsetDateTime) -> String {
-    let mut out = String::new();
-    contract::logline::write_timestamp(&mut out, at);
-    out
-}
-
-/// `HH:MM:SS,mmm` of a UTC time.
-pub fn time_of_day(at: OffsetDateTime) -> String {
-    stamp(at).split_off(11)
+    sanitize(text).replace('|', "\\|").replace('`', "'")
 }
 
 /// Writes the report for `app` into its log directory; returns its path.
-pub fn write(app: &App, now: OffsetDateTime) -> std::io::Result<PathBuf> {
-    let ids: HashSet<String> = app
-        .rows
+pub fn write(model: &Model, now: OffsetDateTime) -> std::io::Result<PathBuf> {
+    let ids: HashSet<String> = model
+        .requests
+        .entries()
         .iter()
         .rev()
         .take(MAX_LISTED)
         .filter_map(|row| match row {
-            Row::Request(r) if !r.burst => Some(r.id.clone()),
+            Entry::Request(r) if !r.burst => Some(r.id.clone()),
             _ => None,
         })
         .collect();
-    let logs = collect_log_lines(&app.settings.log_dir, &ids);
-    let text = render(app, now, &logs);
-    std::fs::create_dir_all(&app.settings.log_dir)?;
-    let name = format!(
-        "report-{:04}{:02}{:02}-{:02}{:02}{:02}.md",
-        now.year(),
-        u8::from(now.month()),
-        now.day(),
-        now.hour(),
-        now.minute(),
-        now.second()
-    );
-    let path = app.settings.log_dir.join(name);
+    let logs = collect_log_lines(&model.settings.log_dir, &ids);
+    let text = render(model, now, &logs);
+    std::fs::create_dir_all(&model.settings.log_dir)?;
+    let path = model.settings.log_dir.join(format!("report-{}.md", file_stamp(now)));
     std::fs::write(&path, text)?;
     Ok(path)
 }

@@ -1,0 +1,9 @@
+//! The dashboard's I/O: each piece talks to the world (HTTP, processes, files)
+//! and reports back through plain return values or the messages of
+//! [`crate::msg`]; none of them touches the model.
+
+pub mod burst;
+pub mod http;
+pub mod report;
+pub mod supervisor;
+pub mod tail;

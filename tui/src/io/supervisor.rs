@@ -1,0 +1,357 @@
+//! The services the dashboard runs itself: started as child processes of this
+//! same binary (`tui serve-a ...`), stopped gracefully (then killed after a
+//! grace period), frozen and thawed. How each is done on each platform, and
+//! how no child outlives the dashboard, is [`crate::platform::process`]'s part.
+//!
+//! A child's address is read from its own `event=listening` line, so a URL with
+//! port 0 (`http://127.0.0.1:0`) lets the service pick a free port; the
+//! addresses in use are published on a `watch` channel for everyone who calls
+//! the services.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use contract::LogRecord;
+use contract::Service;
+use reqwest::Url;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::process::{Child, Command as ProcessCommand};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use super::http::Client;
+use crate::cli::Settings;
+use crate::msg::{Event, Health, ProcessState};
+use crate::platform::process::{self, Lifeline};
+
+/// How long a child has to drain and exit after being asked to stop before it is killed.
+pub const STOP_GRACE: Duration = Duration::from_secs(5);
+/// How long a started child has to answer its first health check.
+pub const START_DEADLINE: Duration = Duration::from_secs(15);
+/// How much of a child's stderr is kept (its reason, if it fails).
+const STDERR_KEPT: usize = 2048;
+
+/// Requests from the runtime.
+#[derive(Debug)]
+pub enum Command {
+    ToggleRunning(Service),
+    ToggleFreeze,
+    /// Stop every child, then answer.
+    Shutdown(oneshot::Sender<()>),
+}
+
+/// A service process the dashboard started.
+#[derive(Debug)]
+struct ChildProcess {
+    child: Child,
+    pid: u32,
+    frozen: bool,
+    /// The end of what the child wrote to stderr.
+    stderr: Arc<Mutex<String>>,
+}
+
+/// Owns the children; runs as one task, so commands are handled one at a time.
+pub struct Supervisor {
+    settings: Settings,
+    /// The binary the services run from (this one).
+    exe: PathBuf,
+    lifeline: Lifeline,
+    client: Client,
+    events: mpsc::Sender<Event>,
+    /// Where A and B answer now (a started child's real address).
+    urls: watch::Sender<[Url; 2]>,
+    children: [Option<ChildProcess>; 2],
+    states: [ProcessState; 2],
+}
+
+impl Supervisor {
+    pub fn new(settings: Settings, exe: PathBuf, client: Client, events: mpsc::Sender<Event>) -> std::io::Result<Self> {
+        let lifeline = Lifeline::new(&exe)?;
+        let urls = watch::Sender::new([settings.a_url.clone(), settings.b_url.clone()]);
+        let states = [ProcessState::Unknown, ProcessState::Unknown];
+        Ok(Self { settings, exe, lifeline, client, events, urls, children: [None, None], states })
+    }
+
+    /// The services' addresses, updated when a child reports where it listens.
+    pub fn urls(&self) -> watch::Receiver<[Url; 2]> {
+        self.urls.subscribe()
+    }
+
+    fn url(&self, service: Service) -> Url {
+        self.urls.borrow()[service.index()].clone()
+    }
+
+    async fn set(&mut self, service: Service, state: ProcessState) {
+        self.states[service.index()] = state.clone();
+        let _ = self.events.send(Event::Process(service, state)).await;
+    }
+
+    async fn note(&self, text: impl Into<String>) {
+        let _ = self.events.send(Event::Note(text.into())).await;
+    }
+
+    fn state(&self, service: Service) -> &ProcessState {
+        &self.states[service.index()]
+    }
+
+    async fn is_up(&self, service: Service) -> bool {
+        matches!(self.client.health(&self.url(service)).await, Health::Up { .. })
+    }
+
+    /// At start: attach to what answers, start what does not (unless `--attach`).
+    pub async fn start_missing(&mut self) {
+        for service in Service::ALL {
+            if self.is_up(service).await {
+                self.set(service, ProcessState::Attached).await;
+            } else if self.settings.attach {
+                self.set(service, ProcessState::Absent).await;
+            } else {
+                self.start(service).await;
+            }
+        }
+    }
+
+    /// Handles commands until shutdown (or until the runtime is gone).
+    pub async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
+        let mut watch_children = tokio::time::interval(Duration::from_millis(250));
+        loop {
+            tokio::select! {
+                command = commands.recv() => match command {
+                    Some(Command::ToggleRunning(service)) => self.toggle_running(service).await,
+                    Some(Command::ToggleFreeze) => self.toggle_freeze().await,
+                    Some(Command::Shutdown(done)) => {
+                        self.shutdown().await;
+                        let _ = done.send(());
+                        return;
+                    }
+                    None => {
+                        self.shutdown().await;
+                        return;
+                    }
+                },
+                _ = watch_children.tick() => self.reap_exited().await,
+            }
+        }
+    }
+
+    async fn toggle_running(&mut self, service: Service) {
+        match self.state(service).clone() {
+            // The model lets this through only for one we attached to that went away.
+            ProcessState::Attached if !self.settings.attach && !self.is_up(service).await => self.start(service).await,
+            ProcessState::Attached | ProcessState::Absent => {}
+            ProcessState::Running { .. }
+            | ProcessState::Frozen { .. }
+            | ProcessState::Starting
+            | ProcessState::Stopping => self.stop(service).await,
+            ProcessState::Stopped | ProcessState::Failed(_) | ProcessState::Unknown => self.start(service).await,
+        }
+    }
+
+    async fn toggle_freeze(&mut self) {
+        let service = Service::A;
+        let (result, next) = match self.state(service).clone() {
+            ProcessState::Running { pid } => (process::freeze(pid), ProcessState::Frozen { pid }),
+            ProcessState::Frozen { pid } => (process::thaw(pid), ProcessState::Running { pid }),
+            _ => return,
+        };
+        match result {
+            Ok(()) => {
+                if let Some(child) = &mut self.children[service.index()] {
+                    child.frozen = matches!(next, ProcessState::Frozen { .. });
+                }
+                self.set(service, next).await;
+            }
+            Err(why) => self.note(why).await,
+        }
+    }
+
+    /// Starts `service` as a child and waits until it answers its health check.
+    async fn start(&mut self, service: Service) {
+        self.set(service, ProcessState::Starting).await;
+        let mut command = self.command(service);
+        let mut child = match command.spawn() {
+            Ok(child) => child,
+            Err(error) => {
+                self.set(service, ProcessState::Failed(format!("cannot start: {error}"))).await;
+                return;
+            }
+        };
+        let Some(pid) = child.id() else {
+            self.set(service, ProcessState::Failed("exited at once".into())).await;
+            return;
+        };
+        if let Err(error) = self.lifeline.adopt(&child) {
+            self.note(format!("{} may outlive the dashboard: {error}", service.name())).await;
+        }
+        let stderr = Arc::new(Mutex::new(String::new()));
+        if let Some(pipe) = child.stderr.take() {
+            // Drained for the child's whole life: a full pipe would block it.
+            tokio::spawn(keep_tail(pipe, stderr.clone()));
+        }
+        let (listening_tx, mut listening) = oneshot::channel();
+        if let Some(pipe) = child.stdout.take() {
+            tokio::spawn(find_listening_line(pipe, listening_tx));
+        }
+        self.children[service.index()] = Some(ChildProcess { child, pid, frozen: false, stderr });
+        let deadline = Instant::now() + START_DEADLINE;
+        let mut address_known = false;
+        loop {
+            if !address_known && let Ok(addr) = listening.try_recv() {
+                address_known = true;
+                if let Ok(url) = Url::parse(&format!("http://{addr}")) {
+                    self.urls.send_modify(|urls| urls[service.index()] = url.clone());
+                    let url = url.as_str().trim_end_matches('/').to_owned();
+                    let _ = self.events.send(Event::Listening { service, url }).await;
+                }
+            }
+            if address_known && self.is_up(service).await {
+                self.set(service, ProcessState::Running { pid }).await;
+                return;
+            }
+            if let Some(reason) = self.exit_reason(service) {
+                self.children[service.index()] = None;
+                self.set(service, ProcessState::Failed(reason)).await;
+                return;
+            }
+            if Instant::now() > deadline {
+                self.stop(service).await;
+                let why = format!("no answer within {} s", START_DEADLINE.as_secs());
+                self.set(service, ProcessState::Failed(why)).await;
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Why the child exited, if it has (its last stderr line, or its status).
+    fn exit_reason(&mut self, service: Service) -> Option<String> {
+        let child = self.children[service.index()].as_mut()?;
+        let status = child.child.try_wait().ok()??;
+        let stderr = child.stderr.lock().map(|text| text.clone()).unwrap_or_default();
+        let last_line = stderr.lines().rev().find(|line| !line.trim().is_empty()).map(str::to_owned);
+        Some(last_line.unwrap_or_else(|| format!("exited with {status}")))
+    }
+
+    /// Notices a child that exited on its own (killed from another terminal, say).
+    async fn reap_exited(&mut self) {
+        for service in Service::ALL {
+            if matches!(self.state(service), ProcessState::Running { .. } | ProcessState::Frozen { .. })
+                && let Some(reason) = self.exit_reason(service)
+            {
+                self.children[service.index()] = None;
+                self.set(service, ProcessState::Stopped).await;
+                self.note(format!("{} exited by itself: {reason}", service.name())).await;
+            }
+        }
+    }
+
+    /// Thaws a frozen child (a stopped process never handles a stop request),
+    /// asks it to stop, waits for the drain, kills it after the grace period.
+    async fn stop(&mut self, service: Service) {
+        let Some(mut child) = self.children[service.index()].take() else {
+            self.set(service, ProcessState::Stopped).await;
+            return;
+        };
+        self.set(service, ProcessState::Stopping).await;
+        if child.frozen {
+            let _ = process::thaw(child.pid);
+        }
+        process::request_stop(child.pid);
+        if tokio::time::timeout(STOP_GRACE, child.child.wait()).await.is_err() {
+            let _ = child.child.kill().await;
+            let grace = STOP_GRACE.as_secs();
+            self.note(format!(
+                "{} did not exit within {grace} s of being asked to stop and was killed",
+                service.name()
+            ))
+            .await;
+        }
+        self.set(service, ProcessState::Stopped).await;
+    }
+
+    /// Stops every child the dashboard started (B first, so it does not log A's absence).
+    pub async fn shutdown(&mut self) {
+        for service in [Service::B, Service::A] {
+            if self.children[service.index()].is_some() {
+                self.stop(service).await;
+            }
+        }
+    }
+
+    fn command(&self, service: Service) -> ProcessCommand {
+        let mut command = ProcessCommand::new(&self.exe);
+        // Its last real address, so a restarted A keeps the port B was told.
+        command.args([service.subcommand(), "--addr", &socket_addr(&self.url(service))]);
+        if service == Service::B {
+            command.args(["--service-a-url", self.url(Service::A).as_str()]);
+            command.args(["--timeout-ms", &self.settings.timeout_ms.to_string()]);
+        }
+        command
+            .arg("--log-dir")
+            .arg(&self.settings.log_dir)
+            // The console gets the lifecycle lines only (the files have every
+            // line): the supervisor reads the `listening` line from it.
+            .env("RUST_LOG", "warn,lifecycle=info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        self.lifeline.prepare(&mut command);
+        command
+    }
+}
+
+/// Reads a child's stdout to its end; the address of its first
+/// `event=listening` line goes to `found`.
+async fn find_listening_line(pipe: tokio::process::ChildStdout, found: oneshot::Sender<String>) {
+    let mut lines = BufReader::new(pipe).lines();
+    let mut found = Some(found);
+    while let Ok(Some(line)) = lines.next_line().await {
+        if found.is_some()
+            && let Ok(record) = LogRecord::parse(&line)
+            && record.get("event") == Some("listening")
+            && let Some(addr) = record.get("addr")
+            && let Some(found) = found.take()
+        {
+            let _ = found.send(addr.to_owned());
+        }
+    }
+}
+
+/// Reads `pipe` to its end, keeping the last [`STDERR_KEPT`] bytes in `tail`.
+async fn keep_tail(mut pipe: tokio::process::ChildStderr, tail: Arc<Mutex<String>>) {
+    let mut buffer = [0u8; 1024];
+    while let Ok(n @ 1..) = pipe.read(&mut buffer).await {
+        if let Ok(mut text) = tail.lock() {
+            text.push_str(&String::from_utf8_lossy(&buffer[..n]));
+            let excess = text.len().saturating_sub(STDERR_KEPT);
+            if excess > 0 {
+                let cut = (excess..text.len()).find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+                text.drain(..cut);
+            }
+        }
+    }
+}
+
+/// `host:port` of a URL, for `--addr` (`[::1]:8080` for IPv6).
+pub fn socket_addr(url: &reqwest::Url) -> String {
+    // `host_str` gives IPv6 addresses in their brackets already.
+    let host = url.host_str().unwrap_or("127.0.0.1");
+    let port = url.port_or_known_default().unwrap_or(80);
+    format!("{host}:{port}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_for_the_children_keep_ipv6_brackets_and_names() {
+        let addr = |url: &str| socket_addr(&url.parse().expect("a URL"));
+        assert_eq!(addr("http://127.0.0.1:18090/"), "127.0.0.1:18090");
+        assert_eq!(addr("http://[::1]:18090"), "[::1]:18090");
+        assert_eq!(addr("http://localhost:18090"), "localhost:18090");
+        assert_eq!(addr("http://localhost"), "localhost:80");
+    }
+}

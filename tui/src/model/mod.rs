@@ -1,0 +1,257 @@
+//! The dashboard's state and every change to it: pure, no I/O, no clock of its
+//! own (times arrive with each message), so tests drive it directly. It changes
+//! only through [`Model::on_action`] and [`Model::on_event`], which return the
+//! [`Effect`]s the runtime carries out.
+
+pub mod load;
+pub mod logs;
+pub mod requests;
+pub mod services;
+pub mod stats;
+
+use contract::Service;
+use time::OffsetDateTime;
+
+use crate::cli::Settings;
+use crate::msg::{Action, Answer, Effect, Event, InputMode};
+use load::BurstProgress;
+use logs::LogView;
+use requests::{Entry, Mark, RequestList, SentRequest};
+use services::ServiceView;
+use stats::Stats;
+
+/// The longest message that can be typed (the services' own limit).
+pub const MAX_MESSAGE_BYTES: usize = contract::params::MAX_MSG_BYTES;
+
+/// Lines PgUp/PgDn scroll the logs by.
+const SCROLL_STEP: usize = 10;
+
+/// The whole state of the dashboard.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub settings: Settings,
+    pub mode: InputMode,
+    /// The message Enter sends.
+    pub message: String,
+    pub requests: RequestList,
+    pub stats: Stats,
+    pub services: [ServiceView; 2],
+    pub logs: LogView,
+    pub burst: Option<BurstProgress>,
+    /// The status line: the last thing the dashboard has to say.
+    pub note: Option<String>,
+    /// Makes each request id unique within the session.
+    next_request: u64,
+    /// A random part, so ids are unique across sessions in the same log files.
+    session: String,
+    quitting: bool,
+}
+
+impl Model {
+    pub fn new(settings: Settings, session: impl Into<String>) -> Self {
+        Self {
+            services: Service::ALL.map(|service| ServiceView::new(settings.display_url(service))),
+            settings,
+            mode: InputMode::Normal,
+            message: "hello".into(),
+            requests: RequestList::default(),
+            stats: Stats::default(),
+            logs: LogView::default(),
+            burst: None,
+            note: None,
+            next_request: 0,
+            session: session.into(),
+            quitting: false,
+        }
+    }
+
+    pub fn service(&self, service: Service) -> &ServiceView {
+        &self.services[service.index()]
+    }
+
+    /// The learner asked to quit (a key, or a signal from outside).
+    pub fn is_quitting(&self) -> bool {
+        self.quitting
+    }
+
+    /// A fresh request id: `<session>-<n>`, short enough to read in a log line.
+    fn new_request_id(&mut self) -> String {
+        self.next_request += 1;
+        format!("{}-{:04}", self.session, self.next_request)
+    }
+
+    /// Applies an action that happened at `now`; returns what the runtime must do for it.
+    pub fn on_action(&mut self, action: Action, now: OffsetDateTime) -> Option<Effect> {
+        match action {
+            Action::Quit => {
+                self.quitting = true;
+                self.note = Some("stopping the services the dashboard started...".into());
+            }
+            Action::ToggleHelp => {
+                self.mode = if self.mode == InputMode::Help { InputMode::Normal } else { InputMode::Help };
+            }
+            Action::StartEditing => self.mode = InputMode::Editing(self.message.clone()),
+            Action::EditChar(c) => {
+                if let InputMode::Editing(text) = &mut self.mode
+                    && text.len() + c.len_utf8() <= MAX_MESSAGE_BYTES
+                {
+                    text.push(c);
+                }
+            }
+            Action::EditBackspace => {
+                if let InputMode::Editing(text) = &mut self.mode {
+                    text.pop();
+                }
+            }
+            Action::EditConfirm => {
+                if let InputMode::Editing(text) = std::mem::replace(&mut self.mode, InputMode::Normal) {
+                    self.message = text;
+                }
+            }
+            Action::EditCancel => self.mode = InputMode::Normal,
+            Action::Send => return Some(self.send(None, now)),
+            Action::SendSlow => {
+                let (delay, timeout) = (self.settings.slow_delay_ms(), self.settings.timeout_ms);
+                self.mark(now, format!("slow request: A waits {delay} ms, B gives up after {timeout} ms"));
+                return Some(self.send(Some(delay), now));
+            }
+            Action::StartBurst => return self.start_burst(now),
+            Action::Cancel => {
+                if let Some(burst) = &mut self.burst
+                    && !burst.cancelling
+                {
+                    burst.cancelling = true;
+                    self.note = Some("cancelling the burst: requests in flight finish".into());
+                    return Some(Effect::CancelBurst);
+                }
+            }
+            Action::ToggleA => return self.toggle_running(Service::A),
+            Action::ToggleB => return self.toggle_running(Service::B),
+            Action::ToggleFreeze => match self.service(Service::A).why_not_frozen(Service::A) {
+                Some(why) => self.note = Some(why),
+                None => return Some(Effect::ToggleFreeze),
+            },
+            Action::SelectUp => self.move_selection(-1),
+            Action::SelectDown => self.move_selection(1),
+            Action::SelectNewest => self.requests.follow(),
+            Action::ToggleFilter => self.toggle_filter(),
+            Action::TogglePause => self.logs.toggle_pause(),
+            Action::ScrollLogsUp => self.logs.scroll_up(SCROLL_STEP),
+            Action::ScrollLogsDown => self.logs.scroll_down(SCROLL_STEP),
+            Action::WriteReport => {
+                self.note = Some("writing the report...".into());
+                return Some(Effect::WriteReport);
+            }
+        }
+        None
+    }
+
+    fn send(&mut self, delay_ms: Option<u64>, now: OffsetDateTime) -> Effect {
+        let id = self.new_request_id();
+        let msg = self.message.clone();
+        self.requests.push(Entry::Request(SentRequest {
+            id: id.clone(),
+            sent_at: now,
+            msg: msg.clone(),
+            delay_ms,
+            burst: false,
+            outcome: None,
+        }));
+        Effect::Send { id, msg, delay_ms }
+    }
+
+    fn start_burst(&mut self, now: OffsetDateTime) -> Option<Effect> {
+        if self.burst.is_some() {
+            self.note = Some("a burst is already running (Esc cancels it)".into());
+            return None;
+        }
+        let (requests, concurrency) = (self.settings.burst_requests, self.settings.burst_concurrency);
+        self.burst = Some(BurstProgress::new(requests, concurrency));
+        self.mark(now, format!("burst: {requests} requests, {concurrency} at a time"));
+        self.next_request += 1;
+        let id_prefix = format!("{}-L{}", self.session, self.next_request);
+        Some(Effect::StartBurst { requests, concurrency, msg: self.message.clone(), id_prefix })
+    }
+
+    fn toggle_running(&mut self, service: Service) -> Option<Effect> {
+        match self.service(service).why_not_toggled(service, self.settings.attach) {
+            Some(why) => {
+                self.note = Some(why);
+                None
+            }
+            None => Some(Effect::ToggleRunning(service)),
+        }
+    }
+
+    /// Adds a mark to the request list (also drawn on the chart).
+    fn mark(&mut self, at: OffsetDateTime, text: impl Into<String>) {
+        self.requests.push(Entry::Mark(Mark { at, text: text.into(), at_request: self.stats.total }));
+    }
+
+    fn move_selection(&mut self, delta: isize) {
+        self.requests.move_selection(delta);
+        if self.logs.filter.is_some() {
+            self.logs.filter = self.requests.selected_request().map(|request| request.id.clone());
+        }
+    }
+
+    fn toggle_filter(&mut self) {
+        if self.logs.filter.take().is_some() {
+            return;
+        }
+        match self.requests.selected_request() {
+            Some(request) => {
+                self.logs.filter = Some(request.id.clone());
+                self.logs.scroll = 0;
+            }
+            None => self.note = Some("select a request first (Up/Down), then t shows its log lines".into()),
+        }
+    }
+
+    /// Applies a background event that arrived at `now`.
+    pub fn on_event(&mut self, event: Event, now: OffsetDateTime) {
+        match event {
+            Event::Answer(answer) => self.on_answer(answer),
+            Event::Health(service, health) => self.services[service.index()].health = health,
+            Event::Process(service, process) => {
+                if let Some(text) = self.services[service.index()].set_process(service, process) {
+                    self.mark(now, text.clone());
+                    self.note = Some(text);
+                }
+            }
+            Event::Listening { service, url } => self.services[service.index()].url = url,
+            Event::Note(text) => self.note = Some(text),
+            Event::Logs(lines) => self.logs.add(lines),
+            Event::BurstDone { cancelled } => {
+                if let Some(burst) = self.burst.take() {
+                    let how = if cancelled { "cancelled" } else { "done" };
+                    let text =
+                        format!("burst {how}: {} of {} sent, {} failed", burst.done, burst.requests, burst.failed);
+                    self.mark(now, text.clone());
+                    self.note = Some(text);
+                }
+            }
+            Event::ReportWritten(Ok(path)) => self.note = Some(format!("report written: {}", path.display())),
+            Event::ReportWritten(Err(error)) => self.note = Some(format!("could not write the report: {error}")),
+        }
+    }
+
+    fn on_answer(&mut self, answer: Answer) {
+        let Answer { id, sent_at, msg, delay_ms, burst, outcome } = answer;
+        self.stats.record(outcome.latency(), outcome.status_label(), outcome.error_kind(), outcome.is_ok());
+        if burst {
+            if let Some(progress) = &mut self.burst {
+                progress.record(outcome.is_ok());
+            }
+        } else if let Some(pending) = self.requests.pending_mut(&id) {
+            // A single request already has its (pending) entry: fill it in.
+            pending.outcome = Some(outcome);
+            return;
+        }
+        // A burst's answer, or one whose entry has left the bounded list.
+        self.requests.push(Entry::Request(SentRequest { id, sent_at, msg, delay_ms, burst, outcome: Some(outcome) }));
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,118 @@
+//! The request list: every request the learner sent (and each burst answer),
+//! with a [`Mark`] for everything that happened in between, and which entry is
+//! selected.
+
+use time::OffsetDateTime;
+
+use crate::msg::Outcome;
+use crate::ring::Ring;
+
+/// Entries kept in the request list (older ones leave; the numbers keep counting).
+pub const MAX_ENTRIES: usize = 2_000;
+
+/// An entry of the request list: a request, or a mark that explains what follows.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Entry {
+    Request(SentRequest),
+    Mark(Mark),
+}
+
+/// One request and, once it is back, its answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SentRequest {
+    pub id: String,
+    pub sent_at: OffsetDateTime,
+    pub msg: String,
+    pub delay_ms: Option<u64>,
+    pub burst: bool,
+    /// `None` while waiting for B.
+    pub outcome: Option<Outcome>,
+}
+
+/// Something the learner did (or that happened to a service), shown in the
+/// request list and on the chart at the point where it happened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mark {
+    pub at: OffsetDateTime,
+    pub text: String,
+    /// The number of answers counted when it happened: its place on the chart.
+    pub at_request: u64,
+}
+
+/// The entries and the selection.
+#[derive(Debug, Clone)]
+pub struct RequestList {
+    entries: Ring<Entry>,
+    /// Index into the entries; `None` follows the newest entry.
+    selected: Option<usize>,
+}
+
+impl Default for RequestList {
+    fn default() -> Self {
+        Self { entries: Ring::new(MAX_ENTRIES), selected: None }
+    }
+}
+
+impl RequestList {
+    /// Appends an entry; a selected entry stays selected while older ones leave.
+    pub fn push(&mut self, entry: Entry) {
+        if self.entries.push(entry).is_some() {
+            self.selected = self.selected.and_then(|i| i.checked_sub(1));
+        }
+    }
+
+    pub fn entries(&self) -> &Ring<Entry> {
+        &self.entries
+    }
+
+    /// The newest entry is selected, and stays so as new ones arrive.
+    pub fn is_following(&self) -> bool {
+        self.selected.is_none()
+    }
+
+    /// The pending request with this id, to fill in its answer.
+    pub fn pending_mut(&mut self, id: &str) -> Option<&mut SentRequest> {
+        self.entries.iter_mut().rev().find_map(|entry| match entry {
+            Entry::Request(request) if request.id == id && request.outcome.is_none() => Some(request),
+            _ => None,
+        })
+    }
+
+    /// Moves the selection by `delta`; moving down past the newest entry follows again.
+    pub fn move_selection(&mut self, delta: isize) {
+        let Some(last) = self.entries.len().checked_sub(1) else { return };
+        let current = self.selected.unwrap_or(last);
+        let next = current.saturating_add_signed(delta).min(last);
+        self.selected = if delta > 0 && current == last { None } else { Some(next) };
+    }
+
+    /// Follows the newest entry.
+    pub fn follow(&mut self) {
+        self.selected = None;
+    }
+
+    /// The index of the entry under the cursor (the newest when following).
+    pub fn selected_index(&self) -> Option<usize> {
+        self.selected.or_else(|| self.entries.len().checked_sub(1))
+    }
+
+    pub fn selected(&self) -> Option<&Entry> {
+        self.entries.get(self.selected_index()?)
+    }
+
+    /// The selected entry, if it is a request.
+    pub fn selected_request(&self) -> Option<&SentRequest> {
+        match self.selected()? {
+            Entry::Request(request) => Some(request),
+            Entry::Mark(_) => None,
+        }
+    }
+
+    /// The marks, oldest first.
+    pub fn marks(&self) -> impl Iterator<Item = &Mark> {
+        self.entries.iter().filter_map(|entry| match entry {
+            Entry::Mark(mark) => Some(mark),
+            Entry::Request(_) => None,
+        })
+    }
+}

@@ -1,0 +1,63 @@
+//! What the dashboard knows of each service: its URL, its last health check and
+//! its process, and how a change of process state reads as a mark.
+
+use contract::Service;
+
+use crate::msg::{Health, ProcessState};
+
+/// What the dashboard shows of one service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceView {
+    pub url: String,
+    pub health: Health,
+    pub process: ProcessState,
+}
+
+impl ServiceView {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self { url: url.into(), health: Health::Unknown, process: ProcessState::Unknown }
+    }
+
+    /// Replaces the process state; returns the mark the change deserves, if any.
+    pub fn set_process(&mut self, service: Service, process: ProcessState) -> Option<String> {
+        let before = std::mem::replace(&mut self.process, process);
+        let name = service.name();
+        match (&before, &self.process) {
+            (ProcessState::Running { .. }, ProcessState::Frozen { .. }) => Some(format!("{name} frozen (SIGSTOP)")),
+            (ProcessState::Frozen { .. }, ProcessState::Running { .. }) => Some(format!("{name} thawed (SIGCONT)")),
+            (ProcessState::Starting, ProcessState::Running { pid }) => Some(format!("{name} started (pid {pid})")),
+            (_, ProcessState::Stopped) if before != ProcessState::Stopped => Some(format!("{name} stopped")),
+            (_, ProcessState::Failed(why)) => Some(format!("{name} failed to start: {why}")),
+            _ => None,
+        }
+    }
+
+    /// Why a stop/start key cannot act on this service, if it cannot.
+    pub fn why_not_toggled(&self, service: Service, attach_only: bool) -> Option<String> {
+        let name = service.name();
+        match (&self.process, self.health) {
+            (ProcessState::Absent, _) => Some(format!("--attach: the dashboard starts nothing; start {name} yourself")),
+            // One we attached to that has gone away may be replaced by our own.
+            (ProcessState::Attached, Health::Down) if !attach_only => None,
+            (ProcessState::Attached, _) => Some(format!(
+                "{name} was already running when the dashboard started: stop it where you started it \
+                 (the dashboard only stops what it started)"
+            )),
+            _ => None,
+        }
+    }
+
+    /// Why `f` cannot freeze or thaw this service, if it cannot.
+    pub fn why_not_frozen(&self, service: Service) -> Option<String> {
+        let name = service.name();
+        match &self.process {
+            ProcessState::Running { .. } | ProcessState::Frozen { .. } => None,
+            ProcessState::Attached => Some(format!(
+                "{name} was not started by the dashboard, so it cannot freeze it: \
+                 try `kill -STOP $(pgrep -x service-{})` yourself",
+                name.to_lowercase()
+            )),
+            _ => Some(format!("{name} is not running: nothing to freeze (press {} to start it)", name.to_lowercase())),
+        }
+    }
+}

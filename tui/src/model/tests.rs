@@ -1,0 +1,234 @@
+//! The model's rules, driven through its two ways in.
+
+use std::time::Duration;
+
+use time::macros::datetime;
+
+use contract::{ErrorKind, Service};
+
+use super::*;
+use crate::model::logs::MAX_LOG_LINES;
+use crate::model::requests::MAX_ENTRIES;
+use crate::msg::{Health, LogLine, Outcome, ProcessState};
+
+const T0: OffsetDateTime = datetime!(2026-11-24 12:00:00 UTC);
+
+fn app() -> Model {
+    Model::new(Settings::default(), "t3st")
+}
+
+fn answered(status: u16, ms: u64, kind: Option<ErrorKind>) -> Outcome {
+    Outcome::Answered {
+        status,
+        latency: Duration::from_millis(ms),
+        error_kind: kind,
+        upstream_ms: None,
+        body: String::new(),
+    }
+}
+
+fn answer(id: &str, outcome: Outcome, burst: bool) -> Event {
+    Event::Answer(Answer { id: id.into(), sent_at: T0, msg: "hello".into(), delay_ms: None, burst, outcome })
+}
+
+fn log(service: Service, second: u8, id: &str, endpoint: &str) -> LogLine {
+    let raw = format!(
+        "2026-11-24 12:00:{second:02},000 service={} endpoint={endpoint} status=ok latency_ms=0 request_id={id}",
+        service.name()
+    );
+    LogLine::parse(service, &raw)
+}
+
+#[test]
+fn enter_sends_the_message_with_a_fresh_id_and_shows_a_pending_row() {
+    let mut app = app();
+    let effect = app.on_action(Action::Send, T0);
+    assert_eq!(effect, Some(Effect::Send { id: "t3st-0001".into(), msg: "hello".into(), delay_ms: None }));
+    let Some(Entry::Request(row)) = app.requests.entries().back() else { panic!("no row") };
+    assert_eq!(row.outcome, None);
+    app.on_event(answer("t3st-0001", answered(503, 1003, Some(ErrorKind::Timeout)), false), T0);
+    let Some(Entry::Request(row)) = app.requests.entries().back() else { panic!("no row") };
+    assert_eq!(row.outcome.as_ref().map(Outcome::status_label).as_deref(), Some("503"));
+    assert_eq!(app.requests.entries().len(), 1, "the answer fills the pending row");
+    assert_eq!(app.stats.by_error_kind[&ErrorKind::Timeout], 1);
+    let Some(Effect::Send { id, .. }) = app.on_action(Action::Send, T0) else { panic!("Enter sends") };
+    assert_ne!(id, "t3st-0001", "every request gets its own id");
+}
+
+#[test]
+fn slow_request_asks_for_a_delay_beyond_the_timeout_and_leaves_a_marker() {
+    let mut app = app();
+    let effect = app.on_action(Action::SendSlow, T0);
+    assert!(matches!(effect, Some(Effect::Send { delay_ms: Some(2000), .. })));
+    assert!(
+        matches!(app.requests.entries().get(0).expect("an entry"), Entry::Mark(m) if m.text.contains("2000 ms") && m.text.contains("1000 ms"))
+    );
+}
+
+#[test]
+fn editing_keeps_on_enter_and_drops_on_esc() {
+    let mut app = app();
+    app.on_action(Action::StartEditing, T0);
+    app.on_action(Action::EditBackspace, T0);
+    app.on_action(Action::EditChar('!'), T0);
+    app.on_action(Action::EditConfirm, T0);
+    assert_eq!(app.message, "hell!");
+    app.on_action(Action::StartEditing, T0);
+    app.on_action(Action::EditChar('x'), T0);
+    app.on_action(Action::EditCancel, T0);
+    assert_eq!((app.message.as_str(), &app.mode), ("hell!", &InputMode::Normal));
+}
+
+#[test]
+fn a_message_cannot_grow_past_the_services_limit() {
+    let mut app = app();
+    app.on_action(Action::StartEditing, T0);
+    for _ in 0..MAX_MESSAGE_BYTES + 10 {
+        app.on_action(Action::EditChar('x'), T0);
+    }
+    app.on_action(Action::EditConfirm, T0);
+    assert_eq!(app.message.len(), MAX_MESSAGE_BYTES);
+}
+
+#[test]
+fn a_burst_counts_progress_refuses_a_second_and_can_be_cancelled() {
+    let mut app = app();
+    let effect = app.on_action(Action::StartBurst, T0);
+    assert_eq!(
+        effect,
+        Some(Effect::StartBurst { requests: 200, concurrency: 20, msg: "hello".into(), id_prefix: "t3st-L1".into() })
+    );
+    assert_eq!(app.on_action(Action::StartBurst, T0), None);
+    assert!(app.note.as_deref().is_some_and(|n| n.contains("already running")));
+    app.on_event(answer("b-1", answered(200, 2, None), true), T0);
+    app.on_event(answer("b-2", answered(503, 2, Some(ErrorKind::Connect)), true), T0);
+    let burst = app.burst.expect("running");
+    assert_eq!((burst.done, burst.failed), (2, 1));
+    assert_eq!(app.on_action(Action::Cancel, T0), Some(Effect::CancelBurst));
+    assert_eq!(app.on_action(Action::Cancel, T0), None, "cancel once");
+    app.on_event(Event::BurstDone { cancelled: true }, T0);
+    assert!(app.burst.is_none());
+    assert!(
+        matches!(app.requests.entries().back(), Some(Entry::Mark(m)) if m.text.starts_with("burst cancelled: 2 of 200"))
+    );
+}
+
+#[test]
+fn service_changes_leave_markers_at_the_current_request_count() {
+    let mut app = app();
+    app.on_event(Event::Process(Service::A, ProcessState::Starting), T0);
+    app.on_event(Event::Process(Service::A, ProcessState::Running { pid: 7 }), T0);
+    app.on_event(answer("x", answered(200, 1, None), true), T0);
+    app.on_event(Event::Process(Service::A, ProcessState::Frozen { pid: 7 }), T0);
+    app.on_event(Event::Process(Service::A, ProcessState::Running { pid: 7 }), T0);
+    app.on_event(Event::Process(Service::A, ProcessState::Stopping), T0);
+    app.on_event(Event::Process(Service::A, ProcessState::Stopped), T0);
+    let markers: Vec<(String, u64)> = app.requests.marks().map(|m| (m.text.clone(), m.at_request)).collect();
+    assert_eq!(
+        markers,
+        [
+            ("A started (pid 7)".to_owned(), 0),
+            ("A frozen (SIGSTOP)".to_owned(), 1),
+            ("A thawed (SIGCONT)".to_owned(), 1),
+            ("A stopped".to_owned(), 1)
+        ]
+    );
+}
+
+#[test]
+fn logs_merge_by_time_hide_health_checks_and_filter_by_request() {
+    let mut app = app();
+    app.on_event(Event::Logs(vec![log(Service::A, 1, "r1", "/echo"), log(Service::A, 3, "r2", "/echo")]), T0);
+    app.on_event(Event::Logs(vec![log(Service::B, 2, "r1", "/call-echo"), log(Service::B, 4, "h", "/health")]), T0);
+    let order: Vec<(Service, Option<&str>)> =
+        app.logs.visible().map(|l| (l.service, l.request_id.as_deref())).collect();
+    assert_eq!(order, [(Service::A, Some("r1")), (Service::B, Some("r1")), (Service::A, Some("r2"))]);
+    assert_eq!(app.logs.hidden_health, 1);
+
+    app.on_action(Action::Send, T0);
+    let id = app.requests.selected_request().map(|r| r.id.clone()).expect("a request");
+    app.on_event(Event::Logs(vec![log(Service::B, 5, &id, "/call-echo")]), T0);
+    app.on_action(Action::ToggleFilter, T0);
+    assert_eq!(app.logs.visible().count(), 1);
+    app.on_action(Action::ToggleFilter, T0);
+    assert_eq!(app.logs.visible().count(), 4);
+}
+
+#[test]
+fn filter_without_a_selected_request_explains_itself() {
+    let mut app = app();
+    app.on_action(Action::ToggleFilter, T0);
+    assert_eq!(app.logs.filter, None);
+    assert!(app.note.as_deref().is_some_and(|n| n.contains("select a request")));
+}
+
+#[test]
+fn selection_moves_and_returns_to_following() {
+    let mut app = app();
+    for _ in 0..3 {
+        app.on_action(Action::Send, T0);
+    }
+    assert_eq!(app.requests.selected_index(), Some(2));
+    app.on_action(Action::SelectUp, T0);
+    app.on_action(Action::SelectUp, T0);
+    app.on_action(Action::SelectUp, T0);
+    assert_eq!(app.requests.selected_index(), Some(0));
+    app.on_action(Action::SelectDown, T0);
+    app.on_action(Action::SelectDown, T0);
+    app.on_action(Action::SelectDown, T0);
+    assert!(app.requests.is_following(), "past the newest row: following again");
+    app.on_action(Action::Send, T0);
+    assert_eq!(app.requests.selected_index(), Some(3));
+}
+
+#[test]
+fn history_is_bounded() {
+    let mut app = app();
+    for i in 0..MAX_ENTRIES + 50 {
+        app.on_event(answer(&format!("b-{i}"), answered(200, 1, None), true), T0);
+    }
+    for i in 0..MAX_LOG_LINES + 50 {
+        let second = u8::try_from(i % 60).unwrap_or(0);
+        app.on_event(Event::Logs(vec![log(Service::A, second, "x", "/echo")]), T0);
+    }
+    assert_eq!(app.requests.entries().len(), MAX_ENTRIES);
+    assert_eq!(app.logs.len(), MAX_LOG_LINES);
+    assert_eq!(app.stats.total, (MAX_ENTRIES + 50) as u64);
+}
+
+#[test]
+fn pausing_keeps_the_view_still_while_lines_arrive() {
+    let mut app = app();
+    app.on_action(Action::TogglePause, T0);
+    app.on_event(Event::Logs(vec![log(Service::A, 1, "a", "/echo"), log(Service::A, 2, "b", "/echo")]), T0);
+    assert!(app.logs.paused);
+    assert_eq!(app.logs.scroll, 2);
+    app.on_action(Action::TogglePause, T0);
+    assert_eq!((app.logs.paused, app.logs.scroll), (false, 0));
+}
+
+#[test]
+fn quit_works_in_any_state_and_says_what_happens_next() {
+    let mut app = app();
+    app.on_action(Action::StartBurst, T0);
+    app.on_action(Action::ToggleHelp, T0);
+    assert!(!app.is_quitting());
+    assert_eq!(app.on_action(Action::Quit, T0), None);
+    assert!(app.is_quitting());
+    assert!(app.note.as_deref().is_some_and(|n| n.contains("stopping the services")));
+}
+
+#[test]
+fn stop_and_freeze_keys_explain_what_they_cannot_do_to_an_attached_service() {
+    let mut app = app();
+    app.on_event(Event::Process(Service::B, ProcessState::Attached), T0);
+    app.on_event(Event::Health(Service::B, Health::Up { latency: Duration::from_millis(1) }), T0);
+    assert_eq!(app.on_action(Action::ToggleB, T0), None);
+    assert!(app.note.as_deref().is_some_and(|n| n.contains("stop it where you started it")));
+    app.on_event(Event::Process(Service::A, ProcessState::Attached), T0);
+    assert_eq!(app.on_action(Action::ToggleFreeze, T0), None);
+    assert!(app.note.as_deref().is_some_and(|n| n.contains("kill -STOP $(pgrep -x service-a)")));
+    // An attached service that went away may be replaced by one of the dashboard's own.
+    app.on_event(Event::Health(Service::B, Health::Down), T0);
+    assert_eq!(app.on_action(Action::ToggleB, T0), Some(Effect::ToggleRunning(Service::B)));
+}

@@ -1,0 +1,215 @@
+//! The messages of the dashboard, and the data they carry: what a key asks for
+//! ([`Action`]), what a background task reports ([`Event`]) and what the model
+//! asks the runtime to do ([`Effect`]). A leaf: it imports nothing of the
+//! dashboard but the text helpers, so every other module can use it.
+
+use std::time::Duration;
+
+use contract::{ErrorKind, LogRecord, Service};
+use time::OffsetDateTime;
+
+use crate::text::sanitize;
+
+/// What the keyboard is doing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputMode {
+    Normal,
+    /// Typing a new message; the text so far.
+    Editing(String),
+    Help,
+}
+
+/// Everything the learner can ask for (a key, or a quit signal from outside).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Send,
+    StartEditing,
+    EditChar(char),
+    EditBackspace,
+    EditConfirm,
+    EditCancel,
+    SendSlow,
+    StartBurst,
+    /// Esc: cancel a running burst.
+    Cancel,
+    ToggleA,
+    ToggleB,
+    ToggleFreeze,
+    SelectUp,
+    SelectDown,
+    SelectNewest,
+    ToggleFilter,
+    TogglePause,
+    ScrollLogsUp,
+    ScrollLogsDown,
+    WriteReport,
+    ToggleHelp,
+    Quit,
+}
+
+/// A background result, delivered to the model through one bounded channel.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A `/call-echo` finished (one the learner sent, or one of a burst).
+    Answer(Answer),
+    /// The result of a health check.
+    Health(Service, Health),
+    /// The supervisor changed what it knows of a service's process.
+    Process(Service, ProcessState),
+    /// A service the dashboard started listens at `url` (its real port).
+    Listening { service: Service, url: String },
+    /// Something to tell the learner in the status line.
+    Note(String),
+    /// New log lines, in file order per service.
+    Logs(Vec<LogLine>),
+    /// A burst ended: all its requests done, or cancelled.
+    BurstDone { cancelled: bool },
+    /// `r` finished.
+    ReportWritten(Result<std::path::PathBuf, String>),
+}
+
+/// What the model asks the runtime to do; each carries all it needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Send one `/call-echo` with this id.
+    Send {
+        id: String,
+        msg: String,
+        delay_ms: Option<u64>,
+    },
+    /// Start the service if stopped, stop it if running (if the dashboard owns it).
+    ToggleRunning(Service),
+    /// Freeze A if running, thaw it if frozen.
+    ToggleFreeze,
+    /// Send `requests` requests, `concurrency` at a time, with ids `<id_prefix>-<n>`.
+    StartBurst {
+        requests: u64,
+        concurrency: u64,
+        msg: String,
+        id_prefix: String,
+    },
+    CancelBurst,
+    WriteReport,
+}
+
+/// One finished `/call-echo`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    /// The `x-request-id` the dashboard sent.
+    pub id: String,
+    /// When it was sent (UTC).
+    pub sent_at: OffsetDateTime,
+    pub msg: String,
+    pub delay_ms: Option<u64>,
+    /// Part of a burst rather than a single request.
+    pub burst: bool,
+    pub outcome: Outcome,
+}
+
+/// What came back from B.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// B answered (200, 503, 400, ...).
+    Answered {
+        status: u16,
+        latency: Duration,
+        /// `error_kind` of a 503.
+        error_kind: Option<ErrorKind>,
+        /// `upstream;dur=` of `server-timing`: B's time spent calling A.
+        upstream_ms: Option<f64>,
+        body: String,
+    },
+    /// B itself could not be reached or did not answer.
+    NoAnswer { latency: Duration, error: String },
+}
+
+impl Outcome {
+    pub fn latency(&self) -> Duration {
+        match self {
+            Outcome::Answered { latency, .. } | Outcome::NoAnswer { latency, .. } => *latency,
+        }
+    }
+
+    /// `200`, `503`, ... or `no answer`: the key of the counts by status.
+    pub fn status_label(&self) -> String {
+        match self {
+            Outcome::Answered { status, .. } => status.to_string(),
+            Outcome::NoAnswer { .. } => "no answer".into(),
+        }
+    }
+
+    pub fn is_ok(&self) -> bool {
+        matches!(self, Outcome::Answered { status: 200..=299, .. })
+    }
+
+    /// B's `error_kind`, if B answered with one.
+    pub fn error_kind(&self) -> Option<ErrorKind> {
+        match self {
+            Outcome::Answered { error_kind, .. } => *error_kind,
+            Outcome::NoAnswer { .. } => None,
+        }
+    }
+}
+
+/// What the last health check of a service said.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Health {
+    Unknown,
+    Up { latency: Duration },
+    Down,
+}
+
+/// What the dashboard knows of a service's process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProcessState {
+    /// Still finding out at start.
+    Unknown,
+    /// Was already running: the dashboard uses it but does not own it.
+    Attached,
+    /// Not running, and `--attach` says not to start it.
+    Absent,
+    /// Started by the dashboard, waiting for its first healthy answer.
+    Starting,
+    /// Started by the dashboard and answering.
+    Running { pid: u32 },
+    /// Stopped with SIGSTOP: the port is open but nothing answers.
+    Frozen { pid: u32 },
+    /// Asked to stop, waiting for it to drain and exit.
+    Stopping,
+    /// Stopped by the dashboard (press the key again to start it).
+    Stopped,
+    /// Could not be started; the reason is what the child said.
+    Failed(String),
+}
+
+/// One log line, ready to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLine {
+    pub service: Service,
+    /// From the line's timestamp; `None` if the line is not a record.
+    pub at: Option<OffsetDateTime>,
+    /// `ok` / `error` from `status=`, if the line has it.
+    pub ok: Option<bool>,
+    pub request_id: Option<String>,
+    pub endpoint: Option<String>,
+    /// The line as written, control characters made visible, clipped.
+    pub text: String,
+}
+
+impl LogLine {
+    /// Reads a raw line of `service`'s log (text or JSON).
+    pub fn parse(service: Service, raw: &str) -> Self {
+        let text = sanitize(raw);
+        match LogRecord::parse(raw) {
+            Ok(record) => LogLine {
+                service,
+                at: Some(record.timestamp),
+                ok: record.get("status").map(|s| s == "ok"),
+                request_id: record.get("request_id").map(str::to_owned),
+                endpoint: record.get("endpoint").map(str::to_owned),
+                text,
+            },
+            Err(_) => LogLine { service, at: None, ok: None, request_id: None, endpoint: None, text },
+        }
+    }
+}

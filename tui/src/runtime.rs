@@ -1,0 +1,317 @@
+//! The runtime: the terminal, the background tasks, the event loop and the
+//! executor of the model's effects. The loop draws only when something changed
+//! (at most every [`FRAME`]) and applies background events in batches, so a
+//! burst of thousands of answers costs one frame.
+//!
+//! Every background task lives in a `JoinSet`: one that panics, or a
+//! long-running one that ends early, ends the dashboard cleanly with the
+//! terminal restored. Background tasks reach the model through one bounded
+//! channel, so a flood of answers or log lines waits for the screen instead of
+//! growing memory.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use contract::Service;
+use futures_util::StreamExt;
+use ratatui::DefaultTerminal;
+use ratatui::crossterm::event::{Event as TerminalEvent, EventStream};
+use time::OffsetDateTime;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::{JoinError, JoinSet};
+use tokio::time::Instant;
+
+use crate::cli::{DashboardArgs, Settings};
+use crate::io::burst::{self, BurstSpec};
+use crate::io::http::Client;
+use crate::io::supervisor::{self, Command, Supervisor};
+use crate::io::{report, tail};
+use crate::model::Model;
+use crate::msg::{Action, Answer, Effect, Event, LogLine};
+use crate::platform::signals::QuitSignals;
+use crate::{keys, view};
+
+/// Shortest time between two frames.
+pub const FRAME: Duration = Duration::from_millis(50);
+/// How often the services' health is checked.
+pub const HEALTH_INTERVAL: Duration = Duration::from_secs(1);
+/// Most background events applied before the next frame.
+const BATCH: usize = 8_192;
+/// Background events waiting for the loop, at most.
+const EVENT_QUEUE: usize = 4_096;
+
+/// Why the dashboard could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum DashboardError {
+    #[error("cannot create the log directory {0}: {1}")]
+    LogDir(String, std::io::Error),
+    #[error("cannot build the HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
+    #[error("terminal: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("a background task failed: {0}")]
+    Task(String),
+}
+
+/// The dashboard program: run with `args`, restore the terminal, stop children.
+pub fn main(args: DashboardArgs) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("tui: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(Settings::from(args))) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("tui: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Restores the terminal however the loop ends.
+struct TerminalGuard(DefaultTerminal);
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        ratatui::restore();
+    }
+}
+
+/// Carries out the model's effects; results come back as events.
+struct Executor {
+    client: Client,
+    /// Where A and B answer (the supervisor learns a started child's real port).
+    urls: watch::Receiver<[reqwest::Url; 2]>,
+    events: mpsc::Sender<Event>,
+    supervisor: mpsc::Sender<Command>,
+    burst_cancel: Option<watch::Sender<bool>>,
+    /// Requests, bursts and reports in progress.
+    work: JoinSet<()>,
+}
+
+async fn run(settings: Settings) -> Result<(), DashboardError> {
+    let log_dir = &settings.log_dir;
+    std::fs::create_dir_all(log_dir).map_err(|e| DashboardError::LogDir(log_dir.display().to_string(), e))?;
+    let client = Client::new(Duration::from_millis(settings.timeout_ms))?;
+    let (events_tx, mut events) = mpsc::channel(EVENT_QUEUE);
+    let (supervisor_tx, supervisor_rx) = mpsc::channel(64);
+    let session = uuid::Uuid::new_v4().simple().to_string()[..4].to_owned();
+
+    // Long-running tasks: each returns its name, and must not end before we do.
+    let mut background: JoinSet<&'static str> = JoinSet::new();
+    let mut supervisor =
+        Supervisor::new(settings.clone(), std::env::current_exe()?, client.clone(), events_tx.clone())?;
+    let urls = supervisor.urls();
+    background.spawn(async move {
+        supervisor.start_missing().await;
+        supervisor.run(supervisor_rx).await;
+        "the supervisor"
+    });
+    background.spawn(check_health(client.clone(), urls.clone(), events_tx.clone()));
+    let (dir, sender) = (settings.log_dir.clone(), events_tx.clone());
+    background.spawn_blocking(move || {
+        tail::follow(&dir, |batch| {
+            if batch.is_empty() {
+                return !sender.is_closed();
+            }
+            let lines = batch.iter().map(|(service, raw)| LogLine::parse(*service, raw)).collect();
+            sender.blocking_send(Event::Logs(lines)).is_ok()
+        });
+        "the log follower"
+    });
+
+    let mut model = Model::new(settings, session);
+    let mut executor = Executor {
+        client,
+        urls,
+        events: events_tx,
+        supervisor: supervisor_tx,
+        burst_cancel: None,
+        work: JoinSet::new(),
+    };
+    let mut signals = QuitSignals::listen()?;
+    let mut terminal = TerminalGuard(ratatui::init());
+    let outcome =
+        event_loop(&mut terminal.0, &mut model, &mut executor, &mut events, &mut background, &mut signals).await;
+
+    // Leaving: cancel a burst, stop the children (thawing a frozen one first),
+    // and keep showing what the supervisor reports while it does.
+    if let Some(cancel) = &executor.burst_cancel {
+        let _ = cancel.send(true);
+    }
+    let (done_tx, mut done_rx) = oneshot::channel();
+    if executor.supervisor.send(Command::Shutdown(done_tx)).await.is_ok() {
+        let deadline = Instant::now() + supervisor::STOP_GRACE * 2 + Duration::from_secs(1);
+        loop {
+            if outcome.is_ok() {
+                let _ = terminal.0.draw(|frame| view::draw(frame, &model));
+            }
+            tokio::select! {
+                _ = &mut done_rx => break,
+                Some(event) = events.recv() => model.on_event(event, OffsetDateTime::now_utc()),
+                () = tokio::time::sleep_until(deadline) => break,
+            }
+        }
+    }
+    drop(events);
+    background.abort_all();
+    executor.work.abort_all();
+    drop(terminal);
+    outcome
+}
+
+async fn event_loop(
+    terminal: &mut DefaultTerminal,
+    model: &mut Model,
+    executor: &mut Executor,
+    events: &mut mpsc::Receiver<Event>,
+    background: &mut JoinSet<&'static str>,
+    signals: &mut QuitSignals,
+) -> Result<(), DashboardError> {
+    let mut keys = EventStream::new();
+    let mut dirty = true;
+    let mut next_frame = Instant::now();
+    let mut batch = Vec::with_capacity(BATCH);
+    while !model.is_quitting() {
+        if dirty && Instant::now() >= next_frame {
+            terminal.draw(|frame| view::draw(frame, model))?;
+            dirty = false;
+            next_frame = Instant::now() + FRAME;
+        }
+        let frame_due = async {
+            if dirty {
+                tokio::time::sleep_until(next_frame).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::select! {
+            input = keys.next() => match input {
+                Some(Ok(TerminalEvent::Key(key))) => {
+                    if let Some(action) = keys::action_for(key, &model.mode) {
+                        executor.act(model, action);
+                        dirty = true;
+                    }
+                }
+                Some(Ok(TerminalEvent::Resize(..))) => dirty = true,
+                Some(Ok(_)) => {}
+                Some(Err(error)) => return Err(error.into()),
+                None => return Ok(()),
+            },
+            received = events.recv_many(&mut batch, BATCH) => {
+                if received == 0 {
+                    return Err(DashboardError::Task("every background task is gone".into()));
+                }
+                let now = OffsetDateTime::now_utc();
+                for event in batch.drain(..) {
+                    model.on_event(event, now);
+                }
+                dirty = true;
+            }
+            Some(joined) = background.join_next() => {
+                return Err(DashboardError::Task(match joined {
+                    Ok(name) => format!("{name} stopped unexpectedly"),
+                    Err(error) => describe_failure(&error),
+                }));
+            }
+            Some(Err(error)) = executor.work.join_next(), if !executor.work.is_empty() => {
+                return Err(DashboardError::Task(describe_failure(&error)));
+            }
+            name = signals.recv() => {
+                executor.act(model, Action::Quit);
+                model.on_event(Event::Note(format!("{name}: stopping the services the dashboard started...")), OffsetDateTime::now_utc());
+            }
+            () = frame_due => {}
+        }
+    }
+    Ok(())
+}
+
+fn describe_failure(error: &JoinError) -> String {
+    if error.is_panic() { "a background task panicked (see the message above)".into() } else { error.to_string() }
+}
+
+impl Executor {
+    /// Applies `action` to the model and carries out what it asks for.
+    fn act(&mut self, model: &mut Model, action: Action) {
+        if let Some(effect) = model.on_action(action, OffsetDateTime::now_utc()) {
+            self.execute(effect, model);
+        }
+    }
+
+    /// Carries out what the model asked for; results come back as events.
+    /// `model` is only read (a report is written from a snapshot of it). Never
+    /// waits: the loop that calls it is the one that empties the event queue.
+    fn execute(&mut self, effect: Effect, model: &Model) {
+        match effect {
+            Effect::Send { id, msg, delay_ms } => {
+                let (client, events) = (self.client.clone(), self.events.clone());
+                let b_url = self.b_url();
+                let sent_at = OffsetDateTime::now_utc();
+                self.work.spawn(async move {
+                    let outcome = client.call_echo(&b_url, &id, &msg, delay_ms).await;
+                    let answer = Answer { id, sent_at, msg, delay_ms, burst: false, outcome };
+                    let _ = events.send(Event::Answer(answer)).await;
+                });
+            }
+            Effect::ToggleRunning(service) => self.tell_supervisor(Command::ToggleRunning(service)),
+            Effect::ToggleFreeze => self.tell_supervisor(Command::ToggleFreeze),
+            Effect::StartBurst { requests, concurrency, msg, id_prefix } => {
+                let (cancel_tx, cancel_rx) = watch::channel(false);
+                self.burst_cancel = Some(cancel_tx);
+                let spec = BurstSpec { requests, concurrency, msg, b_url: self.b_url(), id_prefix };
+                let (client, events) = (self.client.clone(), self.events.clone());
+                self.work.spawn(async move {
+                    let cancelled = burst::run(client, spec, cancel_rx, events.clone()).await;
+                    let _ = events.send(Event::BurstDone { cancelled }).await;
+                });
+            }
+            Effect::CancelBurst => {
+                if let Some(cancel) = &self.burst_cancel {
+                    let _ = cancel.send(true);
+                }
+            }
+            Effect::WriteReport => {
+                let snapshot = model.clone();
+                let events = self.events.clone();
+                self.work.spawn_blocking(move || {
+                    let written = report::write(&snapshot, OffsetDateTime::now_utc()).map_err(|e| e.to_string());
+                    let _ = events.blocking_send(Event::ReportWritten(written));
+                });
+            }
+        }
+    }
+
+    fn b_url(&self) -> reqwest::Url {
+        self.urls.borrow()[Service::B.index()].clone()
+    }
+
+    fn tell_supervisor(&self, command: Command) {
+        if self.supervisor.try_send(command).is_err() {
+            let _ = self.events.try_send(Event::Note("the supervisor is busy or gone: try again".into()));
+        }
+    }
+}
+
+/// Checks both services' `/health` every [`HEALTH_INTERVAL`], at the same time.
+async fn check_health(
+    client: Client,
+    urls: watch::Receiver<[reqwest::Url; 2]>,
+    events: mpsc::Sender<Event>,
+) -> &'static str {
+    let mut interval = tokio::time::interval(HEALTH_INTERVAL);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        let [a_url, b_url] = urls.borrow().clone();
+        let (a, b) = tokio::join!(client.health(&a_url), client.health(&b_url));
+        for (service, health) in [(Service::A, a), (Service::B, b)] {
+            if events.send(Event::Health(service, health)).await.is_err() {
+                return "the health checks";
+            }
+        }
+    }
+}

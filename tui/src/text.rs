@@ -1,0 +1,110 @@
+//! Text helpers shared by the panels and the report: making untrusted text safe
+//! to show, clipping it to a width, and how times, latencies and messages read.
+
+use time::OffsetDateTime;
+use time::format_description::BorrowedFormatItem;
+use time::macros::format_description;
+
+/// The longest line kept whole; longer ones are clipped (a line is one request,
+/// so only a foreign or broken file has such lines).
+pub const MAX_LINE_BYTES: usize = 8 * 1024;
+
+const TIME_OF_DAY: &[BorrowedFormatItem<'_>] = format_description!("[hour]:[minute]:[second],[subsecond digits:3]");
+const FILE_STAMP: &[BorrowedFormatItem<'_>] = format_description!("[year][month][day]-[hour][minute][second]");
+
+/// Replaces control characters (ESC, CR, ...) with a visible `�`, so a line can
+/// never move the cursor or recolour the terminal, and clips very long lines.
+pub fn sanitize(raw: &str) -> String {
+    let mut out: String = raw.chars().map(|c| if c.is_control() { '\u{fffd}' } else { c }).collect();
+    if out.len() > MAX_LINE_BYTES {
+        let mut end = MAX_LINE_BYTES;
+        while !out.is_char_boundary(end) {
+            end -= 1;
+        }
+        out.truncate(end);
+        out.push('…');
+    }
+    out
+}
+
+/// `text` cut to `width` characters, with `…` when cut.
+pub fn clip(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    let mut clipped: String = text.chars().take(width.saturating_sub(1)).collect();
+    clipped.push('…');
+    clipped
+}
+
+/// `HH:MM:SS,mmm` of a time, in UTC (the log lines' clock).
+pub fn time_of_day(at: OffsetDateTime) -> String {
+    at.to_offset(time::UtcOffset::UTC).format(TIME_OF_DAY).unwrap_or_default()
+}
+
+/// `YYYY-MM-DD HH:MM:SS,mmm` in UTC, as the log lines write it.
+pub fn timestamp(at: OffsetDateTime) -> String {
+    let mut out = String::new();
+    contract::logline::write_timestamp(&mut out, at);
+    out
+}
+
+/// `YYYYMMDD-HHMMSS` in UTC, for file names.
+pub fn file_stamp(at: OffsetDateTime) -> String {
+    at.to_offset(time::UtcOffset::UTC).format(FILE_STAMP).unwrap_or_default()
+}
+
+/// The message as the lists show it: `hello`, `hello (delay 2000 ms)`.
+pub fn display_message(msg: &str, delay_ms: Option<u64>) -> String {
+    match delay_ms {
+        Some(ms) => format!("{msg} (delay {ms} ms)"),
+        None => msg.to_owned(),
+    }
+}
+
+/// `0.8 ms`, `12 ms`, `1003 ms`.
+pub fn format_ms(ms: f64) -> String {
+    if ms < 10.0 { format!("{ms:.1} ms") } else { format!("{ms:.0} ms") }
+}
+
+/// A duration in milliseconds, as a float.
+pub fn millis(duration: std::time::Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+
+    #[test]
+    fn control_characters_never_reach_the_screen_and_long_lines_are_clipped() {
+        assert_eq!(sanitize("a\u{1b}[2Jb\r\n"), "a\u{fffd}[2Jb\u{fffd}\u{fffd}");
+        let long = "é".repeat(MAX_LINE_BYTES);
+        let clipped = sanitize(&long);
+        assert!(clipped.len() <= MAX_LINE_BYTES + '…'.len_utf8());
+        assert!(clipped.ends_with('…'));
+    }
+
+    #[test]
+    fn clipping_counts_characters() {
+        assert_eq!(clip("hello", 5), "hello");
+        assert_eq!(clip("héllo wörld", 6), "héllo…");
+    }
+
+    #[test]
+    fn times_read_like_the_log_lines() {
+        let at = datetime!(2026-11-24 09:05:03.042 +01:00);
+        assert_eq!(time_of_day(at), "08:05:03,042");
+        assert_eq!(timestamp(at), "2026-11-24 08:05:03,042");
+        assert_eq!(file_stamp(at), "20261124-080503");
+    }
+
+    #[test]
+    fn latencies_keep_a_decimal_only_when_small() {
+        assert_eq!(format_ms(0.84), "0.8 ms");
+        assert_eq!(format_ms(1003.4), "1003 ms");
+        assert_eq!(display_message("hi", Some(2000)), "hi (delay 2000 ms)");
+    }
+}

@@ -1,0 +1,55 @@
+//! The latency chart: each answer's latency against B's timeout, with the
+//! learner's actions as vertical lines where they happened.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Stylize;
+use ratatui::symbols::Marker as Dot;
+use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType};
+
+use super::{DIM, ERROR, MARK, OK, PENDING};
+use crate::model::Model;
+
+// Chart coordinates are floats; precision loss only past 2^53 requests.
+#[allow(clippy::cast_precision_loss)]
+pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
+    let timeout = model.settings.timeout_ms as f64;
+    let (mut ok, mut failed) = (Vec::new(), Vec::new());
+    let mut top = timeout * 1.25;
+    for (n, ms, is_ok) in model.stats.chart_points() {
+        top = top.max(ms * 1.05);
+        if is_ok { ok.push((n, ms)) } else { failed.push((n, ms)) }
+    }
+    // The points are oldest first: the first one starts the x axis.
+    let first = model.stats.chart_points().next().map_or(0.0, |(n, _, _)| n);
+    let last = model.stats.total as f64;
+    let right = last.max(first + 10.0);
+    let timeout_line = vec![(first, timeout), (right, timeout)];
+    // Events (stop, freeze, burst...) as vertical lines at the request count they happened at.
+    let marks: Vec<Vec<(f64, f64)>> = model
+        .requests
+        .marks()
+        .map(|mark| mark.at_request as f64)
+        .filter(|x| *x >= first)
+        .map(|x| vec![(x, 0.0), (x, top)])
+        .collect();
+    let mut datasets = vec![
+        Dataset::default()
+            .name("timeout")
+            .graph_type(GraphType::Line)
+            .marker(Dot::Braille)
+            .fg(PENDING)
+            .data(&timeout_line),
+        Dataset::default().name("ok").marker(Dot::Braille).fg(OK).data(&ok),
+        Dataset::default().name("failed").marker(Dot::Braille).fg(ERROR).data(&failed),
+    ];
+    for (i, mark) in marks.iter().enumerate() {
+        let dataset = Dataset::default().graph_type(GraphType::Line).marker(Dot::Braille).fg(MARK).data(mark);
+        datasets.push(if i == 0 { dataset.name("event") } else { dataset });
+    }
+    let chart = Chart::new(datasets)
+        .block(Block::bordered().title(" Latency (ms) per request; yellow: B's timeout "))
+        .x_axis(Axis::default().bounds([first, right]).labels([format!("{first:.0}"), format!("{right:.0}")]).fg(DIM))
+        .y_axis(Axis::default().bounds([0.0, top]).labels(["0".to_owned(), format!("{top:.0}")]).fg(DIM));
+    frame.render_widget(chart, area);
+}
