@@ -32,18 +32,23 @@ pub enum InvalidInput {
     BadPercentEncoding,
     #[error("the query is not valid UTF-8 once decoded")]
     NotUtf8,
+    #[error("{0} is given more than once; give each parameter at most once")]
+    Repeated(&'static str),
 }
 
 impl EchoParams {
-    /// Parses the raw query string (without `?`). For a repeated key the first wins.
+    /// Parses the raw query string (without `?`). A repeated `msg` or `delay_ms`
+    /// is an error (which one would be meant?), and every value is checked.
     pub fn from_query(query: Option<&str>) -> Result<Self, InvalidInput> {
         let mut msg = None;
         let mut delay = None;
         for pair in query.unwrap_or("").split('&').filter(|pair| !pair.is_empty()) {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
             match decode_component(key)?.as_str() {
-                "msg" if msg.is_none() => msg = Some(decode_component(value)?),
-                "delay_ms" if delay.is_none() => delay = Some(decode_component(value)?),
+                "msg" if msg.is_some() => return Err(InvalidInput::Repeated("msg")),
+                "msg" => msg = Some(decode_component(value)?),
+                "delay_ms" if delay.is_some() => return Err(InvalidInput::Repeated("delay_ms")),
+                "delay_ms" => delay = Some(decode_component(value)?),
                 // Unknown keys are ignored, like any web framework does, but they
                 // must still be well encoded: a bad query is a bad query.
                 _ => {
@@ -122,7 +127,16 @@ mod tests {
         assert_eq!(params.msg, "hello wörld!\n");
         assert_eq!(params.delay_ms, Some(250));
         assert_eq!(parse("msg=a%2Bb%26c%3Dd").unwrap().msg, "a+b&c=d");
-        assert_eq!(parse("msg=first&msg=second").unwrap().msg, "first");
+    }
+
+    #[test]
+    fn a_repeated_parameter_is_refused() {
+        assert_eq!(parse("msg=first&msg=second"), Err(InvalidInput::Repeated("msg")));
+        assert_eq!(parse("delay_ms=1&delay_ms=abc"), Err(InvalidInput::Repeated("delay_ms")));
+        assert_eq!(parse("delay_ms=1&msg=x&delay_ms=1"), Err(InvalidInput::Repeated("delay_ms")));
+        assert_eq!(parse("msg=%41&m%73g=b"), Err(InvalidInput::Repeated("msg")), "keys compare decoded");
+        // Unknown keys may repeat (as in any web framework), but must be well encoded.
+        assert_eq!(parse("x=1&x=2&msg=ok").unwrap().msg, "ok");
     }
 
     #[test]

@@ -6,7 +6,6 @@
 
 use std::ffi::OsString;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -16,7 +15,7 @@ use axum::{Json, Router};
 use clap::Parser;
 use contract::params::MAX_DELAY_MS;
 use contract::{EchoBody, HealthBody, Service};
-use service_kit::{Draining, EchoQuery, HttpService, LogArgs};
+use service_kit::{Draining, EchoQuery, HttpService, ListenAddr, LogArgs, ServerArgs};
 use tokio::net::TcpListener;
 
 /// Command line and environment of service A.
@@ -25,15 +24,18 @@ use tokio::net::TcpListener;
     name = "service-a",
     version,
     about = "Service A: echoes ?msg= back as JSON (the lab's upstream service).",
-    after_help = "RUST_LOG filters the console lines (default: info); the log files get every request line."
+    after_help = "RUST_LOG filters the console lines (default: info; lifecycle lines stay on unless RUST_LOG names the `lifecycle` target); the log files get every request line. GET /metrics answers Prometheus text."
 )]
 pub struct Config {
-    /// Address to listen on (loopback unless told otherwise).
+    /// Address to listen on: IP:PORT, [IPv6]:PORT or HOST:PORT (loopback unless told otherwise).
     #[arg(long, env = "SERVICE_A_ADDR", default_value = Service::A.default_addr())]
-    pub addr: SocketAddr,
+    pub addr: ListenAddr,
 
     #[command(flatten)]
     pub log: LogArgs,
+
+    #[command(flatten)]
+    pub server: ServerArgs,
 }
 
 /// Longest a request may take: the longest allowed delay plus a margin. It also
@@ -61,9 +63,18 @@ async fn echo(State(mut draining): State<Draining>, EchoQuery(params): EchoQuery
     Json(EchoBody { echo: params.msg })
 }
 
-/// Serves A on `listener` until `shutdown` resolves, then drains.
+/// Serves A on `listener` with the default limits until `shutdown` resolves, then drains.
 pub async fn run(listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    service_kit::serve(listener, app, shutdown).await
+    run_with(listener, &ServerArgs::default(), shutdown).await
+}
+
+/// Serves A on `listener` with `limits` until `shutdown` resolves, then drains.
+pub async fn run_with(
+    listener: TcpListener,
+    limits: &ServerArgs,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    service_kit::serve(listener, limits, app, shutdown).await
 }
 
 /// The whole program: flags, logs, listener, serve until SIGINT/SIGTERM, flush.
@@ -78,7 +89,7 @@ pub fn run_cli(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 /// SIGINT/SIGTERM, flush. The dashboard's `tui serve-a` calls this with
 /// the flags its own parser read.
 pub fn run_config(config: Config) -> ExitCode {
-    service_kit::server::run_service(Service::A, &config.log, config.addr, |listener| {
-        run(listener, service_kit::shutdown_signal())
+    service_kit::server::run_service(Service::A, &config.log, &config.addr, |listener| {
+        run_with(listener, &config.server, service_kit::shutdown_signal())
     })
 }

@@ -32,6 +32,9 @@ impl ServiceAClient {
             .connect_timeout(timeout)
             // Plain HTTP on loopback: an http_proxy variable must not capture it.
             .no_proxy()
+            // A 3xx from A is an answer like any non-2xx (`status`): following it
+            // would send the caller's request id, and trust, to another server.
+            .redirect(reqwest::redirect::Policy::none())
             .tcp_nodelay(true)
             .pool_idle_timeout(Duration::from_secs(30))
             .build()?;
@@ -43,6 +46,17 @@ impl ServiceAClient {
     /// Calls `GET /echo` on A with the same `msg` and `delay_ms`, URL-encoded, and
     /// the caller's request id, so both services log the same id for this call.
     pub async fn call_echo(&self, params: &EchoParams, request_id: &HeaderValue) -> Result<EchoBody, UpstreamError> {
+        let result = self.call_echo_uncounted(params, request_id).await;
+        let outcome = result.as_ref().map_or_else(|error| error.kind.as_str(), |_| "ok");
+        service_kit::metrics::get().upstream_call(outcome);
+        result
+    }
+
+    async fn call_echo_uncounted(
+        &self,
+        params: &EchoParams,
+        request_id: &HeaderValue,
+    ) -> Result<EchoBody, UpstreamError> {
         let mut request = self.client.get(self.echo_url.clone()).query(&[("msg", params.msg.as_str())]);
         if let Some(delay_ms) = params.delay_ms {
             request = request.query(&[("delay_ms", delay_ms)]);

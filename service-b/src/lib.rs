@@ -13,7 +13,6 @@ pub mod error;
 
 use std::ffi::OsString;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -26,7 +25,7 @@ use clap::Parser;
 use contract::headers::{SERVER_TIMING, upstream_timing};
 use contract::{CallEchoOk, HealthBody, Service};
 use reqwest::Url;
-use service_kit::{EchoQuery, HttpService, LogArgs};
+use service_kit::{EchoQuery, HttpService, ListenAddr, LogArgs, ServerArgs};
 use tokio::net::TcpListener;
 use tower_http::request_id::RequestId;
 
@@ -39,12 +38,12 @@ pub use error::UpstreamError;
     name = "service-b",
     version,
     about = "Service B: calls service A's /echo with a timeout and answers 503 JSON when A fails.",
-    after_help = "RUST_LOG filters the console lines (default: info); the log files get every request line."
+    after_help = "RUST_LOG filters the console lines (default: info; lifecycle lines stay on unless RUST_LOG names the `lifecycle` target); the log files get every request line. GET /metrics answers Prometheus text."
 )]
 pub struct Config {
-    /// Address to listen on (loopback unless told otherwise).
+    /// Address to listen on: IP:PORT, [IPv6]:PORT or HOST:PORT (loopback unless told otherwise).
     #[arg(long, env = "SERVICE_B_ADDR", default_value = Service::B.default_addr())]
-    pub addr: SocketAddr,
+    pub addr: ListenAddr,
 
     /// Base URL of service A (plain http).
     #[arg(long, env = "SERVICE_A_URL", default_value = Service::A.default_url(), value_parser = parse_http_url)]
@@ -57,6 +56,9 @@ pub struct Config {
 
     #[command(flatten)]
     pub log: LogArgs,
+
+    #[command(flatten)]
+    pub server: ServerArgs,
 }
 
 fn parse_http_url(text: &str) -> Result<Url, String> {
@@ -119,7 +121,7 @@ pub async fn run(
         service_a_url = config.service_a_url.as_str(),
         timeout_ms = config.timeout_ms,
     );
-    service_kit::serve(listener, |_draining| app(service_a, timeout), shutdown).await
+    service_kit::serve(listener, &config.server, |_draining| app(service_a, timeout), shutdown).await
 }
 
 /// The whole program: flags, logs, listener, serve until SIGINT/SIGTERM, flush.
@@ -134,7 +136,7 @@ pub fn run_cli(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 /// SIGINT/SIGTERM, flush. The dashboard's `tui serve-b` calls this with
 /// the flags its own parser read.
 pub fn run_config(config: Config) -> ExitCode {
-    service_kit::server::run_service(Service::B, &config.log, config.addr, |listener| {
+    service_kit::server::run_service(Service::B, &config.log, &config.addr, |listener| {
         run(listener, &config, service_kit::shutdown_signal())
     })
 }

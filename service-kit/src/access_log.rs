@@ -1,18 +1,31 @@
-//! The access log: exactly one line per request, written after the response is
-//! known, with the lab's fields in the lab's order.
+//! The request id and the access log, in one layer: exactly one line per
+//! request, written after the response is known, with the lab's fields in the
+//! lab's order, and the request counted in the metrics.
 //!
 //! ```text
 //! ... service=B endpoint=/call-echo status=error error_kind=connect error="..." latency_ms=2 request_id=...
 //! ```
 //!
-//! Handlers that fail attach a [`Failure`] to their response; this middleware is
-//! the only place that turns it into a line.
+//! The caller's `x-request-id` is kept if it is acceptable
+//! ([`contract::headers::is_acceptable_request_id`]), else replaced by a fresh
+//! one; either way it is in the request (header and [`RequestId`] extension) for
+//! the handlers, and in the response.
+//!
+//! Handlers that fail attach a [`Failure`] to their response; this layer is the
+//! only place that turns it into a line.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
 use std::time::Instant;
 
 use axum::extract::Request;
+use axum::http::{HeaderName, HeaderValue, Uri};
 use axum::response::Response;
-use contract::headers::REQUEST_ID;
+use contract::headers::{REQUEST_ID, is_acceptable_request_id};
+use tower_http::request_id::RequestId;
+
+use crate::metrics;
 
 /// Why a response is an error, for the log line (never shown to the client by this).
 #[derive(Debug, Clone)]
@@ -26,8 +39,37 @@ pub struct Failure {
 /// Target of the access-log events, for `RUST_LOG` (e.g. `RUST_LOG=access=off`).
 pub const TARGET: &str = "access";
 
-/// The access-log layer: one line per request, written when the response is
-/// ready. It must sit inside the request-id layer, so `x-request-id` is set.
+/// The `error` of a request cut because the shutdown grace ran out.
+pub const CUT_AT_SHUTDOWN: &str = "cut at shutdown";
+
+/// The `error` of a request whose client went away before the answer.
+pub const CLIENT_CLOSED: &str = "the client closed the connection before the answer";
+
+/// The status counted in the metrics for a request that got no answer (nginx's "client closed request").
+const NO_ANSWER_STATUS: u16 = 499;
+
+tokio::task_local! {
+    /// Set while the server drops connections cut at shutdown, so their
+    /// unfinished requests say so instead of blaming the client.
+    static CUTTING: ();
+}
+
+/// Drops `connection` so that the lines of its unfinished requests say
+/// `cut at shutdown`.
+pub(crate) fn cut<T>(connection: T) {
+    CUTTING.sync_scope((), move || drop(connection));
+}
+
+/// A fresh request id: a random UUID (v4), as text.
+pub fn fresh_request_id() -> HeaderValue {
+    let mut buffer = uuid::Uuid::encode_buffer();
+    let text = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut buffer);
+    // A hyphenated UUID is ASCII, always a valid header value.
+    HeaderValue::from_str(text).unwrap_or(HeaderValue::from_static("invalid"))
+}
+
+/// The access-log layer: request id, one line per request, metrics. Put it
+/// outside everything that can answer, so every answer has its line.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AccessLogLayer;
 
@@ -47,76 +89,111 @@ pub struct AccessLog<S> {
 
 impl<S> tower::Service<Request> for AccessLog<S>
 where
-    S: tower::Service<Request, Response = Response> + Send,
-    S::Future: Send + 'static,
+    S: tower::Service<Request, Response = Response>,
 {
     type Response = Response;
     type Error = S::Error;
-    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Response, S::Error>> + Send>>;
+    type Future = AccessLogFuture<S::Future>;
 
-    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
     /// The line is *started* here, not in the future: the server may drop the
     /// future without ever polling it (a client that went away while the service
     /// was frozen), and the dropped [`PendingLine`] still writes the line.
-    fn call(&mut self, request: Request) -> Self::Future {
-        let mut pending = PendingLine::start(&request);
-        let response = self.inner.call(request);
-        Box::pin(async move {
-            let response = response.await?;
-            pending.finish(&response);
-            Ok(response)
-        })
+    fn call(&mut self, mut request: Request) -> Self::Future {
+        let request_id = match request.headers().get(REQUEST_ID) {
+            Some(id) if is_acceptable_request_id(id.as_bytes()) => id.clone(),
+            _ => {
+                let id = fresh_request_id();
+                request.headers_mut().insert(HeaderName::from_static(REQUEST_ID), id.clone());
+                id
+            }
+        };
+        request.extensions_mut().insert(RequestId::new(request_id.clone()));
+        let pending = PendingLine { started: Instant::now(), uri: request.uri().clone(), request_id, written: false };
+        AccessLogFuture { inner: self.inner.call(request), pending }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The response of [`AccessLog`]: the inner response, then the line.
+    pub struct AccessLogFuture<F> {
+        #[pin]
+        inner: F,
+        pending: PendingLine,
+    }
+}
+
+impl<F, E> Future for AccessLogFuture<F>
+where
+    F: Future<Output = Result<Response, E>>,
+{
+    type Output = Result<Response, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let mut response = ready!(this.inner.poll(cx))?;
+        this.pending.finish(&response);
+        response.headers_mut().insert(HeaderName::from_static(REQUEST_ID), this.pending.request_id.clone());
+        Poll::Ready(Ok(response))
     }
 }
 
 /// A request whose line is not written yet.
 struct PendingLine {
     started: Instant,
-    endpoint: String,
-    request_id: String,
+    uri: Uri,
+    request_id: HeaderValue,
     written: bool,
 }
 
 impl PendingLine {
-    fn start(request: &Request) -> Self {
-        let request_id = request
-            .headers()
-            .get(REQUEST_ID)
-            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
-            .unwrap_or_default();
-        Self { started: Instant::now(), endpoint: request.uri().path().to_owned(), request_id, written: false }
-    }
-
     fn finish(&mut self, response: &Response) {
         let failure = response.extensions().get::<Failure>();
-        let fallback_error =
-            (failure.is_none() && !response.status().is_success()).then(|| response.status().to_string());
+        let status = response.status();
+        let fallback_error = (failure.is_none() && !status.is_success()).then(|| status.to_string());
         let error = failure.map(|f| f.message.as_str()).or(fallback_error.as_deref());
-        self.write(failure.and_then(|f| f.kind), error);
+        self.write(status.as_u16(), failure.and_then(|f| f.kind), error);
     }
 
-    fn write(&mut self, error_kind: Option<&str>, error: Option<&str>) {
+    fn write(&mut self, status: u16, error_kind: Option<&str>, error: Option<&str>) {
         self.written = true;
-        let latency_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        tracing::info!(
-            target: TARGET,
-            endpoint = self.endpoint,
-            status = if error.is_none() { "ok" } else { "error" },
-            error_kind,
-            error,
-            latency_ms,
-            request_id = self.request_id,
-        );
+        let elapsed = self.started.elapsed();
+        let path = self.uri.path();
+        metrics::get().request(metrics::endpoint_label(path), status, elapsed.as_secs_f64());
+        // The id was checked (printable ASCII) or made here, so it is text.
+        let request_id = self.request_id.to_str().unwrap_or_default();
+        write_line(path, error_kind, error, u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX), request_id);
     }
+}
+
+fn write_line(endpoint: &str, error_kind: Option<&str>, error: Option<&str>, latency_ms: u64, request_id: &str) {
+    tracing::info!(
+        target: TARGET,
+        endpoint,
+        status = if error.is_none() { "ok" } else { "error" },
+        error_kind,
+        error,
+        latency_ms,
+        request_id,
+    );
 }
 
 impl Drop for PendingLine {
     fn drop(&mut self) {
         if !self.written {
-            self.write(None, Some("the client closed the connection before the answer"));
+            let error = if CUTTING.try_with(|()| ()).is_ok() { CUT_AT_SHUTDOWN } else { CLIENT_CLOSED };
+            self.write(NO_ANSWER_STATUS, None, Some(error));
         }
     }
+}
+
+/// Logs and counts a request the HTTP layer refused before it reached the
+/// router (head too large, bad request line): `endpoint=-`, the status in the
+/// error, and a fresh request id (the client's, if any, was never read).
+pub(crate) fn log_rejected(status: u16, error: &str, request_id: &HeaderValue) {
+    metrics::get().request("other", status, 0.0);
+    write_line("-", None, Some(error), 0, request_id.to_str().unwrap_or_default());
 }

@@ -43,3 +43,74 @@ pub enum LogRotation {
     Daily,
     Never,
 }
+
+/// The limits that keep one client from holding the service (SPEC: Hostile
+/// clients and limits).
+#[derive(Debug, Clone, Args)]
+pub struct ServerArgs {
+    /// Most client connections open at once; past it new ones wait in the
+    /// kernel's queue (and the log says so once).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000).map(|n| n as usize))]
+    pub max_connections: usize,
+
+    /// A client must send its whole request head within this many milliseconds
+    /// (from connecting, or from the first byte of a later request), or it is disconnected.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    pub header_timeout_ms: u64,
+
+    /// An idle keep-alive connection is closed after this many milliseconds.
+    #[arg(long, default_value_t = 60_000, value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    pub idle_timeout_ms: u64,
+
+    /// On SIGINT/SIGTERM, in-flight requests get at most this many milliseconds
+    /// to finish; what is left is then cut (and logged as cut).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(0..=600_000))]
+    pub shutdown_grace_ms: u64,
+}
+
+impl Default for ServerArgs {
+    fn default() -> Self {
+        Self { max_connections: 10_000, header_timeout_ms: 10_000, idle_timeout_ms: 60_000, shutdown_grace_ms: 10_000 }
+    }
+}
+
+/// Where a service listens: `127.0.0.1:8080`, `[::1]:8080` or `localhost:8080`.
+/// A host name is resolved when the service binds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListenAddr(String);
+
+impl ListenAddr {
+    /// The address as given.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for ListenAddr {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let (host, port) = text
+            .rsplit_once(':')
+            .ok_or_else(|| format!("{text:?} is not HOST:PORT (e.g. 127.0.0.1:8080, [::1]:8080, localhost:8080)"))?;
+        if host.is_empty() || port.parse::<u16>().is_err() {
+            return Err(format!("{text:?} is not HOST:PORT with a port from 0 to 65535"));
+        }
+        if host.contains(':') && !(host.starts_with('[') && host.ends_with(']')) {
+            return Err(format!("{text:?}: write an IPv6 address in brackets, e.g. [::1]:8080"));
+        }
+        Ok(Self(text.to_owned()))
+    }
+}
+
+impl From<std::net::SocketAddr> for ListenAddr {
+    fn from(addr: std::net::SocketAddr) -> Self {
+        Self(addr.to_string())
+    }
+}
+
+impl std::fmt::Display for ListenAddr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}

@@ -1,16 +1,21 @@
 //! What both services are built from, so A and B behave the same way where the
 //! spec says they must: log setup (console and rotating file, text or JSON,
-//! lossless), request ids, the one-line-per-request access log, JSON errors for
-//! bad input and unknown paths, and graceful shutdown that drains and flushes.
+//! lossless file, never-blocking console), request ids, the one-line-per-request
+//! access log, metrics, JSON errors for bad input and unknown paths, and a
+//! server that holds its limits against hostile clients and always stops.
 
 pub mod access_log;
 pub mod config;
+pub mod connection;
 pub mod errors;
+pub mod logwriter;
+pub mod metrics;
 pub mod server;
+pub mod signals;
 pub mod telemetry;
 
 pub use access_log::Failure;
-pub use config::{LogArgs, LogFormat, LogRotation};
+pub use config::{ListenAddr, LogArgs, LogFormat, LogRotation, ServerArgs};
 pub use errors::{ApiError, EchoQuery};
 pub use server::{Draining, HttpService, serve, shutdown_signal};
 pub use telemetry::{LogGuard, TelemetryError};

@@ -1,26 +1,45 @@
-//! Serving with the shared layers, and shutting down without losing a line:
-//! SIGINT or SIGTERM stops accepting, in-flight requests finish (each bounded by
-//! the request deadline), and the caller then drops its [`crate::LogGuard`].
-
-use std::future::Future;
-use std::time::Duration;
+//! Serving with the shared layers, and shutting down without losing a line.
+//!
+//! `axum::serve` installs no hyper timer and has no connection limit or drain
+//! deadline, so the services are served by their own accept loop (the shape of
+//! axum's own), with hyper's HTTP/1 connection builder, watched sockets (see
+//! [`crate::connection`]) and:
+//!
+//! - at most `--max-connections` connections: past it, new ones wait in the
+//!   kernel's queue, and the log says so (`event=connection_limit`) once, then
+//!   at most once a minute while it lasts;
+//! - on SIGINT/SIGTERM: stop accepting, let in-flight requests finish for at
+//!   most `--shutdown-grace-ms`, then cut what is left (each cut request is
+//!   logged `status=error error="cut at shutdown"`), and return. The caller then
+//!   drops its [`crate::LogGuard`], which flushes the logs.
 
 use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll};
+use std::time::Duration;
 
+use axum::Router;
 use axum::extract::Request;
-use axum::http::{HeaderName, StatusCode};
-use axum::response::Response;
-use axum::{Router, ServiceExt as _};
-use contract::headers::REQUEST_ID;
-use tokio::net::TcpListener;
-use tokio::sync::watch;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, watch};
+use tokio::time::Instant;
 use tower::ServiceBuilder;
-use tower::util::BoxCloneSyncService;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower::util::{BoxCloneSyncService, Oneshot, ServiceExt as _};
 use tower_http::timeout::TimeoutLayer;
 
-use crate::access_log::AccessLogLayer;
+use crate::access_log::{self, AccessLogLayer};
+use crate::config::ServerArgs;
+use crate::connection::{Activity, Limits, WatchedStream};
 use crate::errors::{method_not_allowed, not_found};
+use crate::metrics;
 
 /// Lets a handler cut a wait short when the service is shutting down.
 #[derive(Debug, Clone)]
@@ -30,7 +49,7 @@ impl Draining {
     /// A handle that never fires (for tests that build the router alone).
     pub fn never() -> Self {
         let (sender, receiver) = watch::channel(false);
-        // Leak nothing: a closed channel with `false` simply never reports draining.
+        // A closed channel with `false` simply never reports draining.
         drop(sender);
         Draining(receiver)
     }
@@ -46,31 +65,46 @@ impl Draining {
 /// A whole service, ready to serve or to test with `oneshot`.
 pub type HttpService = BoxCloneSyncService<Request, Response, Infallible>;
 
-/// Wraps `router` in what every request to both services needs: JSON 404 and
-/// 405, request ids (kept or made, and sent back), the access log, and a deadline
-/// per request.
+/// Wraps `router` in what every request to both services needs: `GET /metrics`,
+/// JSON 404 and 405, request ids (kept or made, and sent back), the access log,
+/// and a deadline per request.
 ///
 /// The layers wrap the router from outside (not `Router::layer`, which applies
 /// them per route, lazily): the access line must start as soon as the server
-/// hands over a request. The id is set before the access log reads it, and the
-/// deadline is inside the access log so a request cut by it still gets its line.
+/// hands over a request. The deadline is inside the access log so a request cut
+/// by it still gets its line.
 pub fn with_common_layers(router: Router, request_deadline: Duration) -> HttpService {
-    let request_id = HeaderName::from_static(REQUEST_ID);
-    let router = router.fallback(not_found).method_not_allowed_fallback(method_not_allowed);
+    let router = router
+        .route(metrics::PATH, get(metrics_text))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed);
     let service = ServiceBuilder::new()
-        .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
-        .layer(PropagateRequestIdLayer::new(request_id))
         .layer(AccessLogLayer)
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, request_deadline))
         .service(router);
     BoxCloneSyncService::new(service)
 }
 
-/// Serves the service that `app` builds on `listener` until `shutdown` resolves,
-/// then lets in-flight requests finish. `app` gets the [`Draining`] handle to cut
-/// its own waits short.
+async fn metrics_text() -> Response {
+    ([(header::CONTENT_TYPE, HeaderValue::from_static(metrics::CONTENT_TYPE))], metrics::get().encode()).into_response()
+}
+
+/// Where the server is in its life; connections follow it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Serving,
+    /// Finish what is in flight, take no new request.
+    Draining,
+    /// The grace is over: drop what is left.
+    Cutting,
+}
+
+/// Serves the service that `app` builds on `listener` until `shutdown`
+/// resolves, then drains within the grace (see the module docs). `app` gets
+/// the [`Draining`] handle to cut its own waits short.
 pub async fn serve<F>(
     listener: TcpListener,
+    limits: &ServerArgs,
     app: impl FnOnce(Draining) -> HttpService,
     shutdown: F,
 ) -> std::io::Result<()>
@@ -79,36 +113,237 @@ where
 {
     let (draining_tx, draining_rx) = watch::channel(false);
     let service = app(Draining(draining_rx));
-    let signal = async move {
-        shutdown.await;
-        tracing::info!(target: "lifecycle", event = "shutdown", phase = "draining");
-        let _ = draining_tx.send(true);
+    let (phase_tx, phase_rx) = watch::channel(Phase::Serving);
+    // Every connection holds a receiver; `closed()` resolves when all are gone.
+    let (open_tx, open_rx) = watch::channel(());
+    let connection_limits = Limits {
+        header: Duration::from_millis(limits.header_timeout_ms),
+        idle: Duration::from_millis(limits.idle_timeout_ms),
     };
-    axum::serve(listener, service.into_make_service()).with_graceful_shutdown(signal).await
+    let mut http = hyper::server::conn::http1::Builder::new();
+    // The timer is there for hyper's own timers; the header and idle limits are
+    // kept by the watched socket (hyper's header timeout would also close idle
+    // keep-alive connections at the header limit).
+    http.timer(TokioTimer::new()).header_read_timeout(None).keep_alive(true);
+    let http = Arc::new(http);
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let mut shutdown = std::pin::pin!(shutdown);
+    let mut limit_said: Option<Instant> = None;
+    let mut accept_error_said: Option<Instant> = None;
+
+    loop {
+        let slot = match slots.clone().try_acquire_owned() {
+            Ok(slot) => slot,
+            Err(_) => {
+                metrics::get().connection_limit_wait();
+                if limit_said.is_none_or(|at| at.elapsed() >= Duration::from_secs(60)) {
+                    limit_said = Some(Instant::now());
+                    tracing::warn!(
+                        target: "lifecycle",
+                        event = "connection_limit",
+                        max_connections = limits.max_connections,
+                        error = "all connections are in use; new ones wait until one closes",
+                    );
+                }
+                tokio::select! {
+                    slot = slots.clone().acquire_owned() => match slot {
+                        Ok(slot) => slot,
+                        Err(_) => break,
+                    },
+                    () = &mut shutdown => break,
+                }
+            }
+        };
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = &mut shutdown => break,
+        };
+        let stream = match accepted {
+            Ok((stream, _peer)) => stream,
+            Err(error) => {
+                if !is_connection_error(&error) {
+                    // Out of file descriptors and the like: say so (rarely), wait a little, go on.
+                    if accept_error_said.is_none_or(|at| at.elapsed() >= Duration::from_secs(60)) {
+                        accept_error_said = Some(Instant::now());
+                        tracing::warn!(target: "lifecycle", event = "accept_failed", error = %error);
+                    }
+                    tokio::select! {
+                        () = tokio::time::sleep(Duration::from_millis(50)) => {}
+                        () = &mut shutdown => break,
+                    }
+                }
+                continue;
+            }
+        };
+        let connection = Connection {
+            http: http.clone(),
+            service: service.clone(),
+            limits: connection_limits,
+            phase: phase_rx.clone(),
+            open: open_rx.clone(),
+        };
+        tokio::spawn(connection.run(stream, slot));
+    }
+
+    drop(listener);
+    drop(open_rx);
+    let in_flight = open_tx.receiver_count();
+    tracing::info!(target: "lifecycle", event = "shutdown", phase = "draining", connections = in_flight);
+    let _ = draining_tx.send(true);
+    let _ = phase_tx.send(Phase::Draining);
+    let grace = Duration::from_millis(limits.shutdown_grace_ms);
+    if tokio::time::timeout(grace, open_tx.closed()).await.is_err() {
+        let left = open_tx.receiver_count();
+        tracing::warn!(
+            target: "lifecycle",
+            event = "shutdown",
+            phase = "cut",
+            connections = left,
+            error = "the shutdown grace is over; cutting what is left",
+        );
+        let _ = phase_tx.send(Phase::Cutting);
+        // Cutting is dropping: it takes no time, but give the tasks a moment to run.
+        let _ = tokio::time::timeout(Duration::from_secs(2), open_tx.closed()).await;
+    }
+    Ok(())
 }
 
-/// Resolves on Ctrl-C (SIGINT) or SIGTERM, whichever comes first.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+/// Errors of one incoming connection (it went away before we took it), not of the listener.
+fn is_connection_error(error: &std::io::Error) -> bool {
+    use std::io::ErrorKind;
+    matches!(error.kind(), ErrorKind::ConnectionRefused | ErrorKind::ConnectionAborted | ErrorKind::ConnectionReset)
+}
+
+/// One accepted connection and what it needs to serve itself.
+struct Connection {
+    http: Arc<hyper::server::conn::http1::Builder>,
+    service: HttpService,
+    limits: Limits,
+    phase: watch::Receiver<Phase>,
+    open: watch::Receiver<()>,
+}
+
+impl Connection {
+    async fn run(mut self, stream: TcpStream, slot: tokio::sync::OwnedSemaphorePermit) {
+        metrics::get().connection_opened();
+        let _ = stream.set_nodelay(true);
+        let activity = Arc::new(Activity::default());
+        let io = TokioIo::new(WatchedStream::new(stream, activity.clone(), self.limits));
+        let service = CountedService { inner: self.service.clone(), activity };
+        let mut connection = Box::pin(self.http.serve_connection(io, service));
+        let mut follow_phase = true;
+        let mut draining = false;
+        let apply = |phase: Phase,
+                     connection: &mut Pin<Box<hyper::server::conn::http1::Connection<_, _>>>,
+                     draining: &mut bool| {
+            if phase != Phase::Serving && !*draining {
+                *draining = true;
+                connection.as_mut().graceful_shutdown();
             }
-            Err(_) => std::future::pending::<()>().await,
+            phase == Phase::Cutting
+        };
+        // A connection accepted just as shutdown began may have missed the change.
+        let now = *self.phase.borrow_and_update();
+        if apply(now, &mut connection, &mut draining) {
+            access_log::cut(connection);
+        } else {
+            loop {
+                tokio::select! {
+                    _result = connection.as_mut() => {
+                        // Errors are the client's (reset, timeout, bad head): the
+                        // refusals that matter were answered and logged on the socket.
+                        break;
+                    }
+                    changed = self.phase.changed(), if follow_phase => {
+                        if changed.is_err() {
+                            follow_phase = false;
+                            continue;
+                        }
+                        let phase = *self.phase.borrow_and_update();
+                        if apply(phase, &mut connection, &mut draining) {
+                            access_log::cut(connection);
+                            break;
+                        }
+                    }
+                }
+            }
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+        metrics::get().connection_closed();
+        drop(slot);
+        drop(self.open);
     }
+}
+
+/// The service of one connection: counts requests started and answered for
+/// the watched socket, and hands each request to the shared service.
+#[derive(Clone)]
+struct CountedService {
+    inner: HttpService,
+    activity: Arc<Activity>,
+}
+
+impl hyper::service::Service<hyper::Request<Incoming>> for CountedService {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Counted<Oneshot<HttpService, Request>>;
+
+    fn call(&self, request: hyper::Request<Incoming>) -> Self::Future {
+        self.activity.started.fetch_add(1, Ordering::Relaxed);
+        let request = request.map(axum::body::Body::new);
+        Counted { inner: self.inner.clone().oneshot(request), answered: Answered(self.activity.clone()) }
+    }
+}
+
+/// Marks the request answered when its future ends or is dropped.
+struct Answered(Arc<Activity>);
+
+impl Drop for Answered {
+    fn drop(&mut self) {
+        self.0.answered.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// A request's future that marks it answered when it ends.
+struct Counted<F> {
+    inner: F,
+    answered: Answered,
+}
+
+impl<F: Future + Unpin> Future for Counted<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let _ = &self.answered;
+        Pin::new(&mut self.inner).poll(cx)
+    }
+}
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM, or their Windows equivalents
+/// (see [`crate::signals`]).
+pub async fn shutdown_signal() {
+    crate::signals::shutdown_requested().await;
+}
+
+/// Resolves `addr` (`127.0.0.1:8080`, `[::1]:8080`, `localhost:8080`) and binds
+/// the first address that works.
+pub async fn bind(addr: &crate::ListenAddr) -> std::io::Result<TcpListener> {
+    let text = addr.as_str();
+    let candidates: Vec<std::net::SocketAddr> = match text.parse::<std::net::SocketAddr>() {
+        Ok(direct) => vec![direct],
+        Err(_) => tokio::net::lookup_host(text)
+            .await
+            .map_err(|error| std::io::Error::new(error.kind(), format!("cannot resolve {text}: {error}")))?
+            .collect(),
+    };
+    let mut last_error = None;
+    for candidate in &candidates {
+        match TcpListener::bind(candidate).await {
+            Ok(listener) => return Ok(listener),
+            Err(error) => last_error = Some(error),
+        }
+    }
+    Err(last_error
+        .unwrap_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, format!("{text} resolves to no address"))))
 }
 
 /// Everything a service binary does around its server: sets up logs, builds the
@@ -117,7 +352,7 @@ pub async fn shutdown_signal() {
 pub fn run_service<F, Fut>(
     service: contract::Service,
     log: &crate::LogArgs,
-    addr: std::net::SocketAddr,
+    addr: &crate::ListenAddr,
     serve: F,
 ) -> std::process::ExitCode
 where
@@ -141,7 +376,7 @@ where
         }
     };
     let outcome = runtime.block_on(async {
-        let listener = TcpListener::bind(addr).await.map_err(|error| {
+        let listener = bind(addr).await.map_err(|error| {
             tracing::error!(target: "lifecycle", event = "start_failed", addr = %addr, error = %error);
             eprintln!("service {}: cannot listen on {addr}: {error}", service.name());
         })?;

@@ -1,236 +1,195 @@
-//! Log setup: every event becomes one [`LogRecord`] line, on stdout and in a
-//! rotating file, written through the contract crate's one formatter.
+//! Log setup: every `tracing` event becomes one line of the contract (text or
+//! JSON), formatted once into a reused per-thread buffer and handed to the
+//! [`LogSink`], which writes the file (every `info` line and above) and the
+//! console (what `RUST_LOG` allows) on its own threads.
 //!
-//! Both sinks go through tracing-appender's worker thread with `lossy(false)`:
-//! when the queue is full a request waits instead of its line being dropped. The
-//! file is buffered and flushed whenever the queue drains, so a busy service makes
-//! one `write` per batch, not per line. [`LogGuard`] flushes on drop.
+//! Lifecycle lines (target `lifecycle`: listening, config, shutdown) always reach
+//! the console unless `RUST_LOG` names the `lifecycle` target itself, so that
+//! `RUST_LOG=warn` cannot make a running service look hung.
 
-use std::io::{self, BufWriter};
+use std::cell::RefCell;
+use std::fmt::Write as _;
 
-use contract::{LogRecord, Service, files};
+use contract::Service;
+use contract::logline::{Format, LineWriter};
 use thiserror::Error;
 use time::OffsetDateTime;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Metadata, Subscriber};
-use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
-use tracing_appender::rolling::{RollingFileAppender, Rotation};
-use tracing_subscriber::Layer;
-use tracing_subscriber::filter::{Targets, filter_fn};
-use tracing_subscriber::fmt::format::Writer;
-use tracing_subscriber::fmt::writer::MakeWriterExt as _;
-use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
-use tracing_subscriber::layer::SubscriberExt;
-use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
 
-use crate::config::{LogArgs, LogFormat, LogRotation};
+use crate::config::{LogArgs, LogFormat};
+use crate::logwriter::{FileSettings, LogSink, WriterGuard};
 
-/// Flushes both sinks when dropped: keep it alive in `main` until the server is done.
+/// The target of lifecycle lines.
+pub const LIFECYCLE: &str = "lifecycle";
+
+/// Flushes the logs when dropped: keep it alive in `main` until the server is done.
 #[must_use = "dropping the guard stops the log writers; bind it with `let _guard = ...`"]
 pub struct LogGuard {
-    _workers: Vec<WorkerGuard>,
+    _writer: WriterGuard,
 }
 
 /// Why logging could not be set up.
 #[derive(Debug, Error)]
 pub enum TelemetryError {
-    #[error("cannot create the log directory {path}: {source}")]
-    LogDir { path: String, source: io::Error },
     #[error("cannot open the log file in {path}: {source}")]
-    Appender { path: String, source: tracing_appender::rolling::InitError },
+    LogFile { path: String, source: std::io::Error },
     #[error("a global logger is already installed: {0}")]
     AlreadySet(#[from] tracing_subscriber::util::TryInitError),
 }
 
-/// Installs the global subscriber for `service`: every `info` line (and above)
-/// goes to the rotating file; stdout gets the lines `RUST_LOG` allows (default
-/// `info`). Each line is formatted once, with one timestamp, and the same bytes
-/// go to both sinks.
+/// Installs the global subscriber for `service` and starts the log writer.
 pub fn init(service: Service, args: &LogArgs) -> Result<LogGuard, TelemetryError> {
-    let file = rolling_file(service, args)?;
-    let (file_writer, file_guard) = NonBlockingBuilder::default()
-        .lossy(false)
-        .thread_name("log-file")
-        .finish(BufWriter::with_capacity(64 * 1024, file));
-    let (stdout_writer, stdout_guard) = NonBlockingBuilder::default()
-        .lossy(false)
-        .thread_name("log-stdout")
-        .finish(BufWriter::with_capacity(64 * 1024, io::stdout()));
-
-    let console = console_filter();
-    let for_stdout = console.clone();
-    let writer = file_writer.with_max_level(Level::INFO).and(
-        stdout_writer.with_filter(move |meta: &Metadata<'_>| for_stdout.would_enable(meta.target(), meta.level())),
-    );
-    let wanted =
-        filter_fn(move |meta| *meta.level() <= Level::INFO || console.would_enable(meta.target(), meta.level()));
-    tracing_subscriber::registry()
-        .with(
-            tracing_subscriber::fmt::layer()
-                .event_format(LineFormat { service, format: args.log_format })
-                .with_ansi(false)
-                .with_writer(writer)
-                .with_filter(wanted),
-        )
-        .try_init()?;
-    Ok(LogGuard { _workers: vec![file_guard, stdout_guard] })
+    let format = match args.log_format {
+        LogFormat::Text => Format::Text,
+        LogFormat::Json => Format::Json,
+    };
+    let settings =
+        FileSettings { dir: args.log_dir.clone(), rotation: args.log_rotation, max_files: args.log_max_files };
+    let (sink, guard) = LogSink::start(service, format, settings)
+        .map_err(|source| TelemetryError::LogFile { path: args.log_dir.display().to_string(), source })?;
+    let console = console_filter(std::env::var("RUST_LOG").ok().as_deref());
+    tracing_subscriber::registry().with(LineLayer { service, format, sink, console }).try_init()?;
+    Ok(LogGuard { _writer: guard })
 }
 
 /// What `RUST_LOG` lets through to stdout: `level` or `target=level` directives
 /// (e.g. `warn`, `info,access=off`); `info` when unset or not understood.
-fn console_filter() -> Targets {
+/// Lifecycle lines stay on unless a directive names the `lifecycle` target.
+pub fn console_filter(rust_log: Option<&str>) -> Targets {
     let default = || Targets::new().with_default(Level::INFO);
-    match std::env::var("RUST_LOG") {
-        Ok(text) if !text.trim().is_empty() => text.parse().unwrap_or_else(|error| {
+    let filter = match rust_log {
+        Some(text) if !text.trim().is_empty() => text.parse().unwrap_or_else(|error| {
             eprintln!("RUST_LOG={text:?} is not understood ({error}); the console shows `info`");
             default()
         }),
         _ => default(),
-    }
-}
-
-/// The rotating file appender for `service` in `args.log_dir`.
-pub fn rolling_file(service: Service, args: &LogArgs) -> Result<RollingFileAppender, TelemetryError> {
-    let path = args.log_dir.display().to_string();
-    std::fs::create_dir_all(&args.log_dir).map_err(|source| TelemetryError::LogDir { path: path.clone(), source })?;
-    let rotation = match args.log_rotation {
-        LogRotation::Minutely => Rotation::MINUTELY,
-        LogRotation::Hourly => Rotation::HOURLY,
-        LogRotation::Daily => Rotation::DAILY,
-        LogRotation::Never => Rotation::NEVER,
     };
-    RollingFileAppender::builder()
-        .rotation(rotation)
-        .filename_prefix(files::prefix(service))
-        .filename_suffix(files::SUFFIX)
-        .max_log_files(args.log_max_files)
-        .build(&args.log_dir)
-        .map_err(|source| TelemetryError::Appender { path, source })
+    let names_lifecycle = rust_log.is_some_and(|text| {
+        text.split(',').any(|directive| directive.split('=').next().is_some_and(|target| target.trim() == LIFECYCLE))
+    });
+    if names_lifecycle { filter } else { filter.with_target(LIFECYCLE, Level::INFO) }
 }
 
-/// Formats each event as one log line of the contract (text or JSON).
-#[derive(Debug, Clone, Copy)]
-pub struct LineFormat {
-    pub service: Service,
-    pub format: LogFormat,
+/// The one layer: formats each event once and hands the bytes to the sink.
+struct LineLayer {
+    service: Service,
+    format: Format,
+    sink: LogSink,
+    console: Targets,
 }
 
-impl LineFormat {
-    /// The record for `event` at `now`: `service=` first, then the event's fields.
-    pub fn record(&self, now: OffsetDateTime, event: &Event<'_>) -> LogRecord {
-        let mut record = LogRecord::new(now).with("service", self.service.name());
-        let level = *event.metadata().level();
-        if level <= Level::WARN {
-            // Only unusual lines say their level; request lines keep the lab's shape.
-            record.push("level", level.as_str().to_ascii_lowercase());
+impl LineLayer {
+    fn to_file(metadata: &Metadata<'_>) -> bool {
+        *metadata.level() <= Level::INFO
+    }
+
+    fn to_console(&self, metadata: &Metadata<'_>) -> bool {
+        self.console.would_enable(metadata.target(), metadata.level())
+    }
+}
+
+thread_local! {
+    /// The line being formatted, reused: no allocation per line once warm.
+    static LINE: RefCell<String> = RefCell::new(String::with_capacity(256));
+}
+
+impl<S: Subscriber> tracing_subscriber::Layer<S> for LineLayer {
+    fn enabled(&self, metadata: &Metadata<'_>, _ctx: Context<'_, S>) -> bool {
+        Self::to_file(metadata) || self.to_console(metadata)
+    }
+
+    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+        let metadata = event.metadata();
+        let to_console = self.to_console(metadata);
+        if !Self::to_file(metadata) && !to_console {
+            return;
         }
-        event.record(&mut FieldCollector(&mut record));
-        record
-    }
-
-    fn write(&self, record: &LogRecord) -> String {
-        let mut line = String::with_capacity(160);
-        match self.format {
-            LogFormat::Text => record.write_text(&mut line),
-            LogFormat::Json => record.write_json(&mut line),
-        }
-        line.push('\n');
-        line
-    }
-}
-
-impl<S, N> FormatEvent<S, N> for LineFormat
-where
-    S: Subscriber + for<'a> LookupSpan<'a>,
-    N: for<'a> FormatFields<'a> + 'static,
-{
-    fn format_event(&self, _ctx: &FmtContext<'_, S, N>, mut writer: Writer<'_>, event: &Event<'_>) -> std::fmt::Result {
-        let record = self.record(OffsetDateTime::now_utc(), event);
-        writer.write_str(&self.write(&record))
+        let now = OffsetDateTime::now_utc();
+        let write = |out: &mut String| {
+            out.clear();
+            format_event(out, self.format, self.service, now, event);
+            out.push('\n');
+            self.sink.write(out.as_bytes(), to_console);
+        };
+        LINE.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut out) => write(&mut out),
+            // An event logged while formatting another (a Debug impl that logs).
+            Err(_) => write(&mut String::new()),
+        });
     }
 }
 
-/// Copies an event's fields, as text, into a record. The contract's writer does
-/// the escaping, so `%value` and `?value` fields are as safe as plain ones here.
-struct FieldCollector<'a>(&'a mut LogRecord);
+/// Formats `event` as one line (without newline): `service=` first, `level=`
+/// for warnings and errors only (request lines keep the lab's shape), then the
+/// event's fields in order, numbers as numbers.
+pub fn format_event(out: &mut String, format: Format, service: Service, now: OffsetDateTime, event: &Event<'_>) {
+    let mut line = LineWriter::start(out, format, now);
+    line.str("service", service.name());
+    let level = *event.metadata().level();
+    if level <= Level::WARN {
+        line.str("level", if level == Level::ERROR { "error" } else { "warn" });
+    }
+    event.record(&mut FieldWriter { line: &mut line, scratch: String::new() });
+    line.finish();
+}
 
-impl Visit for FieldCollector<'_> {
+/// Writes an event's fields through the contract's writer, which escapes every
+/// value, so `%value` and `?value` fields are as safe as plain ones.
+struct FieldWriter<'l, 'o> {
+    line: &'l mut LineWriter<'o>,
+    scratch: String,
+}
+
+impl Visit for FieldWriter<'_, '_> {
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.push(field.name(), value);
+        self.line.str(field.name(), value);
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.0.push(field.name(), value.to_string());
+        self.line.u64(field.name(), value);
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.0.push(field.name(), value.to_string());
+        self.line.i64(field.name(), value);
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.0.push(field.name(), value.to_string());
+        self.line.str(field.name(), if value { "true" } else { "false" });
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        let text = format!("{value:?}");
-        if field.name() == "message" && text.is_empty() {
+        self.scratch.clear();
+        let _ = write!(self.scratch, "{value:?}");
+        if field.name() == "message" && self.scratch.is_empty() {
             return;
         }
-        self.0.push(field.name(), text);
+        self.line.str(field.name(), &self.scratch);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::Path;
-
-    fn args(dir: &Path, rotation: LogRotation, max_files: usize) -> LogArgs {
-        LogArgs {
-            log_dir: dir.to_path_buf(),
-            log_format: LogFormat::Text,
-            log_rotation: rotation,
-            log_max_files: max_files,
-        }
-    }
 
     #[test]
-    fn files_are_named_per_service() {
-        let dir = tempfile::tempdir().unwrap();
-        for service in Service::ALL {
-            let mut file = rolling_file(service, &args(dir.path(), LogRotation::Daily, 7)).unwrap();
-            io::Write::write_all(&mut file, b"x\n").unwrap();
+    fn lifecycle_lines_stay_on_unless_rust_log_names_them() {
+        let access = tracing::Level::INFO;
+        for (rust_log, lifecycle_on, access_on) in [
+            (None, true, true),
+            (Some("warn"), true, false),
+            (Some("error"), true, false),
+            (Some("info,access=off"), true, false),
+            (Some("warn,lifecycle=off"), false, false),
+            (Some("lifecycle=warn"), false, false),
+            (Some("not a filter ==="), true, true),
+        ] {
+            let filter = console_filter(rust_log);
+            assert_eq!(filter.would_enable(LIFECYCLE, &access), lifecycle_on, "{rust_log:?}");
+            assert_eq!(filter.would_enable("access", &access), access_on, "{rust_log:?}");
         }
-        let mut names: Vec<String> =
-            std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
-        names.sort();
-        assert_eq!(names.len(), 2, "{names:?}");
-        assert!(files::is_log_file_of(Service::A, &names[0]), "{names:?}");
-        assert!(files::is_log_file_of(Service::B, &names[1]), "{names:?}");
-    }
-
-    #[test]
-    fn retention_of_one_service_never_deletes_the_other_ones_files() {
-        let dir = tempfile::tempdir().unwrap();
-        let other = ["service-b.2020-01-01.log", "service-b.2020-01-02.log", "service-b.2020-01-03.log"];
-        for name in other {
-            std::fs::write(dir.path().join(name), "old\n").unwrap();
-        }
-        let old_a = ["service-a.2020-01-01.log", "service-a.2020-01-02.log", "service-a.2020-01-03.log"];
-        for name in old_a {
-            std::fs::write(dir.path().join(name), "old\n").unwrap();
-        }
-        // Building the appender prunes at once, keeping at most max_files files.
-        let mut file = rolling_file(Service::A, &args(dir.path(), LogRotation::Daily, 1)).unwrap();
-        io::Write::write_all(&mut file, b"x\n").unwrap();
-        for name in other {
-            assert!(dir.path().join(name).exists(), "{name} was deleted by service A's retention");
-        }
-        let left_a = std::fs::read_dir(dir.path())
-            .unwrap()
-            .filter(|e| files::is_log_file_of(Service::A, &e.as_ref().unwrap().file_name().to_string_lossy()))
-            .count();
-        assert_eq!(left_a, 1, "retention kept {left_a} files of A");
     }
 }

@@ -1,0 +1,311 @@
+//! One client connection's socket, watched: the limits hyper cannot keep by
+//! itself, enforced where the bytes pass.
+//!
+//! - **Header timeout**: the request head must be complete within
+//!   `--header-timeout-ms` of connecting (first request) or of its first byte
+//!   (later requests). hyper 1.x's own `header_read_timeout` starts as soon as it
+//!   waits for the next head, so it would also close idle keep-alive connections
+//!   at 10 s; two separate limits need this watch.
+//! - **Idle timeout**: a keep-alive connection with no request for
+//!   `--idle-timeout-ms` is closed, and so is one whose client stops reading an answer.
+//! - **Head size**: a head over [`MAX_HEAD_BYTES`] is answered `431` (or `414`
+//!   when the request line alone is too long) with the JSON error body, a log
+//!   line and a fresh request id, and the connection is closed.
+//! - **hyper's own refusals** (a malformed request line or header, too many
+//!   headers) go out as hyper's status with an empty body; they are recognised
+//!   on their way out and replaced by the same JSON answer and log line.
+//!
+//! The server's per-connection service counts requests started and answered in
+//! [`Activity`]; between an answer and the next head the connection is idle.
+
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use contract::ErrorBody;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::time::{Instant, Sleep};
+
+use crate::access_log;
+
+/// The largest request head taken; a client sending more is answered 431 (or 414).
+/// Well above what the services need (a 4096-byte `msg` is at most 12 KiB encoded).
+pub const MAX_HEAD_BYTES: usize = 64 * 1024;
+
+/// Requests started and answered on one connection (written by the service, read by the socket).
+#[derive(Debug, Default)]
+pub(crate) struct Activity {
+    pub(crate) started: AtomicU64,
+    pub(crate) answered: AtomicU64,
+}
+
+/// The time limits of a connection.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub(crate) header: Duration,
+    pub(crate) idle: Duration,
+}
+
+/// A refusal answered by this layer itself, then the connection is closed.
+struct Refusal {
+    bytes: Vec<u8>,
+    sent: usize,
+    shut: bool,
+}
+
+/// The watched socket (see the module docs).
+pub(crate) struct WatchedStream {
+    stream: TcpStream,
+    activity: Arc<Activity>,
+    limits: Limits,
+    timer: Pin<Box<Sleep>>,
+    timer_at: Instant,
+    /// `Activity::started` when this socket last looked.
+    seen_started: u64,
+    /// `Activity::answered` when this socket last looked.
+    seen_answered: u64,
+    /// The head being read started then (the connection's start for the first one).
+    head_since: Option<Instant>,
+    idle_since: Instant,
+    head_bytes: usize,
+    request_line_done: bool,
+    write_blocked_since: Option<Instant>,
+    refusal: Option<Refusal>,
+}
+
+impl WatchedStream {
+    pub(crate) fn new(stream: TcpStream, activity: Arc<Activity>, limits: Limits) -> Self {
+        let now = Instant::now();
+        Self {
+            stream,
+            activity,
+            limits,
+            timer: Box::pin(tokio::time::sleep_until(now + limits.header)),
+            timer_at: now + limits.header,
+            seen_started: 0,
+            seen_answered: 0,
+            head_since: Some(now),
+            idle_since: now,
+            head_bytes: 0,
+            request_line_done: false,
+            write_blocked_since: None,
+            refusal: None,
+        }
+    }
+
+    /// Whether the deadline `at` has passed (registering a wake-up if not).
+    fn expired(&mut self, at: Instant, cx: &mut Context<'_>) -> bool {
+        if at != self.timer_at {
+            self.timer_at = at;
+            self.timer.as_mut().reset(at);
+        }
+        self.timer.as_mut().poll(cx).is_ready()
+    }
+
+    /// Brings the head bookkeeping up to date with the requests the service saw;
+    /// returns whether a request is being worked on.
+    fn observe(&mut self) -> bool {
+        let started = self.activity.started.load(Ordering::Relaxed);
+        let answered = self.activity.answered.load(Ordering::Relaxed);
+        if started != self.seen_started {
+            // A head was complete: the next one has not started yet.
+            self.seen_started = started;
+            self.head_since = None;
+            self.head_bytes = 0;
+            self.request_line_done = false;
+        }
+        if answered != self.seen_answered {
+            self.seen_answered = answered;
+            self.idle_since = Instant::now();
+        }
+        started != answered
+    }
+
+    /// Whether hyper is writing an answer to a head the service never got: its
+    /// automatic refusal of a head it could not parse.
+    fn writing_a_refusal(&self) -> bool {
+        self.head_bytes > 0
+            && self.activity.started.load(Ordering::Relaxed) == self.seen_started
+            && self.activity.answered.load(Ordering::Relaxed) == self.seen_started
+    }
+
+    fn refuse(&mut self, status: u16) {
+        let (reason, error) = match status {
+            414 => ("URI Too Long", format!("the request line is longer than {MAX_HEAD_BYTES} bytes")),
+            431 => (
+                "Request Header Fields Too Large",
+                format!("the request head is larger than {MAX_HEAD_BYTES} bytes or has too many headers"),
+            ),
+            _ => ("Bad Request", "the request line or a header is malformed".to_owned()),
+        };
+        let request_id = access_log::fresh_request_id();
+        access_log::log_rejected(status, &format!("{error} ({status})"), &request_id);
+        let body = serde_json::to_string(&ErrorBody { error }).unwrap_or_default();
+        let bytes = format!(
+            "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n{}: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len(),
+            contract::headers::REQUEST_ID,
+            request_id.to_str().unwrap_or_default(),
+        );
+        self.refusal = Some(Refusal { bytes: bytes.into_bytes(), sent: 0, shut: false });
+    }
+
+    /// Sends the refusal, then closes the sending side.
+    fn poll_refusal(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let Some(refusal) = self.refusal.as_mut() else { return Poll::Ready(Ok(())) };
+        while refusal.sent < refusal.bytes.len() {
+            let n = ready!(Pin::new(&mut self.stream).poll_write(cx, &refusal.bytes[refusal.sent..]))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            refusal.sent += n;
+        }
+        if !refusal.shut {
+            ready!(Pin::new(&mut self.stream).poll_shutdown(cx))?;
+            refusal.shut = true;
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// A write that cannot proceed may wait at most the idle timeout.
+    fn write_pending(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let since = *self.write_blocked_since.get_or_insert_with(Instant::now);
+        if self.expired(since + self.limits.idle, cx) {
+            return Poll::Ready(Err(io::Error::new(io::ErrorKind::TimedOut, "the client stopped reading")));
+        }
+        Poll::Pending
+    }
+
+    /// Starts a refusal if hyper is about to write one of its own (`HTTP/1.1 4xx`).
+    fn intercept(&mut self, first: &[u8]) {
+        if self.refusal.is_none() && self.writing_a_refusal() {
+            let status = first
+                .strip_prefix(b"HTTP/1.1 ")
+                .and_then(|rest| rest.get(..3))
+                .and_then(|code| std::str::from_utf8(code).ok()?.parse::<u16>().ok());
+            if let Some(status @ 400..=499) = status {
+                self.refuse(status);
+            }
+        }
+    }
+}
+
+impl AsyncRead for WatchedStream {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        if this.refusal.is_some() {
+            // Answered and closing: hyper reads the end of the stream.
+            ready!(this.poll_refusal(cx))?;
+            return Poll::Ready(Ok(()));
+        }
+        let busy = this.observe();
+        if !busy && this.head_bytes > MAX_HEAD_BYTES {
+            this.refuse(if this.request_line_done { 431 } else { 414 });
+            ready!(this.poll_refusal(cx))?;
+            return Poll::Ready(Ok(()));
+        }
+        // While a head is read, hyper gets at most one byte over the limit, so
+        // the limit holds however large its reads are.
+        let budget = if busy { usize::MAX } else { MAX_HEAD_BYTES + 1 - this.head_bytes };
+        let before = buf.filled().len();
+        let polled = if budget < buf.remaining() {
+            let mut bounded = vec![0; budget];
+            let mut small = ReadBuf::new(&mut bounded);
+            let polled = Pin::new(&mut this.stream).poll_read(cx, &mut small);
+            buf.put_slice(small.filled());
+            polled
+        } else {
+            Pin::new(&mut this.stream).poll_read(cx, buf)
+        };
+        match polled {
+            Poll::Ready(Ok(())) => {
+                let new = &buf.filled()[before..];
+                if !new.is_empty() && !busy {
+                    if this.head_since.is_none() {
+                        this.head_since = Some(Instant::now());
+                    }
+                    this.head_bytes += new.len();
+                    this.request_line_done |= new.contains(&b'\n');
+                }
+                Poll::Ready(Ok(()))
+            }
+            Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
+            Poll::Pending if busy => Poll::Pending,
+            Poll::Pending => {
+                let (deadline, what) = match this.head_since {
+                    Some(since) => (since + this.limits.header, "the request head did not arrive in time"),
+                    None => (this.idle_since + this.limits.idle, "the connection was idle too long"),
+                };
+                if this.expired(deadline, cx) {
+                    return Poll::Ready(Err(io::Error::new(io::ErrorKind::TimedOut, what)));
+                }
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl AsyncWrite for WatchedStream {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let this = &mut *self;
+        this.intercept(buf);
+        if this.refusal.is_some() {
+            // hyper's own bytes are replaced by the refusal.
+            ready!(this.poll_refusal(cx))?;
+            return Poll::Ready(Ok(buf.len()));
+        }
+        match Pin::new(&mut this.stream).poll_write(cx, buf) {
+            Poll::Pending => this.write_pending(cx),
+            ready => {
+                this.write_blocked_since = None;
+                ready
+            }
+        }
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = &mut *self;
+        if let Some(first) = bufs.iter().find(|b| !b.is_empty()) {
+            this.intercept(first);
+        }
+        if this.refusal.is_some() {
+            ready!(this.poll_refusal(cx))?;
+            return Poll::Ready(Ok(bufs.iter().map(|b| b.len()).sum()));
+        }
+        match Pin::new(&mut this.stream).poll_write_vectored(cx, bufs) {
+            Poll::Pending => this.write_pending(cx),
+            ready => {
+                this.write_blocked_since = None;
+                ready
+            }
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        if this.refusal.is_some() {
+            return this.poll_refusal(cx);
+        }
+        Pin::new(&mut this.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        if this.refusal.is_some() {
+            return this.poll_refusal(cx);
+        }
+        Pin::new(&mut this.stream).poll_shutdown(cx)
+    }
+}

@@ -1,0 +1,198 @@
+//! `GET /metrics`: the service's counters in the Prometheus text format
+//! (OpenMetrics), kept with `prometheus-client`.
+//!
+//! - `http_requests_total{endpoint,status}`: every request, as logged.
+//! - `http_request_duration_seconds{endpoint}`: a latency histogram per endpoint.
+//! - `upstream_calls_total{outcome}`: B's calls to A (`ok`, `connect`, `timeout`, `status`, `body`).
+//! - `log_lines_lost_total{sink}`: lines the file could not take (`file`) and
+//!   console lines dropped because stdout was not read (`console`).
+//! - `connections_open`, `connection_limit_waits_total`: the connection limit at work.
+//!
+//! The endpoint label is one of the known paths or `other`, so a client cannot
+//! grow the label set by asking for random paths.
+
+use std::sync::OnceLock;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+/// The path of the metrics endpoint on both services.
+pub const PATH: &str = "/metrics";
+
+/// The `content-type` of the answer.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Paths that get their own label value; everything else is `other`.
+const KNOWN_ENDPOINTS: [&str; 4] = ["/health", "/echo", "/call-echo", PATH];
+
+/// Histogram buckets in seconds: 0.1 ms to ~30 s.
+const LATENCY_BUCKETS: [f64; 16] =
+    [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0, 30.0];
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    endpoint: &'static str,
+    status: u16,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct EndpointLabels {
+    endpoint: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SinkLabels {
+    sink: &'static str,
+}
+
+/// Which copy of the log lost a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sink {
+    File,
+    Console,
+}
+
+/// Every metric of the process.
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: [Histogram; KNOWN_ENDPOINTS.len() + 1],
+    upstream: Family<OutcomeLabels, Counter>,
+    lost: [Counter; 2],
+    open_connections: Gauge,
+    limit_waits: Counter,
+}
+
+/// The process's metrics (created on first use).
+pub fn get() -> &'static Metrics {
+    static METRICS: OnceLock<Metrics> = OnceLock::new();
+    METRICS.get_or_init(Metrics::new)
+}
+
+/// The label value for `path`: itself if known, else `other`.
+pub fn endpoint_label(path: &str) -> &'static str {
+    KNOWN_ENDPOINTS.into_iter().find(|known| *known == path).unwrap_or("other")
+}
+
+fn endpoint_index(endpoint: &str) -> usize {
+    KNOWN_ENDPOINTS.iter().position(|known| *known == endpoint).unwrap_or(KNOWN_ENDPOINTS.len())
+}
+
+impl Metrics {
+    fn new() -> Self {
+        let mut registry = Registry::default();
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register("http_requests", "Requests answered, by endpoint and HTTP status", requests.clone());
+        let latency_family = Family::<EndpointLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(LATENCY_BUCKETS.iter().copied())
+        });
+        registry.register(
+            "http_request_duration_seconds",
+            "Time from the request head to the answer, by endpoint",
+            latency_family.clone(),
+        );
+        let latency = std::array::from_fn(|i| {
+            let endpoint = KNOWN_ENDPOINTS.get(i).copied().unwrap_or("other");
+            latency_family.get_or_create_owned(&EndpointLabels { endpoint })
+        });
+        let upstream = Family::<OutcomeLabels, Counter>::default();
+        registry.register("upstream_calls", "Service B's calls to service A, by outcome", upstream.clone());
+        let lost_family = Family::<SinkLabels, Counter>::default();
+        registry.register(
+            "log_lines_lost",
+            "Log lines the file could not take (file) or dropped because stdout was not read (console)",
+            lost_family.clone(),
+        );
+        let lost = [
+            lost_family.get_or_create_owned(&SinkLabels { sink: "file" }),
+            lost_family.get_or_create_owned(&SinkLabels { sink: "console" }),
+        ];
+        let open_connections = Gauge::default();
+        registry.register("connections_open", "Client connections open now", open_connections.clone());
+        let limit_waits = Counter::default();
+        registry.register(
+            "connection_limit_waits",
+            "Times a new connection had to wait because --max-connections were open",
+            limit_waits.clone(),
+        );
+        Self { registry, requests, latency, upstream, lost, open_connections, limit_waits }
+    }
+
+    /// Counts one answered request.
+    pub fn request(&self, endpoint: &'static str, status: u16, seconds: f64) {
+        self.requests.get_or_create(&RequestLabels { endpoint, status }).inc();
+        self.latency[endpoint_index(endpoint)].observe(seconds);
+    }
+
+    /// Counts one call from B to A; `outcome` is `ok` or an error kind.
+    pub fn upstream_call(&self, outcome: &'static str) {
+        self.upstream.get_or_create(&OutcomeLabels { outcome }).inc();
+    }
+
+    /// Counts lines lost by one sink.
+    pub fn lines_lost(&self, sink: Sink, lines: u64) {
+        if lines > 0 {
+            self.lost[usize::from(sink == Sink::Console)].inc_by(lines);
+        }
+    }
+
+    /// Lines lost so far by `sink`.
+    pub fn lines_lost_so_far(&self, sink: Sink) -> u64 {
+        self.lost[usize::from(sink == Sink::Console)].get()
+    }
+
+    pub(crate) fn connection_opened(&self) {
+        self.open_connections.inc();
+    }
+
+    pub(crate) fn connection_closed(&self) {
+        self.open_connections.dec();
+    }
+
+    pub(crate) fn connection_limit_wait(&self) {
+        self.limit_waits.inc();
+    }
+
+    /// The whole text answer of `GET /metrics`.
+    pub fn encode(&self) -> String {
+        let mut out = String::with_capacity(4096);
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_requests_latency_upstream_and_lost_lines() {
+        let metrics = Metrics::new();
+        metrics.request(endpoint_label("/echo"), 200, 0.002);
+        metrics.request(endpoint_label("/nope/123"), 404, 0.0001);
+        metrics.upstream_call("timeout");
+        metrics.lines_lost(Sink::File, 3);
+        let text = metrics.encode();
+        for expected in [
+            r#"http_requests_total{endpoint="/echo",status="200"} 1"#,
+            r#"http_requests_total{endpoint="other",status="404"} 1"#,
+            r#"http_request_duration_seconds_count{endpoint="/echo"} 1"#,
+            r#"upstream_calls_total{outcome="timeout"} 1"#,
+            r#"log_lines_lost_total{sink="file"} 3"#,
+            r#"log_lines_lost_total{sink="console"} 0"#,
+        ] {
+            assert!(text.contains(expected), "{expected} not in\n{text}");
+        }
+        assert!(text.ends_with("# EOF\n"));
+    }
+}
