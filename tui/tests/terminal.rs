@@ -1,0 +1,207 @@
+//! End-to-end: the real dashboard in a pseudo-terminal, with its own children
+//! on ports they pick (port 0), ended from outside the way a user's system
+//! ends programs. A quit signal must restore the terminal and stop the
+//! children gracefully; SIGKILL must still leave no child behind, even a
+//! frozen one.
+
+#![cfg(unix)]
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use contract::{LogRecord, Service};
+use nix::pty::{Winsize, openpty};
+use nix::sys::signal::{Signal, kill};
+use nix::sys::termios::{LocalFlags, tcgetattr};
+use nix::unistd::Pid;
+
+/// Polls `check` every 20 ms until it returns something, for at most `limit`.
+fn wait_for<T>(limit: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(found) = check() {
+            return found;
+        }
+        assert!(Instant::now() < deadline, "waited {limit:?} for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A dashboard running in a pseudo-terminal of 160x45.
+struct Dashboard {
+    child: Child,
+    /// Everything the dashboard wrote to its terminal.
+    screen: Arc<Mutex<Vec<u8>>>,
+    master: File,
+    slave: File,
+}
+
+/// What a started service's `listening` line says.
+struct Listening {
+    addr: SocketAddr,
+    pid: u32,
+}
+
+impl Dashboard {
+    fn start(logs: &Path) -> Self {
+        let size = Winsize { ws_row: 45, ws_col: 160, ws_xpixel: 0, ws_ypixel: 0 };
+        let pty = openpty(&size, None).unwrap();
+        let (master, slave) = (File::from(pty.master), File::from(pty.slave));
+        let child = Command::new(env!("CARGO_BIN_EXE_tui"))
+            .args(["--a-url", "http://127.0.0.1:0", "--b-url", "http://127.0.0.1:0", "--log-dir"])
+            .arg(logs)
+            .env("TERM", "xterm-256color")
+            .stdin(Stdio::from(slave.try_clone().unwrap()))
+            .stdout(Stdio::from(slave.try_clone().unwrap()))
+            .stderr(Stdio::from(slave.try_clone().unwrap()))
+            .spawn()
+            .unwrap();
+        let screen = Arc::new(Mutex::new(Vec::new()));
+        let (mut reader, sink) = (master.try_clone().unwrap(), screen.clone());
+        // Drained for the dashboard's whole life: a full terminal would block it.
+        std::thread::spawn(move || {
+            let mut buffer = [0u8; 8192];
+            while let Ok(n @ 1..) = reader.read(&mut buffer) {
+                sink.lock().unwrap().extend_from_slice(&buffer[..n]);
+            }
+        });
+        Self { child, screen, master, slave }
+    }
+
+    fn pid(&self) -> Pid {
+        Pid::from_raw(i32::try_from(self.child.id()).unwrap())
+    }
+
+    fn screen_text(&self) -> String {
+        String::from_utf8_lossy(&self.screen.lock().unwrap()).into_owned()
+    }
+
+    fn press(&mut self, keys: &str) {
+        self.master.write_all(keys.as_bytes()).unwrap();
+    }
+
+    /// Waits until both services answer; returns where and as which process.
+    fn until_services_up(&self, logs: &Path) -> [Listening; 2] {
+        Service::ALL.map(|service| {
+            let listening = wait_for(Duration::from_secs(30), "the listening line", || listening_line(logs, service));
+            wait_for(Duration::from_secs(10), "the service to accept", || {
+                TcpStream::connect_timeout(&listening.addr, Duration::from_millis(200)).ok()
+            });
+            listening
+        })
+    }
+
+    fn wait_exit(&mut self, limit: Duration) -> std::process::ExitStatus {
+        wait_for(limit, "the dashboard to exit", || self.child.try_wait().unwrap())
+    }
+}
+
+impl Drop for Dashboard {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn listening_line(logs: &Path, service: Service) -> Option<Listening> {
+    let path = tui::io::tail::newest_log_file(logs, service)?;
+    let text = std::fs::read_to_string(path).ok()?;
+    let record = text
+        .lines()
+        .filter_map(|line| LogRecord::parse(line).ok())
+        .find(|record| record.get("event") == Some("listening"))?;
+    Some(Listening { addr: record.get("addr")?.parse().ok()?, pid: record.get("pid")?.parse().ok()? })
+}
+
+fn process_state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(") ").and_then(|(_, rest)| rest.chars().next())
+}
+
+fn gone(pid: u32) -> bool {
+    matches!(process_state(pid), None | Some('Z'))
+}
+
+fn refuses(addr: SocketAddr) -> bool {
+    TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err()
+}
+
+#[test]
+fn quit_signals_from_outside_restore_the_terminal_and_stop_the_children_gracefully() {
+    for signal in [Signal::SIGINT, Signal::SIGQUIT, Signal::SIGUSR1] {
+        let logs = tempfile::tempdir().unwrap();
+        let mut dashboard = Dashboard::start(logs.path());
+        let services = dashboard.until_services_up(logs.path());
+        wait_for(Duration::from_secs(10), "the first frame", || {
+            dashboard.screen_text().contains("first distributed system").then_some(())
+        });
+        kill(dashboard.pid(), signal).unwrap();
+        let status = dashboard.wait_exit(Duration::from_secs(20));
+        assert!(status.success(), "{signal}: the dashboard exited with {status}");
+        let screen = dashboard.screen_text();
+        assert!(screen.contains("\u{1b}[?1049l"), "{signal}: the alternate screen was never left");
+        let flags = tcgetattr(&dashboard.slave).unwrap().local_flags;
+        assert!(flags.contains(LocalFlags::ECHO | LocalFlags::ICANON), "{signal}: raw mode left on: {flags:?}");
+        for (service, listening) in Service::ALL.into_iter().zip(&services) {
+            assert!(gone(listening.pid), "{signal}: {} outlived the dashboard", service.name());
+            let path = tui::io::tail::newest_log_file(logs.path(), service).unwrap();
+            let text = std::fs::read_to_string(path).unwrap();
+            let last = text.lines().last().unwrap_or_default();
+            assert!(last.contains("event=shutdown phase=done"), "{signal}: {} was not drained: {last}", service.name());
+        }
+    }
+}
+
+#[test]
+fn a_killed_dashboard_leaves_no_child_even_a_frozen_one() {
+    let logs = tempfile::tempdir().unwrap();
+    let mut dashboard = Dashboard::start(logs.path());
+    let [a, b] = dashboard.until_services_up(logs.path());
+    dashboard.press("f");
+    wait_for(Duration::from_secs(10), "A to be frozen", || (process_state(a.pid) == Some('T')).then_some(()));
+    kill(dashboard.pid(), Signal::SIGKILL).unwrap();
+    let killed = Instant::now();
+    wait_for(Duration::from_secs(3), "both children to be gone", || {
+        (gone(a.pid) && gone(b.pid) && refuses(a.addr) && refuses(b.addr)).then_some(())
+    });
+    assert!(killed.elapsed() < Duration::from_secs(2), "took {:?}", killed.elapsed());
+}
+
+/// The guard alone (what macOS relies on, with no parent-death signal): when the
+/// pipe from its parent closes, every process of its group dies, a stopped one too.
+#[test]
+fn the_guard_ends_its_group_when_the_pipe_closes() {
+    use std::os::unix::process::CommandExt;
+
+    let mut guard = Command::new(env!("CARGO_BIN_EXE_tui"))
+        .arg(tui::platform::process::GUARD_SUBCOMMAND)
+        .stdin(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let group = i32::try_from(guard.id()).unwrap();
+    let mut member = Command::new("sleep").arg("60").process_group(group).spawn().unwrap();
+    kill(Pid::from_raw(i32::try_from(member.id()).unwrap()), Signal::SIGSTOP).unwrap();
+    wait_for(Duration::from_secs(5), "sleep to stop", || (process_state(member.id()) == Some('T')).then_some(()));
+    drop(guard.stdin.take());
+    let status = wait_for(Duration::from_secs(3), "the stopped member to die", || member.try_wait().unwrap());
+    assert_eq!(std::os::unix::process::ExitStatusExt::signal(&status), Some(Signal::SIGKILL as i32));
+    guard.wait().unwrap();
+}
+
+#[test]
+fn the_guard_refuses_to_run_outside_its_own_group() {
+    let output = Command::new(env!("CARGO_BIN_EXE_tui"))
+        .arg(tui::platform::process::GUARD_SUBCOMMAND)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not a process group leader"));
+}
