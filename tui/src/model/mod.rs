@@ -7,6 +7,7 @@ pub mod load;
 pub mod logs;
 pub mod requests;
 pub mod services;
+pub mod session;
 pub mod stats;
 
 use contract::Service;
@@ -18,6 +19,7 @@ use load::BurstProgress;
 use logs::LogView;
 use requests::{Entry, Mark, RequestList, SentRequest};
 use services::ServiceView;
+use session::SessionLog;
 use stats::Stats;
 
 /// The longest message that can be typed (the services' own limit).
@@ -38,6 +40,8 @@ pub struct Model {
     pub services: [ServiceView; 2],
     pub logs: LogView,
     pub burst: Option<BurstProgress>,
+    /// What the report tells: every request sent by hand, bursts summarised, marks.
+    pub session_log: SessionLog,
     /// The status line: the last thing the dashboard has to say.
     pub note: Option<String>,
     /// Makes each request id unique within the session.
@@ -58,6 +62,7 @@ impl Model {
             stats: Stats::default(),
             logs: LogView::default(),
             burst: None,
+            session_log: SessionLog::default(),
             note: None,
             next_request: 0,
             session: session.into(),
@@ -149,14 +154,10 @@ impl Model {
     fn send(&mut self, delay_ms: Option<u64>, now: OffsetDateTime) -> Effect {
         let id = self.new_request_id();
         let msg = self.message.clone();
-        self.requests.push(Entry::Request(SentRequest {
-            id: id.clone(),
-            sent_at: now,
-            msg: msg.clone(),
-            delay_ms,
-            burst: false,
-            outcome: None,
-        }));
+        let request =
+            SentRequest { id: id.clone(), sent_at: now, msg: msg.clone(), delay_ms, burst: false, outcome: None };
+        self.session_log.sent_by_hand(request.clone());
+        self.requests.push(Entry::Request(request));
         Effect::Send { id, msg, delay_ms }
     }
 
@@ -167,6 +168,7 @@ impl Model {
         }
         let (requests, concurrency) = (self.settings.burst_requests, self.settings.burst_concurrency);
         self.burst = Some(BurstProgress::new(requests, concurrency));
+        self.session_log.burst_started(now, requests, concurrency);
         self.mark(now, format!("burst: {requests} requests, {concurrency} at a time"));
         self.next_request += 1;
         let id_prefix = format!("{}-L{}", self.session, self.next_request);
@@ -185,7 +187,9 @@ impl Model {
 
     /// Adds a mark to the request list (also drawn on the chart).
     fn mark(&mut self, at: OffsetDateTime, text: impl Into<String>) {
-        self.requests.push(Entry::Mark(Mark { at, text: text.into(), at_request: self.stats.total }));
+        let mark = Mark { at, text: text.into(), at_request: self.stats.total };
+        self.session_log.marks.push(mark.clone());
+        self.requests.push(Entry::Mark(mark));
     }
 
     fn move_selection(&mut self, delta: isize) {
@@ -223,6 +227,7 @@ impl Model {
             Event::Note(text) => self.note = Some(text),
             Event::Logs(lines) => self.logs.add(lines),
             Event::BurstDone { cancelled } => {
+                self.session_log.burst_ended(now, cancelled);
                 if let Some(burst) = self.burst.take() {
                     let how = if cancelled { "cancelled" } else { "done" };
                     let text =
@@ -240,15 +245,20 @@ impl Model {
         let Answer { id, sent_at, msg, delay_ms, burst, outcome } = answer;
         self.stats.record(outcome.latency(), outcome.status_label(), outcome.error_kind(), outcome.is_ok());
         if burst {
+            self.session_log.burst_answer(&id, &outcome);
             if let Some(progress) = &mut self.burst {
                 progress.record(outcome.is_ok());
             }
         } else if let Some(pending) = self.requests.pending_mut(&id) {
+            self.session_log.answered_by_hand(&id, &outcome);
             // A single request already has its (pending) entry: fill it in.
             pending.outcome = Some(outcome);
             return;
         }
         // A burst's answer, or one whose entry has left the bounded list.
+        if !burst {
+            self.session_log.answered_by_hand(&id, &outcome);
+        }
         self.requests.push(Entry::Request(SentRequest { id, sent_at, msg, delay_ms, burst, outcome: Some(outcome) }));
     }
 }

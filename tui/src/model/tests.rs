@@ -232,3 +232,29 @@ fn stop_and_freeze_keys_explain_what_they_cannot_do_to_an_attached_service() {
     app.on_event(Event::Health(Service::B, Health::Down), T0);
     assert_eq!(app.on_action(Action::ToggleB, T0), Some(Effect::ToggleRunning(Service::B)));
 }
+
+#[test]
+fn the_session_log_keeps_every_request_sent_by_hand_through_bursts() {
+    let mut app = app();
+    let Some(Effect::Send { id: first, .. }) = app.on_action(Action::Send, T0) else { panic!("Enter sends") };
+    app.on_event(answer(&first, answered(503, 2, Some(ErrorKind::Connect)), false), T0);
+    app.on_action(Action::StartBurst, T0);
+    for i in 0..MAX_ENTRIES + 10 {
+        let kind = (i % 2 == 0).then_some(ErrorKind::Timeout);
+        let status = if kind.is_some() { 503 } else { 200 };
+        app.on_event(answer(&format!("b-{i}"), answered(status, 5, kind), true), T0);
+    }
+    app.on_event(Event::BurstDone { cancelled: false }, T0);
+    assert!(app.requests.pending_mut(&first).is_none());
+    let manual: Vec<&str> = app.session_log.manual.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(manual, [first.as_str()], "the list on screen lost it; the session log did not");
+    assert_eq!(
+        app.session_log.manual.get(0).and_then(|r| r.outcome.as_ref()).map(Outcome::status_label).as_deref(),
+        Some("503")
+    );
+    let burst = app.session_log.bursts.get(0).expect("one burst");
+    assert_eq!((burst.answered, burst.by_status["503"], burst.by_error_kind[&ErrorKind::Timeout]), (2010, 1005, 1005));
+    assert_eq!((burst.first_id.as_deref(), burst.last_id.as_deref()), (Some("b-0"), Some("b-2009")));
+    assert!(burst.ended_at.is_some() && !burst.cancelled);
+    assert_eq!(burst.percentiles().p50, 5.0);
+}
