@@ -1,142 +1,39 @@
-//! End-to-end: the real `service-a` and `service-b` binaries as separate
-//! processes on spare ports, stopped, frozen and slowed the way a learner would,
-//! with assertions on what a client and the log files see.
+//! End-to-end: service B's binary and service A as separate processes on
+//! ports they bound themselves (port 0, read from their `listening` line),
+//! stopped, frozen and slowed the way a learner would, with assertions on what a
+//! client and the log files see. Unix: the tests freeze A with SIGSTOP.
 
+#![cfg(unix)]
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use contract::{LogRecord, Service, files};
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
+use contract::{LogRecord, Service};
+use nix::sys::signal::Signal;
 use serde_json::{Value, json};
+use testkit::{Proc, Spawn, eventually, log_records, request_records};
 
-/// A running service binary, killed if a test forgets it.
-struct Proc {
-    child: Child,
-    addr: SocketAddr,
-    stdout: Arc<Mutex<Vec<String>>>,
+/// Service A as a real process: this test binary started again as A (Cargo
+/// only gives a test the binaries of its own package; see `testkit::child_main`).
+#[test]
+fn service_a_child() {
+    testkit::child_main(Service::A, service_a::run_cli);
 }
 
-impl Proc {
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    fn signal(&self, signal: Signal) {
-        kill(Pid::from_raw(i32::try_from(self.child.id()).unwrap()), signal).unwrap();
-    }
-
-    /// SIGTERM, then the exit status (within 10 s).
-    fn terminate(mut self) -> ExitStatus {
-        self.signal(Signal::SIGTERM);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "service did not exit within 10 s of SIGTERM");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
+fn start_a(log_dir: &Path) -> Proc {
+    Spawn::reexec("service_a_child", Service::A, log_dir).start()
 }
 
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn binary(name: &str) -> PathBuf {
-    let b = PathBuf::from(env!("CARGO_BIN_EXE_service-b"));
-    let path = b.with_file_name(name);
-    if !path.exists() {
-        // `cargo test -p service-b` alone does not build A's binary; build it once.
-        let status = Command::new(env!("CARGO")).args(["build", "-p", name, "--bin", name]).status().unwrap();
-        assert!(status.success(), "could not build {name}");
-    }
-    path
-}
-
-/// Starts `name` on `127.0.0.1:0` and waits for its `event=listening` line to learn the port.
-fn start(name: &str, log_dir: &Path, args: &[&str]) -> Proc {
-    start_with_rust_log(name, log_dir, args, None)
-}
-
-fn start_with_rust_log(name: &str, log_dir: &Path, args: &[&str], rust_log: Option<&str>) -> Proc {
-    let mut command = Command::new(binary(name));
-    match rust_log {
-        Some(filter) => command.env("RUST_LOG", filter),
-        None => command.env_remove("RUST_LOG"),
-    };
-    let mut child = command
-        .args(["--addr", "127.0.0.1:0", "--log-dir"])
-        .arg(log_dir)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = Arc::new(Mutex::new(Vec::new()));
-    let (listening_tx, listening_rx) = mpsc::channel();
-    let reader = BufReader::new(child.stdout.take().unwrap());
-    let lines = stdout.clone();
-    // Drain stdout for the life of the process: the logs are lossless, so an
-    // unread pipe would eventually block the service.
-    std::thread::spawn(move || {
-        for line in reader.lines().map_while(Result::ok) {
-            if let Ok(record) = LogRecord::parse(&line)
-                && record.get("event") == Some("listening")
-            {
-                let _ = listening_tx.send(record.get("addr").unwrap_or_default().to_owned());
-            }
-            lines.lock().unwrap().push(line);
-        }
-    });
-    let addr = listening_rx.recv_timeout(Duration::from_secs(20)).expect("service did not log `listening`");
-    Proc { child, addr: addr.parse().unwrap(), stdout }
+fn start_b(log_dir: &Path, a_url: &str) -> Proc {
+    Spawn::new(env!("CARGO_BIN_EXE_service-b"), Service::B, log_dir).args(["--service-a-url", a_url]).start()
 }
 
 fn start_pair(log_dir: &Path) -> (Proc, Proc) {
-    let a = start("service-a", log_dir, &[]);
-    let b = start("service-b", log_dir, &["--service-a-url", &a.url()]);
+    let a = start_a(log_dir);
+    let b = start_b(log_dir, &a.url());
     (a, b)
-}
-
-/// Every parsed line of `service`'s log files, oldest file first.
-fn log_records(log_dir: &Path, service: Service) -> Vec<LogRecord> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(log_dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| files::is_log_file_of(service, &path.file_name().unwrap().to_string_lossy()))
-        .collect();
-    paths.sort();
-    paths
-        .iter()
-        .flat_map(|path| std::fs::read_to_string(path).unwrap().lines().map(str::to_owned).collect::<Vec<_>>())
-        .map(|line| LogRecord::parse(&line).unwrap_or_else(|e| panic!("unparseable log line ({e}): {line:?}")))
-        .collect()
-}
-
-/// The request lines (not lifecycle lines) of `service`.
-fn request_records(log_dir: &Path, service: Service) -> Vec<LogRecord> {
-    log_records(log_dir, service).into_iter().filter(|r| r.get("endpoint").is_some()).collect()
-}
-
-/// Polls `check` until it holds, for at most 10 s.
-fn eventually(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !check() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 struct Answer {
@@ -170,7 +67,8 @@ async fn success_and_one_request_id_in_both_log_files() {
 
     eventually("both services logged the call", || {
         request_records(logs.path(), Service::A).len() == 1 && request_records(logs.path(), Service::B).len() == 1
-    });
+    })
+    .await;
     let a_line = &request_records(logs.path(), Service::A)[0];
     let b_line = &request_records(logs.path(), Service::B)[0];
     let keys = |r: &LogRecord| r.fields.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>();
@@ -182,16 +80,16 @@ async fn success_and_one_request_id_in_both_log_files() {
     assert_eq!(a_line.get("request_id"), Some(answer.request_id.as_str()));
     assert_eq!(b_line.get("request_id"), Some(answer.request_id.as_str()));
     // stdout carries the same lines as the file.
-    eventually("B's stdout has the line", || b.stdout.lock().unwrap().iter().any(|l| l.contains(&answer.request_id)));
-    assert!(a.terminate().success());
-    assert!(b.terminate().success());
+    eventually("B's stdout has the line", || b.stdout_lines().iter().any(|l| l.contains(&answer.request_id))).await;
+    assert!(a.stop().await.success());
+    assert!(b.stop().await.success());
 }
 
 #[tokio::test]
 async fn a_stopped_gives_503_connect_at_once() {
     let logs = tempfile::tempdir().unwrap();
     let (a, b) = start_pair(logs.path());
-    assert!(a.terminate().success());
+    assert!(a.stop().await.success());
     let answer = get(&format!("{}/call-echo?msg=anyone", b.url()), Some("stopped-1")).await;
     assert_eq!(answer.status, 503);
     assert_eq!(answer.body["error_kind"], "connect");
@@ -205,8 +103,9 @@ async fn a_stopped_gives_503_connect_at_once() {
                 && r.get("error_kind") == Some("connect")
                 && r.get("error").is_some_and(|e| e.contains("connection refused"))
         })
-    });
-    assert!(b.terminate().success());
+    })
+    .await;
+    assert!(b.stop().await.success());
 }
 
 #[tokio::test]
@@ -227,8 +126,8 @@ async fn a_frozen_gives_503_timeout_after_the_timeout() {
     // Thawed, A answers again: the failure was A's alone, and B never went down.
     let again = get(&format!("{}/call-echo?msg=back", b.url()), None).await;
     assert_eq!((again.status, &again.body["service_a"]["echo"]), (200, &json!("back")));
-    assert!(a.terminate().success());
-    assert!(b.terminate().success());
+    assert!(a.stop().await.success());
+    assert!(b.stop().await.success());
 }
 
 #[tokio::test]
@@ -245,9 +144,10 @@ async fn a_slow_gives_503_timeout_and_a_logs_the_abandoned_call() {
                 && r.get("status") == Some("error")
                 && r.get("error").is_some_and(|e| e.contains("client closed"))
         })
-    });
-    assert!(a.terminate().success());
-    assert!(b.terminate().success());
+    })
+    .await;
+    assert!(a.stop().await.success());
+    assert!(b.stop().await.success());
 }
 
 #[tokio::test]
@@ -271,9 +171,9 @@ async fn every_request_is_logged_once_even_when_sigterm_follows_at_once() {
         done.unwrap();
     }
     // No waiting for the files: SIGTERM right away must still flush every line.
-    let b_stdout = b.stdout.clone();
-    assert!(b.terminate().success(), "B exits 0 on SIGTERM");
-    assert!(a.terminate().success(), "A exits 0 on SIGTERM");
+    let b_stdout = b.stdout();
+    assert!(b.stop().await.success(), "B exits 0 on SIGTERM");
+    assert!(a.stop().await.success(), "A exits 0 on SIGTERM");
     for service in Service::ALL {
         let records = request_records(logs.path(), service);
         assert_eq!(records.len(), N, "service {}", service.name());
@@ -286,7 +186,8 @@ async fn every_request_is_logged_once_even_when_sigterm_follows_at_once() {
     }
     eventually("B's stdout has every line", || {
         b_stdout.lock().unwrap().iter().filter(|line| line.contains("endpoint=/call-echo")).count() == N
-    });
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -307,8 +208,8 @@ async fn hostile_input_cannot_forge_or_break_log_lines() {
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
     let path = client.get(format!("{}/x%0A{}", b.url(), forged.replace(' ', "%20"))).send().await.unwrap();
     assert_eq!(path.status(), 404);
-    assert!(a.terminate().success());
-    assert!(b.terminate().success());
+    assert!(a.stop().await.success());
+    assert!(b.stop().await.success());
 
     for service in Service::ALL {
         // Every line parses (log_records panics otherwise) and none is forged.
@@ -322,62 +223,9 @@ async fn hostile_input_cannot_forge_or_break_log_lines() {
     }
 }
 
-#[tokio::test]
-async fn json_log_format_writes_one_object_per_line() {
-    let logs = tempfile::tempdir().unwrap();
-    let a = start("service-a", logs.path(), &["--log-format", "json"]);
-    assert_eq!(get(&format!("{}/echo?msg=j", a.url()), Some("json-1")).await.status, 200);
-    assert!(a.terminate().success());
-    let file = std::fs::read_dir(logs.path()).unwrap().next().unwrap().unwrap().path();
-    let text = std::fs::read_to_string(file).unwrap();
-    let objects: Vec<Value> = text.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
-    let request = objects.iter().find(|o| o["request_id"] == "json-1").unwrap();
-    assert_eq!(request["endpoint"], "/echo");
-    assert_eq!(request["status"], "ok");
-    assert!(request["latency_ms"].is_u64());
-    assert!(request["timestamp"].is_string());
-}
-
-#[tokio::test]
-async fn rust_log_filters_the_console_but_never_the_file() {
-    let logs = tempfile::tempdir().unwrap();
-    // The `listening` line must still reach stdout (the test reads the port from it).
-    let a = start_with_rust_log("service-a", logs.path(), &[], Some("info,access=off"));
-    assert_eq!(get(&format!("{}/echo?msg=quiet", a.url()), Some("quiet-1")).await.status, 200);
-    let stdout = a.stdout.clone();
-    assert!(a.terminate().success());
-    let records = request_records(logs.path(), Service::A);
-    assert_eq!(records.len(), 1, "the file has the request line");
-    // One format pass: the console gets the file's lifecycle lines byte for byte.
-    let file_lifecycle: Vec<String> = log_records(logs.path(), Service::A)
-        .into_iter()
-        .filter(|r| r.get("event").is_some())
-        .map(|r| r.to_text())
-        .collect();
-    eventually("stdout has every lifecycle line", || stdout.lock().unwrap().len() >= file_lifecycle.len());
-    let console = stdout.lock().unwrap().clone();
-    assert!(console.iter().all(|line| !line.contains("quiet-1")), "{console:?}");
-    assert_eq!(console, file_lifecycle);
-}
-
-#[test]
-fn a_taken_port_is_a_clear_error_and_exit_1() {
-    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let logs = tempfile::tempdir().unwrap();
-    let output = Command::new(binary("service-a"))
-        .args(["--addr", &taken.local_addr().unwrap().to_string(), "--log-dir"])
-        .arg(logs.path())
-        .stdout(Stdio::null())
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("cannot listen on") && stderr.contains("in use"), "{stderr}");
-}
-
 #[test]
 fn help_documents_every_flag_and_variable() {
-    let output = Command::new(binary("service-b")).arg("--help").output().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_service-b")).arg("--help").output().unwrap();
     assert!(output.status.success());
     let help = String::from_utf8_lossy(&output.stdout);
     for word in [
@@ -399,7 +247,7 @@ fn help_documents_every_flag_and_variable() {
     ] {
         assert!(help.contains(word), "--help lacks {word}");
     }
-    let bad = Command::new(binary("service-b")).args(["--service-a-url", "ftp://x"]).output().unwrap();
+    let bad = Command::new(env!("CARGO_BIN_EXE_service-b")).args(["--service-a-url", "ftp://x"]).output().unwrap();
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("must be an http:// URL"));
 }

@@ -20,9 +20,9 @@
 
 use std::io;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::{Context, Poll, ready};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, Waker, ready};
 use std::time::Duration;
 
 use contract::ErrorBody;
@@ -40,7 +40,28 @@ pub const MAX_HEAD_BYTES: usize = 64 * 1024;
 #[derive(Debug, Default)]
 pub(crate) struct Activity {
     pub(crate) started: AtomicU64,
-    pub(crate) answered: AtomicU64,
+    answered: AtomicU64,
+    /// The connection task, when its socket waits for a request to be answered.
+    waiting: Mutex<Option<Waker>>,
+}
+
+impl Activity {
+    /// Counts a request answered and wakes the socket if it waits for that.
+    pub(crate) fn answered(&self) {
+        self.answered.fetch_add(1, Ordering::Relaxed);
+        let waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(waker) = waiting {
+            waker.wake();
+        }
+    }
+
+    fn wake_when_answered(&self, waker: &Waker) {
+        let mut waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
+        match waiting.as_ref() {
+            Some(known) if known.will_wake(waker) => {}
+            _ => *waiting = Some(waker.clone()),
+        }
+    }
 }
 
 /// The time limits of a connection.
@@ -234,7 +255,12 @@ impl AsyncRead for WatchedStream {
                 Poll::Ready(Ok(()))
             }
             Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
-            Poll::Pending if busy => Poll::Pending,
+            Poll::Pending if busy => {
+                // hyper will not read again until the socket wakes it; the idle
+                // clock starts when the request is answered, so ask for a wake then.
+                this.activity.wake_when_answered(cx.waker());
+                Poll::Pending
+            }
             Poll::Pending => {
                 let (deadline, what) = match this.head_since {
                     Some(since) => (since + this.limits.header, "the request head did not arrive in time"),

@@ -290,31 +290,38 @@ impl hyper::service::Service<hyper::Request<Incoming>> for CountedService {
     fn call(&self, request: hyper::Request<Incoming>) -> Self::Future {
         self.activity.started.fetch_add(1, Ordering::Relaxed);
         let request = request.map(axum::body::Body::new);
-        Counted { inner: self.inner.clone().oneshot(request), answered: Answered(self.activity.clone()) }
+        Counted { inner: self.inner.clone().oneshot(request), answered: Some(self.activity.clone()) }
     }
 }
 
-/// Marks the request answered when its future ends or is dropped.
-struct Answered(Arc<Activity>);
-
-impl Drop for Answered {
-    fn drop(&mut self) {
-        self.0.answered.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-/// A request's future that marks it answered when it ends.
+/// A request's future that marks the request answered when it ends (or is
+/// dropped unfinished): hyper may keep a finished future until the next request.
 struct Counted<F> {
     inner: F,
-    answered: Answered,
+    answered: Option<Arc<Activity>>,
+}
+
+impl<F> Counted<F> {
+    fn mark_answered(&mut self) {
+        if let Some(activity) = self.answered.take() {
+            activity.answered();
+        }
+    }
+}
+
+impl<F> Drop for Counted<F> {
+    fn drop(&mut self) {
+        self.mark_answered();
+    }
 }
 
 impl<F: Future + Unpin> Future for Counted<F> {
     type Output = F::Output;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let _ = &self.answered;
-        Pin::new(&mut self.inner).poll(cx)
+        let output = std::task::ready!(Pin::new(&mut self.inner).poll(cx));
+        self.mark_answered();
+        Poll::Ready(output)
     }
 }
 

@@ -1,0 +1,422 @@
+//! End-to-end against the real `service-a` binary: each attack of issue 8 as a
+//! test (a raw socket for half heads and oversized heads, a pipe nobody reads
+//! for the console, a 1 MiB tmpfs for the full disk), plus the log format,
+//! `RUST_LOG` and address handling. Every port comes from binding port 0 and
+//! reading the `listening` line; waits poll with a deadline.
+
+#![cfg(unix)]
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use contract::Service;
+use serde_json::Value;
+use testkit::{Proc, Spawn, StdoutMode, eventually, log_lines, log_records, request_records};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const BIN: &str = env!("CARGO_BIN_EXE_service-a");
+
+fn spawn(log_dir: &Path) -> Spawn {
+    Spawn::new(BIN, Service::A, log_dir)
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
+struct Answer {
+    status: u16,
+    request_id: String,
+    body: Value,
+}
+
+async fn get(url: &str, request_id: Option<&str>) -> Answer {
+    let mut request = client().get(url);
+    if let Some(id) = request_id {
+        request = request.header("x-request-id", id);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let request_id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let body = response.json().await.unwrap();
+    Answer { status, request_id, body }
+}
+
+/// Sends `bytes` on a fresh connection and reads the answer until the server closes (at most 5 s).
+async fn raw(proc: &Proc, bytes: &[u8]) -> String {
+    let mut stream = TcpStream::connect(proc.addr()).await.unwrap();
+    stream.write_all(bytes).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer)).await;
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+async fn metrics(proc: &Proc) -> String {
+    client().get(format!("{}/metrics", proc.url())).send().await.unwrap().text().await.unwrap()
+}
+
+/// The value of the metric line that starts with `series` (e.g. `log_lines_lost_total{sink="file"}`).
+fn metric(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{series} not in\n{text}"))
+}
+
+#[tokio::test]
+async fn json_log_format_writes_one_object_per_line_with_numbers() {
+    let logs = tempfile::tempdir().unwrap();
+    let a = spawn(logs.path()).args(["--log-format", "json"]).start();
+    assert_eq!(get(&format!("{}/echo?msg=j", a.url()), Some("json-1")).await.status, 200);
+    assert!(a.stop().await.success());
+    let file = std::fs::read_dir(logs.path()).unwrap().next().unwrap().unwrap().path();
+    let text = std::fs::read_to_string(file).unwrap();
+    let objects: Vec<Value> = text.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    let request = objects.iter().find(|o| o["request_id"] == "json-1").unwrap();
+    assert_eq!(request["endpoint"], "/echo");
+    assert_eq!(request["status"], "ok");
+    assert!(request["latency_ms"].is_u64());
+    assert!(request["timestamp"].is_string());
+    let listening = objects.iter().find(|o| o["event"] == "listening").unwrap();
+    assert!(listening["pid"].is_u64(), "pid is a JSON number: {listening}");
+}
+
+#[tokio::test]
+async fn rust_log_filters_the_console_but_never_the_file() {
+    let logs = tempfile::tempdir().unwrap();
+    // The `listening` line must still reach stdout (the test reads the port from it).
+    let a = spawn(logs.path()).env("RUST_LOG", "info,access=off").start();
+    assert_eq!(get(&format!("{}/echo?msg=quiet", a.url()), Some("quiet-1")).await.status, 200);
+    let stdout = a.stdout();
+    assert!(a.stop().await.success());
+    let records = request_records(logs.path(), Service::A);
+    assert_eq!(records.len(), 1, "the file has the request line");
+    // One format pass: the console gets the file's lifecycle lines byte for byte.
+    let file_lifecycle: Vec<String> = log_records(logs.path(), Service::A)
+        .into_iter()
+        .filter(|r| r.get("event").is_some())
+        .map(|r| r.to_text())
+        .collect();
+    eventually("stdout has every lifecycle line", || stdout.lock().unwrap().len() >= file_lifecycle.len()).await;
+    let console = stdout.lock().unwrap().clone();
+    assert!(console.iter().all(|line| !line.contains("quiet-1")), "{console:?}");
+    assert_eq!(console, file_lifecycle);
+}
+
+#[tokio::test]
+async fn rust_log_warn_still_shows_lifecycle_lines() {
+    let logs = tempfile::tempdir().unwrap();
+    // Before: `RUST_LOG=warn` hid `listening` and the service looked hung (start() would time out).
+    let a = spawn(logs.path()).env("RUST_LOG", "warn").start();
+    assert_eq!(get(&format!("{}/health", a.url()), None).await.status, 200);
+    let stdout = a.stdout();
+    assert!(a.stop().await.success());
+    let console = stdout.lock().unwrap().clone();
+    assert!(console.iter().any(|l| l.contains("event=shutdown phase=done")), "{console:?}");
+    assert!(console.iter().all(|l| !l.contains("endpoint=")), "request lines are info: {console:?}");
+}
+
+#[test]
+fn a_taken_port_is_a_clear_error_and_exit_1() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    let output = Command::new(BIN)
+        .args(["--addr", &taken.local_addr().unwrap().to_string(), "--log-dir"])
+        .arg(logs.path())
+        .stdout(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot listen on") && stderr.contains("in use"), "{stderr}");
+}
+
+#[tokio::test]
+async fn addr_takes_host_names_and_ipv6() {
+    let logs = tempfile::tempdir().unwrap();
+    let by_name = spawn(logs.path()).addr("localhost:0").start();
+    assert!(by_name.addr().ip().is_loopback());
+    assert_eq!(get(&format!("{}/health", by_name.url()), None).await.status, 200);
+    assert!(by_name.stop().await.success());
+    if std::net::TcpListener::bind("[::1]:0").is_ok() {
+        let v6 = spawn(logs.path()).addr("[::1]:0").start();
+        assert!(v6.addr().is_ipv6());
+        assert_eq!(get(&format!("{}/health", v6.url()), None).await.status, 200);
+        assert!(v6.stop().await.success());
+    } else {
+        eprintln!("SKIPPED the [::1] half: this machine has no IPv6 loopback");
+    }
+    let output = Command::new(BIN)
+        .args(["--addr", "no-such-host.invalid:8080", "--log-dir"])
+        .arg(logs.path())
+        .stdout(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot listen on no-such-host.invalid:8080"), "{stderr}");
+    let bad = Command::new(BIN).args(["--addr", "8080"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2), "not HOST:PORT is a usage error");
+}
+
+/// Attack 1: half request heads held open. Before: SIGTERM waited for the clients (148 s).
+#[tokio::test]
+async fn half_heads_are_cut_at_the_header_timeout_and_never_hold_shutdown() {
+    let logs = tempfile::tempdir().unwrap();
+    let a = spawn(logs.path()).args(["--header-timeout-ms", "500", "--shutdown-grace-ms", "1000"]).start();
+    let mut slow = Vec::new();
+    for _ in 0..3 {
+        let mut stream = TcpStream::connect(a.addr()).await.unwrap();
+        stream.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+        slow.push(stream);
+    }
+    // The header timeout closes them (EOF, no answer).
+    let started = Instant::now();
+    for stream in &mut slow {
+        let mut rest = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(3), stream.read_to_end(&mut rest)).await;
+        assert!(read.is_ok(), "a half head was not cut within 3 s");
+    }
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    // New half heads, then SIGTERM at once: the process exits within the grace.
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let mut stream = TcpStream::connect(a.addr()).await.unwrap();
+        stream.write_all(b"GET /health HTTP/1.1\r\n").await.unwrap();
+        held.push(stream);
+    }
+    let stopping = Instant::now();
+    let mut a = a;
+    a.request_stop();
+    let status = a.exited_within(Duration::from_secs(3)).await.expect("SIGTERM was held up by half heads");
+    assert!(status.success());
+    assert!(stopping.elapsed() < Duration::from_millis(2500), "{:?}", stopping.elapsed());
+    drop(held);
+}
+
+/// Idle keep-alive connections live past the header timeout, until the idle timeout.
+#[tokio::test]
+async fn idle_keep_alive_is_closed_at_the_idle_timeout_not_the_header_timeout() {
+    let logs = tempfile::tempdir().unwrap();
+    let a = spawn(logs.path()).args(["--header-timeout-ms", "300", "--idle-timeout-ms", "1500"]).start();
+    let mut stream = TcpStream::connect(a.addr()).await.unwrap();
+    let request = b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n";
+    let mut buffer = vec![0; 4096];
+    stream.write_all(request).await.unwrap();
+    assert!(stream.read(&mut buffer).await.unwrap() > 0);
+    tokio::time::sleep(Duration::from_millis(700)).await; // idle, well past the header timeout
+    stream.write_all(request).await.unwrap();
+    let n = tokio::time::timeout(Duration::from_secs(2), stream.read(&mut buffer)).await.unwrap().unwrap();
+    assert!(String::from_utf8_lossy(&buffer[..n]).starts_with("HTTP/1.1 200"), "still open after 700 ms idle");
+    let idle_from = Instant::now();
+    let mut rest = Vec::new();
+    tokio::time::timeout(Duration::from_secs(4), stream.read_to_end(&mut rest)).await.unwrap().unwrap();
+    let idle = idle_from.elapsed();
+    assert!(idle >= Duration::from_millis(1200) && idle < Duration::from_millis(3000), "closed after {idle:?}");
+    assert!(a.stop().await.success());
+}
+
+/// Attack 6: connections beyond --max-connections wait, and the log says so.
+#[tokio::test]
+async fn the_connection_limit_is_logged_and_later_connections_are_served() {
+    let logs = tempfile::tempdir().unwrap();
+    let a = spawn(logs.path()).args(["--max-connections", "3"]).start();
+    let mut idle = Vec::new();
+    for _ in 0..3 {
+        idle.push(TcpStream::connect(a.addr()).await.unwrap());
+    }
+    let waiting = tokio::spawn({
+        let url = format!("{}/health", a.url());
+        async move { get(&url, Some("after-limit")).await.status }
+    });
+    eventually("the limit is logged", || {
+        log_records(logs.path(), Service::A).iter().any(|r| r.get("event") == Some("connection_limit"))
+    })
+    .await;
+    assert!(!waiting.is_finished(), "a 4th connection is not served while 3 are open");
+    drop(idle.pop());
+    let status = tokio::time::timeout(Duration::from_secs(5), waiting).await.unwrap().unwrap();
+    assert_eq!(status, 200);
+    let limit_lines =
+        log_records(logs.path(), Service::A).into_iter().filter(|r| r.get("event") == Some("connection_limit")).count();
+    assert_eq!(limit_lines, 1, "said once");
+    assert!(a.stop().await.success());
+}
+
+/// Attack 8: ids too long, not printable or not UTF-8 are replaced, never logged.
+#[tokio::test]
+async fn odd_request_ids_are_replaced_and_huge_heads_refused_with_json() {
+    let logs = tempfile::tempdir().unwrap();
+    let a = spawn(logs.path()).start();
+    let long = "x".repeat(200);
+    let answer = get(&format!("{}/echo?msg=a", a.url()), Some(&long)).await;
+    assert_eq!(answer.status, 200);
+    assert_ne!(answer.request_id, long);
+    assert_eq!(answer.request_id.len(), 36, "a fresh UUID");
+    let at_limit = "y".repeat(128);
+    assert_eq!(get(&format!("{}/echo?msg=a", a.url()), Some(&at_limit)).await.request_id, at_limit);
+    // Two ids that a lossy decoding would make equal.
+    let mut ids = Vec::new();
+    for bytes in [&b"id-\xff"[..], &b"id-\xfe"[..]] {
+        let mut request = b"GET /echo?msg=u HTTP/1.1\r\nHost: x\r\nConnection: close\r\nx-request-id: ".to_vec();
+        request.extend_from_slice(bytes);
+        request.extend_from_slice(b"\r\n\r\n");
+        let answer = raw(&a, &request).await;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        let id = answer.lines().find_map(|l| l.strip_prefix("x-request-id: ")).unwrap().to_owned();
+        assert_eq!(id.len(), 36, "replaced: {id}");
+        ids.push(id);
+    }
+    assert_ne!(ids[0], ids[1]);
+    // 256 KB of id: the head is over the limit, refused with a JSON 431 and a fresh id.
+    let huge = "z".repeat(256 * 1024);
+    let request = format!("GET /health HTTP/1.1\r\nHost: x\r\nx-request-id: {huge}\r\n\r\n");
+    let answer = raw(&a, request.as_bytes()).await;
+    assert!(answer.starts_with("HTTP/1.1 431"), "{}", &answer[..answer.len().min(200)]);
+    assert!(answer.contains("content-type: application/json"), "{answer}");
+    let body: Value = serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    assert!(body["error"].as_str().unwrap().contains("request head is larger"), "{body}");
+    assert_eq!(get(&format!("{}/health", a.url()), None).await.status, 200, "still serving");
+    assert!(a.stop().await.success());
+    let lines = log_lines(logs.path(), Service::A);
+    assert!(lines.iter().all(|l| l.len() < 1024), "no id is logged whole");
+    assert!(lines.iter().any(|l| l.contains("endpoint=- status=error") && l.contains("(431)")), "{lines:?}");
+}
+
+/// Attack 8: what hyper refuses before routing gets a status, a JSON body and a line.
+#[tokio::test]
+async fn heads_refused_before_routing_get_json_and_a_log_line() {
+    let logs = tempfile::tempdir().unwrap();
+    let a = spawn(logs.path()).start();
+    let cases: [(Vec<u8>, &str); 4] = [
+        (b"GARBAGE\r\n\r\n".to_vec(), "HTTP/1.1 400"),
+        ([&b"GET /"[..], &[b'a'; 70_000], b" HTTP/1.1\r\n\r\n"].concat(), "HTTP/1.1 414"),
+        ([&b"GET /health HTTP/1.1\r\nx-big: "[..], &[b'a'; 70_000], b"\r\n\r\n"].concat(), "HTTP/1.1 431"),
+        ([&b"GET /health HTTP/1.1\r\n"[..], &b"x: y\r\n".repeat(150), b"\r\n"].concat(), "HTTP/1.1 431"),
+    ];
+    for (request, status) in &cases {
+        let answer = raw(&a, request).await;
+        assert!(answer.starts_with(status), "{status}: {answer}");
+        let body: Value = serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+        assert!(body["error"].is_string(), "{answer}");
+    }
+    assert_eq!(get(&format!("{}/health", a.url()), None).await.status, 200, "the service stays up");
+    let text = metrics(&a).await;
+    assert_eq!(metric(&text, r#"http_requests_total{endpoint="other",status="431"}"#), 2.0);
+    assert!(a.stop().await.success());
+    let refused = request_records(logs.path(), Service::A).into_iter().filter(|r| r.get("endpoint") == Some("-"));
+    assert_eq!(refused.count(), cases.len());
+}
+
+#[tokio::test]
+async fn a_repeated_parameter_is_400() {
+    let logs = tempfile::tempdir().unwrap();
+    let a = spawn(logs.path()).start();
+    let answer = get(&format!("{}/echo?delay_ms=1&delay_ms=abc", a.url()), None).await;
+    assert_eq!(answer.status, 400);
+    assert!(answer.body["error"].as_str().unwrap().contains("delay_ms is given more than once"));
+    assert!(a.stop().await.success());
+}
+
+#[tokio::test]
+async fn metrics_count_requests_and_are_logged_like_any_request() {
+    let logs = tempfile::tempdir().unwrap();
+    let a = spawn(logs.path()).start();
+    for _ in 0..3 {
+        assert_eq!(get(&format!("{}/echo?msg=m", a.url()), None).await.status, 200);
+    }
+    let response = client().get(format!("{}/metrics", a.url())).send().await.unwrap();
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("application/openmetrics-text"));
+    let text = response.text().await.unwrap();
+    assert_eq!(metric(&text, r#"http_requests_total{endpoint="/echo",status="200"}"#), 3.0);
+    assert_eq!(metric(&text, r#"http_request_duration_seconds_count{endpoint="/echo"}"#), 3.0);
+    assert_eq!(metric(&text, r#"log_lines_lost_total{sink="file"}"#), 0.0);
+    assert!(a.stop().await.success());
+    assert!(request_records(logs.path(), Service::A).iter().any(|r| r.get("endpoint") == Some("/metrics")));
+}
+
+/// Attack 5: retention deletes only the service's own dated files.
+#[tokio::test]
+async fn retention_leaves_other_files_alone() {
+    let logs = tempfile::tempdir().unwrap();
+    let foreign = ["service-a.x.log", "service-a-notes.log", "service-b.important.log", "notes.txt"];
+    for name in foreign {
+        std::fs::write(logs.path().join(name), "keep me\n").unwrap();
+    }
+    for day in ["2020-01-01", "2020-01-02", "2020-01-03"] {
+        std::fs::write(logs.path().join(format!("service-a.{day}.log")), "old\n").unwrap();
+    }
+    let a = spawn(logs.path()).args(["--log-max-files", "2", "--log-rotation", "minutely"]).start();
+    assert_eq!(get(&format!("{}/health", a.url()), None).await.status, 200);
+    assert!(a.stop().await.success());
+    for name in foreign {
+        assert!(logs.path().join(name).exists(), "{name} was deleted");
+    }
+    let own = std::fs::read_dir(logs.path())
+        .unwrap()
+        .filter(|e| contract::files::is_log_file_of(Service::A, &e.as_ref().unwrap().file_name().to_string_lossy()))
+        .count();
+    assert_eq!(own, 2, "the current file and the newest old one");
+}
+
+/// Attack 4: a deleted log directory is created again, and no line goes to the deleted file.
+#[tokio::test]
+async fn a_deleted_log_directory_is_created_again() {
+    let root = tempfile::tempdir().unwrap();
+    let logs = root.path().join("logs");
+    let a = spawn(&logs).start();
+    assert_eq!(get(&format!("{}/echo?msg=before", a.url()), Some("before-1")).await.status, 200);
+    eventually("the first line is in the file", || {
+        request_records(&logs, Service::A).iter().any(|r| r.get("request_id") == Some("before-1"))
+    })
+    .await;
+    std::fs::remove_dir_all(&logs).unwrap();
+    assert_eq!(get(&format!("{}/echo?msg=after", a.url()), Some("after-1")).await.status, 200);
+    eventually("the line after the deletion is in a new file", || {
+        request_records(&logs, Service::A).iter().any(|r| r.get("request_id") == Some("after-1"))
+    })
+    .await;
+    eventually("stderr says so", || a.stderr_lines().iter().any(|l| l.contains("was deleted; created it again"))).await;
+    assert!(a.stop().await.success());
+}
+
+/// Attack 2: stdout is a pipe nobody reads (`service-a | sleep 300`). Before:
+/// after ~128k requests every request hung, /health included, and SIGTERM was ignored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stdout_nobody_reads_never_stops_the_service() {
+    let logs = tempfile::tempdir().unwrap();
+    let a = spawn(logs.path()).stdout(StdoutMode::NobodyReads).start();
+    // ~130-byte lines: 5,000 of them are far more than the pipe (64 KiB) and the console buffer take.
+    const N: usize = 5_000;
+    let client = client();
+    let url = format!("{}/echo?msg=flood", a.url());
+    let mut tasks = tokio::task::JoinSet::new();
+    for worker in 0..8 {
+        let (client, url) = (client.clone(), url.clone());
+        tasks.spawn(async move {
+            for _ in (worker..N).step_by(8) {
+                assert_eq!(client.get(&url).send().await.unwrap().status(), 200);
+            }
+        });
+    }
+    let flood = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(done) = tasks.join_next().await {
+            done.unwrap();
+        }
+    });
+    flood.await.expect("requests hung while stdout was not read");
+    let health = tokio::time::timeout(Duration::from_secs(2), get(&format!("{}/health", a.url()), None)).await;
+    assert_eq!(health.expect("/health hung").status, 200);
+    let text = metrics(&a).await;
+    assert!(metric(&text, r#"log_lines_lost_total{sink="console"}"#) > 0.0, "console lines were dropped, counted");
+    assert_eq!(metric(&text, r#"log_lines_lost_total{sink="file"}"#), 0.0);
+    let mut a = a;
+    a.request_stop();
+    let status = a.exited_within(Duration::from_secs(5)).await.expect("SIGTERM ignored with stdout stalled");
+    assert!(status.success());
+    let echo_lines =
+        request_records(logs.path(), Service::A).iter().filter(|r| r.get("endpoint") == Some("/echo")).count();
+    assert_eq!(echo_lines, N, "the file has every line");
+}
