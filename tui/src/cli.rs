@@ -58,6 +58,8 @@ pub struct Settings {
 impl From<DashboardArgs> for Settings {
     fn from(args: DashboardArgs) -> Self {
         let DashboardArgs { a_url, b_url, log_dir, attach, timeout_ms, burst_requests, burst_concurrency } = args;
+        // Absolute, so the screen and the report say exactly where the logs are.
+        let log_dir = std::path::absolute(&log_dir).unwrap_or(log_dir);
         Self { a_url, b_url, log_dir, attach, timeout_ms, burst_requests, burst_concurrency }
     }
 }
@@ -100,6 +102,7 @@ mod tests {
         assert_eq!(settings.display_url(Service::B), Service::B.default_url());
         assert_eq!((settings.timeout_ms, settings.slow_delay_ms()), (1000, 2000));
         assert_eq!((settings.burst_requests, settings.burst_concurrency), (200, 20));
+        assert!(settings.log_dir.is_absolute() && settings.log_dir.ends_with("logs"), "{:?}", settings.log_dir);
     }
 
     #[test]

@@ -50,6 +50,8 @@ pub enum Action {
 /// A background result, delivered to the model through one bounded channel.
 #[derive(Debug, Clone)]
 pub enum Event {
+    /// The dashboard is up: log lines written before now are from earlier runs.
+    SessionStarted,
     /// A `/call-echo` finished (one the learner sent, or one of a burst).
     Answer(Answer),
     /// The result of a health check.
@@ -194,6 +196,10 @@ pub struct LogLine {
     pub endpoint: Option<String>,
     /// The line as written, control characters made visible, clipped.
     pub text: String,
+    /// What the log panel shows after the time: the request id first (so it
+    /// stays readable on a narrow screen), then the other fields in text form
+    /// (also for a JSON line), without the date and `service=`.
+    pub fields: String,
 }
 
 impl LogLine {
@@ -207,9 +213,26 @@ impl LogLine {
                 ok: record.get("status").map(|s| s == "ok"),
                 request_id: record.get("request_id").map(str::to_owned),
                 endpoint: record.get("endpoint").map(str::to_owned),
+                fields: display_fields(&record),
                 text,
             },
-            Err(_) => LogLine { service, at: None, ok: None, request_id: None, endpoint: None, text },
+            Err(_) => {
+                LogLine { service, at: None, ok: None, request_id: None, endpoint: None, fields: text.clone(), text }
+            }
         }
     }
+}
+
+/// `request_id=… endpoint=/echo status=ok …`: a record's fields with the id
+/// first and without `service=`, escaped as the text format escapes them.
+fn display_fields(record: &LogRecord) -> String {
+    let mut shown = LogRecord::new(record.timestamp);
+    let id = record.fields.iter().filter(|(key, _)| key == "request_id");
+    let others = record.fields.iter().filter(|(key, _)| key != "request_id" && key != "service");
+    for (key, value) in id.chain(others) {
+        shown.push(key.as_str(), value.as_str());
+    }
+    let line = shown.to_text();
+    // The text form starts with the date and the time, each followed by a space.
+    sanitize(line.splitn(3, ' ').nth(2).unwrap_or_default())
 }

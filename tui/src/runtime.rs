@@ -124,6 +124,7 @@ async fn run(settings: Settings) -> Result<(), DashboardError> {
     });
 
     let mut model = Model::new(settings, session);
+    model.on_event(Event::SessionStarted, OffsetDateTime::now_utc());
     let mut executor = Executor {
         client,
         urls,

@@ -58,9 +58,76 @@ fn log(app: &mut Model, service: Service, when: i64, fields: &str) {
 }
 
 fn screen(app: &Model) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(120, 36)).unwrap();
+    screen_of_size(app, 120, 36)
+}
+
+fn screen_of_size(app: &Model, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
     terminal.draw(|frame| tui::view::draw(frame, app)).unwrap();
     format!("{}", terminal.backend())
+}
+
+/// A success, A frozen, a timeout with its log line, a slow request pending.
+fn frozen_session() -> (Model, String) {
+    let mut app = app();
+    success(&mut app);
+    app.on_event(Event::Process(Service::A, ProcessState::Frozen { pid: 4101 }), at(2_000));
+    let body = r#"{"error":"service A did not answer within 1000 ms","error_kind":"timeout","service_a":"unavailable","service_b":"ok"}"#;
+    let id = request(&mut app, 3_000, 503, 1003, Some(ErrorKind::Timeout), body);
+    log(
+        &mut app,
+        Service::B,
+        4_003,
+        &format!(
+            r#"endpoint=/call-echo status=error error_kind=timeout error="service A did not answer within 1000 ms" latency_ms=1001 request_id={id}"#
+        ),
+    );
+    (app, id)
+}
+
+#[test]
+fn at_80x24_the_list_the_numbers_the_log_ids_and_the_keys_stay_readable() {
+    let (app, id) = frozen_session();
+    let screen = screen_of_size(&app, 80, 24);
+    let row = screen.lines().find(|line| line.contains("12:00:03,000")).expect("the 503 row");
+    assert!(row.contains("timeout") && row.contains(&id), "kind and id in the row: {row}");
+    assert!(screen.contains("p99 1003 ms") && screen.contains("max 1003 ms"), "numbers whole:\n{screen}");
+    let log_row = screen.lines().find(|line| line.contains("status=error")).expect("B's line");
+    assert!(log_row.contains(&format!("request_id={id}")), "the id in the log line: {log_row}");
+    assert!(screen.contains("q quit"), "the footer ends whole:\n{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn at_160x45_every_panel_is_drawn() {
+    let (app, _) = frozen_session();
+    insta::assert_snapshot!(screen_of_size(&app, 160, 45));
+}
+
+#[test]
+fn below_80x24_the_dashboard_says_the_terminal_is_too_small() {
+    let (app, _) = frozen_session();
+    for (width, height) in [(79, 24), (80, 23), (40, 10)] {
+        let screen = screen_of_size(&app, width, height);
+        assert!(screen.contains("terminal too small: need 80x24"), "{width}x{height}:\n{screen}");
+    }
+}
+
+#[test]
+fn a_json_log_line_reads_like_a_text_one() {
+    let mut app = app();
+    let id = success(&mut app);
+    let json = format!(
+        r#"{{"timestamp":"2026-11-24 12:00:01,004","service":"A","endpoint":"/echo","status":"ok","latency_ms":0,"request_id":"{id}"}}"#
+    );
+    app.on_event(Event::Logs(vec![LogLine::parse(Service::A, &json)]), at(1_004));
+    let screen = screen(&app);
+    let rows: Vec<&str> = screen.lines().filter(|line| line.contains("endpoint=/echo")).collect();
+    assert_eq!(rows.len(), 2, "{screen}");
+    assert!(
+        rows.iter().all(|row| row.contains(&format!("request_id={id} endpoint=/echo status=ok latency_ms=0"))),
+        "{rows:?}"
+    );
 }
 
 fn success(app: &mut Model) -> String {

@@ -47,8 +47,8 @@ struct ChildProcess {
     child: Child,
     pid: u32,
     frozen: bool,
-    /// The end of what the child wrote to stderr.
-    stderr: Arc<Mutex<String>>,
+    /// What the child wrote to stderr: its beginning (why a start failed) and end.
+    stderr: Arc<Mutex<StderrKept>>,
 }
 
 /// Owns the children; runs as one task, so commands are handled one at a time.
@@ -184,10 +184,10 @@ impl Supervisor {
         if let Err(error) = self.lifeline.adopt(&child) {
             self.note(format!("{} may outlive the dashboard: {error}", service.name())).await;
         }
-        let stderr = Arc::new(Mutex::new(String::new()));
+        let stderr = Arc::new(Mutex::new(StderrKept::default()));
         if let Some(pipe) = child.stderr.take() {
             // Drained for the child's whole life: a full pipe would block it.
-            tokio::spawn(keep_tail(pipe, stderr.clone()));
+            tokio::spawn(keep_stderr(pipe, stderr.clone()));
         }
         let (listening_tx, mut listening) = oneshot::channel();
         if let Some(pipe) = child.stdout.take() {
@@ -209,7 +209,7 @@ impl Supervisor {
                 self.set(service, ProcessState::Running { pid }).await;
                 return;
             }
-            if let Some(reason) = self.exit_reason(service) {
+            if let Some(reason) = self.exit_reason(service, Which::First) {
                 self.children[service.index()] = None;
                 self.set(service, ProcessState::Failed(reason)).await;
                 return;
@@ -224,20 +224,21 @@ impl Supervisor {
         }
     }
 
-    /// Why the child exited, if it has (its last stderr line, or its status).
-    fn exit_reason(&mut self, service: Service) -> Option<String> {
+    /// Why the child exited, if it has: its first stderr line (a start that
+    /// failed: clap's `error: ...` comes first, its `--help` hint last), or its
+    /// last (a service that stopped later), or else its exit status.
+    fn exit_reason(&mut self, service: Service, which: Which) -> Option<String> {
         let child = self.children[service.index()].as_mut()?;
         let status = child.child.try_wait().ok()??;
-        let stderr = child.stderr.lock().map(|text| text.clone()).unwrap_or_default();
-        let last_line = stderr.lines().rev().find(|line| !line.trim().is_empty()).map(str::to_owned);
-        Some(last_line.unwrap_or_else(|| format!("exited with {status}")))
+        let line = child.stderr.lock().ok().and_then(|kept| kept.line(which));
+        Some(line.unwrap_or_else(|| format!("exited with {status}")))
     }
 
     /// Notices a child that exited on its own (killed from another terminal, say).
     async fn reap_exited(&mut self) {
         for service in Service::ALL {
             if matches!(self.state(service), ProcessState::Running { .. } | ProcessState::Frozen { .. })
-                && let Some(reason) = self.exit_reason(service)
+                && let Some(reason) = self.exit_reason(service, Which::Last)
             {
                 self.children[service.index()] = None;
                 self.set(service, ProcessState::Stopped).await;
@@ -319,17 +320,51 @@ async fn find_listening_line(pipe: tokio::process::ChildStdout, found: oneshot::
     }
 }
 
-/// Reads `pipe` to its end, keeping the last [`STDERR_KEPT`] bytes in `tail`.
-async fn keep_tail(mut pipe: tokio::process::ChildStderr, tail: Arc<Mutex<String>>) {
+/// The first and the last [`STDERR_KEPT`] bytes of a child's stderr.
+#[derive(Debug, Default)]
+struct StderrKept {
+    head: String,
+    tail: String,
+}
+
+/// Which stderr line explains an exit.
+#[derive(Debug, Clone, Copy)]
+enum Which {
+    First,
+    Last,
+}
+
+impl StderrKept {
+    fn add(&mut self, text: &str) {
+        if self.head.len() < STDERR_KEPT {
+            let room = STDERR_KEPT - self.head.len();
+            let cut = (0..=room.min(text.len())).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+            self.head.push_str(&text[..cut]);
+        }
+        self.tail.push_str(text);
+        let excess = self.tail.len().saturating_sub(STDERR_KEPT);
+        if excess > 0 {
+            let cut = (excess..self.tail.len()).find(|i| self.tail.is_char_boundary(*i)).unwrap_or(0);
+            self.tail.drain(..cut);
+        }
+    }
+
+    fn line(&self, which: Which) -> Option<String> {
+        let meaningful = |line: &&str| !line.trim().is_empty();
+        let line = match which {
+            Which::First => self.head.lines().find(meaningful),
+            Which::Last => self.tail.lines().rev().find(meaningful),
+        };
+        line.map(|line| line.trim().to_owned())
+    }
+}
+
+/// Reads `pipe` to its end, keeping its beginning and end in `kept`.
+async fn keep_stderr(mut pipe: tokio::process::ChildStderr, kept: Arc<Mutex<StderrKept>>) {
     let mut buffer = [0u8; 1024];
     while let Ok(n @ 1..) = pipe.read(&mut buffer).await {
-        if let Ok(mut text) = tail.lock() {
-            text.push_str(&String::from_utf8_lossy(&buffer[..n]));
-            let excess = text.len().saturating_sub(STDERR_KEPT);
-            if excess > 0 {
-                let cut = (excess..text.len()).find(|i| text.is_char_boundary(*i)).unwrap_or(0);
-                text.drain(..cut);
-            }
+        if let Ok(mut kept) = kept.lock() {
+            kept.add(&String::from_utf8_lossy(&buffer[..n]));
         }
     }
 }
@@ -345,6 +380,21 @@ pub fn socket_addr(url: &reqwest::Url) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_start_is_explained_by_the_first_line_and_a_later_exit_by_the_last() {
+        let mut kept = StderrKept::default();
+        kept.add("error: invalid value 'localhost:x' for '--addr <ADDR>': invalid port\n\n");
+        kept.add("For more information, try '--help'.\n");
+        assert_eq!(
+            kept.line(Which::First).as_deref(),
+            Some("error: invalid value 'localhost:x' for '--addr <ADDR>': invalid port")
+        );
+        assert_eq!(kept.line(Which::Last).as_deref(), Some("For more information, try '--help'."));
+        kept.add(&"x".repeat(3 * STDERR_KEPT));
+        assert!(kept.head.len() <= STDERR_KEPT && kept.tail.len() <= STDERR_KEPT);
+        assert!(kept.line(Which::First).is_some_and(|line| line.starts_with("error: invalid value")));
+    }
 
     #[test]
     fn addresses_for_the_children_keep_ipv6_brackets_and_names() {

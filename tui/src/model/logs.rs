@@ -1,6 +1,9 @@
 //! The log panel's state: both services' lines merged by time, and how the
 //! learner is looking at them (following or paused, scrolled, filtered).
 
+use contract::Service;
+use time::OffsetDateTime;
+
 use crate::msg::LogLine;
 use crate::ring::Ring;
 
@@ -15,15 +18,32 @@ pub struct LogView {
     pub paused: bool,
     /// Lines scrolled back from the newest (when paused).
     pub scroll: usize,
-    /// Show only this request id's lines.
-    pub filter: Option<String>,
-    /// Health-check lines left out of the panel (the dashboard polls every second).
+    /// Show only the selected request's lines.
+    pub filtered: bool,
+    /// Health-check lines of this session left out of the panel (the dashboard
+    /// polls every second).
     pub hidden_health: u64,
+    /// When this session began: earlier lines are from earlier runs.
+    pub session_started: Option<OffsetDateTime>,
+    /// Lines of this session seen per service (A, B).
+    pub lines_seen: [u64; 2],
+    /// Health checks answered per service (A, B): an attached service that
+    /// answers but whose lines never arrive logs somewhere else.
+    pub health_up: [u64; 2],
 }
 
 impl Default for LogView {
     fn default() -> Self {
-        Self { lines: Ring::new(MAX_LOG_LINES), paused: false, scroll: 0, filter: None, hidden_health: 0 }
+        Self {
+            lines: Ring::new(MAX_LOG_LINES),
+            paused: false,
+            scroll: 0,
+            filtered: false,
+            hidden_health: 0,
+            session_started: None,
+            lines_seen: [0; 2],
+            health_up: [0; 2],
+        }
     }
 }
 
@@ -31,8 +51,12 @@ impl LogView {
     /// Adds lines of either service, each in time order within its service.
     pub fn add(&mut self, lines: Vec<LogLine>) {
         for line in lines {
+            let this_session = self.is_this_session(&line);
+            if this_session {
+                self.lines_seen[line.service.index()] += 1;
+            }
             if line.endpoint.as_deref() == Some("/health") {
-                self.hidden_health += 1;
+                self.hidden_health += u64::from(this_session);
                 continue;
             }
             // Merge by time: each service's lines arrive in order, so a binary
@@ -57,10 +81,27 @@ impl LogView {
         self.lines.is_empty()
     }
 
-    /// The lines the panel shows (filter applied), oldest first.
-    pub fn visible(&self) -> impl DoubleEndedIterator<Item = &LogLine> {
-        let filter = self.filter.as_deref();
-        self.lines.iter().filter(move |l| filter.is_none_or(|id| l.request_id.as_deref() == Some(id)))
+    /// Whether `line` was written in this session (not by an earlier run).
+    pub fn is_this_session(&self, line: &LogLine) -> bool {
+        match (self.session_started, line.at) {
+            (Some(started), Some(at)) => at >= started,
+            _ => true,
+        }
+    }
+
+    /// True when `service` answers health checks but none of its lines reached
+    /// the followed directory: it logs somewhere else.
+    pub fn logs_elsewhere(&self, service: Service) -> bool {
+        self.health_up[service.index()] >= 5 && self.lines_seen[service.index()] == 0
+    }
+
+    /// The lines the panel shows, oldest first: all of them, or only those of
+    /// request `id` (none if the filter has no request to show).
+    pub fn visible<'a>(&'a self, filter: Option<Option<&'a str>>) -> impl DoubleEndedIterator<Item = &'a LogLine> {
+        self.lines.iter().filter(move |line| match filter {
+            None => true,
+            Some(id) => id.is_some() && line.request_id.as_deref() == id,
+        })
     }
 
     pub fn toggle_pause(&mut self) {

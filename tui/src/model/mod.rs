@@ -14,7 +14,7 @@ use contract::Service;
 use time::OffsetDateTime;
 
 use crate::cli::Settings;
-use crate::msg::{Action, Answer, Effect, Event, InputMode};
+use crate::msg::{Action, Answer, Effect, Event, Health, InputMode};
 use load::BurstProgress;
 use logs::LogView;
 use requests::{Entry, Mark, RequestList, SentRequest};
@@ -24,6 +24,9 @@ use stats::Stats;
 
 /// The longest message that can be typed (the services' own limit).
 pub const MAX_MESSAGE_BYTES: usize = contract::params::MAX_MSG_BYTES;
+
+/// How long a note stays in the status line.
+pub const NOTE_LIFETIME: time::Duration = time::Duration::seconds(8);
 
 /// Lines PgUp/PgDn scroll the logs by.
 const SCROLL_STEP: usize = 10;
@@ -42,8 +45,8 @@ pub struct Model {
     pub burst: Option<BurstProgress>,
     /// What the report tells: every request sent by hand, bursts summarised, marks.
     pub session_log: SessionLog,
-    /// The status line: the last thing the dashboard has to say.
-    pub note: Option<String>,
+    /// The status line: the last thing the dashboard has to say, and when.
+    note: Option<(String, OffsetDateTime)>,
     /// Makes each request id unique within the session.
     next_request: u64,
     /// A random part, so ids are unique across sessions in the same log files.
@@ -74,6 +77,15 @@ impl Model {
         &self.services[service.index()]
     }
 
+    /// What the status line says (a note expires after [`NOTE_LIFETIME`]).
+    pub fn note(&self) -> Option<&str> {
+        self.note.as_ref().map(|(text, _)| text.as_str())
+    }
+
+    fn say(&mut self, now: OffsetDateTime, text: impl Into<String>) {
+        self.note = Some((text.into(), now));
+    }
+
     /// The learner asked to quit (a key, or a signal from outside).
     pub fn is_quitting(&self) -> bool {
         self.quitting
@@ -90,7 +102,7 @@ impl Model {
         match action {
             Action::Quit => {
                 self.quitting = true;
-                self.note = Some("stopping the services the dashboard started...".into());
+                self.say(now, "stopping the services the dashboard started...");
             }
             Action::ToggleHelp => {
                 self.mode = if self.mode == InputMode::Help { InputMode::Normal } else { InputMode::Help };
@@ -126,25 +138,25 @@ impl Model {
                     && !burst.cancelling
                 {
                     burst.cancelling = true;
-                    self.note = Some("cancelling the burst: requests in flight finish".into());
+                    self.say(now, "cancelling the burst: requests in flight finish");
                     return Some(Effect::CancelBurst);
                 }
             }
-            Action::ToggleA => return self.toggle_running(Service::A),
-            Action::ToggleB => return self.toggle_running(Service::B),
+            Action::ToggleA => return self.toggle_running(Service::A, now),
+            Action::ToggleB => return self.toggle_running(Service::B, now),
             Action::ToggleFreeze => match self.service(Service::A).why_not_frozen(Service::A) {
-                Some(why) => self.note = Some(why),
+                Some(why) => self.say(now, why),
                 None => return Some(Effect::ToggleFreeze),
             },
             Action::SelectUp => self.move_selection(-1),
             Action::SelectDown => self.move_selection(1),
             Action::SelectNewest => self.requests.follow(),
-            Action::ToggleFilter => self.toggle_filter(),
+            Action::ToggleFilter => self.toggle_filter(now),
             Action::TogglePause => self.logs.toggle_pause(),
             Action::ScrollLogsUp => self.logs.scroll_up(SCROLL_STEP),
             Action::ScrollLogsDown => self.logs.scroll_down(SCROLL_STEP),
             Action::WriteReport => {
-                self.note = Some("writing the report...".into());
+                self.say(now, "writing the report...");
                 return Some(Effect::WriteReport);
             }
         }
@@ -163,7 +175,7 @@ impl Model {
 
     fn start_burst(&mut self, now: OffsetDateTime) -> Option<Effect> {
         if self.burst.is_some() {
-            self.note = Some("a burst is already running (Esc cancels it)".into());
+            self.say(now, "a burst is already running (Esc cancels it)");
             return None;
         }
         let (requests, concurrency) = (self.settings.burst_requests, self.settings.burst_concurrency);
@@ -175,10 +187,10 @@ impl Model {
         Some(Effect::StartBurst { requests, concurrency, msg: self.message.clone(), id_prefix })
     }
 
-    fn toggle_running(&mut self, service: Service) -> Option<Effect> {
+    fn toggle_running(&mut self, service: Service, now: OffsetDateTime) -> Option<Effect> {
         match self.service(service).why_not_toggled(service, self.settings.attach) {
             Some(why) => {
-                self.note = Some(why);
+                self.say(now, why);
                 None
             }
             None => Some(Effect::ToggleRunning(service)),
@@ -194,37 +206,45 @@ impl Model {
 
     fn move_selection(&mut self, delta: isize) {
         self.requests.move_selection(delta);
-        if self.logs.filter.is_some() {
-            self.logs.filter = self.requests.selected_request().map(|request| request.id.clone());
+    }
+
+    /// `t`: show only the selected request's lines (following the selection), or all.
+    fn toggle_filter(&mut self, now: OffsetDateTime) {
+        self.logs.filtered = !self.logs.filtered;
+        self.logs.scroll = 0;
+        if self.logs.filtered && self.requests.selected_request_id().is_none() {
+            self.say(now, "the selected row is not a request: select one (Up/Down) to see its log lines");
         }
     }
 
-    fn toggle_filter(&mut self) {
-        if self.logs.filter.take().is_some() {
-            return;
-        }
-        match self.requests.selected_request() {
-            Some(request) => {
-                self.logs.filter = Some(request.id.clone());
-                self.logs.scroll = 0;
-            }
-            None => self.note = Some("select a request first (Up/Down), then t shows its log lines".into()),
-        }
+    /// The request id the log panel is filtered to: `None` shows every line;
+    /// `Some(None)` means the filter is on but the selected row is not a request.
+    pub fn log_filter(&self) -> Option<Option<&str>> {
+        self.logs.filtered.then(|| self.requests.selected_request_id())
     }
 
     /// Applies a background event that arrived at `now`.
     pub fn on_event(&mut self, event: Event, now: OffsetDateTime) {
+        if self.note.as_ref().is_some_and(|(_, at)| now - *at > NOTE_LIFETIME) {
+            self.note = None;
+        }
         match event {
+            Event::SessionStarted => self.logs.session_started = Some(now),
             Event::Answer(answer) => self.on_answer(answer),
-            Event::Health(service, health) => self.services[service.index()].health = health,
+            Event::Health(service, health) => {
+                self.services[service.index()].health = health;
+                if matches!(health, Health::Up { .. }) {
+                    self.logs.health_up[service.index()] += 1;
+                }
+            }
             Event::Process(service, process) => {
                 if let Some(text) = self.services[service.index()].set_process(service, process) {
                     self.mark(now, text.clone());
-                    self.note = Some(text);
+                    self.say(now, text);
                 }
             }
             Event::Listening { service, url } => self.services[service.index()].url = url,
-            Event::Note(text) => self.note = Some(text),
+            Event::Note(text) => self.say(now, text),
             Event::Logs(lines) => self.logs.add(lines),
             Event::BurstDone { cancelled } => {
                 self.session_log.burst_ended(now, cancelled);
@@ -233,17 +253,17 @@ impl Model {
                     let text =
                         format!("burst {how}: {} of {} sent, {} failed", burst.done, burst.requests, burst.failed);
                     self.mark(now, text.clone());
-                    self.note = Some(text);
+                    self.say(now, text);
                 }
             }
-            Event::ReportWritten(Ok(path)) => self.note = Some(format!("report written: {}", path.display())),
-            Event::ReportWritten(Err(error)) => self.note = Some(format!("could not write the report: {error}")),
+            Event::ReportWritten(Ok(path)) => self.say(now, format!("report written: {}", path.display())),
+            Event::ReportWritten(Err(error)) => self.say(now, format!("could not write the report: {error}")),
         }
     }
 
     fn on_answer(&mut self, answer: Answer) {
         let Answer { id, sent_at, msg, delay_ms, burst, outcome } = answer;
-        self.stats.record(outcome.latency(), outcome.status_label(), outcome.error_kind(), outcome.is_ok());
+        self.stats.record(&outcome);
         if burst {
             self.session_log.burst_answer(&id, &outcome);
             if let Some(progress) = &mut self.burst {

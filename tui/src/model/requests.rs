@@ -45,20 +45,43 @@ pub struct RequestList {
     entries: Ring<Entry>,
     /// Index into the entries; `None` follows the newest entry.
     selected: Option<usize>,
+    /// The selected request left the bounded list (newer entries pushed it
+    /// out): its id, still selected until the learner moves.
+    evicted: Option<String>,
 }
 
 impl Default for RequestList {
     fn default() -> Self {
-        Self { entries: Ring::new(MAX_ENTRIES), selected: None }
+        Self { entries: Ring::new(MAX_ENTRIES), selected: None, evicted: None }
     }
 }
 
 impl RequestList {
     /// Appends an entry; a selected entry stays selected while older ones leave.
     pub fn push(&mut self, entry: Entry) {
-        if self.entries.push(entry).is_some() {
-            self.selected = self.selected.and_then(|i| i.checked_sub(1));
+        let Some(evicted) = self.entries.push(entry) else { return };
+        match self.selected {
+            // The selected entry itself left: remember it (once) if it was a request.
+            Some(0) => {
+                if self.evicted.is_none()
+                    && let Entry::Request(request) = evicted
+                {
+                    self.evicted = Some(request.id);
+                }
+            }
+            Some(index) => self.selected = Some(index - 1),
+            None => {}
         }
+    }
+
+    /// The id of the selected request if it has left the list.
+    pub fn evicted_selection(&self) -> Option<&str> {
+        self.evicted.as_deref()
+    }
+
+    /// The id of the selected request, also when it has left the list.
+    pub fn selected_request_id(&self) -> Option<&str> {
+        self.evicted_selection().or_else(|| self.selected_request().map(|request| request.id.as_str()))
     }
 
     pub fn entries(&self) -> &Ring<Entry> {
@@ -81,6 +104,7 @@ impl RequestList {
     /// Moves the selection by `delta`; moving down past the newest entry follows again.
     pub fn move_selection(&mut self, delta: isize) {
         let Some(last) = self.entries.len().checked_sub(1) else { return };
+        self.evicted = None;
         let current = self.selected.unwrap_or(last);
         let next = current.saturating_add_signed(delta).min(last);
         self.selected = if delta > 0 && current == last { None } else { Some(next) };
@@ -88,6 +112,7 @@ impl RequestList {
 
     /// Follows the newest entry.
     pub fn follow(&mut self) {
+        self.evicted = None;
         self.selected = None;
     }
 

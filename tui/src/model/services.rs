@@ -21,6 +21,10 @@ impl ServiceView {
     /// Replaces the process state; returns the mark the change deserves, if any.
     pub fn set_process(&mut self, service: Service, process: ProcessState) -> Option<String> {
         let before = std::mem::replace(&mut self.process, process);
+        if matches!(self.process, ProcessState::Running { .. }) && before == ProcessState::Starting {
+            // The last health check is from before the start: ask again.
+            self.health = Health::Unknown;
+        }
         let name = service.name();
         match (&before, &self.process) {
             (ProcessState::Running { .. }, ProcessState::Frozen { .. }) => Some(format!("{name} frozen (SIGSTOP)")),

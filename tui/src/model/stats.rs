@@ -1,11 +1,12 @@
 //! Latency numbers: percentiles over a recent window, and counts over the session.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use contract::ErrorKind;
 
+use crate::msg::Outcome;
 use crate::ring::Ring;
+use crate::text::millis;
 
 /// How many recent latencies the percentiles are computed over: recent enough
 /// to move when A breaks, large enough to be stable.
@@ -30,7 +31,11 @@ pub struct Stats {
     window: Ring<f64>,
     /// `(request number, latency ms, ok)` for the chart.
     chart: Ring<(f64, f64, bool)>,
+    /// Calls that ended, answered or not.
     pub total: u64,
+    /// Calls B never answered (not reachable, or broke off): counted apart, and
+    /// kept out of the percentiles, which describe B's answers.
+    pub no_answer: u64,
     pub by_status: BTreeMap<String, u64>,
     pub by_error_kind: BTreeMap<ErrorKind, u64>,
 }
@@ -41,6 +46,7 @@ impl Default for Stats {
             window: Ring::new(WINDOW),
             chart: Ring::new(CHART_POINTS),
             total: 0,
+            no_answer: 0,
             by_status: BTreeMap::new(),
             by_error_kind: BTreeMap::new(),
         }
@@ -48,18 +54,27 @@ impl Default for Stats {
 }
 
 impl Stats {
-    /// Counts one finished request.
-    pub fn record(&mut self, latency: Duration, status: String, error_kind: Option<ErrorKind>, ok: bool) {
+    /// Counts one finished call.
+    pub fn record(&mut self, outcome: &Outcome) {
         self.total += 1;
-        let ms = latency.as_secs_f64() * 1000.0;
+        *self.by_status.entry(outcome.status_label()).or_default() += 1;
+        if let Some(kind) = outcome.error_kind() {
+            *self.by_error_kind.entry(kind).or_default() += 1;
+        }
+        if matches!(outcome, Outcome::NoAnswer { .. }) {
+            self.no_answer += 1;
+            return;
+        }
+        let ms = millis(outcome.latency());
         self.window.push(ms);
         // Precision loss only past 2^53 requests.
         #[allow(clippy::cast_precision_loss)]
-        self.chart.push((self.total as f64, ms, ok));
-        *self.by_status.entry(status).or_default() += 1;
-        if let Some(kind) = error_kind {
-            *self.by_error_kind.entry(kind).or_default() += 1;
-        }
+        self.chart.push((self.total as f64, ms, outcome.is_ok()));
+    }
+
+    /// Calls B answered (with any status).
+    pub fn answered(&self) -> u64 {
+        self.total - self.no_answer
     }
 
     /// Counts by error kind, in the spec's order, including zeros.
@@ -101,6 +116,8 @@ pub fn percentiles(values: impl Iterator<Item = f64>) -> Percentiles {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[test]
@@ -112,14 +129,30 @@ mod tests {
         assert_eq!((one.p50, one.p99, one.max), (7.0, 7.0, 7.0));
     }
 
+    fn answered(status: u16, ms: u64, error_kind: Option<ErrorKind>) -> Outcome {
+        let latency = Duration::from_millis(ms);
+        Outcome::Answered { status, latency, error_kind, upstream_ms: None, body: String::new() }
+    }
+
+    #[test]
+    fn calls_b_never_answered_are_counted_apart_and_kept_out_of_the_percentiles() {
+        let mut stats = Stats::default();
+        stats.record(&answered(200, 4, None));
+        stats.record(&Outcome::NoAnswer { latency: Duration::from_micros(300), error: "refused".into() });
+        assert_eq!((stats.total, stats.answered(), stats.no_answer), (2, 1, 1));
+        assert_eq!(stats.percentiles().p50, 4.0);
+        assert_eq!(stats.by_status["no answer"], 1);
+        assert_eq!(stats.chart_points().count(), 1);
+    }
+
     #[test]
     fn window_forgets_old_latencies_but_counts_stay() {
         let mut stats = Stats::default();
         for _ in 0..WINDOW {
-            stats.record(Duration::from_millis(1000), "503".into(), Some(ErrorKind::Timeout), false);
+            stats.record(&answered(503, 1000, Some(ErrorKind::Timeout)));
         }
         for _ in 0..WINDOW {
-            stats.record(Duration::from_millis(2), "200".into(), None, true);
+            stats.record(&answered(200, 2, None));
         }
         assert_eq!(stats.percentiles().max, 2.0);
         assert_eq!(stats.total, 2 * WINDOW as u64);

@@ -99,7 +99,7 @@ fn a_burst_counts_progress_refuses_a_second_and_can_be_cancelled() {
         Some(Effect::StartBurst { requests: 200, concurrency: 20, msg: "hello".into(), id_prefix: "t3st-L1".into() })
     );
     assert_eq!(app.on_action(Action::StartBurst, T0), None);
-    assert!(app.note.as_deref().is_some_and(|n| n.contains("already running")));
+    assert!(app.note().is_some_and(|n| n.contains("already running")));
     app.on_event(answer("b-1", answered(200, 2, None), true), T0);
     app.on_event(answer("b-2", answered(503, 2, Some(ErrorKind::Connect)), true), T0);
     let burst = app.burst.expect("running");
@@ -141,7 +141,7 @@ fn logs_merge_by_time_hide_health_checks_and_filter_by_request() {
     app.on_event(Event::Logs(vec![log(Service::A, 1, "r1", "/echo"), log(Service::A, 3, "r2", "/echo")]), T0);
     app.on_event(Event::Logs(vec![log(Service::B, 2, "r1", "/call-echo"), log(Service::B, 4, "h", "/health")]), T0);
     let order: Vec<(Service, Option<&str>)> =
-        app.logs.visible().map(|l| (l.service, l.request_id.as_deref())).collect();
+        app.logs.visible(app.log_filter()).map(|l| (l.service, l.request_id.as_deref())).collect();
     assert_eq!(order, [(Service::A, Some("r1")), (Service::B, Some("r1")), (Service::A, Some("r2"))]);
     assert_eq!(app.logs.hidden_health, 1);
 
@@ -149,17 +149,73 @@ fn logs_merge_by_time_hide_health_checks_and_filter_by_request() {
     let id = app.requests.selected_request().map(|r| r.id.clone()).expect("a request");
     app.on_event(Event::Logs(vec![log(Service::B, 5, &id, "/call-echo")]), T0);
     app.on_action(Action::ToggleFilter, T0);
-    assert_eq!(app.logs.visible().count(), 1);
+    assert_eq!(app.logs.visible(app.log_filter()).count(), 1);
     app.on_action(Action::ToggleFilter, T0);
-    assert_eq!(app.logs.visible().count(), 4);
+    assert_eq!(app.logs.visible(app.log_filter()).count(), 4);
+}
+
+#[test]
+fn the_filter_follows_the_selection_and_says_when_the_request_left_the_list() {
+    let mut app = app();
+    let Some(Effect::Send { id: first, .. }) = app.on_action(Action::Send, T0) else { panic!("Enter sends") };
+    app.on_action(Action::ToggleFilter, T0);
+    assert_eq!(app.log_filter(), Some(Some(first.as_str())));
+    // A slow request: a mark, then the new request, which is now selected (following).
+    let Some(Effect::Send { id: slow, .. }) = app.on_action(Action::SendSlow, T0) else { panic!("s sends") };
+    assert_eq!(app.log_filter(), Some(Some(slow.as_str())), "the filter follows the newest request");
+    app.on_action(Action::SelectUp, T0);
+    assert_eq!(app.log_filter(), Some(None), "a mark is selected: nothing to filter by");
+    app.on_action(Action::SelectUp, T0);
+    assert_eq!(app.log_filter(), Some(Some(first.as_str())));
+    // A burst pushes the selected request out of the bounded list: still shown, and said so.
+    app.on_action(Action::StartBurst, T0);
+    for i in 0..MAX_ENTRIES {
+        app.on_event(answer(&format!("b-{i}"), answered(200, 1, None), true), T0);
+    }
+    assert_eq!(app.requests.evicted_selection(), Some(first.as_str()));
+    assert_eq!(app.log_filter(), Some(Some(first.as_str())));
+    app.on_action(Action::SelectNewest, T0);
+    assert_eq!(app.requests.evicted_selection(), None);
+}
+
+#[test]
+fn lines_of_earlier_runs_are_not_counted_as_this_sessions_health_checks() {
+    let mut app = app();
+    app.on_event(Event::SessionStarted, T0 + Duration::from_secs(2));
+    app.on_event(Event::Logs(vec![log(Service::A, 1, "old", "/echo"), log(Service::A, 3, "h1", "/health")]), T0);
+    assert_eq!(app.logs.hidden_health, 1, "only this session's /health line");
+    let old = app.logs.visible(None).next().expect("the old line is shown");
+    assert!(!app.logs.is_this_session(old));
+}
+
+#[test]
+fn notes_expire() {
+    let mut app = app();
+    app.on_event(Event::Note("B started".into()), T0);
+    app.on_event(Event::Health(Service::A, Health::Down), T0 + Duration::from_secs(5));
+    assert_eq!(app.note(), Some("B started"));
+    app.on_event(Event::Health(Service::A, Health::Down), T0 + Duration::from_secs(9));
+    assert_eq!(app.note(), None);
+}
+
+#[test]
+fn an_attached_service_whose_lines_never_arrive_logs_elsewhere() {
+    let mut app = app();
+    for second in 0..5 {
+        app.on_event(Event::Health(Service::A, Health::Up { latency: Duration::from_millis(1) }), T0);
+        app.on_event(Event::Health(Service::B, Health::Up { latency: Duration::from_millis(1) }), T0);
+        app.on_event(Event::Logs(vec![log(Service::B, second, "h", "/health")]), T0);
+    }
+    assert!(app.logs.logs_elsewhere(Service::A));
+    assert!(!app.logs.logs_elsewhere(Service::B));
 }
 
 #[test]
 fn filter_without_a_selected_request_explains_itself() {
     let mut app = app();
     app.on_action(Action::ToggleFilter, T0);
-    assert_eq!(app.logs.filter, None);
-    assert!(app.note.as_deref().is_some_and(|n| n.contains("select a request")));
+    assert_eq!(app.log_filter(), Some(None));
+    assert!(app.note().is_some_and(|n| n.contains("not a request")));
 }
 
 #[test]
@@ -215,7 +271,7 @@ fn quit_works_in_any_state_and_says_what_happens_next() {
     assert!(!app.is_quitting());
     assert_eq!(app.on_action(Action::Quit, T0), None);
     assert!(app.is_quitting());
-    assert!(app.note.as_deref().is_some_and(|n| n.contains("stopping the services")));
+    assert!(app.note().is_some_and(|n| n.contains("stopping the services")));
 }
 
 #[test]
@@ -224,10 +280,10 @@ fn stop_and_freeze_keys_explain_what_they_cannot_do_to_an_attached_service() {
     app.on_event(Event::Process(Service::B, ProcessState::Attached), T0);
     app.on_event(Event::Health(Service::B, Health::Up { latency: Duration::from_millis(1) }), T0);
     assert_eq!(app.on_action(Action::ToggleB, T0), None);
-    assert!(app.note.as_deref().is_some_and(|n| n.contains("stop it where you started it")));
+    assert!(app.note().is_some_and(|n| n.contains("stop it where you started it")));
     app.on_event(Event::Process(Service::A, ProcessState::Attached), T0);
     assert_eq!(app.on_action(Action::ToggleFreeze, T0), None);
-    assert!(app.note.as_deref().is_some_and(|n| n.contains("kill -STOP $(pgrep -x service-a)")));
+    assert!(app.note().is_some_and(|n| n.contains("kill -STOP $(pgrep -x service-a)")));
     // An attached service that went away may be replaced by one of the dashboard's own.
     app.on_event(Event::Health(Service::B, Health::Down), T0);
     assert_eq!(app.on_action(Action::ToggleB, T0), Some(Effect::ToggleRunning(Service::B)));

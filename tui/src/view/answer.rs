@@ -46,7 +46,11 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
                     } else {
                         lines.push(Line::from("B did not call A (no server-timing)").fg(DIM));
                     }
-                    lines.push(Line::from(sanitize(body)));
+                    // Pretty JSON wraps between fields, not in the middle of a word.
+                    let body = serde_json::from_str::<serde_json::Value>(body)
+                        .and_then(|json| serde_json::to_string_pretty(&json))
+                        .unwrap_or_else(|_| body.clone());
+                    lines.extend(body.lines().map(|line| Line::from(sanitize(line))));
                 }
             }
             lines

@@ -15,7 +15,8 @@ use crate::model::Model;
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     let timeout = model.settings.timeout_ms as f64;
     let (mut ok, mut failed) = (Vec::new(), Vec::new());
-    let mut top = timeout * 1.25;
+    // Twice the timeout, so the middle label is the timeout itself.
+    let mut top = timeout * 2.0;
     for (n, ms, is_ok) in model.stats.chart_points() {
         top = top.max(ms * 1.05);
         if is_ok { ok.push((n, ms)) } else { failed.push((n, ms)) }
@@ -33,7 +34,17 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
         .filter(|x| *x >= first)
         .map(|x| vec![(x, 0.0), (x, top)])
         .collect();
-    let mut datasets = vec![
+    // Marks first, points last: a later dataset is drawn over an earlier one,
+    // so no answer hides under an action's line.
+    let mut datasets: Vec<Dataset> = marks
+        .iter()
+        .enumerate()
+        .map(|(i, mark)| {
+            let dataset = Dataset::default().graph_type(GraphType::Line).marker(Dot::Braille).fg(MARK).data(mark);
+            if i == 0 { dataset.name("event") } else { dataset }
+        })
+        .collect();
+    datasets.extend([
         Dataset::default()
             .name("timeout")
             .graph_type(GraphType::Line)
@@ -42,14 +53,15 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
             .data(&timeout_line),
         Dataset::default().name("ok").marker(Dot::Braille).fg(OK).data(&ok),
         Dataset::default().name("failed").marker(Dot::Braille).fg(ERROR).data(&failed),
-    ];
-    for (i, mark) in marks.iter().enumerate() {
-        let dataset = Dataset::default().graph_type(GraphType::Line).marker(Dot::Braille).fg(MARK).data(mark);
-        datasets.push(if i == 0 { dataset.name("event") } else { dataset });
-    }
+    ]);
     let chart = Chart::new(datasets)
-        .block(Block::bordered().title(" Latency (ms) per request; yellow: B's timeout "))
+        .block(Block::bordered().title(format!(" Latency (ms) per request; yellow: B's timeout {timeout:.0} ")))
         .x_axis(Axis::default().bounds([first, right]).labels([format!("{first:.0}"), format!("{right:.0}")]).fg(DIM))
-        .y_axis(Axis::default().bounds([0.0, top]).labels(["0".to_owned(), format!("{top:.0}")]).fg(DIM));
+        .y_axis(
+            Axis::default()
+                .bounds([0.0, top])
+                .labels(["0".to_owned(), format!("{:.0}", top / 2.0), format!("{top:.0}")])
+                .fg(DIM),
+        );
     frame.render_widget(chart, area);
 }

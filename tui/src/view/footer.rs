@@ -10,12 +10,17 @@ use ratatui::widgets::{Gauge, Paragraph};
 use super::{DIM, ERROR, OK, PENDING};
 use crate::model::Model;
 use crate::msg::InputMode;
-use crate::text::sanitize;
+use crate::text::{clip, sanitize};
 
 const KEYS: &str = "  Enter send · e edit · s slow · l burst · a/b stop/start · f freeze · t trace · p pause · r report · ? help · q quit";
+/// The keys that fit beside a short message on 80 columns; `?` lists the rest.
+const SHORT_KEYS: &str = "  ⏎ send  e edit  s slow  l burst  a/b  f freeze  ? keys  q quit";
 
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     let [first, second] = Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
+    let keys = if area.width >= 120 { KEYS } else { SHORT_KEYS };
+    // The message gives way to the keys (at least a few characters of it stay).
+    let room = usize::from(area.width).saturating_sub(keys.chars().count() + " message: ".len()).max(8);
     let message = match &model.mode {
         InputMode::Editing(text) => Line::from(vec![
             Span::styled(" message: ", Style::new().bold()),
@@ -24,8 +29,8 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
         ]),
         _ => Line::from(vec![
             Span::styled(" message: ", Style::new().bold()),
-            Span::raw(sanitize(&model.message)),
-            Span::styled(KEYS, Style::new().fg(DIM)),
+            Span::raw(clip(&sanitize(&model.message), room)),
+            Span::styled(keys, Style::new().fg(DIM)),
         ]),
     };
     frame.render_widget(Paragraph::new(message), first);
@@ -43,7 +48,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
             Gauge::default().gauge_style(Style::new().fg(color)).ratio(burst.ratio()).label(label),
             second,
         );
-    } else if let Some(note) = &model.note {
+    } else if let Some(note) = model.note() {
         frame.render_widget(Paragraph::new(format!(" {}", sanitize(note))).fg(Color::Cyan), second);
     }
 }

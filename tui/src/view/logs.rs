@@ -1,4 +1,6 @@
-//! The log panel: both services' lines merged by time, coloured by status.
+//! The log panel: both services' lines merged by time, coloured by status,
+//! each as `A 12:00:00,002 request_id=… endpoint=… status=…` so the id stays
+//! readable on a narrow screen; lines of earlier runs under a separator.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -6,51 +8,87 @@ use ratatui::style::{Color, Style, Stylize};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use super::{DIM, ERROR, OK};
-use crate::model::Model;
 use contract::Service;
+
+use super::{DIM, ERROR, MARK, OK};
+use crate::model::Model;
+use crate::msg::LogLine;
+use crate::text::time_of_day;
 
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     let logs = &model.logs;
+    let filter = model.log_filter();
     let mut title = String::from(" Logs of A and B ");
     title.push_str(if logs.paused { "(PAUSED: p follows again) " } else { "(following) " });
-    if let Some(id) = &logs.filter {
-        title.push_str(&format!("· only request {id} (t: all) "));
+    match filter {
+        Some(Some(id)) if model.requests.evicted_selection().is_some() => {
+            title.push_str(&format!("· only request {id}, which left the request list (t: all) "));
+        }
+        Some(Some(id)) => title.push_str(&format!("· only request {id} (t: all) ")),
+        Some(None) => title.push_str("· t: the selected row is not a request "),
+        None => {}
     }
     if logs.hidden_health > 0 {
         title.push_str(&format!("· {} /health lines hidden ", logs.hidden_health));
     }
     let block = Block::bordered().title(title);
     let height = usize::from(block.inner(area).height);
-    let visible: Vec<_> = logs.visible().collect();
-    let scroll = if logs.paused { logs.scroll.min(visible.len().saturating_sub(height)) } else { 0 };
-    let end = visible.len() - scroll;
-    let start = end.saturating_sub(height);
-    let lines: Vec<Line> = visible[start..end]
-        .iter()
-        .map(|line| {
-            let color = match line.ok {
-                Some(true) => OK,
-                Some(false) => ERROR,
-                None => DIM,
-            };
-            let service_color = match line.service {
-                Service::A => Color::Cyan,
-                Service::B => Color::LightBlue,
-            };
-            // The date adds nothing on screen; the time and the fields do.
-            let text = if line.at.is_some() { line.text.get(11..).unwrap_or(&line.text) } else { &line.text };
-            Line::from(vec![
-                Span::styled(format!("{} ", line.service.name()), Style::new().fg(service_color).bold()),
-                Span::styled(text.to_owned(), Style::new().fg(color)),
-            ])
+    let mut lines: Vec<Line> = Vec::new();
+    let mut separated = false;
+    for line in logs.visible(filter) {
+        // Lines are in time order: earlier runs' lines come first.
+        if !separated && logs.is_this_session(line) {
+            separated = true;
+            if !lines.is_empty() {
+                let text = format!("── above: earlier runs · this session since {} ──", session_time(model));
+                lines.push(Line::from(text).fg(MARK));
+            }
+        }
+        lines.push(render(line));
+    }
+    let warnings: Vec<Line> = Service::ALL
+        .into_iter()
+        .filter(|service| logs.logs_elsewhere(*service))
+        .map(|service| {
+            Line::from(format!(
+                "{} answers, but none of its lines arrive in {}: it logs into another directory (--log-dir)?",
+                service.name(),
+                model.settings.log_dir.display()
+            ))
+            .fg(ERROR)
         })
         .collect();
-    let empty = lines.is_empty();
-    let mut paragraph = Paragraph::new(lines).block(block);
-    if empty {
+    let room = height.saturating_sub(warnings.len());
+    let scroll = if logs.paused { logs.scroll.min(lines.len().saturating_sub(room)) } else { 0 };
+    let end = lines.len() - scroll;
+    let start = end.saturating_sub(room);
+    let mut shown: Vec<Line> = warnings;
+    shown.extend(lines.drain(start..end));
+    if shown.is_empty() {
         let hint = format!("no log lines yet in {}", model.settings.log_dir.display());
-        paragraph = Paragraph::new(Line::from(hint).fg(DIM)).block(Block::bordered().title(" Logs of A and B "));
+        shown.push(Line::from(hint).fg(DIM));
     }
-    frame.render_widget(paragraph, area);
+    frame.render_widget(Paragraph::new(shown).block(block), area);
+}
+
+fn session_time(model: &Model) -> String {
+    model.logs.session_started.map(time_of_day).unwrap_or_default()
+}
+
+fn render(line: &LogLine) -> Line<'static> {
+    let color = match line.ok {
+        Some(true) => OK,
+        Some(false) => ERROR,
+        None => DIM,
+    };
+    let service_color = match line.service {
+        Service::A => Color::Cyan,
+        Service::B => Color::LightBlue,
+    };
+    let mut spans = vec![Span::styled(format!("{} ", line.service.name()), Style::new().fg(service_color).bold())];
+    if let Some(at) = line.at {
+        spans.push(Span::styled(format!("{} ", time_of_day(at)), Style::new().fg(DIM)));
+    }
+    spans.push(Span::styled(line.fields.clone(), Style::new().fg(color)));
+    Line::from(spans)
 }

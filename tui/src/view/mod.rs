@@ -19,8 +19,9 @@ mod requests;
 mod services;
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Color;
+use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::model::Model;
 use crate::msg::InputMode;
@@ -31,8 +32,32 @@ pub(crate) const PENDING: Color = Color::Yellow;
 pub(crate) const MARK: Color = Color::Magenta;
 pub(crate) const DIM: Color = Color::DarkGray;
 
+/// The smallest terminal the dashboard draws itself in.
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+/// Below this width the right column (answer, chart) gives way to the list.
+const WIDE: u16 = 120;
+
 /// Draws the whole dashboard.
 pub fn draw(frame: &mut Frame, model: &Model) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        draw_too_small(frame, area);
+        return;
+    }
+    if area.width >= WIDE {
+        draw_wide(frame, area, model)
+    } else {
+        draw_narrow(frame, area, model)
+    }
+    if model.mode == InputMode::Help {
+        help::draw(frame, area);
+    }
+}
+
+/// Every panel: services and numbers side by side, the list beside the
+/// selected answer and the chart.
+fn draw_wide(frame: &mut Frame, area: Rect, model: &Model) {
     let [header, top, middle, logs, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(4),
@@ -40,7 +65,7 @@ pub fn draw(frame: &mut Frame, model: &Model) {
         Constraint::Percentage(35),
         Constraint::Length(2),
     ])
-    .areas(frame.area());
+    .areas(area);
     header::draw(frame, header, model);
     let [services, numbers] = Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(top);
     services::draw(frame, services, model);
@@ -52,7 +77,35 @@ pub fn draw(frame: &mut Frame, model: &Model) {
     chart::draw(frame, chart, model);
     logs::draw(frame, logs, model);
     footer::draw(frame, footer, model);
-    if model.mode == InputMode::Help {
-        help::draw(frame, frame.area());
+}
+
+/// 80 to 119 columns: one column; the numbers on one line; the selected
+/// answer only when there are rows to spare; no chart.
+fn draw_narrow(frame: &mut Frame, area: Rect, model: &Model) {
+    let answer_rows = if area.height >= 36 { 7 } else { 0 };
+    let [header, services, numbers, list, detail, logs, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(4),
+        Constraint::Length(3),
+        Constraint::Min(6),
+        Constraint::Length(answer_rows),
+        Constraint::Percentage(35),
+        Constraint::Length(2),
+    ])
+    .areas(area);
+    header::draw(frame, header, model);
+    services::draw(frame, services, model);
+    numbers::draw_compact(frame, numbers, model);
+    requests::draw(frame, list, model);
+    if answer_rows > 0 {
+        answer::draw(frame, detail, model);
     }
+    logs::draw(frame, logs, model);
+    footer::draw(frame, footer, model);
+}
+
+fn draw_too_small(frame: &mut Frame, area: Rect) {
+    let text =
+        format!("terminal too small: need {MIN_WIDTH}x{MIN_HEIGHT}, have {}x{} (q quits)", area.width, area.height);
+    frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
 }

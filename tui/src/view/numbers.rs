@@ -12,6 +12,40 @@ use crate::model::Model;
 use crate::text::format_ms;
 
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
+    let [latency, statuses, kinds] = lines(model);
+    frame.render_widget(
+        Paragraph::new(vec![latency, statuses, kinds]).block(Block::bordered().title(title(model))),
+        area,
+    );
+}
+
+/// The same numbers on one line, for a narrow terminal.
+pub fn draw_compact(frame: &mut Frame, area: Rect, model: &Model) {
+    let [latency, statuses, kinds] = lines(model);
+    let mut spans = latency.spans;
+    spans.push(Span::raw(" ·"));
+    spans.extend(statuses.spans.into_iter().skip(1));
+    spans.push(Span::raw("·"));
+    spans.extend(kinds.spans.into_iter().skip(1).filter(|span| !span.content.ends_with(" 0  ")));
+    frame.render_widget(Paragraph::new(Line::from(spans)).block(Block::bordered().title(title(model))), area);
+}
+
+fn title(model: &Model) -> String {
+    let p = model.stats.percentiles();
+    let stats = &model.stats;
+    if stats.no_answer == 0 {
+        format!(" Numbers (last {} of {} answers) ", p.count, stats.answered())
+    } else {
+        format!(
+            " Numbers (last {} of {} answers; {} calls B never answered) ",
+            p.count,
+            stats.answered(),
+            stats.no_answer
+        )
+    }
+}
+
+fn lines(model: &Model) -> [Line<'static>; 3] {
     let p = model.stats.percentiles();
     let latency = if p.count == 0 {
         Line::from(" no answers yet").fg(DIM)
@@ -34,9 +68,5 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
         let color = if count > 0 { ERROR } else { DIM };
         kinds.push(Span::styled(format!("{kind} {count}  "), Style::new().fg(color)));
     }
-    let title = format!(" Numbers (last {} of {} answers) ", p.count, model.stats.total);
-    frame.render_widget(
-        Paragraph::new(vec![latency, Line::from(statuses), Line::from(kinds)]).block(Block::bordered().title(title)),
-        area,
-    );
+    [latency, Line::from(statuses), Line::from(kinds)]
 }

@@ -14,25 +14,30 @@ use crate::model::requests::Entry;
 use crate::msg::Outcome;
 use crate::text::{clip, display_message, format_ms, millis, sanitize, time_of_day};
 
-/// Width of the message column.
-const MESSAGE: usize = 16;
+/// Width of the message column: at least this, more on a wide terminal.
+const MIN_MESSAGE: usize = 12;
+const MAX_MESSAGE: usize = 60;
+/// Width of the other columns, the widest usual request id included.
+const OTHER_COLUMNS: usize = 2 + 12 + 1 + 1 + 6 + 1 + 9 + 2 + 8 + 1 + 14;
 
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     let list = &model.requests;
     let following = if list.is_following() { "following" } else { "End: follow" };
-    let block = Block::bordered().title(format!(" Requests ({} answered, {following}) ", model.stats.total));
-    let height = usize::from(block.inner(area).height.saturating_sub(1)).max(1);
+    let block = Block::bordered().title(format!(" Requests ({} answered, {following}) ", model.stats.answered()));
+    let inner = block.inner(area);
+    let height = usize::from(inner.height.saturating_sub(1)).max(1);
+    let width = usize::from(inner.width).saturating_sub(OTHER_COLUMNS).clamp(MIN_MESSAGE, MAX_MESSAGE);
     // Build only the lines that fit, around the selection.
     let selected = list.selected_index();
     let end = selected.map_or(0, |s| s + 1).max(height.min(list.entries().len()));
     let start = end.saturating_sub(height);
     let header = format!(
-        "  {:<12} {:<MESSAGE$} {:>6} {:>9}  {:<8} {}",
+        "  {:<12} {:<width$} {:>6} {:>9}  {:<8} {}",
         "time (UTC)", "message", "status", "latency", "kind", "request id"
     );
     let mut lines = vec![Line::from(header).bold()];
     for (index, entry) in list.entries().range(start..end).enumerate() {
-        let mut line = render_entry(entry);
+        let mut line = render_entry(entry, width);
         if Some(start + index) == selected {
             line = line.patch_style(Style::new().reversed());
             line.spans.insert(0, Span::raw("▶ "));
@@ -44,14 +49,14 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
-fn render_entry(entry: &Entry) -> Line<'static> {
+fn render_entry(entry: &Entry, width: usize) -> Line<'static> {
     match entry {
         Entry::Mark(mark) => Line::from(vec![
             Span::raw(format!("{:<12} ", time_of_day(mark.at))),
             Span::styled(format!("── {} ──", mark.text), Style::new().fg(MARK).bold()),
         ]),
         Entry::Request(r) => {
-            let message = clip(&sanitize(&display_message(&r.msg, r.delay_ms)), MESSAGE);
+            let message = clip(&sanitize(&display_message(&r.msg, r.delay_ms)), width);
             let (status, latency, kind, color) = match &r.outcome {
                 None => ("…".to_owned(), "waiting".to_owned(), String::new(), PENDING),
                 Some(outcome) => {
@@ -68,7 +73,7 @@ fn render_entry(entry: &Entry) -> Line<'static> {
                 }
             };
             Line::from(vec![
-                Span::raw(format!("{:<12} {message:<MESSAGE$} ", time_of_day(r.sent_at))),
+                Span::raw(format!("{:<12} {message:<width$} ", time_of_day(r.sent_at))),
                 Span::styled(format!("{status:>6} "), Style::new().fg(color)),
                 Span::raw(format!("{latency:>9}  ")),
                 Span::styled(format!("{kind:<8} "), Style::new().fg(color)),

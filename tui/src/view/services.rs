@@ -21,6 +21,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
             let (dot, state, color) = match (&view.process, view.health) {
                 (ProcessState::Frozen { .. }, _) => ("❄", "frozen".to_owned(), Color::LightBlue),
                 (ProcessState::Starting, _) => ("◌", "starting".to_owned(), PENDING),
+                (ProcessState::Unknown, _) => ("◌", "checking".to_owned(), PENDING),
                 (ProcessState::Stopping, _) => ("◌", "stopping".to_owned(), PENDING),
                 (_, Health::Up { latency }) => ("●", format!("up {}", format_ms(millis(latency))), OK),
                 (_, Health::Down) => ("○", "down".to_owned(), ERROR),
