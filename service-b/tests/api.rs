@@ -200,3 +200,21 @@ async fn health_and_unknown_paths() {
     let missing = call(&a, Request::get("/echo").body(Body::empty()).unwrap()).await;
     assert_eq!((missing.status, missing.body), (StatusCode::NOT_FOUND, json!({"error": "not found"})));
 }
+
+/// Issue 8, attack 7. Before: a 301 from A made B answer 200 with another
+/// server's body, and send the request id there. Now a 3xx is a `status` failure.
+#[tokio::test]
+async fn a_redirect_from_a_is_status_and_is_not_followed() {
+    let (elsewhere, elsewhere_seen) = stub_a(echo).await;
+    let target = format!("{elsewhere}/echo?msg=elsewhere");
+    let (a, seen) = stub_a(move || {
+        let target = target.clone();
+        async move { (StatusCode::MOVED_PERMANENTLY, [("location", target)], "moved").into_response() }
+    })
+    .await;
+    let request = Request::get("/call-echo?msg=x").header("x-request-id", "secret-id").body(Body::empty()).unwrap();
+    let answer = call(&a, request).await;
+    assert_unavailable(&answer, "status", "301");
+    assert_eq!(seen.lock().unwrap().len(), 1, "A was called once");
+    assert!(elsewhere_seen.lock().unwrap().is_empty(), "the redirect target was never called");
+}

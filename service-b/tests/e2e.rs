@@ -251,3 +251,53 @@ fn help_documents_every_flag_and_variable() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("must be an http:// URL"));
 }
+
+/// Issue 8: an in-flight call when SIGTERM comes is finished within the grace
+/// or cut, with its line (`cut at shutdown`), and B exits 0 in time. Also: the
+/// call to A is counted in `/metrics` by outcome.
+#[tokio::test]
+async fn an_in_flight_call_is_cut_at_the_end_of_the_grace_and_logged() {
+    let logs = tempfile::tempdir().unwrap();
+    // An "A" that accepts connections and never answers.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent_url = format!("http://{}", silent.local_addr().unwrap());
+    let mut b = Spawn::new(env!("CARGO_BIN_EXE_service-b"), Service::B, logs.path())
+        .args(["--service-a-url", &silent_url, "--timeout-ms", "60000", "--shutdown-grace-ms", "300"])
+        .start();
+    let url = format!("{}/call-echo?msg=stuck", b.url());
+    let call = tokio::spawn(async move {
+        let client = reqwest::Client::builder().no_proxy().build().unwrap();
+        client.get(url).header("x-request-id", "stuck-1").send().await.map(|r| r.status().as_u16())
+    });
+    let (_held, _) = tokio::time::timeout(Duration::from_secs(5), silent.accept()).await.unwrap().unwrap();
+    let stopping = Instant::now();
+    b.request_stop();
+    let status = b.exited_within(Duration::from_secs(3)).await.expect("B did not exit within the grace");
+    assert!(status.success());
+    assert!(stopping.elapsed() < Duration::from_millis(2500), "{:?}", stopping.elapsed());
+    assert!(call.await.unwrap().is_err(), "the cut request gets no answer");
+    let cut = request_records(logs.path(), Service::B);
+    assert!(
+        cut.iter().any(|r| r.get("request_id") == Some("stuck-1") && r.get("error") == Some("cut at shutdown")),
+        "{cut:?}"
+    );
+}
+
+#[tokio::test]
+async fn calls_to_a_are_counted_by_outcome() {
+    let logs = tempfile::tempdir().unwrap();
+    let (a, b) = start_pair(logs.path());
+    assert_eq!(get(&format!("{}/call-echo?msg=1", b.url()), None).await.status, 200);
+    assert!(a.stop().await.success());
+    assert_eq!(get(&format!("{}/call-echo?msg=2", b.url()), None).await.status, 503);
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let text = client.get(format!("{}/metrics", b.url())).send().await.unwrap().text().await.unwrap();
+    for line in [
+        r#"upstream_calls_total{outcome="ok"} 1"#,
+        r#"upstream_calls_total{outcome="connect"} 1"#,
+        r#"http_requests_total{endpoint="/call-echo",status="503"} 1"#,
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} not in\n{text}");
+    }
+    assert!(b.stop().await.success());
+}
