@@ -236,3 +236,58 @@ fn display_fields(record: &LogRecord) -> String {
     // The text form starts with the date and the time, each followed by a space.
     sanitize(line.splitn(3, ' ').nth(2).unwrap_or_default())
 }
+
+/// What the link between B and A (a TCP forwarder the dashboard runs) does to
+/// the bytes that cross it. `n` cycles ok → delay → partition → reset → flaky.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkMode {
+    /// Bytes pass as they come.
+    Ok,
+    /// A's answers are held `delay_ms` ± `jitter_ms` (uniform) before B gets them.
+    Delay { delay_ms: u64, jitter_ms: u64 },
+    /// Connections are accepted, but no byte gets through in either direction,
+    /// on new and on open connections alike (B times out; A is healthy).
+    Partition,
+    /// Connections are reset at once (new ones, and open ones when the mode is set).
+    Reset,
+    /// About a third of the connections behave as partitioned, the rest as ok.
+    Flaky,
+}
+
+impl LinkMode {
+    /// The next mode for the `n` key, with the delay the dashboard was given.
+    pub fn next(self, delay_ms: u64, jitter_ms: u64) -> Self {
+        match self {
+            LinkMode::Ok => LinkMode::Delay { delay_ms, jitter_ms },
+            LinkMode::Delay { .. } => LinkMode::Partition,
+            LinkMode::Partition => LinkMode::Reset,
+            LinkMode::Reset => LinkMode::Flaky,
+            LinkMode::Flaky => LinkMode::Ok,
+        }
+    }
+
+    /// `ok`, `delay 300±100 ms`, `partition`, `reset`, `flaky`.
+    pub fn label(self) -> String {
+        match self {
+            LinkMode::Ok => "ok".into(),
+            LinkMode::Delay { delay_ms, jitter_ms } => format!("delay {delay_ms}±{jitter_ms} ms"),
+            LinkMode::Partition => "partition".into(),
+            LinkMode::Reset => "reset".into(),
+            LinkMode::Flaky => "flaky".into(),
+        }
+    }
+}
+
+/// What the link has carried so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LinkCounters {
+    /// Connections accepted from B.
+    pub connections: u64,
+    /// Connections open now.
+    pub open: u64,
+    /// Bytes from B to A, and from A to B.
+    pub bytes_to_a: u64,
+    pub bytes_to_b: u64,
+    /// Connections the link cut (reset), or held (partitioned) when they ended.
+    pub cut: u64,
+}
