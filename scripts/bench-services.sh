@@ -1,51 +1,134 @@
 #!/usr/bin/env bash
-# Measures service A (/echo) and service B (/call-echo) with file logging on,
-# the way ../shared/anchors/bench-anchors.sh measures the reference servers
-# (wrk -t1, same connections and duration), and checks that no log line is lost.
+# Measures service A (/echo) and service B (/call-echo), release build with file
+# logging on, next to nginx's static echo and nginx's keep-alive proxy measured
+# in the same run, the same way (wrk -t1, same connections and duration), and
+# checks that no log line is lost.
 #
-# Usage: scripts/bench-services.sh [SECONDS] [CONNECTIONS]     (default 5 s, 32)
-# Prints one line per endpoint: requests/s, p50, p99, non-2xx, and log lines
-# written vs requests completed. Installs wrk (apt) if it is missing.
+# Usage: scripts/bench-services.sh [SECONDS] [CONNECTIONS] [ROUNDS]   (default 5 s, 32, 1)
+#
+# Prints one line per server and endpoint (requests/s, p50, p99, non-2xx), a
+# table with the ratios to nginx, and log lines written vs requests completed.
+# Installs wrk and nginx (apt) when missing, or says clearly that it could not.
+# Ports: BENCH_PORT_A/B (default 18180/18181) for the services, 18280/18281 for nginx.
+# BENCH_BIN_DIR=dir measures the service binaries in dir (e.g. an older build)
+# instead of building target/release.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-d=${1:-5}; c=${2:-32}
+d=${1:-5}; c=${2:-32}; rounds=${3:-1}
 port_a=${BENCH_PORT_A:-18180}; port_b=${BENCH_PORT_B:-18181}
+port_ng=18280; port_ngp=18281
 
-if ! command -v wrk >/dev/null; then
-  echo "installing wrk..." >&2
-  (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null
+need=()
+command -v wrk >/dev/null || need+=(wrk)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing ${need[*]} with apt..." >&2
+  if ! (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}") >/dev/null 2>&1; then
+    echo "COULD NOT INSTALL ${need[*]} (apt-get failed: not root, or no network)." >&2
+  fi
 fi
-cargo build --release -q -p service-a -p service-b
+command -v wrk >/dev/null || { echo "wrk is missing and could not be installed: no measurement." >&2; exit 1; }
+nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
+have_nginx=1; [ -x "$nginx_bin" ] || { have_nginx=0; echo "nginx is missing and could not be installed: the table has no reference." >&2; }
 
-logs=$(mktemp -d)
-trap 'kill $pa $pb 2>/dev/null || true; rm -rf "$logs"' EXIT
-./target/release/service-a --addr 127.0.0.1:$port_a --log-dir "$logs" >/dev/null & pa=$!
-./target/release/service-b --addr 127.0.0.1:$port_b --log-dir "$logs" \
-  --service-a-url http://127.0.0.1:$port_a >/dev/null & pb=$!
-for port in $port_a $port_b; do
-  for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
-done
+bin=${BENCH_BIN_DIR:-}
+if [ -z "$bin" ]; then
+  cargo build --release -q -p service-a -p service-b
+  bin=./target/release
+fi
 
-declare -A sent
-run() { # name url
-  local out rps p50 p99 non2xx n
+work=$(mktemp -d)
+logs=$work/logs
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+# The reference: nginx's static echo (the practical ceiling for A) and a
+# keep-alive reverse proxy to it (the ceiling for B's extra hop); one worker,
+# access log off (as ../shared/anchors/nginx/nginx.conf).
+cat >"$work/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+error_log $work/nginx-error.log;
+pid $work/nginx.pid;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work; proxy_temp_path $work; fastcgi_temp_path $work;
+  uwsgi_temp_path $work; scgi_temp_path $work;
+  upstream a { server 127.0.0.1:$port_ng; keepalive 64; }
+  server {
+    listen 127.0.0.1:$port_ng;
+    location /echo { default_type application/json; return 200 '{"echo":"\$arg_msg"}'; }
+    location /health { default_type application/json; return 200 '{"status":"ok"}'; }
+  }
+  server {
+    listen 127.0.0.1:$port_ngp;
+    location /health { default_type application/json; return 200 '{"status":"ok"}'; }
+    location /call-echo {
+      proxy_http_version 1.1; proxy_set_header Connection "";
+      proxy_pass http://a/echo?msg=\$arg_msg;
+    }
+  }
+}
+EOF
+
+wait_port() { for _ in $(seq 100); do curl -fs "http://127.0.0.1:$1/health" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "port $1 did not answer" >&2; return 1; }
+
+declare -A rps sent
+run() { # key url
+  local out r p50 p99 non2xx n
   out=$(wrk -t1 -c"$c" -d"${d}s" --latency "$2" 2>&1)
-  rps=$(awk '/Requests\/sec/{print $2}' <<<"$out")
+  r=$(awk '/Requests\/sec/{print $2}' <<<"$out")
   p50=$(awk '$1=="50%"{print $2}' <<<"$out"); p99=$(awk '$1=="99%"{print $2}' <<<"$out")
   non2xx=$(awk '/Non-2xx/{print $NF}' <<<"$out")
   n=$(awk '/requests in/{print $1}' <<<"$out")
-  sent[$1]=$n
-  printf '%-22s rps=%-10s p50=%-9s p99=%-9s non2xx=%-6s requests=%s\n' "$1" "$rps" "$p50" "$p99" "${non2xx:-0}" "$n"
+  rps[$1]=$(awk -v a="${rps[$1]:-0}" -v b="$r" 'BEGIN{print a+b}')
+  sent[$1]=$(( ${sent[$1]:-0} + n ))
+  printf '%-22s rps=%-10s p50=%-9s p99=%-9s non2xx=%-6s requests=%s\n' "$1" "$r" "$p50" "$p99" "${non2xx:-0}" "$n"
 }
-run rust-a:/echo "http://127.0.0.1:$port_a/echo?msg=hello"
-run rust-b:/call-echo "http://127.0.0.1:$port_b/call-echo?msg=hello"
+
+if [ $have_nginx = 1 ]; then
+  "$nginx_bin" -c "$work/nginx.conf" & pids+=($!)
+  wait_port $port_ng; wait_port $port_ngp
+fi
+"$bin"/service-a --addr 127.0.0.1:$port_a --log-dir "$logs" >/dev/null & pa=$!; pids+=($pa)
+"$bin"/service-b --addr 127.0.0.1:$port_b --log-dir "$logs" \
+  --service-a-url http://127.0.0.1:$port_a >/dev/null & pb=$!; pids+=($pb)
+wait_port $port_a; wait_port $port_b
+
+for _ in $(seq "$rounds"); do
+  [ $have_nginx = 1 ] && run nginx:/echo "http://127.0.0.1:$port_ng/echo?msg=hello"
+  run rust-a:/echo "http://127.0.0.1:$port_a/echo?msg=hello"
+  [ $have_nginx = 1 ] && run nginx-proxy:/call-echo "http://127.0.0.1:$port_ngp/call-echo?msg=hello"
+  run rust-b:/call-echo "http://127.0.0.1:$port_b/call-echo?msg=hello"
+done
 
 # SIGTERM flushes the logs; then count the request lines in the files.
 kill -TERM $pa $pb; wait $pa $pb || true
+
+echo
+echo "| server (mean of $rounds x ${d}s, wrk -t1 -c$c) | /echo rps | /call-echo rps |"
+echo "| --- | --- | --- |"
+mean() { awk -v s="${rps[$1]:-0}" -v r="$rounds" 'BEGIN{printf "%.0f", s/r}'; }
+if [ $have_nginx = 1 ]; then
+  echo "| nginx 1 worker (static / keep-alive proxy) | $(mean nginx:/echo) | $(mean nginx-proxy:/call-echo) |"
+fi
+echo "| this project, file logging on | $(mean rust-a:/echo) | $(mean rust-b:/call-echo) |"
+if [ $have_nginx = 1 ]; then
+  ratio() { awk -v a="${rps[$1]}" -v b="${rps[$2]}" 'BEGIN{printf "%.2fx", a/b}'; }
+  echo "| ratio to nginx (target A >= 0.80x, B >= 0.85x) | $(ratio rust-a:/echo nginx:/echo) | $(ratio rust-b:/call-echo nginx-proxy:/call-echo) |"
+fi
+
 echo_lines=$(cat "$logs"/service-a.* | grep -c 'endpoint=/echo ' || true)
 call_lines=$(cat "$logs"/service-b.* | grep -c 'endpoint=/call-echo ' || true)
-# A also logs the /echo calls B made during the second run.
+lost=$(cat "$logs"/service-*.* | grep -c 'event=log_lines_lost' || true)
+# A also logs the /echo calls B made.
 expected_a=$(( ${sent[rust-a:/echo]} + ${sent[rust-b:/call-echo]} ))
+echo
 printf 'log lines: service-a /echo %s (requests completed: %s, incl. those from B)\n' "$echo_lines" "$expected_a"
 printf 'log lines: service-b /call-echo %s (requests completed: %s)\n' "$call_lines" "${sent[rust-b:/call-echo]}"
+printf 'log_lines_lost lines: %s\n' "$lost"
 echo "(wrk counts completed requests; lines may exceed them by the requests in flight when wrk stops)"
+[ "$echo_lines" -ge "$expected_a" ] && [ "$call_lines" -ge "${sent[rust-b:/call-echo]}" ] \
+  && echo "no line lost" || echo "LINES LOST"
