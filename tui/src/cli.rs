@@ -33,7 +33,19 @@ pub struct DashboardArgs {
           value_parser = clap::value_parser!(u64).range(1..=600_000))]
     pub timeout_ms: u64,
 
-    /// Requests in a burst (key `l`).
+    /// Requests per second of the steady load (key `l`), evenly spaced.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub load_rate: u32,
+
+    /// Latency the link adds to A's answers in its `delay` mode (key `n`), in ms.
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(0..=30_000))]
+    pub link_delay_ms: u64,
+
+    /// Jitter of the link's delay: each answer is held delay ± up to this, in ms.
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(0..=30_000))]
+    pub link_jitter_ms: u64,
+
+    /// Requests in a burst (key `L`).
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     pub burst_requests: u64,
 
@@ -51,16 +63,41 @@ pub struct Settings {
     /// Never start anything.
     pub attach: bool,
     pub timeout_ms: u64,
+    pub load_rate: u32,
+    pub link_delay_ms: u64,
+    pub link_jitter_ms: u64,
     pub burst_requests: u64,
     pub burst_concurrency: u64,
 }
 
 impl From<DashboardArgs> for Settings {
     fn from(args: DashboardArgs) -> Self {
-        let DashboardArgs { a_url, b_url, log_dir, attach, timeout_ms, burst_requests, burst_concurrency } = args;
+        let DashboardArgs {
+            a_url,
+            b_url,
+            log_dir,
+            attach,
+            timeout_ms,
+            load_rate,
+            link_delay_ms,
+            link_jitter_ms,
+            burst_requests,
+            burst_concurrency,
+        } = args;
         // Absolute, so the screen and the report say exactly where the logs are.
         let log_dir = std::path::absolute(&log_dir).unwrap_or(log_dir);
-        Self { a_url, b_url, log_dir, attach, timeout_ms, burst_requests, burst_concurrency }
+        Self {
+            a_url,
+            b_url,
+            log_dir,
+            attach,
+            timeout_ms,
+            load_rate,
+            link_delay_ms,
+            link_jitter_ms,
+            burst_requests,
+            burst_concurrency,
+        }
     }
 }
 

@@ -29,7 +29,13 @@ pub enum Action {
     EditConfirm,
     EditCancel,
     SendSlow,
+    /// `l`: start or stop the steady load.
+    ToggleLoad,
     StartBurst,
+    /// `n`: the link's next mode.
+    CycleLink,
+    /// `v`: the next view in the chart's place.
+    NextView,
     /// Esc: cancel a running burst.
     Cancel,
     ToggleA,
@@ -66,6 +72,16 @@ pub enum Event {
     Logs(Vec<LogLine>),
     /// A burst ended: all its requests done, or cancelled.
     BurstDone { cancelled: bool },
+    /// A `/call-echo` of the steady load finished.
+    LoadAnswer(Answer),
+    /// The steady load has sent this many requests so far.
+    LoadSent(u64),
+    /// The steady load stopped; every request it sent is answered.
+    LoadDone,
+    /// The link is listening here (B goes through it when the dashboard starts B).
+    LinkUp { addr: String },
+    /// The link's counters, now.
+    Link(LinkCounters),
     /// `r` finished.
     ReportWritten(Result<std::path::PathBuf, String>),
 }
@@ -91,6 +107,14 @@ pub enum Effect {
         id_prefix: String,
     },
     CancelBurst,
+    /// Send `rate` requests per second, evenly spaced, with ids `<id_prefix>-<n>`, until stopped.
+    StartLoad {
+        rate: u32,
+        msg: String,
+        id_prefix: String,
+    },
+    StopLoad,
+    SetLinkMode(LinkMode),
     WriteReport,
 }
 

@@ -24,6 +24,7 @@ use tokio::time::Instant;
 use crate::cli::{DashboardArgs, Settings};
 use crate::io::burst::{self, BurstSpec};
 use crate::io::http::Client;
+use crate::io::load::{self, LoadSpec};
 use crate::io::supervisor::{self, Command, Supervisor};
 use crate::io::{report, tail};
 use crate::model::Model;
@@ -88,6 +89,7 @@ struct Executor {
     events: mpsc::Sender<Event>,
     supervisor: mpsc::Sender<Command>,
     burst_cancel: Option<watch::Sender<bool>>,
+    load_stop: Option<watch::Sender<bool>>,
     /// Requests, bursts and reports in progress.
     work: JoinSet<()>,
 }
@@ -131,6 +133,7 @@ async fn run(settings: Settings) -> Result<(), DashboardError> {
         events: events_tx,
         supervisor: supervisor_tx,
         burst_cancel: None,
+        load_stop: None,
         work: JoinSet::new(),
     };
     let mut signals = QuitSignals::listen()?;
@@ -140,8 +143,8 @@ async fn run(settings: Settings) -> Result<(), DashboardError> {
 
     // Leaving: cancel a burst, stop the children (thawing a frozen one first),
     // and keep showing what the supervisor reports while it does.
-    if let Some(cancel) = &executor.burst_cancel {
-        let _ = cancel.send(true);
+    for stop in executor.burst_cancel.iter().chain(&executor.load_stop) {
+        let _ = stop.send(true);
     }
     let (done_tx, mut done_rx) = oneshot::channel();
     if executor.supervisor.send(Command::Shutdown(done_tx)).await.is_ok() {
@@ -270,6 +273,22 @@ impl Executor {
                     let _ = events.send(Event::BurstDone { cancelled }).await;
                 });
             }
+            Effect::StartLoad { rate, msg, id_prefix } => {
+                let (stop_tx, stop_rx) = watch::channel(false);
+                self.load_stop = Some(stop_tx);
+                let spec = LoadSpec { rate, msg, b_url: self.b_url(), id_prefix };
+                let (client, events) = (self.client.clone(), self.events.clone());
+                self.work.spawn(async move {
+                    load::run(client, spec, stop_rx, events.clone()).await;
+                    let _ = events.send(Event::LoadDone).await;
+                });
+            }
+            Effect::StopLoad => {
+                if let Some(stop) = &self.load_stop {
+                    let _ = stop.send(true);
+                }
+            }
+            Effect::SetLinkMode(_mode) => {}
             Effect::CancelBurst => {
                 if let Some(cancel) = &self.burst_cancel {
                     let _ = cancel.send(true);

@@ -21,7 +21,9 @@ fn at(ms: i64) -> OffsetDateTime {
 }
 
 fn app() -> Model {
-    let mut app = Model::new(Settings::default(), "d3mo");
+    // A fixed log directory: the screen shows it, and it must not depend on where the tests run.
+    let settings = Settings { log_dir: std::path::PathBuf::from("/srv/lab/logs"), ..Settings::default() };
+    let mut app = Model::new(settings, "d3mo");
     for (service, pid) in [(Service::A, 4101), (Service::B, 4102)] {
         app.on_event(Event::Process(service, ProcessState::Starting), T0);
         app.on_event(Event::Process(service, ProcessState::Running { pid }), T0);
@@ -191,7 +193,8 @@ fn help_overlay_lists_every_key() {
     let screen = screen(&app);
     for (key, what) in tui::keys::HELP {
         assert!(screen.contains(&format!("{key} ")), "help lacks {key:?}");
-        assert!(screen.contains(&what[..20.min(what.len())]), "help lacks what {key:?} does");
+        let start: String = what.chars().take(20).collect();
+        assert!(screen.contains(&start), "help lacks what {key:?} does");
     }
     insta::assert_snapshot!(screen);
 }
@@ -253,4 +256,83 @@ fn tiny_and_huge_terminals_do_not_break_the_drawing() {
             }
         }
     }
+}
+
+/// A session with a steady load: fine, partitioned at 8 s (B times out while A
+/// is up), healed at 12 s.
+fn partitioned_session() -> Model {
+    let mut app = app();
+    app.on_event(Event::SessionStarted, T0);
+    app.on_event(Event::LinkUp { addr: "127.0.0.1:40001".into() }, T0);
+    let answer = |id: String, status: u16, ms: u64, kind: Option<ErrorKind>| {
+        let outcome = Outcome::Answered {
+            status,
+            latency: Duration::from_millis(ms),
+            error_kind: kind,
+            upstream_ms: Some(ms as f64 - 0.5),
+            body: String::new(),
+        };
+        Event::LoadAnswer(Answer { id, sent_at: T0, msg: "hello".into(), delay_ms: None, burst: true, outcome })
+    };
+    app.on_action(Action::ToggleLoad, at(100));
+    for tenth in 1..200_i64 {
+        let now = at(tenth * 100);
+        match tenth {
+            80 => {
+                app.on_action(Action::CycleLink, now); // delay
+                app.on_action(Action::CycleLink, now); // partition
+            }
+            120 => {
+                for _ in 0..3 {
+                    app.on_action(Action::CycleLink, now); // reset, flaky, ok
+                }
+            }
+            _ => {}
+        }
+        let id = format!("d3mo-S1-{tenth:06}");
+        let event = if (90..=130).contains(&tenth) {
+            answer(id, 503, 1002, Some(ErrorKind::Timeout))
+        } else {
+            answer(id, 200, 3 + u64::try_from(tenth % 4).unwrap(), None)
+        };
+        app.on_event(event, now);
+        app.on_event(Event::LoadSent(u64::try_from(tenth * 2).unwrap()), now);
+    }
+    app.on_event(
+        Event::Link(tui::msg::LinkCounters {
+            connections: 21,
+            open: 20,
+            bytes_to_a: 48_310,
+            bytes_to_b: 61_544,
+            cut: 0,
+        }),
+        at(20_000),
+    );
+    app
+}
+
+#[test]
+fn the_timeline_view_shows_calls_availability_and_p99_with_the_actions() {
+    let mut app = partitioned_session();
+    app.on_action(Action::NextView, at(20_000));
+    let screen = screen_of_size(&app, 160, 45);
+    assert!(screen.contains("Timeline per second"), "{screen}");
+    assert!(screen.contains("B cannot reach A (timeout)") || screen.contains("B reaches A"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn the_services_panel_shows_the_link_in_each_mode() {
+    let mut app = app();
+    app.on_event(Event::LinkUp { addr: "127.0.0.1:40001".into() }, T0);
+    let mut panels = String::new();
+    for _ in 0..5 {
+        let screen = screen_of_size(&app, 160, 45);
+        panels.extend(screen.lines().skip(1).take(5).map(|line| format!("{line}\n")));
+        app.on_action(Action::CycleLink, T0);
+    }
+    for mode in ["B→A ok", "B→A delay 300±100 ms", "B→A partition", "B→A reset", "B→A flaky"] {
+        assert!(panels.contains(mode), "{mode} missing:\n{panels}");
+    }
+    insta::assert_snapshot!(panels);
 }

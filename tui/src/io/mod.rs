@@ -4,6 +4,7 @@
 
 pub mod burst;
 pub mod http;
+pub mod load;
 pub mod report;
 pub mod supervisor;
 pub mod tail;

@@ -29,3 +29,53 @@ impl BurstProgress {
         ratio.min(1.0)
     }
 }
+
+/// The steady load in progress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SteadyLoad {
+    /// Requests per second asked for.
+    pub rate: u32,
+    pub started_at: time::OffsetDateTime,
+    /// Requests sent so far (as the load last reported).
+    pub sent: u64,
+    pub answered: u64,
+    pub failed: u64,
+    /// `l` pressed again: no new requests; those in flight finish.
+    pub stopping: bool,
+    /// `(when, sent)` as reported, for the achieved rate.
+    samples: std::collections::VecDeque<(time::OffsetDateTime, u64)>,
+}
+
+impl SteadyLoad {
+    pub fn new(rate: u32, started_at: time::OffsetDateTime) -> Self {
+        Self { rate, started_at, sent: 0, answered: 0, failed: 0, stopping: false, samples: Default::default() }
+    }
+
+    pub fn record(&mut self, ok: bool) {
+        self.answered += 1;
+        self.failed += u64::from(!ok);
+    }
+
+    pub fn sent(&mut self, sent: u64, at: time::OffsetDateTime) {
+        self.sent = sent;
+        self.samples.push_back((at, sent));
+        // About the last two seconds of reports (one every 250 ms).
+        while self.samples.len() > 9 {
+            self.samples.pop_front();
+        }
+    }
+
+    /// Requests sent and not answered yet.
+    pub fn in_flight(&self) -> u64 {
+        self.sent.saturating_sub(self.answered)
+    }
+
+    /// Requests per second actually sent, over the last reports.
+    pub fn achieved(&self) -> Option<f64> {
+        let (first, last) = (self.samples.front()?, self.samples.back()?);
+        let seconds = (last.0 - first.0).as_seconds_f64();
+        // Precision loss only past 2^53 requests.
+        #[allow(clippy::cast_precision_loss)]
+        (seconds >= 0.5).then(|| (last.1 - first.1) as f64 / seconds)
+    }
+}

@@ -9,18 +9,20 @@ pub mod requests;
 pub mod services;
 pub mod session;
 pub mod stats;
+pub mod timeline;
 
 use contract::Service;
 use time::OffsetDateTime;
 
 use crate::cli::Settings;
-use crate::msg::{Action, Answer, Effect, Event, Health, InputMode};
-use load::BurstProgress;
+use crate::msg::{Action, Answer, Effect, Event, Health, InputMode, LinkCounters, LinkMode, Outcome};
+use load::{BurstProgress, SteadyLoad};
 use logs::LogView;
 use requests::{Entry, Mark, RequestList, SentRequest};
 use services::ServiceView;
 use session::SessionLog;
 use stats::Stats;
+use timeline::Timeline;
 
 /// The longest message that can be typed (the services' own limit).
 pub const MAX_MESSAGE_BYTES: usize = contract::params::MAX_MSG_BYTES;
@@ -30,6 +32,30 @@ pub const NOTE_LIFETIME: time::Duration = time::Duration::seconds(8);
 
 /// Lines PgUp/PgDn scroll the logs by.
 const SCROLL_STEP: usize = 10;
+
+/// What the chart's place shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChartView {
+    /// Each answer's latency against B's timeout.
+    Latency,
+    /// Per second: calls, availability, p99.
+    Timeline,
+}
+
+/// The link as the dashboard knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkView {
+    pub mode: LinkMode,
+    /// Where it listens, once it does.
+    pub addr: Option<String>,
+    pub counters: LinkCounters,
+}
+
+impl Default for LinkView {
+    fn default() -> Self {
+        Self { mode: LinkMode::Ok, addr: None, counters: LinkCounters::default() }
+    }
+}
 
 /// The whole state of the dashboard.
 #[derive(Debug, Clone)]
@@ -43,6 +69,16 @@ pub struct Model {
     pub services: [ServiceView; 2],
     pub logs: LogView,
     pub burst: Option<BurstProgress>,
+    pub load: Option<SteadyLoad>,
+    /// Per second of the session: calls, availability, p99.
+    pub timeline: Timeline,
+    /// What shows in the chart's place (`v`).
+    pub view: ChartView,
+    /// The link between B and A: its mode, address and counters.
+    pub link: LinkView,
+    /// What B's last answer says of A: `None` before any, `Some(None)` when B
+    /// reached A, `Some(Some(kind))` when it could not.
+    pub b_sees_a: Option<Option<contract::ErrorKind>>,
     /// What the report tells: every request sent by hand, bursts summarised, marks.
     pub session_log: SessionLog,
     /// The status line: the last thing the dashboard has to say, and when.
@@ -65,6 +101,11 @@ impl Model {
             stats: Stats::default(),
             logs: LogView::default(),
             burst: None,
+            load: None,
+            timeline: Timeline::default(),
+            view: ChartView::Latency,
+            link: LinkView::default(),
+            b_sees_a: None,
             session_log: SessionLog::default(),
             note: None,
             next_request: 0,
@@ -133,6 +174,14 @@ impl Model {
                 return Some(self.send(Some(delay), now));
             }
             Action::StartBurst => return self.start_burst(now),
+            Action::ToggleLoad => return Some(self.toggle_load(now)),
+            Action::CycleLink => return self.cycle_link(now),
+            Action::NextView => {
+                self.view = match self.view {
+                    ChartView::Latency => ChartView::Timeline,
+                    ChartView::Timeline => ChartView::Latency,
+                };
+            }
             Action::Cancel => {
                 if let Some(burst) = &mut self.burst
                     && !burst.cancelling
@@ -187,6 +236,43 @@ impl Model {
         Some(Effect::StartBurst { requests, concurrency, msg: self.message.clone(), id_prefix })
     }
 
+    fn toggle_load(&mut self, now: OffsetDateTime) -> Effect {
+        if let Some(load) = &mut self.load {
+            if !load.stopping {
+                load.stopping = true;
+                self.say(now, "stopping the steady load: requests in flight finish");
+            }
+            return Effect::StopLoad;
+        }
+        let rate = self.settings.load_rate;
+        self.load = Some(SteadyLoad::new(rate, now));
+        self.session_log.load_started(now, rate);
+        self.mark(now, format!("steady load: {rate} requests/s (l stops it)"));
+        self.next_request += 1;
+        let id_prefix = format!("{}-S{}", self.session, self.next_request);
+        Effect::StartLoad { rate, msg: self.message.clone(), id_prefix }
+    }
+
+    fn cycle_link(&mut self, now: OffsetDateTime) -> Option<Effect> {
+        let Some(addr) = self.link.addr.clone() else {
+            self.say(now, "the link is not up yet");
+            return None;
+        };
+        let mode = self.link.mode.next(self.settings.link_delay_ms, self.settings.link_jitter_ms);
+        self.link.mode = mode;
+        self.mark(now, format!("link: {}", mode.label()));
+        if self.service(Service::B).process == crate::msg::ProcessState::Attached {
+            self.say(
+                now,
+                format!(
+                    "B was started elsewhere and may not use the link: start it with \
+                     --service-a-url http://{addr} to send its calls through it"
+                ),
+            );
+        }
+        Some(Effect::SetLinkMode(mode))
+    }
+
     fn toggle_running(&mut self, service: Service, now: OffsetDateTime) -> Option<Effect> {
         match self.service(service).why_not_toggled(service, self.settings.attach) {
             Some(why) => {
@@ -228,9 +314,41 @@ impl Model {
         if self.note.as_ref().is_some_and(|(_, at)| now - *at > NOTE_LIFETIME) {
             self.note = None;
         }
+        self.timeline.advance(now);
         match event {
-            Event::SessionStarted => self.logs.session_started = Some(now),
-            Event::Answer(answer) => self.on_answer(answer),
+            Event::SessionStarted => {
+                self.logs.session_started = Some(now);
+                self.timeline.start(now);
+            }
+            Event::LoadAnswer(answer) => {
+                self.record_outcome(&answer.outcome, now);
+                self.session_log.load_answer(&answer.id, &answer.outcome);
+                if let Some(load) = &mut self.load {
+                    load.record(answer.outcome.is_ok());
+                }
+                let Answer { id, sent_at, msg, delay_ms, outcome, .. } = answer;
+                let request = SentRequest { id, sent_at, msg, delay_ms, burst: true, outcome: Some(outcome) };
+                self.requests.push(Entry::Request(request));
+            }
+            Event::LoadSent(sent) => {
+                if let Some(load) = &mut self.load {
+                    load.sent(sent, now);
+                }
+            }
+            Event::LoadDone => {
+                self.session_log.load_ended(now);
+                if let Some(load) = self.load.take() {
+                    let text = format!(
+                        "steady load stopped: {} sent, {} answered, {} failed",
+                        load.sent, load.answered, load.failed
+                    );
+                    self.mark(now, text.clone());
+                    self.say(now, text);
+                }
+            }
+            Event::LinkUp { addr } => self.link.addr = Some(addr),
+            Event::Link(counters) => self.link.counters = counters,
+            Event::Answer(answer) => self.on_answer(answer, now),
             Event::Health(service, health) => {
                 self.services[service.index()].health = health;
                 if matches!(health, Health::Up { .. }) {
@@ -261,9 +379,22 @@ impl Model {
         }
     }
 
-    fn on_answer(&mut self, answer: Answer) {
+    /// Counts an ended call in the numbers, the timeline and B's view of A.
+    fn record_outcome(&mut self, outcome: &Outcome, now: OffsetDateTime) {
+        self.stats.record(outcome);
+        self.timeline.record(now, outcome);
+        if let Outcome::Answered { status, error_kind, .. } = outcome {
+            match error_kind {
+                Some(kind) => self.b_sees_a = Some(Some(*kind)),
+                None if (200..300).contains(status) => self.b_sees_a = Some(None),
+                None => {}
+            }
+        }
+    }
+
+    fn on_answer(&mut self, answer: Answer, now: OffsetDateTime) {
         let Answer { id, sent_at, msg, delay_ms, burst, outcome } = answer;
-        self.stats.record(&outcome);
+        self.record_outcome(&outcome, now);
         if burst {
             self.session_log.burst_answer(&id, &outcome);
             if let Some(progress) = &mut self.burst {

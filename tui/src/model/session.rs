@@ -21,12 +21,24 @@ pub const MAX_MARKS: usize = 10_000;
 /// Latencies kept per burst for its percentiles (exact up to this many answers).
 pub const MAX_BURST_SAMPLES: usize = 100_000;
 
-/// One burst, summarised as it runs.
+/// Which kind of load a summary is of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadKind {
+    /// `L`: N requests, C at a time.
+    Burst,
+    /// `l`: a steady rate (requests per second) until stopped.
+    Steady { rate: u32 },
+}
+
+/// One burst or steady load, summarised as it runs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BurstSummary {
+    pub kind: LoadKind,
     pub started_at: OffsetDateTime,
     pub ended_at: Option<OffsetDateTime>,
+    /// Requests asked for (a burst), or sent so far (a steady load).
     pub requests: u64,
+    /// Requests in flight at once (a burst; 0 for a steady load).
     pub concurrency: u64,
     pub answered: u64,
     pub cancelled: bool,
@@ -43,12 +55,28 @@ impl BurstSummary {
     pub fn percentiles(&self) -> Percentiles {
         percentiles(self.latencies.iter().copied())
     }
+
+    fn count(&mut self, id: &str, outcome: &Outcome) {
+        self.answered += 1;
+        *self.by_status.entry(outcome.status_label()).or_default() += 1;
+        if let Some(kind) = outcome.error_kind() {
+            *self.by_error_kind.entry(kind).or_default() += 1;
+        }
+        if matches!(outcome, Outcome::Answered { .. }) && self.latencies.len() < MAX_BURST_SAMPLES {
+            self.latencies.push(millis(outcome.latency()));
+        }
+        if self.first_id.is_none() {
+            self.first_id = Some(id.to_owned());
+        }
+        self.last_id = Some(id.to_owned());
+    }
 }
 
 /// The session as the report tells it.
 #[derive(Debug, Clone)]
 pub struct SessionLog {
     pub manual: Ring<SentRequest>,
+    /// Bursts and steady loads, in the order they started.
     pub bursts: Ring<BurstSummary>,
     pub marks: Ring<Mark>,
 }
@@ -72,7 +100,17 @@ impl SessionLog {
     }
 
     pub fn burst_started(&mut self, at: OffsetDateTime, requests: u64, concurrency: u64) {
+        self.started(LoadKind::Burst, at, requests, concurrency);
+    }
+
+    /// A steady load started (its number of requests is known as it runs).
+    pub fn load_started(&mut self, at: OffsetDateTime, rate: u32) {
+        self.started(LoadKind::Steady { rate }, at, 0, 0);
+    }
+
+    fn started(&mut self, kind: LoadKind, at: OffsetDateTime, requests: u64, concurrency: u64) {
         self.bursts.push(BurstSummary {
+            kind,
             started_at: at,
             ended_at: None,
             requests,
@@ -87,27 +125,39 @@ impl SessionLog {
         });
     }
 
+    /// The running burst (`steady` false) or steady load (`steady` true).
+    fn running(&mut self, steady: bool) -> Option<&mut BurstSummary> {
+        self.bursts
+            .iter_mut()
+            .rev()
+            .find(|load| load.ended_at.is_none() && matches!(load.kind, LoadKind::Steady { .. }) == steady)
+    }
+
     /// Counts one answer of the running burst.
     pub fn burst_answer(&mut self, id: &str, outcome: &Outcome) {
-        let Some(burst) = self.bursts.iter_mut().next_back().filter(|burst| burst.ended_at.is_none()) else { return };
-        burst.answered += 1;
-        *burst.by_status.entry(outcome.status_label()).or_default() += 1;
-        if let Some(kind) = outcome.error_kind() {
-            *burst.by_error_kind.entry(kind).or_default() += 1;
+        if let Some(burst) = self.running(false) {
+            burst.count(id, outcome);
         }
-        if matches!(outcome, Outcome::Answered { .. }) && burst.latencies.len() < MAX_BURST_SAMPLES {
-            burst.latencies.push(millis(outcome.latency()));
+    }
+
+    /// Counts one answer of the running steady load.
+    pub fn load_answer(&mut self, id: &str, outcome: &Outcome) {
+        if let Some(load) = self.running(true) {
+            load.requests += 1;
+            load.count(id, outcome);
         }
-        if burst.first_id.is_none() {
-            burst.first_id = Some(id.to_owned());
-        }
-        burst.last_id = Some(id.to_owned());
     }
 
     pub fn burst_ended(&mut self, at: OffsetDateTime, cancelled: bool) {
-        if let Some(burst) = self.bursts.iter_mut().next_back().filter(|burst| burst.ended_at.is_none()) {
+        if let Some(burst) = self.running(false) {
             burst.ended_at = Some(at);
             burst.cancelled = cancelled;
+        }
+    }
+
+    pub fn load_ended(&mut self, at: OffsetDateTime) {
+        if let Some(load) = self.running(true) {
+            load.ended_at = Some(at);
         }
     }
 }

@@ -9,7 +9,7 @@ use contract::{ErrorKind, Service};
 use super::*;
 use crate::model::logs::MAX_LOG_LINES;
 use crate::model::requests::MAX_ENTRIES;
-use crate::msg::{Health, LogLine, Outcome, ProcessState};
+use crate::msg::{Health, LinkMode, LogLine, Outcome, ProcessState};
 
 const T0: OffsetDateTime = datetime!(2026-11-24 12:00:00 UTC);
 
@@ -25,6 +25,10 @@ fn answered(status: u16, ms: u64, kind: Option<ErrorKind>) -> Outcome {
         upstream_ms: None,
         body: String::new(),
     }
+}
+
+fn answer_of(outcome: Outcome) -> Answer {
+    Answer { id: String::new(), sent_at: T0, msg: "hello".into(), delay_ms: None, burst: true, outcome }
 }
 
 fn answer(id: &str, outcome: Outcome, burst: bool) -> Event {
@@ -313,4 +317,63 @@ fn the_session_log_keeps_every_request_sent_by_hand_through_bursts() {
     assert_eq!((burst.first_id.as_deref(), burst.last_id.as_deref()), (Some("b-0"), Some("b-2009")));
     assert!(burst.ended_at.is_some() && !burst.cancelled);
     assert_eq!(burst.percentiles().p50, 5.0);
+}
+
+#[test]
+fn a_steady_load_starts_reports_and_stops_on_l() {
+    let mut app = app();
+    let Some(Effect::StartLoad { rate, id_prefix, .. }) = app.on_action(Action::ToggleLoad, T0) else {
+        panic!("l starts a load")
+    };
+    assert_eq!((rate, id_prefix.as_str()), (20, "t3st-S1"));
+    app.on_event(Event::LoadSent(10), T0);
+    app.on_event(Event::LoadSent(30), T0 + Duration::from_secs(1));
+    app.on_event(Event::LoadAnswer(Answer { id: "t3st-S1-000000".into(), ..answer_of(answered(200, 3, None)) }), T0);
+    let load = app.load.as_ref().expect("running");
+    assert_eq!((load.sent, load.answered, load.in_flight()), (30, 1, 29));
+    assert_eq!(load.achieved(), Some(20.0));
+    assert_eq!(app.on_action(Action::ToggleLoad, T0), Some(Effect::StopLoad));
+    assert!(app.load.as_ref().is_some_and(|load| load.stopping));
+    app.on_event(Event::LoadDone, T0 + Duration::from_secs(2));
+    assert!(app.load.is_none());
+    let marks: Vec<&str> = app.requests.marks().map(|m| m.text.as_str()).collect();
+    assert_eq!(
+        marks,
+        ["steady load: 20 requests/s (l stops it)", "steady load stopped: 30 sent, 1 answered, 0 failed"]
+    );
+    let summary = app.session_log.bursts.get(0).expect("the load is summarised");
+    assert_eq!((summary.requests, summary.answered), (1, 1));
+}
+
+#[test]
+fn b_s_answers_tell_what_b_sees_of_a() {
+    let mut app = app();
+    assert_eq!(app.b_sees_a, None);
+    app.on_event(answer("x", answered(503, 1001, Some(ErrorKind::Timeout)), true), T0);
+    assert_eq!(app.b_sees_a, Some(Some(ErrorKind::Timeout)));
+    app.on_event(answer("y", answered(200, 2, None), true), T0);
+    assert_eq!(app.b_sees_a, Some(None));
+}
+
+#[test]
+fn n_cycles_the_link_once_it_is_up_and_marks_each_change() {
+    let mut app = app();
+    assert_eq!(app.on_action(Action::CycleLink, T0), None, "no link yet");
+    app.on_event(Event::LinkUp { addr: "127.0.0.1:5000".into() }, T0);
+    let modes: Vec<Option<Effect>> = (0..5).map(|_| app.on_action(Action::CycleLink, T0)).collect();
+    assert_eq!(
+        modes,
+        [
+            Some(Effect::SetLinkMode(LinkMode::Delay { delay_ms: 300, jitter_ms: 100 })),
+            Some(Effect::SetLinkMode(LinkMode::Partition)),
+            Some(Effect::SetLinkMode(LinkMode::Reset)),
+            Some(Effect::SetLinkMode(LinkMode::Flaky)),
+            Some(Effect::SetLinkMode(LinkMode::Ok)),
+        ]
+    );
+    let marks: Vec<&str> = app.requests.marks().map(|m| m.text.as_str()).collect();
+    assert_eq!(marks, ["link: delay 300±100 ms", "link: partition", "link: reset", "link: flaky", "link: ok"]);
+    app.on_event(Event::Process(Service::B, ProcessState::Attached), T0);
+    app.on_action(Action::CycleLink, T0);
+    assert!(app.note().is_some_and(|n| n.contains("--service-a-url http://127.0.0.1:5000")));
 }

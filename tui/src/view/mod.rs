@@ -17,13 +17,14 @@ mod logs;
 mod numbers;
 mod requests;
 mod services;
+mod timeline;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Color;
 use ratatui::widgets::{Paragraph, Wrap};
 
-use crate::model::Model;
+use crate::model::{ChartView, Model};
 use crate::msg::InputMode;
 
 pub(crate) const OK: Color = Color::Green;
@@ -60,7 +61,7 @@ pub fn draw(frame: &mut Frame, model: &Model) {
 fn draw_wide(frame: &mut Frame, area: Rect, model: &Model) {
     let [header, top, middle, logs, footer] = Layout::vertical([
         Constraint::Length(1),
-        Constraint::Length(4),
+        Constraint::Length(5),
         Constraint::Min(8),
         Constraint::Percentage(35),
         Constraint::Length(2),
@@ -72,9 +73,16 @@ fn draw_wide(frame: &mut Frame, area: Rect, model: &Model) {
     numbers::draw(frame, numbers, model);
     let [list, right] = Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(middle);
     requests::draw(frame, list, model);
-    let [detail, chart] = Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(right);
-    answer::draw(frame, detail, model);
-    chart::draw(frame, chart, model);
+    match model.view {
+        ChartView::Latency => {
+            let [detail, chart] =
+                Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(right);
+            answer::draw(frame, detail, model);
+            chart::draw(frame, chart, model);
+        }
+        // Three charts over the same seconds need the whole column.
+        ChartView::Timeline => timeline::draw(frame, right, model),
+    }
     logs::draw(frame, logs, model);
     footer::draw(frame, footer, model);
 }
@@ -82,10 +90,11 @@ fn draw_wide(frame: &mut Frame, area: Rect, model: &Model) {
 /// 80 to 119 columns: one column; the numbers on one line; the selected
 /// answer only when there are rows to spare; no chart.
 fn draw_narrow(frame: &mut Frame, area: Rect, model: &Model) {
-    let answer_rows = if area.height >= 36 { 7 } else { 0 };
+    // The answer, or the view `v` chose, when there are rows to spare.
+    let answer_rows = if area.height >= 36 { 9 } else { 0 };
     let [header, services, numbers, list, detail, logs, footer] = Layout::vertical([
         Constraint::Length(1),
-        Constraint::Length(4),
+        Constraint::Length(5),
         Constraint::Length(3),
         Constraint::Min(6),
         Constraint::Length(answer_rows),
@@ -98,7 +107,10 @@ fn draw_narrow(frame: &mut Frame, area: Rect, model: &Model) {
     numbers::draw_compact(frame, numbers, model);
     requests::draw(frame, list, model);
     if answer_rows > 0 {
-        answer::draw(frame, detail, model);
+        match model.view {
+            ChartView::Latency => answer::draw(frame, detail, model),
+            ChartView::Timeline => timeline::draw(frame, detail, model),
+        }
     }
     logs::draw(frame, logs, model);
     footer::draw(frame, footer, model);

@@ -23,7 +23,18 @@ const OTHER_COLUMNS: usize = 2 + 12 + 1 + 1 + 6 + 1 + 9 + 2 + 8 + 1 + 14;
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     let list = &model.requests;
     let following = if list.is_following() { "following" } else { "End: follow" };
-    let block = Block::bordered().title(format!(" Requests ({} answered, {following}) ", model.stats.answered()));
+    let mut title = format!(" Requests ({} answered, {following}) ", model.stats.answered());
+    if let Some(load) = &model.load {
+        let achieved = load.achieved().map_or_else(|| "…".to_owned(), |rate| format!("{rate:.1}"));
+        title.push_str(&format!(
+            "· load {}/s: {achieved}/s, {} in flight, {} failed{} ",
+            load.rate,
+            load.in_flight(),
+            load.failed,
+            if load.stopping { " (stopping)" } else { " (l stops)" }
+        ));
+    }
+    let block = Block::bordered().title(title);
     let inner = block.inner(area);
     let height = usize::from(inner.height.saturating_sub(1)).max(1);
     let width = usize::from(inner.width).saturating_sub(OTHER_COLUMNS).clamp(MIN_MESSAGE, MAX_MESSAGE);

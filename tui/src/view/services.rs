@@ -10,11 +10,11 @@ use contract::Service;
 
 use super::{DIM, ERROR, OK, PENDING};
 use crate::model::Model;
-use crate::msg::{Health, ProcessState};
+use crate::msg::{Health, LinkMode, ProcessState};
 use crate::text::{format_ms, millis, sanitize};
 
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
-    let lines: Vec<Line> = Service::ALL
+    let mut lines: Vec<Line> = Service::ALL
         .into_iter()
         .map(|service| {
             let view = model.service(service);
@@ -38,13 +38,65 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
                 ProcessState::Stopped => format!("stopped: {} starts it", service.name().to_lowercase()),
                 ProcessState::Failed(why) => format!("failed: {}", sanitize(why)),
             };
-            Line::from(vec![
+            let mut spans = vec![
                 Span::styled(format!(" {} ", service.name()), Style::new().bold()),
                 Span::styled(format!("{dot} {state:<12}"), Style::new().fg(color).bold()),
-                Span::raw(format!("{who}  ")),
-                Span::styled(view.url.clone(), Style::new().fg(DIM)),
-            ])
+            ];
+            // The URLs are in the header line.
+            spans.push(Span::styled(who, Style::new().fg(DIM)));
+            // Two observers of A: the dashboard's own health check (above) and B.
+            if service == Service::A {
+                match model.b_sees_a {
+                    Some(None) => spans.push(Span::styled("  · B reaches A", Style::new().fg(OK))),
+                    Some(Some(kind)) => {
+                        let text = format!("  · B cannot reach A ({kind})");
+                        spans.push(Span::styled(text, Style::new().fg(ERROR).bold()));
+                    }
+                    None => {}
+                }
+            }
+            Line::from(spans)
         })
         .collect();
+    lines.push(link_line(model));
     frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(" Services ")), area);
+}
+
+/// The link B→A: its mode, where it listens, what it carried.
+fn link_line(model: &Model) -> Line<'static> {
+    let link = &model.link;
+    let (text, color) = match link.mode {
+        LinkMode::Ok => ("ok".to_owned(), OK),
+        mode => (mode.label(), ERROR),
+    };
+    let c = link.counters;
+    let through = match (&link.addr, &model.service(Service::B).process) {
+        (None, _) => "starting".to_owned(),
+        (Some(addr), ProcessState::Attached) => format!("{addr} (B started elsewhere: n says how to use it)"),
+        (Some(addr), _) => addr.clone(),
+    };
+    Line::from(vec![
+        Span::styled(" link ", Style::new().bold()),
+        Span::styled(format!("B→A {text:<10}"), Style::new().fg(color).bold()),
+        Span::raw(format!(
+            "  {} conns ({} open), {} to A, {} to B, {} cut  ",
+            c.connections,
+            c.open,
+            bytes(c.bytes_to_a),
+            bytes(c.bytes_to_b),
+            c.cut
+        )),
+        Span::styled(through, Style::new().fg(DIM)),
+    ])
+}
+
+/// `812 B`, `12.3 kB`, `4.5 MB`.
+// Display only: precision loss past 2^53 bytes does not matter.
+#[allow(clippy::cast_precision_loss)]
+fn bytes(n: u64) -> String {
+    match n {
+        0..1_000 => format!("{n} B"),
+        1_000..1_000_000 => format!("{:.1} kB", n as f64 / 1e3),
+        _ => format!("{:.1} MB", n as f64 / 1e6),
+    }
 }
