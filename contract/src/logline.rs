@@ -24,7 +24,9 @@
 use std::fmt::Write as _;
 
 use thiserror::Error;
-use time::{OffsetDateTime, UtcOffset};
+use time::format_description::BorrowedFormatItem;
+use time::macros::format_description;
+use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 
 /// The key of the timestamp in JSON lines.
 pub const TIMESTAMP_KEY: &str = "timestamp";
@@ -251,30 +253,16 @@ pub fn write_timestamp(out: &mut String, at: OffsetDateTime) {
 
 /// Parses `YYYY-MM-DD HH:MM:SS,mmm` as UTC.
 pub fn parse_timestamp(text: &str) -> Option<OffsetDateTime> {
-    let b = text.as_bytes();
-    if b.len() != TIMESTAMP_LEN
-        || !b.iter().enumerate().all(|(i, c)| match i {
-            4 | 7 => *c == b'-',
-            10 => *c == b' ',
-            13 | 16 => *c == b':',
-            19 => *c == b',',
-            _ => c.is_ascii_digit(),
-        })
-    {
+    // The exact length first: the format description also accepts what is not ours.
+    if text.len() != TIMESTAMP_LEN {
         return None;
     }
-    let num = |range: std::ops::Range<usize>| text[range].parse::<u16>().ok();
-    let month = time::Month::try_from(u8::try_from(num(5..7)?).ok()?).ok()?;
-    let date = time::Date::from_calendar_date(i32::from(num(0..4)?), month, u8::try_from(num(8..10)?).ok()?).ok()?;
-    let clock = time::Time::from_hms_milli(
-        u8::try_from(num(11..13)?).ok()?,
-        u8::try_from(num(14..16)?).ok()?,
-        u8::try_from(num(17..19)?).ok()?,
-        num(20..23)?,
-    )
-    .ok()?;
-    Some(date.with_time(clock).assume_utc())
+    PrimitiveDateTime::parse(text, TIMESTAMP_FORMAT).ok().map(PrimitiveDateTime::assume_utc)
 }
+
+/// `YYYY-MM-DD HH:MM:SS,mmm`, as the lab's Python logging writes it.
+const TIMESTAMP_FORMAT: &[BorrowedFormatItem<'_>] =
+    format_description!("[year]-[month]-[day] [hour]:[minute]:[second],[subsecond digits:3]");
 
 fn write_key(out: &mut String, key: &str) {
     // Keys come from our own code; this keeps the line parseable even if one didn't.
@@ -551,5 +539,32 @@ mod tests {
     fn parses_a_line_with_its_newline() {
         let text = format!("{}\r\n", sample().to_text());
         assert_eq!(LogRecord::parse(&text), Ok(sample()));
+    }
+}
+
+#[cfg(test)]
+mod timestamp_tests {
+    use time::macros::datetime;
+
+    use super::*;
+
+    #[test]
+    fn timestamps_round_trip_and_only_the_exact_shape_parses() {
+        let at = datetime!(2026-02-04 14:29:46.799 UTC);
+        let mut text = String::new();
+        write_timestamp(&mut text, at);
+        assert_eq!(text, "2026-02-04 14:29:46,799");
+        assert_eq!(parse_timestamp(&text), Some(at));
+        for bad in [
+            "2026-02-04 14:29:46.799",
+            "2026-13-04 14:29:46,799",
+            "2026-02-04T14:29:46,799",
+            "2026-02-04 14:29:46,79",
+            "2026-02-04 14:29:46,7990",
+            "2026-2-04 14:29:46,799 ",
+            "",
+        ] {
+            assert_eq!(parse_timestamp(bad), None, "{bad:?}");
+        }
     }
 }
