@@ -383,3 +383,15 @@ pub fn wait_until(limit: Duration, what: &str, mut check: impl FnMut() -> bool) 
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+/// The state letter of process `pid` from `/proc` (`R`, `S`, `T` for stopped,
+/// `Z` for a zombie), or `None` if there is no such process. Linux only.
+pub fn process_state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(") ").and_then(|(_, rest)| rest.chars().next())
+}
+
+/// True once process `pid` has ended (gone, or a zombie nobody reaped yet). Linux only.
+pub fn is_gone(pid: u32) -> bool {
+    matches!(process_state(pid), None | Some('Z'))
+}

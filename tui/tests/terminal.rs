@@ -4,7 +4,7 @@
 //! children gracefully; SIGKILL must still leave no child behind, even a
 //! frozen one.
 
-#![cfg(unix)]
+#![cfg(target_os = "linux")] // pseudo-terminals here; process states from /proc
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 use std::fs::File;
@@ -15,22 +15,21 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use contract::{LogRecord, Service};
+use contract::Service;
 use nix::pty::{Winsize, openpty};
 use nix::sys::signal::{Signal, kill};
 use nix::sys::termios::{LocalFlags, tcgetattr};
 use nix::unistd::Pid;
+use testkit::{is_gone, process_state};
 
-/// Polls `check` every 20 ms until it returns something, for at most `limit`.
+/// Polls `check` (through the shared harness) until it returns something, for at most `limit`.
 fn wait_for<T>(limit: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(found) = check() {
-            return found;
-        }
-        assert!(Instant::now() < deadline, "waited {limit:?} for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let mut found = None;
+    testkit::wait_until(limit, what, || {
+        found = check();
+        found.is_some()
+    });
+    found.expect("wait_until returns once found")
 }
 
 /// A dashboard running in a pseudo-terminal of 160x45.
@@ -110,22 +109,9 @@ impl Drop for Dashboard {
 }
 
 fn listening_line(logs: &Path, service: Service) -> Option<Listening> {
-    let path = tui::io::tail::newest_log_file(logs, service)?;
-    let text = std::fs::read_to_string(path).ok()?;
-    let record = text
-        .lines()
-        .filter_map(|line| LogRecord::parse(line).ok())
-        .find(|record| record.get("event") == Some("listening"))?;
+    let record =
+        testkit::log_records(logs, service).into_iter().find(|record| record.get("event") == Some("listening"))?;
     Some(Listening { addr: record.get("addr")?.parse().ok()?, pid: record.get("pid")?.parse().ok()? })
-}
-
-fn process_state(pid: u32) -> Option<char> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    stat.rsplit_once(") ").and_then(|(_, rest)| rest.chars().next())
-}
-
-fn gone(pid: u32) -> bool {
-    matches!(process_state(pid), None | Some('Z'))
 }
 
 fn refuses(addr: SocketAddr) -> bool {
@@ -149,10 +135,9 @@ fn quit_signals_from_outside_restore_the_terminal_and_stop_the_children_graceful
         let flags = tcgetattr(&dashboard.slave).unwrap().local_flags;
         assert!(flags.contains(LocalFlags::ECHO | LocalFlags::ICANON), "{signal}: raw mode left on: {flags:?}");
         for (service, listening) in Service::ALL.into_iter().zip(&services) {
-            assert!(gone(listening.pid), "{signal}: {} outlived the dashboard", service.name());
-            let path = tui::io::tail::newest_log_file(logs.path(), service).unwrap();
-            let text = std::fs::read_to_string(path).unwrap();
-            let last = text.lines().last().unwrap_or_default();
+            assert!(is_gone(listening.pid), "{signal}: {} outlived the dashboard", service.name());
+            let lines = testkit::log_lines(logs.path(), service);
+            let last = lines.last().map(String::as_str).unwrap_or_default();
             assert!(last.contains("event=shutdown phase=done"), "{signal}: {} was not drained: {last}", service.name());
         }
     }
@@ -168,7 +153,7 @@ fn a_killed_dashboard_leaves_no_child_even_a_frozen_one() {
     kill(dashboard.pid(), Signal::SIGKILL).unwrap();
     let killed = Instant::now();
     wait_for(Duration::from_secs(3), "both children to be gone", || {
-        (gone(a.pid) && gone(b.pid) && refuses(a.addr) && refuses(b.addr)).then_some(())
+        (is_gone(a.pid) && is_gone(b.pid) && refuses(a.addr) && refuses(b.addr)).then_some(())
     });
     assert!(killed.elapsed() < Duration::from_secs(2), "took {:?}", killed.elapsed());
 }

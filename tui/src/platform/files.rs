@@ -32,12 +32,11 @@ mod imp {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 
     #[test]
-    #[cfg(unix)]
     fn a_re_created_file_is_another_file() {
         let dir = tempfile::tempdir().expect("a temp dir");
         let path = dir.path().join("x.log");
