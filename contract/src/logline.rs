@@ -236,19 +236,56 @@ fn push_u64(out: &mut String, mut value: u64) {
 }
 
 /// Writes `YYYY-MM-DD HH:MM:SS,mmm` (UTC).
+///
+/// The date and time of day are formatted once per second per thread and
+/// reused: a busy service writes thousands of lines within the same second.
 pub fn write_timestamp(out: &mut String, at: OffsetDateTime) {
     let at = at.to_offset(UtcOffset::UTC);
-    let _ = write!(
-        out,
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02},{:03}",
-        at.year(),
-        u8::from(at.month()),
-        at.day(),
-        at.hour(),
-        at.minute(),
-        at.second(),
-        at.millisecond()
-    );
+    let second = at.unix_timestamp();
+    SECOND.with(|cell| {
+        let (cached, text) = &mut *cell.borrow_mut();
+        if *cached != Some(second) {
+            text.clear();
+            push_padded(text, u32::try_from(at.year()).unwrap_or(0), 4);
+            text.push('-');
+            push_padded(text, u32::from(u8::from(at.month())), 2);
+            text.push('-');
+            push_padded(text, u32::from(at.day()), 2);
+            text.push(' ');
+            push_padded(text, u32::from(at.hour()), 2);
+            text.push(':');
+            push_padded(text, u32::from(at.minute()), 2);
+            text.push(':');
+            push_padded(text, u32::from(at.second()), 2);
+            text.push(',');
+            *cached = Some(second);
+        }
+        out.push_str(text);
+    });
+    push_padded(out, u32::from(at.millisecond()), 3);
+}
+
+thread_local! {
+    /// The last second formatted on this thread: `YYYY-MM-DD HH:MM:SS,`.
+    static SECOND: std::cell::RefCell<(Option<i64>, String)> = const { std::cell::RefCell::new((None, String::new())) };
+}
+
+/// Writes `value` with at least `width` digits, zero-padded.
+fn push_padded(out: &mut String, value: u32, width: usize) {
+    let mut digits = [b'0'; 10];
+    let mut at = digits.len();
+    let mut rest = value;
+    loop {
+        at -= 1;
+        // `rest % 10` is below 10.
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    let start = at.min(digits.len() - width.min(digits.len()));
+    out.extend(digits[start..].iter().map(|&d| char::from(d)));
 }
 
 /// Parses `YYYY-MM-DD HH:MM:SS,mmm` as UTC.
@@ -450,6 +487,28 @@ mod tests {
     fn timestamps_are_utc_and_truncated_to_milliseconds() {
         let local = datetime!(2026-02-04 16:29:46.799_999 +02:00);
         assert_eq!(LogRecord::new(local).to_text(), "2026-02-04 14:29:46,799");
+        // The per-second cache gives the same text as formatting afresh.
+        for at in [
+            datetime!(2026-02-04 14:29:46.005 UTC),
+            datetime!(2026-02-04 14:29:46.050 UTC),
+            datetime!(2026-02-04 14:29:47.000 UTC),
+            datetime!(0999-12-31 23:59:59.999 UTC),
+        ] {
+            let mut cached = String::new();
+            write_timestamp(&mut cached, at);
+            let expected = format!(
+                "{:04}-{:02}-{:02} {:02}:{:02}:{:02},{:03}",
+                at.year(),
+                u8::from(at.month()),
+                at.day(),
+                at.hour(),
+                at.minute(),
+                at.second(),
+                at.millisecond()
+            );
+            assert_eq!(cached, expected);
+            assert_eq!(parse_timestamp(&cached), Some(at));
+        }
     }
 
     #[test]

@@ -119,12 +119,26 @@ impl WatchedStream {
     }
 
     /// Whether the deadline `at` has passed (registering a wake-up if not).
+    ///
+    /// The timer is moved only to an earlier deadline; a later one (the idle
+    /// deadline moves with every answer) is checked when the old timer fires,
+    /// so a busy connection does not touch the timer wheel on every request.
     fn expired(&mut self, at: Instant, cx: &mut Context<'_>) -> bool {
-        if at != self.timer_at {
+        if at < self.timer_at {
             self.timer_at = at;
             self.timer.as_mut().reset(at);
         }
-        self.timer.as_mut().poll(cx).is_ready()
+        loop {
+            if self.timer.as_mut().poll(cx).is_pending() {
+                return false;
+            }
+            if Instant::now() >= at {
+                return true;
+            }
+            // It fired for an earlier deadline that no longer holds.
+            self.timer_at = at;
+            self.timer.as_mut().reset(at);
+        }
     }
 
     /// Brings the head bookkeeping up to date with the requests the service saw;

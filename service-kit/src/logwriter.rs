@@ -66,6 +66,8 @@ struct Buffers {
     console_dropped: u64,
     notices: VecDeque<String>,
     notices_dropped: u64,
+    /// Callers waiting for the file buffer to have room (rare: a slow disk).
+    room_waiters: usize,
     file_idle: bool,
     console_idle: bool,
     stderr_idle: bool,
@@ -167,7 +169,9 @@ impl LogSink {
         let shared = &*self.shared;
         let mut buffers = shared.lock();
         while buffers.file.len() >= FILE_BUFFER_LIMIT && !buffers.closing {
+            buffers.room_waiters += 1;
             buffers = shared.file_room.wait(buffers).unwrap_or_else(PoisonError::into_inner);
+            buffers.room_waiters -= 1;
         }
         buffers.file.extend_from_slice(line);
         if buffers.file_idle {
@@ -236,7 +240,10 @@ fn file_loop(shared: &Shared, mut file: RotatingFile) {
                 buffers = shared.lock();
             }
             std::mem::swap(&mut batch, &mut buffers.file);
-            shared.file_room.notify_all();
+            // A notify is a system call even with nobody waiting: only when needed.
+            if buffers.room_waiters > 0 {
+                shared.file_room.notify_all();
+            }
         }
         let notices = file.write_batch(shared, &batch);
         batch.clear();

