@@ -511,3 +511,43 @@ async fn a_full_disk_is_reported_counted_and_never_tears_a_line() {
     let last = records.last().unwrap();
     assert_eq!((last.get("event"), last.get("phase")), (Some("shutdown"), Some("done")), "flushed to the end");
 }
+
+/// Attack 2, the other half: when the stalled reader reads again, the count of
+/// dropped console lines is reported on stderr and as a log line (console and file).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_lines_dropped_are_reported_when_stdout_flows_again() {
+    let logs = tempfile::tempdir().unwrap();
+    let mut a = spawn(logs.path()).stdout(StdoutMode::NobodyReads).start();
+    let client = client();
+    let url = format!("{}/echo?msg=flood", a.url());
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let (client, url) = (client.clone(), url.clone());
+        tasks.spawn(async move {
+            for _ in 0..1_000 {
+                assert_eq!(client.get(&url).send().await.unwrap().status(), 200);
+            }
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap();
+    }
+    let dropped = metric(&metrics(&a).await, r#"log_lines_lost_total{sink="console"}"#) as u64;
+    assert!(dropped > 0, "the flood overflowed the console");
+    a.start_reading_stdout();
+    eventually("stdout reports the dropped lines", || {
+        a.stdout_lines().iter().any(|l| l.contains("event=console_lines_dropped"))
+    })
+    .await;
+    eventually("stderr reports them", || a.stderr_lines().iter().any(|l| l.contains("console lines were dropped")))
+        .await;
+    assert!(a.stop().await.success());
+    let reported: u64 = log_records(logs.path(), Service::A)
+        .iter()
+        .filter(|r| r.get("event") == Some("console_lines_dropped"))
+        .map(|r| r.get("lines").unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert!(reported >= dropped, "the file says {reported} dropped, /metrics said {dropped} before");
+    let echo = request_records(logs.path(), Service::A).iter().filter(|r| r.get("endpoint") == Some("/echo")).count();
+    assert_eq!(echo, 8_000, "the file has every line");
+}

@@ -236,6 +236,14 @@ impl Proc {
         self.stdout.clone()
     }
 
+    /// Starts reading a stdout that was left unread ([`StdoutMode::NobodyReads`]),
+    /// as if the stalled reader woke up; its lines go to [`Proc::stdout`].
+    pub fn start_reading_stdout(&mut self) {
+        if let Some(pipe) = self._unread.take() {
+            self.stdout = collect(pipe, None);
+        }
+    }
+
     /// A copy of stdout's lines so far.
     pub fn stdout_lines(&self) -> Vec<String> {
         self.stdout.lock().unwrap().clone()
