@@ -4,6 +4,7 @@
 
 pub mod burst;
 pub mod http;
+pub mod link;
 pub mod load;
 pub mod report;
 pub mod supervisor;

@@ -1,0 +1,463 @@
+//! The link between B and A: a TCP forwarder on a loopback port that B is
+//! pointed at instead of A, so the learner can break the network while A stays
+//! perfectly healthy. Its [`LinkMode`] applies to new connections and to open
+//! ones: each direction of each connection watches the mode while it waits for
+//! bytes, so even B's pooled keep-alive connections feel a change at once.
+//!
+//! # A partition, and what happens when it heals
+//!
+//! A partitioned connection keeps reading from both peers and forwards nothing:
+//! reading lets the link notice a peer that gives up (B closes a connection
+//! whose request timed out), and the kernel's buffers cannot leak stale bytes
+//! later. Nothing is said to either peer, so B sees exactly what a partition
+//! looks like from the inside: silence, then its own timeout, never a reset or a
+//! refusal. A connection that is partitioned when B first connects is not even
+//! connected to A (A's log stays empty, and a stopped A cannot show through).
+//!
+//! When the partition heals (the mode leaves `partition`, or a flaky link lets
+//! the connection through), a connection resumes only if no byte was dropped
+//! while it was held: an idle pooled connection carries on as if nothing had
+//! happened, as an idle TCP connection does in a real network. A connection
+//! that lost bytes stays held until a peer closes it: its stream has a hole, so
+//! forwarding later bytes would hand A half a request or B the answer to a
+//! request it gave up on (which would read as a `200` for something that timed
+//! out, or as a garbled answer). B closes it when its own timeout fires, which
+//! is how a learner expects a partitioned request to end; the requests sent
+//! after the heal go through at once on fresh or idle connections. Such a
+//! connection counts as cut when it ends.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use crate::msg::{LinkCounters, LinkMode};
+
+/// Bytes read per system call and direction: an HTTP call to A fits in one.
+const CHUNK: usize = 16 * 1024;
+/// Most bytes a delayed direction holds before it stops reading, so a fast A
+/// meets back pressure instead of filling the dashboard's memory.
+const MAX_DELAYED: usize = 1024 * 1024;
+/// How long connecting to A may take (loopback answers at once; this bounds a
+/// target that is not on this machine).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Pause after a failed accept (out of file descriptors), so the loop does not spin.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+/// A flaky link holds one connection in this many.
+const FLAKY_ONE_IN: u32 = 3;
+
+/// The running link's handle: cheap to clone, shared with the run future.
+#[derive(Debug, Clone)]
+pub struct Link {
+    shared: Arc<Shared>,
+}
+
+/// What the handle and every connection task share.
+#[derive(Debug)]
+struct Shared {
+    /// Where B connects.
+    addr: SocketAddr,
+    /// The mode; every direction of every connection holds a receiver.
+    setting: watch::Sender<Setting>,
+    /// A's address, read when a connection is forwarded (A may move once).
+    target: watch::Receiver<SocketAddr>,
+    counters: Counters,
+}
+
+/// The mode, numbered: a flaky link decides again each time it becomes flaky.
+#[derive(Debug, Clone, Copy)]
+struct Setting {
+    mode: LinkMode,
+    /// Incremented on every change of mode.
+    generation: u64,
+}
+
+/// The atomics behind [`LinkCounters`] (see its fields).
+#[derive(Debug, Default)]
+struct Counters {
+    connections: AtomicU64,
+    open: AtomicU64,
+    bytes_to_a: AtomicU64,
+    bytes_to_b: AtomicU64,
+    cut: AtomicU64,
+}
+
+impl Link {
+    /// Binds `listen` (e.g. `127.0.0.1:0`) and forwards each accepted
+    /// connection to the address `target` holds at connect time (A's address
+    /// can change once, when A is first started on a port of its own choosing).
+    /// Returns the link, in mode `ok`, and the future that runs it: the caller
+    /// spawns it, and it runs until dropped or aborted, which also ends every
+    /// connection it carries.
+    pub async fn bind(
+        listen: SocketAddr,
+        target: watch::Receiver<SocketAddr>,
+    ) -> io::Result<(Link, impl Future<Output = ()> + Send + 'static)> {
+        let listener = TcpListener::bind(listen).await?;
+        let addr = listener.local_addr()?;
+        let (setting, _) = watch::channel(Setting { mode: LinkMode::Ok, generation: 0 });
+        let shared = Arc::new(Shared { addr, setting, target, counters: Counters::default() });
+        Ok((Link { shared: Arc::clone(&shared) }, run(listener, shared)))
+    }
+
+    /// Where B should connect instead of A.
+    pub fn addr(&self) -> SocketAddr {
+        self.shared.addr
+    }
+
+    pub fn mode(&self) -> LinkMode {
+        self.shared.setting.borrow().mode
+    }
+
+    /// Applies to new connections and to open ones. Setting the mode it already
+    /// has changes nothing (a flaky link keeps its choices).
+    pub fn set_mode(&self, mode: LinkMode) {
+        self.shared.setting.send_if_modified(|setting| {
+            if setting.mode == mode {
+                return false;
+            }
+            *setting = Setting { mode, generation: setting.generation + 1 };
+            true
+        });
+    }
+
+    /// The counters now (a few relaxed loads).
+    pub fn counters(&self) -> LinkCounters {
+        let counters = &self.shared.counters;
+        LinkCounters {
+            connections: counters.connections.load(Ordering::Relaxed),
+            open: counters.open.load(Ordering::Relaxed),
+            bytes_to_a: counters.bytes_to_a.load(Ordering::Relaxed),
+            bytes_to_b: counters.bytes_to_b.load(Ordering::Relaxed),
+            cut: counters.cut.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Accepts until dropped; the connection tasks live in a `JoinSet` owned here,
+/// so dropping this future ends them all.
+async fn run(listener: TcpListener, shared: Arc<Shared>) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((client, _)) => {
+                    connections.spawn(serve(client, Open::count(&shared)));
+                }
+                Err(_) => tokio::time::sleep(ACCEPT_BACKOFF).await,
+            },
+            Some(joined) = connections.join_next(), if !connections.is_empty() => {
+                if let Err(error) = joined
+                    && error.is_panic()
+                {
+                    std::panic::resume_unwind(error.into_panic());
+                }
+            }
+        }
+    }
+}
+
+/// One accepted connection, counted as open until dropped (even if its task
+/// never ran).
+struct Open(Arc<Shared>);
+
+impl Open {
+    fn count(shared: &Arc<Shared>) -> Self {
+        shared.counters.connections.fetch_add(1, Ordering::Relaxed);
+        shared.counters.open.fetch_add(1, Ordering::Relaxed);
+        Open(Arc::clone(shared))
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.counters.open.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// How a connection (or one direction of it) ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    /// A peer closed its side; the close was passed on.
+    Closed,
+    /// A peer closed or failed while the connection was held.
+    Held,
+    /// The link is in `reset`.
+    Reset,
+    /// Reading or writing failed while forwarding.
+    Failed,
+}
+
+/// The state of one connection that both of its directions share.
+#[derive(Debug)]
+struct Connection {
+    /// Decides whether a flaky link holds this connection.
+    seed: u64,
+    /// A byte was dropped while the connection was held: it never resumes.
+    lost_bytes: AtomicBool,
+}
+
+/// Which way bytes flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Toward {
+    A,
+    B,
+}
+
+/// What one direction does with the bytes it reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Behaviour {
+    Pass,
+    Delay { delay_ms: u64, jitter_ms: u64 },
+    Hold,
+    Reset,
+}
+
+impl Connection {
+    fn new() -> Self {
+        Connection { seed: fastrand::u64(..), lost_bytes: AtomicBool::new(false) }
+    }
+
+    fn behaviour(&self, setting: Setting, toward: Toward) -> Behaviour {
+        match setting.mode {
+            LinkMode::Reset => Behaviour::Reset,
+            _ if self.lost_bytes.load(Ordering::Relaxed) => Behaviour::Hold,
+            LinkMode::Partition => Behaviour::Hold,
+            LinkMode::Flaky if self.held_by_flaky(setting.generation) => Behaviour::Hold,
+            LinkMode::Ok | LinkMode::Flaky => Behaviour::Pass,
+            LinkMode::Delay { delay_ms, jitter_ms } => match toward {
+                Toward::B => Behaviour::Delay { delay_ms, jitter_ms },
+                Toward::A => Behaviour::Pass,
+            },
+        }
+    }
+
+    /// One chance in [`FLAKY_ONE_IN`], drawn from the connection's random seed
+    /// (from `fastrand`'s thread-local generator, seeded from the OS) and the
+    /// mode's generation: fixed while the link stays flaky, so both directions
+    /// agree without talking, and drawn anew each time the link becomes flaky.
+    fn held_by_flaky(&self, generation: u64) -> bool {
+        let mut rng = fastrand::Rng::with_seed(self.seed ^ generation.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        rng.u32(0..FLAKY_ONE_IN) == 0
+    }
+
+    fn drop_bytes(&self) {
+        self.lost_bytes.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Serves one connection from B: waits while it is held, connects to A, then
+/// forwards both ways until it ends.
+async fn serve(mut client: TcpStream, open: Open) {
+    let shared = &open.0;
+    let connection = Connection::new();
+    let mut setting = shared.setting.subscribe();
+    // Latency, not correctness: a failure only costs Nagle's delay.
+    let _ = client.set_nodelay(true);
+    let end = match hold_until_passing(&mut client, &connection, &mut setting).await {
+        Some(end) => end,
+        None => match connect(current_target(shared)).await {
+            Some(mut server) => {
+                let end = forward(&mut client, &mut server, &connection, &shared.counters, setting).await;
+                if end == End::Reset {
+                    reset(&server);
+                }
+                end
+            }
+            None => {
+                // A refused: B's connection fails as fast as a refused one
+                // would (with a reset), and is not the link's doing.
+                reset(&client);
+                return;
+            }
+        },
+    };
+    match end {
+        End::Reset => {
+            reset(&client);
+            shared.counters.cut.fetch_add(1, Ordering::Relaxed);
+        }
+        End::Held => {
+            shared.counters.cut.fetch_add(1, Ordering::Relaxed);
+        }
+        End::Closed | End::Failed => {}
+    }
+}
+
+/// While the new connection is held, reads and drops what B sends. Returns
+/// `None` once it may be forwarded, or how it ended.
+async fn hold_until_passing(
+    client: &mut TcpStream,
+    connection: &Connection,
+    setting: &mut watch::Receiver<Setting>,
+) -> Option<End> {
+    let mut dropped = vec![0; CHUNK];
+    loop {
+        let current = *setting.borrow_and_update();
+        match connection.behaviour(current, Toward::A) {
+            Behaviour::Reset => return Some(End::Reset),
+            Behaviour::Hold => {}
+            Behaviour::Pass | Behaviour::Delay { .. } => return None,
+        }
+        tokio::select! {
+            biased;
+            changed = setting.changed() => {
+                if changed.is_err() {
+                    // Cannot happen while this task lives (`Shared` holds the
+                    // sender), but never spin on it.
+                    return Some(End::Held);
+                }
+            }
+            read = client.read(&mut dropped) => match read {
+                Ok(0) | Err(_) => return Some(End::Held),
+                Ok(_) => connection.drop_bytes(),
+            },
+        }
+    }
+}
+
+/// A's address now (copied out: the watch's lock must not be held across an await).
+fn current_target(shared: &Shared) -> SocketAddr {
+    *shared.target.borrow()
+}
+
+async fn connect(target: SocketAddr) -> Option<TcpStream> {
+    let server = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(target)).await.ok()?.ok()?;
+    let _ = server.set_nodelay(true);
+    Some(server)
+}
+
+/// Makes the coming drop of `stream` abortive: the peer gets a reset, not a close.
+fn reset(stream: &TcpStream) {
+    let _ = stream.set_zero_linger();
+}
+
+/// Forwards both ways. A peer's close is passed on and the other direction
+/// carries on (a half-closed HTTP client still gets its answer); anything else
+/// ends the connection at once.
+async fn forward(
+    client: &mut TcpStream,
+    server: &mut TcpStream,
+    connection: &Connection,
+    counters: &Counters,
+    setting: watch::Receiver<Setting>,
+) -> End {
+    let (mut from_b, mut to_b) = client.split();
+    let (mut from_a, mut to_a) = server.split();
+    let toward_a = pump(&mut from_b, &mut to_a, Toward::A, connection, &counters.bytes_to_a, setting.clone());
+    let toward_b = pump(&mut from_a, &mut to_b, Toward::B, connection, &counters.bytes_to_b, setting);
+    tokio::pin!(toward_a, toward_b);
+    let (mut a_done, mut b_done) = (false, false);
+    loop {
+        let end = tokio::select! {
+            end = &mut toward_a, if !a_done => { a_done = true; end }
+            end = &mut toward_b, if !b_done => { b_done = true; end }
+            else => End::Closed,
+        };
+        if end != End::Closed || (a_done && b_done) {
+            return end;
+        }
+    }
+}
+
+/// One direction: reads from `from` and, as the mode says, writes to `to` at
+/// once, later, or never. Watches the mode between reads.
+async fn pump<R, W>(
+    from: &mut R,
+    to: &mut W,
+    toward: Toward,
+    connection: &Connection,
+    forwarded: &AtomicU64,
+    mut setting: watch::Receiver<Setting>,
+) -> End
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let mut buf = vec![0; CHUNK];
+    // Chunks read but not yet written (only in and just after `delay`), in order.
+    let mut delayed: VecDeque<(Instant, Vec<u8>)> = VecDeque::new();
+    let mut delayed_bytes = 0;
+    let mut peer_closed = false;
+    let mut behaviour = connection.behaviour(*setting.borrow_and_update(), toward);
+    loop {
+        match behaviour {
+            Behaviour::Reset => return End::Reset,
+            Behaviour::Hold if !delayed.is_empty() => {
+                delayed.clear();
+                delayed_bytes = 0;
+                connection.drop_bytes();
+            }
+            _ => {}
+        }
+        if peer_closed && delayed.is_empty() {
+            if behaviour == Behaviour::Hold {
+                return End::Held;
+            }
+            // The peer may already be gone; its close is passed on either way.
+            let _ = to.shutdown().await;
+            return End::Closed;
+        }
+        let due = delayed.front().map(|(due, _)| *due).filter(|_| behaviour != Behaviour::Hold);
+        tokio::select! {
+            biased;
+            changed = setting.changed() => {
+                if changed.is_err() {
+                    return End::Failed;
+                }
+                behaviour = connection.behaviour(*setting.borrow_and_update(), toward);
+            }
+            () = tokio::time::sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
+                if let Some((_, chunk)) = delayed.pop_front() {
+                    delayed_bytes -= chunk.len();
+                    if to.write_all(&chunk).await.is_err() {
+                        return End::Failed;
+                    }
+                    forwarded.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                }
+            }
+            read = from.read(&mut buf), if !peer_closed && delayed_bytes < MAX_DELAYED => match read {
+                Err(_) if behaviour == Behaviour::Hold => return End::Held,
+                Err(_) => return End::Failed,
+                Ok(0) => peer_closed = true,
+                Ok(n) => match behaviour {
+                    Behaviour::Pass if delayed.is_empty() => {
+                        if to.write_all(&buf[..n]).await.is_err() {
+                            return End::Failed;
+                        }
+                        forwarded.fetch_add(n as u64, Ordering::Relaxed);
+                    }
+                    // Behind the chunks still delayed, so the order holds.
+                    Behaviour::Pass => {
+                        delayed.push_back((Instant::now(), buf[..n].to_vec()));
+                        delayed_bytes += n;
+                    }
+                    Behaviour::Delay { delay_ms, jitter_ms } => {
+                        delayed.push_back((Instant::now() + delay_with_jitter(delay_ms, jitter_ms), buf[..n].to_vec()));
+                        delayed_bytes += n;
+                    }
+                    Behaviour::Hold => connection.drop_bytes(),
+                    Behaviour::Reset => return End::Reset,
+                },
+            },
+        }
+    }
+}
+
+/// Uniform in `delay_ms ± jitter_ms` (never below zero), to the microsecond.
+/// A chunk never overtakes an earlier one: the queue is written in order, so
+/// a short draw behind a long one waits for it.
+fn delay_with_jitter(delay_ms: u64, jitter_ms: u64) -> Duration {
+    let low = delay_ms.saturating_sub(jitter_ms).saturating_mul(1_000);
+    let high = delay_ms.saturating_add(jitter_ms).saturating_mul(1_000);
+    Duration::from_micros(fastrand::u64(low..=high))
+}

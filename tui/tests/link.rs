@@ -1,0 +1,519 @@
+//! The link on real loopback sockets: each mode's effect on a client of an echo
+//! server (and of a keep-alive HTTP server, through reqwest's pool, as B uses
+//! it), mode changes on open connections, and the counters.
+
+#![allow(clippy::unwrap_used)]
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, watch};
+use tokio::task::{JoinHandle, JoinSet};
+use tokio::time::{Instant, timeout};
+use tui::io::link::Link;
+use tui::msg::{LinkCounters, LinkMode};
+
+/// How long a held connection is watched to prove that nothing arrives.
+const SILENCE: Duration = Duration::from_millis(300);
+/// How long anything that must happen is given (a loaded CI machine included).
+const DEADLINE: Duration = Duration::from_secs(5);
+
+/// An echo server on port 0 that counts what it sees.
+struct Echo {
+    addr: SocketAddr,
+    stats: Arc<EchoStats>,
+    /// When each chunk arrived.
+    arrivals: mpsc::UnboundedReceiver<Instant>,
+}
+
+#[derive(Default)]
+struct EchoStats {
+    accepted: AtomicU64,
+    received: AtomicU64,
+    closed: AtomicU64,
+}
+
+impl EchoStats {
+    fn accepted(&self) -> u64 {
+        self.accepted.load(Ordering::Relaxed)
+    }
+    fn received(&self) -> u64 {
+        self.received.load(Ordering::Relaxed)
+    }
+}
+
+async fn echo_server() -> Echo {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let stats = Arc::new(EchoStats::default());
+    let (arrived, arrivals) = mpsc::unbounded_channel();
+    let server_stats = Arc::clone(&stats);
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else { return };
+            server_stats.accepted.fetch_add(1, Ordering::Relaxed);
+            let (stats, arrived) = (Arc::clone(&server_stats), arrived.clone());
+            tokio::spawn(async move {
+                let mut buf = vec![0; 64 * 1024];
+                loop {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => {
+                            let _ = arrived.send(Instant::now());
+                            stats.received.fetch_add(n as u64, Ordering::Relaxed);
+                            if stream.write_all(&buf[..n]).await.is_err() {
+                                break;
+                            }
+                        }
+                    }
+                }
+                stats.closed.fetch_add(1, Ordering::Relaxed);
+            });
+        }
+    });
+    Echo { addr, stats, arrivals }
+}
+
+/// A link running in the background; aborted when dropped.
+struct Running {
+    link: Link,
+    task: JoinHandle<()>,
+    target: watch::Sender<SocketAddr>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn start_link(target: SocketAddr) -> Running {
+    let (target_tx, target_rx) = watch::channel(target);
+    let (link, run) = Link::bind("127.0.0.1:0".parse().unwrap(), target_rx).await.unwrap();
+    Running { link, task: tokio::spawn(run), target: target_tx }
+}
+
+impl Running {
+    async fn connect(&self) -> TcpStream {
+        TcpStream::connect(self.link.addr()).await.unwrap()
+    }
+
+    fn counters(&self) -> LinkCounters {
+        self.link.counters()
+    }
+}
+
+/// Writes `msg` and reads its echo, within `limit`.
+async fn round_trip_within(stream: &mut TcpStream, msg: &[u8], limit: Duration) -> io::Result<Duration> {
+    let started = Instant::now();
+    stream.write_all(msg).await?;
+    let mut echo = vec![0; msg.len()];
+    timeout(limit, stream.read_exact(&mut echo)).await.map_err(|_| io::Error::from(io::ErrorKind::TimedOut))??;
+    assert_eq!(echo, msg);
+    Ok(started.elapsed())
+}
+
+async fn round_trip(stream: &mut TcpStream, msg: &[u8]) -> Duration {
+    round_trip_within(stream, msg, DEADLINE).await.unwrap()
+}
+
+/// Nothing arrives on `stream` for a while (the connection is held, not closed).
+async fn assert_silent(stream: &mut TcpStream) {
+    let mut buf = [0; 64];
+    match timeout(SILENCE, stream.read(&mut buf)).await {
+        Err(_) => {}
+        Ok(read) => panic!("a held connection delivered {read:?}"),
+    }
+}
+
+/// Reading `stream` fails with a reset soon.
+async fn assert_reset(stream: &mut TcpStream) {
+    let mut buf = [0; 64];
+    let started = Instant::now();
+    let read = timeout(DEADLINE, stream.read(&mut buf)).await.expect("the link should reset the connection");
+    match read {
+        Err(error) => assert_eq!(error.kind(), io::ErrorKind::ConnectionReset, "{error}"),
+        Ok(n) => panic!("expected a reset, read {n} bytes"),
+    }
+    assert!(started.elapsed() < Duration::from_secs(2), "reset took {:?}", started.elapsed());
+}
+
+/// Polls `condition` until it holds, or fails after [`DEADLINE`].
+async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + DEADLINE;
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test]
+async fn ok_passes_bytes_unchanged_and_counts_them() {
+    let echo = echo_server().await;
+    let link = start_link(echo.addr).await;
+    assert_eq!(link.link.mode(), LinkMode::Ok);
+    let mut client = link.connect().await;
+    round_trip(&mut client, b"hello").await;
+
+    // A large payload, written and read at the same time, arrives intact.
+    let payload: Vec<u8> = (0..1_000_000u32).map(|i| (i % 251) as u8).collect();
+    let (mut reader, mut writer) = client.into_split();
+    let sent = payload.clone();
+    let writing = tokio::spawn(async move {
+        writer.write_all(&sent).await.unwrap();
+        writer
+    });
+    let mut echoed = vec![0; payload.len()];
+    timeout(DEADLINE, reader.read_exact(&mut echoed)).await.unwrap().unwrap();
+    assert!(echoed == payload, "the payload changed on its way");
+    let writer = writing.await.unwrap();
+
+    let total = 5 + payload.len() as u64;
+    eventually("both byte counters", || {
+        let c = link.counters();
+        c.bytes_to_a == total && c.bytes_to_b == total
+    })
+    .await;
+    assert_eq!(link.counters(), LinkCounters { connections: 1, open: 1, bytes_to_a: total, bytes_to_b: total, cut: 0 });
+
+    // The client closes: both directions end, the server sees the close, nothing is cut.
+    drop((reader, writer));
+    eventually("the echo server sees the close", || echo.stats.closed.load(Ordering::Relaxed) == 1).await;
+    eventually("the connection is no longer open", || link.counters().open == 0).await;
+    assert_eq!(link.counters().cut, 0);
+}
+
+#[tokio::test]
+async fn delay_holds_each_answer_within_its_bounds() {
+    let echo = echo_server().await;
+    let link = start_link(echo.addr).await;
+    let mut client = link.connect().await;
+    round_trip(&mut client, b"warm").await;
+    link.link.set_mode(LinkMode::Delay { delay_ms: 100, jitter_ms: 20 });
+    assert_eq!(link.link.mode(), LinkMode::Delay { delay_ms: 100, jitter_ms: 20 });
+    for i in 0..5 {
+        let took = round_trip(&mut client, format!("call {i}").as_bytes()).await;
+        assert!(took >= Duration::from_millis(80), "round trip {i} took only {took:?}");
+        assert!(took <= Duration::from_millis(80) + Duration::from_secs(2), "round trip {i} took {took:?}");
+    }
+    // Also on a connection opened while the link delays.
+    let mut fresh = link.connect().await;
+    let took = round_trip(&mut fresh, b"fresh").await;
+    assert!(took >= Duration::from_millis(80), "a new connection's round trip took only {took:?}");
+    // And back to ok, on the same connection.
+    link.link.set_mode(LinkMode::Ok);
+    round_trip(&mut client, b"back").await;
+}
+
+#[tokio::test]
+async fn delay_holds_only_the_answers_and_keeps_their_order() {
+    let mut echo = echo_server().await;
+    let link = start_link(echo.addr).await;
+    link.link.set_mode(LinkMode::Delay { delay_ms: 1_000, jitter_ms: 0 });
+    let mut client = link.connect().await;
+    let sent = Instant::now();
+    client.write_all(b"request").await.unwrap();
+    let arrived = timeout(DEADLINE, echo.arrivals.recv()).await.unwrap().unwrap();
+    // B -> A is not delayed (a generous bound: far below the 1 s delay).
+    assert!(arrived - sent < Duration::from_millis(500), "the request took {:?} to reach A", arrived - sent);
+    let mut answer = [0; 7];
+    timeout(DEADLINE, client.read_exact(&mut answer)).await.unwrap().unwrap();
+    assert!(sent.elapsed() >= Duration::from_millis(1_000), "the answer came after {:?}", sent.elapsed());
+
+    // Many small answers, each with its own draw of 1..41 ms: never reordered.
+    link.link.set_mode(LinkMode::Delay { delay_ms: 20, jitter_ms: 20 });
+    let expected: Vec<u8> = (0..200u32).flat_map(|i| i.to_be_bytes()).collect();
+    let mut echoed = vec![0; expected.len()];
+    let (mut reader, mut writer) = client.into_split();
+    let to_send = expected.clone();
+    let writing = tokio::spawn(async move {
+        for message in to_send.chunks(4) {
+            writer.write_all(message).await.unwrap();
+            // Paced, so that the answers come back as many separate chunks.
+            tokio::time::sleep(Duration::from_micros(500)).await;
+        }
+    });
+    timeout(DEADLINE * 2, reader.read_exact(&mut echoed)).await.unwrap().unwrap();
+    writing.await.unwrap();
+    assert!(echoed == expected, "the answers were reordered");
+}
+
+#[tokio::test]
+async fn partition_holds_open_and_new_connections_and_a_sees_nothing() {
+    let echo = echo_server().await;
+    let link = start_link(echo.addr).await;
+    let mut open = link.connect().await;
+    round_trip(&mut open, b"ping").await;
+    link.link.set_mode(LinkMode::Partition);
+
+    // An open connection: the request never reaches A, no answer, no close.
+    open.write_all(b"held").await.unwrap();
+    assert_silent(&mut open).await;
+    // A new connection is accepted (no refusal), and held the same way.
+    let mut new = link.connect().await;
+    new.write_all(b"new").await.unwrap();
+    assert_silent(&mut new).await;
+    assert_eq!(echo.stats.received(), 4, "only the first ping crossed");
+    assert_eq!(echo.stats.accepted(), 1, "a connection held from the start is never made to A");
+
+    // Healed: both lost bytes, so both stay held until their client gives up;
+    // a new connection goes through at once.
+    link.link.set_mode(LinkMode::Ok);
+    assert_silent(&mut open).await;
+    assert_silent(&mut new).await;
+    assert_eq!(echo.stats.received(), 4, "no stale byte reaches A after the heal");
+    let mut after = link.connect().await;
+    round_trip(&mut after, b"after").await;
+
+    // The clients give up (as B does after its timeout): both count as cut.
+    drop((open, new));
+    eventually("the held connections end, cut", || {
+        let c = link.counters();
+        c.cut == 2 && c.open == 1
+    })
+    .await;
+    assert_eq!(link.counters().connections, 3);
+}
+
+#[tokio::test]
+async fn partition_then_ok_resumes_connections_that_lost_nothing() {
+    let echo = echo_server().await;
+    let link = start_link(echo.addr).await;
+    let mut idle = link.connect().await;
+    round_trip(&mut idle, b"before").await;
+    link.link.set_mode(LinkMode::Partition);
+    // Opened during the partition, sends nothing before the heal.
+    let mut quiet = link.connect().await;
+    eventually("the link accepts the quiet connection", || link.counters().connections == 2).await;
+    link.link.set_mode(LinkMode::Ok);
+    round_trip(&mut idle, b"resumed").await;
+    round_trip(&mut quiet, b"connected late").await;
+    assert_eq!(link.counters().cut, 0);
+}
+
+/// A tiny HTTP/1.1 server with keep-alive; counts connections and requests.
+async fn http_server() -> (SocketAddr, Arc<EchoStats>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let stats = Arc::new(EchoStats::default());
+    let server_stats = Arc::clone(&stats);
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else { return };
+            server_stats.accepted.fetch_add(1, Ordering::Relaxed);
+            let stats = Arc::clone(&server_stats);
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buf = [0; 4096];
+                loop {
+                    let Ok(n @ 1..) = stream.read(&mut buf).await else { return };
+                    request.extend_from_slice(&buf[..n]);
+                    while let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") {
+                        request.drain(..end + 4);
+                        stats.received.fetch_add(1, Ordering::Relaxed);
+                        let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                        if stream.write_all(answer).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    (addr, stats)
+}
+
+#[tokio::test]
+async fn partition_freezes_a_pooled_keep_alive_connection_into_a_timeout() {
+    let (addr, server) = http_server().await;
+    let link = start_link(addr).await;
+    let client = reqwest::Client::builder().no_proxy().timeout(Duration::from_millis(500)).build().unwrap();
+    let url = format!("http://{}/echo", link.link.addr());
+
+    let first = client.get(&url).send().await.unwrap();
+    assert_eq!(first.status(), 200);
+    assert_eq!(first.text().await.unwrap(), "ok");
+    assert_eq!(server.accepted(), 1);
+
+    // The pooled connection is reused, and frozen: a timeout, not a reset or refusal.
+    link.link.set_mode(LinkMode::Partition);
+    let error = client.get(&url).send().await.unwrap_err();
+    assert!(error.is_timeout(), "expected a timeout, got {error:?}");
+    assert!(!error.is_connect(), "expected a timeout, got {error:?}");
+    assert_eq!(server.received(), 1, "the request reached the server through a partition");
+    assert_eq!(link.counters().connections, 1, "the frozen request went over the pooled connection");
+
+    // Healed: the next request goes through (the client dropped the frozen
+    // connection when it gave up, and the link counts it as cut).
+    link.link.set_mode(LinkMode::Ok);
+    let healed = client.get(&url).send().await.unwrap();
+    assert_eq!(healed.status(), 200);
+    assert_eq!(server.received(), 2);
+    eventually("the frozen connection is cut", || link.counters().cut == 1).await;
+}
+
+#[tokio::test]
+async fn an_idle_pooled_connection_survives_a_partition() {
+    let (addr, server) = http_server().await;
+    let link = start_link(addr).await;
+    let client = reqwest::Client::builder().no_proxy().timeout(Duration::from_millis(500)).build().unwrap();
+    let url = format!("http://{}/echo", link.link.addr());
+    assert_eq!(client.get(&url).send().await.unwrap().status(), 200);
+    link.link.set_mode(LinkMode::Partition);
+    link.link.set_mode(LinkMode::Ok);
+    assert_eq!(client.get(&url).send().await.unwrap().status(), 200);
+    assert_eq!(server.accepted(), 1, "the idle pooled connection carried on");
+    assert_eq!(link.counters().cut, 0);
+}
+
+#[tokio::test]
+async fn reset_cuts_open_and_new_connections_at_once() {
+    let echo = echo_server().await;
+    let link = start_link(echo.addr).await;
+    let mut open = link.connect().await;
+    round_trip(&mut open, b"ping").await;
+    // A connection held by a partition is reset too.
+    link.link.set_mode(LinkMode::Partition);
+    let mut held = link.connect().await;
+    held.write_all(b"held").await.unwrap();
+    eventually("the link accepts the held connection", || link.counters().connections == 2).await;
+
+    link.link.set_mode(LinkMode::Reset);
+    assert_reset(&mut open).await;
+    assert_reset(&mut held).await;
+    let mut new = link.connect().await;
+    assert_reset(&mut new).await;
+    eventually("three connections cut, none open", || {
+        let c = link.counters();
+        c.cut == 3 && c.open == 0
+    })
+    .await;
+
+    link.link.set_mode(LinkMode::Ok);
+    let mut after = link.connect().await;
+    round_trip(&mut after, b"after").await;
+}
+
+/// Opens `count` connections, a batch at a time, and counts those whose
+/// round trip does not come back (held by the link).
+async fn count_held(link: &Running, count: usize) -> usize {
+    let mut held = 0;
+    for batch in 0..count.div_ceil(100) {
+        let mut trips = JoinSet::new();
+        for _ in 0..100.min(count - batch * 100) {
+            let addr = link.link.addr();
+            trips.spawn(async move {
+                let mut client = TcpStream::connect(addr).await.unwrap();
+                round_trip_within(&mut client, b"ping", Duration::from_secs(1)).await.is_err()
+            });
+        }
+        while let Some(was_held) = trips.join_next().await {
+            held += usize::from(was_held.unwrap());
+        }
+    }
+    held
+}
+
+#[tokio::test]
+async fn flaky_holds_about_a_third_of_new_connections() {
+    let echo = echo_server().await;
+    let link = start_link(echo.addr).await;
+    link.link.set_mode(LinkMode::Flaky);
+    let held = count_held(&link, 300).await;
+    // Binomial(300, 1/3): mean 100, standard deviation 8.2; this is ±4.9 of them.
+    assert!((60..=140).contains(&held), "{held} of 300 connections held");
+    assert_eq!(echo.stats.accepted(), 300 - held as u64, "held connections never reach A");
+    eventually("every held connection counted as cut", || link.counters().cut == held as u64).await;
+}
+
+#[tokio::test]
+async fn flaky_draws_again_for_open_connections_when_it_begins() {
+    let echo = echo_server().await;
+    let link = start_link(echo.addr).await;
+    let mut clients = Vec::new();
+    for _ in 0..90 {
+        let mut client = link.connect().await;
+        round_trip(&mut client, b"ok").await;
+        clients.push(client);
+    }
+    link.link.set_mode(LinkMode::Flaky);
+    let mut trips = JoinSet::new();
+    for mut client in clients {
+        trips.spawn(async move { round_trip_within(&mut client, b"flaky", Duration::from_secs(1)).await.is_err() });
+    }
+    let mut held = 0;
+    while let Some(was_held) = trips.join_next().await {
+        held += usize::from(was_held.unwrap());
+    }
+    // Binomial(90, 1/3): mean 30, standard deviation 4.5; this is ±4.5 of them.
+    assert!((10..=50).contains(&held), "{held} of 90 open connections held");
+}
+
+#[tokio::test]
+async fn setting_the_same_mode_again_changes_nothing() {
+    let echo = echo_server().await;
+    let link = start_link(echo.addr).await;
+    link.link.set_mode(LinkMode::Flaky);
+    let mut passing = Vec::new();
+    while passing.len() < 10 {
+        let mut client = link.connect().await;
+        if round_trip_within(&mut client, b"try", Duration::from_secs(1)).await.is_ok() {
+            passing.push(client);
+        }
+    }
+    // Flaky again: no new draw, so every connection that passed still passes.
+    link.link.set_mode(LinkMode::Flaky);
+    for client in &mut passing {
+        round_trip(client, b"still").await;
+    }
+}
+
+#[tokio::test]
+async fn a_refusing_target_closes_the_connection_without_hanging() {
+    let closed = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
+    let link = start_link(closed).await;
+    let mut client = link.connect().await;
+    let mut buf = [0; 16];
+    let read = timeout(DEADLINE, client.read(&mut buf)).await.expect("the link should close the connection");
+    assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
+    eventually("counted and closed", || {
+        let c = link.counters();
+        c.connections == 1 && c.open == 0
+    })
+    .await;
+    assert_eq!(link.counters().cut, 0, "A refusing is not the link's doing");
+}
+
+#[tokio::test]
+async fn new_connections_follow_the_target_when_it_moves() {
+    let (first, second) = (echo_server().await, echo_server().await);
+    let link = start_link(first.addr).await;
+    let mut before = link.connect().await;
+    round_trip(&mut before, b"one").await;
+    link.target.send(second.addr).unwrap();
+    let mut after = link.connect().await;
+    round_trip(&mut after, b"two").await;
+    assert_eq!((first.stats.accepted(), second.stats.accepted()), (1, 1));
+    // The connection made before the move stays where it was.
+    round_trip(&mut before, b"three").await;
+    assert_eq!(first.stats.received(), 8);
+}
+
+#[tokio::test]
+async fn aborting_the_link_ends_its_connections() {
+    let echo = echo_server().await;
+    let link = start_link(echo.addr).await;
+    let mut client = link.connect().await;
+    round_trip(&mut client, b"ping").await;
+    link.task.abort();
+    let mut buf = [0; 16];
+    let read = timeout(DEADLINE, client.read(&mut buf)).await.expect("the connection should end with the link");
+    assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
+    eventually("the echo server sees the close", || echo.stats.closed.load(Ordering::Relaxed) == 1).await;
+    eventually("no connection open", || link.counters().open == 0).await;
+}
