@@ -244,6 +244,11 @@ fn help_documents_every_flag_and_variable() {
         "--log-max-files",
         "LOG_MAX_FILES",
         "RUST_LOG",
+        "--max-connections",
+        "--header-timeout-ms",
+        "--idle-timeout-ms",
+        "--shutdown-grace-ms",
+        "/metrics",
     ] {
         assert!(help.contains(word), "--help lacks {word}");
     }
