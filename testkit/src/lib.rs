@@ -191,16 +191,30 @@ fn listening_addr(line: &str) -> Option<SocketAddr> {
     (record.get("event") == Some("listening")).then(|| record.get("addr")?.parse().ok())?
 }
 
+/// Polls the log file for the `listening` line on a thread of its own (so an
+/// async test never sleeps on its runtime), until found, the process exits, or
+/// [`START_TIMEOUT`].
 fn listening_in_file(log_dir: &Path, service: Service, child: &mut Child) -> Option<SocketAddr> {
+    let (tx, rx) = mpsc::channel();
+    let dir = log_dir.to_path_buf();
+    std::thread::spawn(move || {
+        let deadline = Instant::now() + START_TIMEOUT;
+        while Instant::now() < deadline {
+            if let Some(addr) = log_lines(&dir, service).iter().rev().find_map(|line| listening_addr(line)) {
+                let _ = tx.send(addr);
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    });
     let deadline = Instant::now() + START_TIMEOUT;
     while Instant::now() < deadline {
-        if let Some(addr) = log_lines(log_dir, service).iter().rev().find_map(|line| listening_addr(line)) {
-            return Some(addr);
+        match rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(addr) => return Some(addr),
+            Err(mpsc::RecvTimeoutError::Disconnected) => return None,
+            Err(mpsc::RecvTimeoutError::Timeout) if child.try_wait().ok().flatten().is_some() => return None,
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
-        if child.try_wait().ok().flatten().is_some() {
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(10));
     }
     None
 }
