@@ -1,15 +1,19 @@
 //! The log follower against real files: partial lines, rotation, truncation,
-//! a directory that appears late, and the backlog shown at start.
+//! a directory that appears late, the backlog shown at start, and what must not
+//! hurt it: 64 MB appended at once, a 2 GB file it never followed, a line that
+//! never ends.
 
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
-use std::fs::OpenOptions;
+use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::Path;
+use std::time::{Duration, SystemTime};
 
 use contract::Service;
-use tui::io::tail::{BACKLOG_BYTES, LogTail, newest_log_file};
+use tui::io::tail::{BACKLOG_BYTES, LogTail, READ_BUDGET_BYTES, REPLACEMENT_FROM_START_BYTES, newest_log_file};
 use tui::msg::LogLine;
+use tui::text::MAX_LINE_BYTES;
 use tui::text::sanitize;
 
 fn append(path: &Path, text: &str) {
@@ -104,4 +108,120 @@ fn lines_are_parsed_and_made_safe_to_show() {
     assert_eq!((foreign.at, foreign.ok), (None, None));
     assert!(!foreign.text.chars().any(char::is_control), "{:?}", foreign.text);
     assert!(sanitize(&"y".repeat(20_000)).len() < 9_000);
+}
+
+/// Bytes of text in `lines` (newlines not counted).
+fn bytes(lines: &[String]) -> usize {
+    lines.iter().map(String::len).sum()
+}
+
+/// Marks `path` as last written an hour ago (older than anything written now).
+fn age(path: &Path) {
+    let file = OpenOptions::new().write(true).open(path).unwrap();
+    file.set_modified(SystemTime::now() - Duration::from_secs(3600)).unwrap();
+}
+
+#[test]
+fn sixty_four_megabytes_appended_at_once_all_arrive_in_order_a_bounded_part_per_poll() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("service-a.2026-11-24.log");
+    append(&file, "before\n");
+    let mut tail = LogTail::new(dir.path(), Service::A);
+    assert_eq!(tail.poll(), ["before"]);
+
+    let line = |i: usize| {
+        format!("2026-11-24 12:00:00,000 service=A endpoint=/echo status=ok latency_ms=0 request_id=flood-{i:08}\n")
+    };
+    let count = 64 * 1024 * 1024 / line(0).len();
+    let mut text = String::with_capacity(64 * 1024 * 1024 + 4096);
+    for i in 0..count {
+        text.push_str(&line(i));
+    }
+    text.push_str("after\n");
+    append(&file, &text);
+
+    let mut next = 0;
+    let mut polls = 0;
+    loop {
+        let lines = tail.poll();
+        polls += 1;
+        assert!(bytes(&lines) <= READ_BUDGET_BYTES, "one poll holds a bounded part");
+        for got in &lines {
+            if next == count {
+                assert_eq!(got, "after");
+                next += 1;
+            } else {
+                assert_eq!(*got, line(next).trim_end(), "line {next} in order");
+                next += 1;
+            }
+        }
+        if next == count + 1 {
+            break;
+        }
+        assert!(tail.is_behind() || !lines.is_empty(), "stalled at line {next} of {count}");
+        assert!(polls < 1_000, "did not get through 64 MB");
+    }
+    assert!(!tail.is_behind() || tail.poll().is_empty());
+    assert!(polls >= 64 * 1024 * 1024 / READ_BUDGET_BYTES, "64 MB came in bounded parts ({polls} polls)");
+}
+
+#[test]
+fn a_two_gigabyte_file_it_never_followed_is_shown_from_its_backlog_only() {
+    let dir = tempfile::tempdir().unwrap();
+    // The next-newest file: 2 GB with no newline (sparse: no disk used).
+    let older = dir.path().join("service-a.2026-11-23.log");
+    File::create(&older).unwrap().set_len(2 * 1024 * 1024 * 1024).unwrap();
+    age(&older);
+    let followed = dir.path().join("service-a.2026-11-24.log");
+    append(&followed, "followed 1\n");
+    let mut tail = LogTail::new(dir.path(), Service::A);
+    assert_eq!(tail.poll(), ["followed 1"]);
+
+    // Retention deletes the followed file: the 2 GB one is the newest left.
+    append(&followed, "followed 2\n");
+    std::fs::remove_file(&followed).unwrap();
+    let lines = tail.poll();
+    // The rest of the deleted file, then nothing: the backlog of the 2 GB file
+    // is inside its one endless line.
+    assert_eq!(lines, ["followed 2"]);
+    assert!(!tail.is_behind(), "reading gigabytes");
+
+    // It is at the end of the 2 GB file: a new line shows at the next poll.
+    append(&older, "\nnew in the old file\n");
+    assert_eq!(tail.poll(), ["new in the old file"]);
+}
+
+#[test]
+fn a_rotated_file_is_read_from_its_start_unless_it_is_already_big() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("service-b.2026-11-24-10.log");
+    append(&first, "first\n");
+    let mut tail = LogTail::new(dir.path(), Service::B);
+    assert_eq!(tail.poll(), ["first"]);
+    // A newer file that is already bigger than a fresh rotation can be.
+    let line = format!("{}\n", "z".repeat(99));
+    let big = line.repeat(usize::try_from(REPLACEMENT_FROM_START_BYTES).unwrap() / 100 * 2);
+    append(&dir.path().join("service-b.2026-11-24-11.log"), &big);
+    let lines = tail.poll();
+    assert!(!lines.is_empty() && bytes(&lines) <= usize::try_from(BACKLOG_BYTES).unwrap());
+    assert!(lines.iter().all(|l| l.len() == 99), "whole lines only");
+    assert!(!tail.is_behind());
+}
+
+#[test]
+fn a_line_that_never_ends_is_shown_clipped_once_and_does_not_grow() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("service-a.2026-11-24.log");
+    let mut tail = LogTail::from_start(dir.path(), Service::A);
+    append(&file, "before\n");
+    assert_eq!(tail.poll(), ["before"]);
+    let mut delivered = Vec::new();
+    for _ in 0..50 {
+        append(&file, &"y".repeat(100_000));
+        delivered.extend(tail.poll());
+    }
+    assert_eq!(delivered.len(), 1, "one clipped line for 5 MB without newline");
+    assert!(delivered[0].len() <= MAX_LINE_BYTES && delivered[0].starts_with("yyy"));
+    append(&file, "yyy\nafter\n");
+    assert_eq!(tail.poll(), ["after"], "the rest of the long line is skipped");
 }

@@ -3,6 +3,12 @@
 //! one), truncation (start again from 0), files that do not exist yet and a log
 //! directory that does not exist yet. Polling, so it works on every file system.
 //! It hands back raw lines; what they mean is for the caller.
+//!
+//! Its cost is linear in the bytes appended and its memory is bounded whatever
+//! the files hold: each poll reads at most [`READ_BUDGET_BYTES`] (the rest comes
+//! with the next poll, at once), each byte is looked at once, an unfinished line
+//! keeps at most [`MAX_LINE_BYTES`], and a file it has not followed before is
+//! shown from its last [`BACKLOG_BYTES`] only.
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
@@ -16,8 +22,21 @@ use crate::text::MAX_LINE_BYTES;
 /// How often the files are polled: fast enough to feel live, cheap when idle.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
 
-/// How much of an existing file is shown at start (its last lines).
+/// How much of a file is shown when it is first seen (its last lines).
 pub const BACKLOG_BYTES: u64 = 16 * 1024;
+
+/// A file that takes the followed file's place (rotation, or re-created under
+/// its name) is read from its start, unless it is already bigger than this:
+/// then only its last [`BACKLOG_BYTES`] are shown.
+pub const REPLACEMENT_FROM_START_BYTES: u64 = 1024 * 1024;
+
+/// The most one poll reads of one file, so one poll never holds a huge buffer;
+/// a follower that stopped there [`is_behind`](LogTail::is_behind) and goes on
+/// with the next poll.
+pub const READ_BUDGET_BYTES: usize = 2 * 1024 * 1024;
+
+/// The size of one read.
+const CHUNK_BYTES: usize = 256 * 1024;
 
 /// Follows the newest log file of one service in one directory.
 #[derive(Debug)]
@@ -25,10 +44,18 @@ pub struct LogTail {
     dir: PathBuf,
     service: Service,
     current: Option<Followed>,
-    /// Bytes after the last newline, waiting for the rest of their line.
-    partial: Vec<u8>,
-    /// Whether the first file found is shown from its last lines (at start) or whole.
-    backlog_only: bool,
+    /// Cuts the bytes read into lines; keeps the unfinished one.
+    lines: LineSplitter,
+    /// How the first file found is read: from its last lines (found at start),
+    /// as a replacement (appeared later), or whole (tests).
+    first_start: Start,
+    /// The followed file that went away (deleted or replaced), and when it was
+    /// last written: a file newer than that is its successor.
+    lost: Option<(PathBuf, SystemTime)>,
+    /// The last poll stopped at its budget with bytes left to read.
+    behind: bool,
+    /// Reused for every read.
+    chunk: Vec<u8>,
 }
 
 #[derive(Debug)]
@@ -36,124 +63,248 @@ struct Followed {
     path: PathBuf,
     file: File,
     offset: u64,
+    /// When the file was last written, as of the last poll.
+    modified: SystemTime,
+}
+
+/// Where reading a newly opened file begins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Start {
+    /// At its last [`BACKLOG_BYTES`], from the first whole line in them.
+    Backlog,
+    /// At 0 (a file that replaces the followed one: bounded by
+    /// [`REPLACEMENT_FROM_START_BYTES`]).
+    Replacement,
+    /// At 0 whatever its size ([`LogTail::from_start`], for tests).
+    Beginning,
+}
+
+/// What reading the followed file came to.
+enum Progress {
+    /// Read to its end; it is still the file under its name.
+    End,
+    /// Stopped at the budget: more to read.
+    More,
+    /// Read to its end, but deleted or replaced (or unreadable): let go of it.
+    Gone,
 }
 
 impl LogTail {
     /// A follower that starts with the last [`BACKLOG_BYTES`] of the current file.
     pub fn new(dir: impl Into<PathBuf>, service: Service) -> Self {
-        Self { dir: dir.into(), service, current: None, partial: Vec::new(), backlog_only: true }
+        Self {
+            dir: dir.into(),
+            service,
+            current: None,
+            lines: LineSplitter::default(),
+            first_start: Start::Backlog,
+            lost: None,
+            behind: false,
+            chunk: Vec::new(),
+        }
     }
 
     /// A follower that reads the current file from its start (for tests).
     pub fn from_start(dir: impl Into<PathBuf>, service: Service) -> Self {
-        Self { backlog_only: false, ..Self::new(dir, service) }
+        Self { first_start: Start::Beginning, ..Self::new(dir, service) }
     }
 
-    /// The complete new lines since the last poll (without their newlines).
+    /// Whether the last poll left bytes to read (poll again without waiting).
+    pub fn is_behind(&self) -> bool {
+        self.behind
+    }
+
+    /// The complete new lines since the last poll (without their newlines), in
+    /// file order; at most about [`READ_BUDGET_BYTES`] of them per file.
     pub fn poll(&mut self) -> Vec<String> {
         let mut lines = Vec::new();
-        let newest = newest_log_file(&self.dir, self.service);
-        if self.current.is_none() {
-            let Some(path) = newest else { return lines };
-            self.open(path);
-            return self.read_current(lines);
-        }
-        // Read what the current file still has, then move to a newer file.
-        lines = self.read_current(lines);
-        if let Some(newest) = newest {
-            let switched = self.current.as_ref().is_none_or(|c| c.path != newest);
-            if switched {
-                self.flush_partial(&mut lines);
-                self.backlog_only = false;
-                self.open(newest);
-                lines = self.read_current(lines);
+        self.behind = false;
+        if self.current.is_some() {
+            match self.read_current(&mut lines) {
+                // The old file is read to its end before a newer one.
+                Progress::More => {
+                    self.behind = true;
+                    return lines;
+                }
+                Progress::End => {}
+                Progress::Gone => self.let_go(&mut lines),
             }
+        }
+        let Some(newest) = newest_log_file(&self.dir, self.service) else {
+            if self.first_start == Start::Backlog && self.current.is_none() && self.lost.is_none() {
+                // Nothing there at start: a file that appears later is new, not backlog.
+                self.first_start = Start::Replacement;
+            }
+            return lines;
+        };
+        let start = match &self.current {
+            Some(current) if current.path == newest => return lines,
+            // A newer file while following: rotation.
+            Some(_) => Start::Replacement,
+            None => match &self.lost {
+                None => self.first_start,
+                Some((path, modified)) => {
+                    let newer = modified_time(&newest).is_some_and(|m| m > *modified);
+                    // Re-created under the followed name, or newer than the
+                    // followed file was: it takes its place. An older file
+                    // (the next-newest after a deletion) was never followed.
+                    if *path == newest || newer { Start::Replacement } else { Start::Backlog }
+                }
+            },
+        };
+        self.lines.flush(&mut lines);
+        self.open(newest, start);
+        if let Progress::More = self.read_current(&mut lines) {
+            self.behind = true;
         }
         lines
     }
 
-    fn open(&mut self, path: PathBuf) {
-        let Ok(mut file) = File::open(&path) else {
+    /// Stops following the current file (its unfinished line goes out as is).
+    fn let_go(&mut self, lines: &mut Vec<String>) {
+        self.lines.flush(lines);
+        if let Some(current) = self.current.take() {
+            self.lost = Some((current.path, current.modified));
+        }
+    }
+
+    fn open(&mut self, path: PathBuf, start: Start) {
+        self.lines.clear();
+        let Ok(file) = File::open(&path) else {
             self.current = None;
             return;
         };
-        let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let metadata = file.metadata().ok();
+        let len = metadata.as_ref().map_or(0, std::fs::Metadata::len);
+        let modified = metadata.and_then(|m| m.modified().ok()).unwrap_or(SystemTime::UNIX_EPOCH);
+        let backlog = match start {
+            Start::Backlog => true,
+            Start::Replacement => len > REPLACEMENT_FROM_START_BYTES,
+            Start::Beginning => false,
+        };
         let mut offset = 0;
-        self.partial.clear();
-        if self.backlog_only && len > BACKLOG_BYTES {
-            offset = len - BACKLOG_BYTES;
-            // Skip the partial line the backlog starts in.
-            if file.seek(SeekFrom::Start(offset)).is_ok() {
-                let mut skip = Vec::new();
-                let _ = (&mut file).take(BACKLOG_BYTES).read_to_end(&mut skip);
-                if let Some(newline) = skip.iter().position(|b| *b == b'\n') {
-                    offset += newline as u64 + 1;
+        if backlog && len > BACKLOG_BYTES {
+            // One byte before the backlog: if it ends a line the backlog starts
+            // with a whole line, otherwise the line it is in is skipped.
+            offset = len - BACKLOG_BYTES - 1;
+            self.lines.skip_to_newline();
+        }
+        self.lost = None;
+        self.current = Some(Followed { path, file, offset, modified });
+    }
+
+    /// Reads what the followed file has beyond the offset, up to the budget.
+    fn read_current(&mut self, lines: &mut Vec<String>) -> Progress {
+        let Some(current) = &mut self.current else { return Progress::End };
+        let Ok(open) = current.file.metadata() else { return Progress::Gone };
+        if let Ok(modified) = open.modified() {
+            current.modified = modified;
+        }
+        if open.len() < current.offset {
+            // Truncated: its lines start again from the top.
+            current.offset = 0;
+            self.lines.clear();
+        }
+        if current.file.seek(SeekFrom::Start(current.offset)).is_err() {
+            return Progress::Gone;
+        }
+        self.chunk.resize(CHUNK_BYTES, 0);
+        let mut budget = READ_BUDGET_BYTES;
+        loop {
+            if budget == 0 {
+                return Progress::More;
+            }
+            let want = budget.min(CHUNK_BYTES);
+            match current.file.read(&mut self.chunk[..want]) {
+                Ok(0) => break,
+                Ok(read) => {
+                    current.offset += read as u64;
+                    budget -= read;
+                    self.lines.push(&self.chunk[..read], lines);
                 }
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return Progress::Gone,
             }
         }
-        self.backlog_only = false;
-        self.current = Some(Followed { path, file, offset });
+        // At its end: is the name still this file (not deleted, not replaced)?
+        match std::fs::metadata(&current.path) {
+            Ok(on_disk) if crate::platform::files::same_file(&open, &on_disk) => Progress::End,
+            _ => Progress::Gone,
+        }
     }
+}
 
-    fn read_current(&mut self, mut lines: Vec<String>) -> Vec<String> {
-        let Some(current) = &mut self.current else { return lines };
-        match read_from(current) {
-            Ok(ReadResult::Bytes(bytes)) => self.partial.extend_from_slice(&bytes),
-            Ok(ReadResult::Truncated(bytes)) => {
+/// Cuts a stream of bytes into lines, looking at each byte once. The
+/// unfinished last line is kept (at most [`MAX_LINE_BYTES`]); a longer one goes
+/// out clipped and the rest of it, up to its newline, is dropped.
+#[derive(Debug, Default)]
+struct LineSplitter {
+    /// Bytes after the last newline, waiting for the rest of their line.
+    partial: Vec<u8>,
+    /// Inside a line that was already sent clipped (or that the backlog starts
+    /// in): drop bytes up to the next newline.
+    skipping: bool,
+}
+
+impl LineSplitter {
+    fn push(&mut self, mut data: &[u8], lines: &mut Vec<String>) {
+        while let Some(newline) = data.iter().position(|b| *b == b'\n') {
+            let (line, rest) = (&data[..newline], &data[newline + 1..]);
+            if self.skipping {
+                self.skipping = false;
+            } else if self.partial.is_empty() {
+                lines.push(line_text(line));
+            } else {
+                let room = MAX_LINE_BYTES.saturating_sub(self.partial.len());
+                self.partial.extend_from_slice(&line[..line.len().min(room)]);
+                lines.push(line_text(&self.partial));
                 self.partial.clear();
-                self.partial.extend_from_slice(&bytes);
             }
-            Err(_) => {
-                // Deleted by retention or unreadable: pick up the newest file next poll.
-                self.current = None;
-                return lines;
-            }
+            data = rest;
         }
-        while let Some(newline) = self.partial.iter().position(|b| *b == b'\n') {
-            let line: Vec<u8> = self.partial.drain(..=newline).collect();
-            let text = String::from_utf8_lossy(&line[..line.len() - 1]);
-            lines.push(text.trim_end_matches('\r').to_owned());
+        if self.skipping || data.is_empty() {
+            return;
         }
-        if self.partial.len() > MAX_LINE_BYTES * 4 {
-            // A runaway line without newline: show what there is rather than grow.
-            self.flush_partial(&mut lines);
-        }
-        lines
-    }
-
-    fn flush_partial(&mut self, lines: &mut Vec<String>) {
-        if !self.partial.is_empty() {
-            lines.push(String::from_utf8_lossy(&self.partial).into_owned());
+        let room = MAX_LINE_BYTES - self.partial.len();
+        if data.len() <= room {
+            self.partial.extend_from_slice(data);
+        } else {
+            // A runaway line without newline: show its start rather than grow.
+            self.partial.extend_from_slice(&data[..room]);
+            lines.push(line_text(&self.partial));
             self.partial.clear();
+            self.skipping = true;
         }
     }
+
+    /// Sends the unfinished line as it is (its file is left behind).
+    fn flush(&mut self, lines: &mut Vec<String>) {
+        if !self.partial.is_empty() {
+            lines.push(line_text(&self.partial));
+        }
+        self.clear();
+    }
+
+    fn clear(&mut self) {
+        self.partial.clear();
+        self.skipping = false;
+    }
+
+    fn skip_to_newline(&mut self) {
+        self.clear();
+        self.skipping = true;
+    }
 }
 
-enum ReadResult {
-    Bytes(Vec<u8>),
-    /// The file got shorter than our offset: it was truncated; read from 0.
-    Truncated(Vec<u8>),
+/// A line's text: lossy UTF-8, clipped to [`MAX_LINE_BYTES`], without its `\r`.
+fn line_text(line: &[u8]) -> String {
+    let line = &line[..line.len().min(MAX_LINE_BYTES)];
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    String::from_utf8_lossy(line).into_owned()
 }
 
-fn read_from(current: &mut Followed) -> io::Result<ReadResult> {
-    let open = current.file.metadata()?;
-    let len = open.len();
-    // The path must still be this file (not deleted, not replaced).
-    let on_disk = std::fs::metadata(&current.path)?;
-    if !crate::platform::files::same_file(&open, &on_disk) {
-        return Err(io::Error::other("replaced"));
-    }
-    let truncated = len < current.offset;
-    if truncated {
-        current.offset = 0;
-    }
-    let mut bytes = Vec::new();
-    if len > current.offset {
-        current.file.seek(SeekFrom::Start(current.offset))?;
-        (&mut current.file).take(len - current.offset).read_to_end(&mut bytes)?;
-        current.offset += bytes.len() as u64;
-    }
-    Ok(if truncated { ReadResult::Truncated(bytes) } else { ReadResult::Bytes(bytes) })
+fn modified_time(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).ok()?.modified().ok()
 }
 
 /// The newest of `service`'s log files in `dir` (latest modified; name breaks ties).
@@ -171,20 +322,55 @@ pub fn newest_log_file(dir: &Path, service: Service) -> Option<PathBuf> {
 }
 
 /// Follows both services' newest files in `dir`, polling every
-/// [`POLL_INTERVAL`]: each poll's new lines (in file order per service) go to
-/// `deliver`. Blocking file I/O: run it on a thread of its own. Returns when
-/// `deliver` returns false.
+/// [`POLL_INTERVAL`] (at once while a follower is behind): each poll's new
+/// lines (in file order per service) go to `deliver`. Blocking file I/O: run it
+/// on a thread of its own. Returns when `deliver` returns false.
 pub fn follow(dir: &Path, mut deliver: impl FnMut(Vec<(Service, String)>) -> bool) {
     let mut tails = Service::ALL.map(|service| LogTail::new(dir, service));
     loop {
         let mut batch = Vec::new();
+        let mut behind = false;
         for tail in &mut tails {
             let service = tail.service;
             batch.extend(tail.poll().into_iter().map(|line| (service, line)));
+            behind |= tail.is_behind();
         }
         if !deliver(batch) {
             return;
         }
-        std::thread::sleep(POLL_INTERVAL);
+        if !behind {
+            std::thread::sleep(POLL_INTERVAL);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(chunks: &[&[u8]]) -> Vec<String> {
+        let mut splitter = LineSplitter::default();
+        let mut lines = Vec::new();
+        for chunk in chunks {
+            splitter.push(chunk, &mut lines);
+        }
+        lines
+    }
+
+    #[test]
+    fn lines_split_across_reads_are_joined() {
+        assert_eq!(split(&[b"a\nb", b"c", b"\r\nd\n", b"e"]), ["a", "bc", "d"]);
+    }
+
+    #[test]
+    fn a_runaway_line_goes_out_clipped_once_and_its_rest_is_dropped() {
+        let long = vec![b'x'; MAX_LINE_BYTES * 3];
+        let lines = split(&[b"ok\n", &long, &long, b"xx\nnext\n"]);
+        assert_eq!(lines.len(), 3);
+        assert_eq!((lines[0].as_str(), lines[1].len(), lines[2].as_str()), ("ok", MAX_LINE_BYTES, "next"));
+        // A long line that ends within one read is clipped the same way.
+        let mut whole = long.clone();
+        whole.push(b'\n');
+        assert_eq!(split(&[&whole])[0].len(), MAX_LINE_BYTES);
     }
 }
