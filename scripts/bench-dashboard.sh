@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Measures the dashboard: the burst engine against oha on the same endpoint and
 # concurrency, the dashboard's CPU when idle and while following 10,000 log
-# lines/s, memory while 1,000,000 requests flow through its state, and the delay
-# from a log line written to the follower delivering it.
+# lines/s, memory while 1,000,000 requests flow through its state, the delay
+# from a log line written to the follower delivering it, and the log follower
+# alone: throughput (MB/s of log lines, CPU), a line after a 64 MB append, each
+# line at 10,000 lines/s, and peak memory while reading a 2 GB sparse file.
 #
 # Usage: scripts/bench-dashboard.sh [REQUESTS] [CONCURRENCY]   (default 20000, 20)
 # Installs oha (cargo install) and tmux (apt) if missing.
@@ -71,3 +73,6 @@ echo "== memory of the dashboard's state over 1,000,000 requests (synthetic answ
 ./target/release/examples/bench memory
 echo "== log line to screen"
 ./target/release/examples/bench line-latency "$work/latency"
+echo "== log follower: throughput, a line after a 64 MB append, 10,000 lines/s, a 2 GB sparse file"
+echo "   (targets: >= 20 MB/s of log lines; every line <= 250 ms; resident memory flat)"
+./target/release/examples/bench follower "$work/follower"

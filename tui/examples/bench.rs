@@ -5,6 +5,10 @@
 //!   through the dashboard's state (it must stay flat: history is bounded).
 //! - `bench line-latency <dir>`: time from a log line written to the follower
 //!   delivering it (the screen adds at most one frame on top).
+//! - `bench follower <dir>`: the log follower alone: its throughput (MB/s of
+//!   log lines, CPU time), the delay of a line appended right after a 64 MB
+//!   append, the delay of each line at 10,000 lines/s, and its peak resident
+//!   memory while it reads a 2 GB sparse file (which must not grow with size).
 //!
 //! `scripts/bench-dashboard.sh` runs them all, with oha and the live dashboard.
 
@@ -19,7 +23,7 @@ use tokio::sync::{mpsc, watch};
 use tui::cli::Settings;
 use tui::io::burst::{self, BurstSpec};
 use tui::io::http::Client;
-use tui::io::tail::{LogTail, POLL_INTERVAL};
+use tui::io::tail::{self, LogTail, POLL_INTERVAL};
 use tui::model::Model;
 use tui::msg::{Answer, Event, LogLine, Outcome};
 
@@ -30,6 +34,184 @@ fn rss_kib() -> u64 {
         .find_map(|l| l.strip_prefix("VmRSS:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0)
+}
+
+/// CPU time (user + system) this process used so far (Linux; 0 elsewhere).
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command name (which may hold spaces) start at the state, field 3.
+    let fields: Vec<&str> =
+        stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+    let ticks: u64 = [11, 12].iter().filter_map(|i| fields.get(*i)?.parse::<u64>().ok()).sum();
+    // USER_HZ is 100 on Linux.
+    Duration::from_millis(ticks * 10)
+}
+
+/// One log line as service A writes it, with `id` as its request id.
+fn log_line(id: &str) -> String {
+    format!("2026-11-24 12:00:00,000 service=A endpoint=/echo status=ok latency_ms=0 request_id={id}\n")
+}
+
+/// Appends `megabytes` MB of log lines to `path` in one write; returns the line count.
+fn append_lines(path: &std::path::Path, megabytes: usize, prefix: &str) -> usize {
+    let mut text = String::with_capacity(megabytes * 1024 * 1024 + 256);
+    let mut count = 0;
+    while text.len() < megabytes * 1024 * 1024 {
+        text.push_str(&log_line(&format!("{prefix}-{count:09}")));
+        count += 1;
+    }
+    std::fs::OpenOptions::new().create(true).append(true).open(path).unwrap().write_all(text.as_bytes()).unwrap();
+    count
+}
+
+fn follower(dir: &str) {
+    let dir = std::path::PathBuf::from(dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    #[allow(clippy::cast_precision_loss)]
+    let mb = |bytes: usize| bytes as f64 / (1024.0 * 1024.0);
+
+    // 1. Throughput: read 256 MB of log lines already written, as fast as it can.
+    let path = dir.join("service-a.2026-11-24.log");
+    let lines = append_lines(&path, 256, "tput");
+    let mut tail = LogTail::from_start(&dir, Service::A);
+    let (cpu, started) = (cpu_time(), Instant::now());
+    let (mut got, mut bytes, mut parsed_ok, mut peak) = (0, 0, 0, 0);
+    while got < lines {
+        let batch = tail.poll();
+        got += batch.len();
+        bytes += batch.iter().map(|l| l.len() + 1).sum::<usize>();
+        peak = peak.max(rss_kib());
+    }
+    let (wall, cpu) = (started.elapsed(), cpu_time() - cpu);
+    println!(
+        "follower throughput: {:.0} MB of log lines ({got} lines) in {:.2} s = {:.0} MB/s, CPU {:.2} s ({:.0}% of a core); peak resident {peak} KiB",
+        mb(bytes),
+        wall.as_secs_f64(),
+        mb(bytes) / wall.as_secs_f64(),
+        cpu.as_secs_f64(),
+        cpu.as_secs_f64() * 100.0 / wall.as_secs_f64()
+    );
+    // The same lines parsed as the dashboard does with each line it receives.
+    let mut tail = LogTail::from_start(&dir, Service::A);
+    let (cpu, started) = (cpu_time(), Instant::now());
+    got = 0;
+    while got < lines {
+        for line in tail.poll() {
+            got += 1;
+            parsed_ok += usize::from(LogLine::parse(Service::A, &line).ok.is_some());
+        }
+    }
+    let (wall, cpu) = (started.elapsed(), cpu_time() - cpu);
+    println!(
+        "follower + LogLine::parse: {:.0} MB/s, CPU {:.2} s for {parsed_ok} parsed lines",
+        mb(bytes) / wall.as_secs_f64(),
+        cpu.as_secs_f64()
+    );
+    std::fs::remove_file(&path).unwrap();
+
+    // 2. A line appended right after a 64 MB append, with the follower running
+    //    as in the dashboard (tail::follow on its own thread).
+    let path = dir.join("service-a.2026-11-25.log");
+    append_lines(&path, 1, "old");
+    let (seen_tx, seen_rx) = std::sync::mpsc::channel::<(Instant, String)>();
+    let follower_dir = dir.clone();
+    std::thread::spawn(move || {
+        tail::follow(&follower_dir, |batch| {
+            batch.into_iter().all(|(_, line)| {
+                // Only the lines the bench waits for go through the channel.
+                !(line.contains("=marker") || line.contains("=rate-")) || seen_tx.send((Instant::now(), line)).is_ok()
+            })
+        });
+    });
+    std::thread::sleep(POLL_INTERVAL * 3);
+    let before = Instant::now();
+    append_lines(&path, 64, "bulk");
+    let written = Instant::now();
+    append_lines_raw(&path, &log_line("marker"));
+    let (seen, _) = seen_rx.recv_timeout(Duration::from_secs(120)).unwrap();
+    println!(
+        "line after a 64 MB append: delivered {:.0} ms after it was written, {:.0} ms after the 64 MB append began \
+         (the append itself took {:.0} ms)",
+        seen.duration_since(written).as_secs_f64() * 1000.0,
+        seen.duration_since(before).as_secs_f64() * 1000.0,
+        written.duration_since(before).as_secs_f64() * 1000.0
+    );
+
+    // 3. 10,000 lines/s for 5 s, 100 lines every 10 ms: the delay of each line.
+    let start = Instant::now();
+    let mut file = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+    let writer = std::thread::spawn(move || {
+        let mut sent = 0u64;
+        while start.elapsed() < Duration::from_secs(5) {
+            let mut text = String::new();
+            for _ in 0..100 {
+                // The id carries the time it was written, in µs since the start.
+                text.push_str(&log_line(&format!("rate-{}", start.elapsed().as_micros())));
+            }
+            file.write_all(text.as_bytes()).unwrap();
+            sent += 100;
+            let due = start + Duration::from_micros(sent * 100);
+            std::thread::sleep(due.saturating_duration_since(Instant::now()));
+        }
+        sent
+    });
+    let mut delays = Vec::new();
+    while let Ok((seen, line)) = seen_rx.recv_timeout(Duration::from_secs(2)) {
+        let Some(written) = line.rsplit_once("rate-").and_then(|(_, us)| us.parse::<u64>().ok()) else { continue };
+        delays.push((seen.duration_since(start).as_secs_f64() * 1e6 - written as f64) / 1000.0);
+    }
+    let sent = writer.join().unwrap();
+    let received = delays.len();
+    let p = tui::model::stats::percentiles(delays.into_iter());
+    println!(
+        "10,000 lines/s for 5 s: {received} of {sent} lines delivered; written -> delivered p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        p.p50, p.p99, p.max
+    );
+
+    // 4. Resident memory while reading a 2 GB sparse file (one endless line of
+    //    zeros) from its start, and after it is the next-newest file left.
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let sparse = dir.join("service-b.2026-11-23.log");
+    std::fs::File::create(&sparse).unwrap().set_len(2 << 30).unwrap();
+    let start_rss = rss_kib();
+    let mut tail = LogTail::from_start(&dir, Service::B);
+    let (started, mut peak, mut polls) = (Instant::now(), 0, 0);
+    loop {
+        let lines = tail.poll();
+        polls += 1;
+        peak = peak.max(rss_kib());
+        if polls == 1 {
+            println!("2 GB sparse file from its start: first poll {} lines, resident {} KiB", lines.len(), rss_kib());
+        }
+        if !tail.is_behind() {
+            break;
+        }
+    }
+    println!(
+        "2 GB sparse file from its start: read in {polls} polls, {:.1} s; resident before {start_rss} KiB, peak {peak} KiB",
+        started.elapsed().as_secs_f64()
+    );
+    let followed = dir.join("service-b.2026-11-24.log");
+    std::fs::write(&followed, log_line("followed")).unwrap();
+    let mut tail = LogTail::new(&dir, Service::B);
+    tail.poll();
+    std::fs::remove_file(&followed).unwrap();
+    let started = Instant::now();
+    let lines = tail.poll();
+    println!(
+        "followed file deleted, 2 GB file next-newest: {} lines in {:.1} ms, behind: {}, resident {} KiB",
+        lines.len(),
+        started.elapsed().as_secs_f64() * 1000.0,
+        tail.is_behind(),
+        rss_kib()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn append_lines_raw(path: &std::path::Path, text: &str) {
+    std::fs::OpenOptions::new().append(true).open(path).unwrap().write_all(text.as_bytes()).unwrap();
 }
 
 async fn burst(b_url: &str, requests: u64, concurrency: u64) {
@@ -146,6 +328,9 @@ async fn main() {
         }
         Some("memory") => memory(),
         Some("line-latency") => line_latency(args.get(2).map_or("/tmp/tui-line-latency", String::as_str)),
-        _ => eprintln!("usage: bench burst <b_url> [requests] [concurrency] | bench memory | bench line-latency [dir]"),
+        Some("follower") => follower(args.get(2).map_or("/tmp/tui-follower", String::as_str)),
+        _ => eprintln!(
+            "usage: bench burst <b_url> [requests] [concurrency] | bench memory | bench line-latency [dir] | bench follower [dir]"
+        ),
     }
 }
