@@ -10,6 +10,7 @@
 pub mod cli;
 pub mod io;
 pub mod keys;
+pub mod markdown;
 pub mod model;
 pub mod msg;
 pub mod platform;

@@ -1,159 +1,369 @@
-//! The session report (`r`): a Markdown file in the log directory with every
-//! request of the session, a summary, and each request's log lines from both
-//! services: the lab's "success and failure proof".
+//! The session report (`r`): a Markdown file in the log directory that tells
+//! the session from [`SessionLog`](crate::model::session::SessionLog), the
+//! lab's "success and failure proof": the numbers, the timeline of marks and
+//! requests sent by hand, each load and burst summarised, and every request
+//! sent by hand with both services' log lines.
+//!
+//! Reading the logs costs only what the report needs: nothing when nothing was
+//! sent by hand, no file last written before the first such request, one
+//! bounded line at a time (the rest of an over-long line is skipped), and only
+//! lines that can hold a wanted id are parsed. Everything the learner typed and
+//! every log line goes through [`crate::markdown`].
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
-use std::io::BufRead as _;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read as _};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use contract::{LogRecord, Service, files};
 use time::OffsetDateTime;
 
+use crate::markdown::{self, cell_code, code};
 use crate::model::Model;
-use crate::model::requests::Entry;
+use crate::model::requests::{Mark, SentRequest};
+use crate::model::session::{BurstSummary, LoadKind};
 use crate::msg::Outcome;
-use crate::text::{display_message, file_stamp, millis, sanitize, time_of_day, timestamp};
+use crate::text::{MAX_LINE_BYTES, display_message, file_stamp, format_ms, millis, time_of_day, timestamp};
 
-/// Requests listed one by one (the summary counts all of them).
-pub const MAX_LISTED: usize = 500;
+/// A log file last written this long before the first request sent by hand
+/// is still read (file times and the clock may differ a little).
+const FILE_TIME_SLACK: Duration = Duration::from_secs(60);
 
-/// The log lines of each request id, from both services' files in `dir`.
-pub fn collect_log_lines(dir: &Path, ids: &HashSet<String>) -> HashMap<String, Vec<(Service, String)>> {
-    let mut found: HashMap<String, Vec<(Service, String)>> = HashMap::new();
-    for service in Service::ALL {
-        let Ok(entries) = std::fs::read_dir(dir) else { continue };
-        let mut paths: Vec<PathBuf> = entries
-            .filter_map(Result::ok)
-            .filter(|e| files::is_log_file_of(service, &e.file_name().to_string_lossy()))
-            .map(|e| e.path())
-            .collect();
-        paths.sort();
-        for path in paths {
-            // Line by line: after a long load test the files are far bigger than the report.
-            let Ok(file) = std::fs::File::open(&path) else { continue };
-            for line in std::io::BufReader::new(file).lines().map_while(Result::ok) {
-                let Ok(record) = LogRecord::parse(&line) else { continue };
-                if let Some(id) = record.get("request_id").filter(|id| ids.contains(*id)) {
-                    found.entry(id.to_owned()).or_default().push((service, sanitize(&line)));
-                }
-            }
-        }
+/// The read buffer for log files.
+const READ_BUFFER_BYTES: usize = 256 * 1024;
+
+/// The log lines of each request id, from both services' files in `dir`, in
+/// time order; only files written since `since` (if given) are read.
+pub fn collect_log_lines(
+    dir: &Path,
+    ids: &HashSet<String>,
+    since: Option<SystemTime>,
+) -> HashMap<String, Vec<(Service, String)>> {
+    let mut found: HashMap<String, Vec<(OffsetDateTime, Service, String)>> = HashMap::new();
+    if ids.is_empty() {
+        return HashMap::new();
     }
-    for lines in found.values_mut() {
-        // Both services' lines in time order (the timestamp leads each line).
-        lines.sort_by(|a, b| a.1.cmp(&b.1));
+    let filter = IdFilter::new(ids);
+    let Ok(entries) = std::fs::read_dir(dir) else { return HashMap::new() };
+    let mut paths: Vec<(Service, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter(|entry| {
+            // A file last written before the first request cannot hold its lines.
+            let modified = entry.metadata().ok().and_then(|m| m.modified().ok());
+            match (since, modified) {
+                (Some(since), Some(modified)) => modified + FILE_TIME_SLACK >= since,
+                _ => true,
+            }
+        })
+        .filter_map(|entry| {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let service = Service::ALL.into_iter().find(|service| files::is_log_file_of(*service, &name))?;
+            Some((service, entry.path()))
+        })
+        .collect();
+    paths.sort();
+    for (service, path) in paths {
+        let Ok(file) = File::open(&path) else { continue };
+        for_each_line(BufReader::with_capacity(READ_BUFFER_BYTES, file), |line| {
+            if !filter.may_hold(line) {
+                return;
+            }
+            let Ok(record) = LogRecord::parse(line) else { return };
+            if let Some(id) = record.get("request_id").filter(|id| ids.contains(*id)) {
+                found.entry(id.to_owned()).or_default().push((record.timestamp, service, line.to_owned()));
+            }
+        });
     }
     found
+        .into_iter()
+        .map(|(id, mut lines)| {
+            // Both services' lines in time order (A before B within a millisecond:
+            // A answers before B can).
+            lines.sort_by_key(|(at, service, _)| (*at, service.index()));
+            (id, lines.into_iter().map(|(_, service, line)| (service, line)).collect())
+        })
+        .collect()
+}
+
+/// Calls `each` with every line of `reader` (without its newline), each at
+/// most [`MAX_LINE_BYTES`] long: the rest of a longer line is skipped, so a
+/// file with no newline at all costs one bounded buffer, not its size.
+fn for_each_line(mut reader: impl BufRead, mut each: impl FnMut(&str)) {
+    let mut line = Vec::with_capacity(MAX_LINE_BYTES + 1);
+    let limit = u64::try_from(MAX_LINE_BYTES).unwrap_or(u64::MAX) + 1;
+    loop {
+        line.clear();
+        match (&mut reader).take(limit).read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        if line.last() == Some(&b'\n') {
+            line.pop();
+            if line.last() == Some(&b'\r') {
+                line.pop();
+            }
+        } else if line.len() > MAX_LINE_BYTES {
+            // Over-long: keep its start, skip the rest up to its newline.
+            line.truncate(MAX_LINE_BYTES);
+            if !skip_line(&mut reader) {
+                each(&String::from_utf8_lossy(&line));
+                return;
+            }
+        }
+        each(&String::from_utf8_lossy(&line));
+    }
+}
+
+/// Skips to just after the next newline; false at the end of the file.
+fn skip_line(reader: &mut impl BufRead) -> bool {
+    let mut skipped = Vec::with_capacity(READ_BUFFER_BYTES);
+    let limit = u64::try_from(READ_BUFFER_BYTES).unwrap_or(u64::MAX);
+    loop {
+        skipped.clear();
+        match reader.take(limit).read_until(b'\n', &mut skipped) {
+            Ok(0) | Err(_) => return false,
+            Ok(_) if skipped.last() == Some(&b'\n') => return true,
+            Ok(_) => {}
+        }
+    }
+}
+
+/// A cheap test that skips most lines without parsing them: a line with a
+/// wanted id holds the ids' common prefix (`r3p0-00` for `r3p0-0001`,
+/// `r3p0-0042`), which the lines of bursts (`r3p0-L7-000123`) do not.
+struct IdFilter {
+    prefix: String,
+}
+
+impl IdFilter {
+    fn new(ids: &HashSet<String>) -> Self {
+        let mut ids = ids.iter();
+        let mut prefix = ids.next().cloned().unwrap_or_default();
+        for id in ids {
+            let common = prefix.chars().zip(id.chars()).take_while(|(a, b)| a == b).map(|(a, _)| a.len_utf8()).sum();
+            prefix.truncate(common);
+        }
+        // Only characters that both log formats write as they are (no quoting).
+        let plain = prefix.find(|c: char| !(c.is_ascii_alphanumeric() || "-_.".contains(c))).unwrap_or(prefix.len());
+        prefix.truncate(plain);
+        Self { prefix }
+    }
+
+    fn may_hold(&self, line: &str) -> bool {
+        line.contains(&self.prefix)
+    }
 }
 
 /// The report's Markdown.
 pub fn render(model: &Model, generated_at: OffsetDateTime, logs: &HashMap<String, Vec<(Service, String)>>) -> String {
     let mut md = String::new();
+    header(&mut md, model, generated_at);
+    summary(&mut md, model);
+    timeline(&mut md, model);
+    loads(&mut md, model.session_log.bursts.iter());
+    manual(&mut md, model, logs);
+    md
+}
+
+fn header(md: &mut String, model: &Model, generated_at: OffsetDateTime) {
     let settings = &model.settings;
     let _ = writeln!(md, "# Services A and B: session report\n");
     let _ = writeln!(md, "- Generated: {} UTC", timestamp(generated_at));
-    let _ = writeln!(md, "- Service A: `{}`", model.service(Service::A).url);
-    let _ =
-        writeln!(md, "- Service B: `{}` (timeout for A: {} ms)", model.service(Service::B).url, settings.timeout_ms);
-    let _ = writeln!(md, "- Log directory: `{}`\n", settings.log_dir.display());
+    let _ = writeln!(md, "- Service A: {}", code(model.service(Service::A).url.as_str()));
+    let _ = writeln!(
+        md,
+        "- Service B: {} (timeout for A: {} ms)",
+        code(model.service(Service::B).url.as_str()),
+        settings.timeout_ms
+    );
+    let _ = writeln!(md, "- Log directory: {}\n", code(&settings.log_dir.display().to_string()));
+}
 
-    let p = model.stats.percentiles();
+fn summary(md: &mut String, model: &Model) {
+    let stats = &model.stats;
+    let p = stats.percentiles();
     let _ = writeln!(md, "## Summary\n");
-    let _ = writeln!(md, "{} requests answered.\n", model.stats.total);
+    let _ = writeln!(
+        md,
+        "{} requests ended: {} answered by B, {} without an answer.\n",
+        stats.total,
+        stats.answered(),
+        stats.no_answer
+    );
     let _ = writeln!(md, "| status | requests |\n| --- | ---: |");
-    for (status, count) in &model.stats.by_status {
-        let _ = writeln!(md, "| {status} | {count} |");
+    for (status, count) in &stats.by_status {
+        let _ = writeln!(md, "| {} | {count} |", markdown::text(status));
     }
     let _ = writeln!(md, "\n| error kind | requests |\n| --- | ---: |");
-    for (kind, count) in model.stats.error_kind_counts() {
+    for (kind, count) in stats.error_kind_counts() {
         let _ = writeln!(md, "| {kind} | {count} |");
     }
     let _ = writeln!(
         md,
-        "\nLatency over the last {} requests: p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms.\n",
+        "\nLatency over the last {} answers: p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms.\n",
         p.count, p.p50, p.p90, p.p99, p.max
     );
+}
 
+/// Marks and requests sent by hand, merged in time order (a mark first when
+/// both have the same time: it explains what follows).
+fn timeline(md: &mut String, model: &Model) {
+    let log = &model.session_log;
     let _ = writeln!(md, "## Timeline\n");
-    let requests: Vec<&Entry> = model.requests.entries().iter().collect();
-    let skipped = requests.len().saturating_sub(MAX_LISTED);
-    if skipped > 0 {
-        let _ = writeln!(md, "The first {skipped} rows are left out; the newest {MAX_LISTED} follow.\n");
+    if log.marks.is_empty() && log.manual.is_empty() {
+        let _ = writeln!(md, "Nothing happened yet.\n");
+        return;
+    }
+    let _ = writeln!(md, "What the learner did and what happened, with each request sent by hand.\n");
+    let _ = writeln!(md, "| time (UTC) | what | request id |\n| --- | --- | --- |");
+    let mut marks = log.marks.iter().peekable();
+    let mut requests = log.manual.iter().peekable();
+    loop {
+        let mark_first = match (marks.peek(), requests.peek()) {
+            (None, None) => break,
+            (Some(mark), Some(request)) => mark.at <= request.sent_at,
+            (mark, _) => mark.is_some(),
+        };
+        if mark_first {
+            if let Some(Mark { at, text, .. }) = marks.next() {
+                let _ = writeln!(md, "| {} | **{}** | |", time_of_day(*at), markdown::text(text));
+            }
+        } else if let Some(request) = requests.next() {
+            let (status, latency, kind) = outcome_cells(request.outcome.as_ref());
+            let answer = [status, kind, latency].into_iter().filter(|part| !part.is_empty()).collect::<Vec<_>>();
+            let _ = writeln!(
+                md,
+                "| {} | sent {}: {} | {} |",
+                time_of_day(request.sent_at),
+                message(request),
+                answer.join(", "),
+                cell_code(&request.id)
+            );
+        }
+    }
+    md.push('\n');
+}
+
+fn loads<'a>(md: &mut String, loads: impl ExactSizeIterator<Item = &'a BurstSummary>) {
+    let _ = writeln!(md, "## Loads and bursts\n");
+    if loads.len() == 0 {
+        let _ = writeln!(md, "No load or burst was run.\n");
+        return;
+    }
+    let _ = writeln!(
+        md,
+        "Each load's answers counted; latency percentiles of the answers B gave.\n\n\
+         | started – ended (UTC) | load | requests | answered | status | errors by kind | p50 / p90 / p99 / max | first id | last id |\n\
+         | --- | --- | ---: | ---: | --- | --- | --- | --- | --- |"
+    );
+    for load in loads {
+        let what = match load.kind {
+            LoadKind::Burst => format!("burst, {} at a time", load.concurrency),
+            LoadKind::Steady { rate } => format!("steady, {rate}/s"),
+        };
+        let state = if load.cancelled {
+            " (cancelled)"
+        } else if load.ended_at.is_none() {
+            " (still running)"
+        } else {
+            ""
+        };
+        let ended = load.ended_at.map(time_of_day).unwrap_or_default();
+        let counts = |pairs: Vec<(String, u64)>| {
+            if pairs.is_empty() {
+                "none".to_owned()
+            } else {
+                pairs.iter().map(|(what, n)| format!("{}: {n}", markdown::text(what))).collect::<Vec<_>>().join(", ")
+            }
+        };
+        let statuses = counts(load.by_status.iter().map(|(s, n)| (s.clone(), *n)).collect());
+        let errors = counts(load.by_error_kind.iter().map(|(k, n)| (k.to_string(), *n)).collect());
+        let p = load.percentiles();
+        let latency = if p.count == 0 {
+            "no answers".to_owned()
+        } else {
+            format!("{} / {} / {} / {}", format_ms(p.p50), format_ms(p.p90), format_ms(p.p99), format_ms(p.max))
+        };
+        let id = |id: &Option<String>| id.as_deref().map(cell_code).unwrap_or_default();
+        let _ = writeln!(
+            md,
+            "| {} – {ended} | {what}{state} | {} | {} | {statuses} | {errors} | {latency} | {} | {} |",
+            time_of_day(load.started_at),
+            load.requests,
+            load.answered,
+            id(&load.first_id),
+            id(&load.last_id),
+        );
+    }
+    md.push('\n');
+}
+
+fn manual(md: &mut String, model: &Model, logs: &HashMap<String, Vec<(Service, String)>>) {
+    let requests = &model.session_log.manual;
+    let _ = writeln!(md, "## Requests sent by hand\n");
+    if requests.is_empty() {
+        let _ = writeln!(md, "No request was sent by hand.\n");
+        return;
     }
     let _ = writeln!(md, "| time (UTC) | message | status | latency | error kind | request id |");
     let _ = writeln!(md, "| --- | --- | ---: | ---: | --- | --- |");
-    for row in &requests[skipped..] {
-        match row {
-            Entry::Mark(mark) => {
-                let _ = writeln!(md, "| {} | **{}** | | | | |", time_of_day(mark.at), cell(&mark.text));
-            }
-            Entry::Request(r) => {
-                let (status, latency, kind) = match &r.outcome {
-                    None => ("pending".to_owned(), String::new(), String::new()),
-                    Some(outcome @ Outcome::Answered { error_kind, .. }) => (
-                        outcome.status_label(),
-                        format!("{:.1} ms", millis(outcome.latency())),
-                        error_kind.map(|k| k.to_string()).unwrap_or_default(),
-                    ),
-                    Some(outcome @ Outcome::NoAnswer { error, .. }) => {
-                        (outcome.status_label(), format!("{:.1} ms", millis(outcome.latency())), cell(error))
-                    }
-                };
-                let _ = writeln!(
-                    md,
-                    "| {} | {} | {status} | {latency} | {kind} | `{}` |",
-                    time_of_day(r.sent_at),
-                    cell(&display_message(&r.msg, r.delay_ms)),
-                    r.id
-                );
-            }
-        }
+    for request in requests.iter() {
+        let (status, latency, kind) = outcome_cells(request.outcome.as_ref());
+        let _ = writeln!(
+            md,
+            "| {} | {} | {status} | {latency} | {kind} | {} |",
+            time_of_day(request.sent_at),
+            message(request),
+            cell_code(&request.id)
+        );
     }
 
-    let _ = writeln!(md, "\n## Log lines of each request\n");
-    let _ = writeln!(md, "Every line both services wrote with the request's id, from the log files.\n");
-    for row in &requests[skipped..] {
-        let Entry::Request(r) = row else { continue };
-        if r.burst {
-            continue;
-        }
-        let _ = writeln!(md, "### `{}`: {}\n", r.id, cell(&display_message(&r.msg, r.delay_ms)));
-        match logs.get(&r.id) {
+    let _ = writeln!(md, "\n## Log lines of each request sent by hand\n");
+    let _ = writeln!(md, "Every line both services wrote with the request's id, from the log files, in time order.\n");
+    for request in requests.iter() {
+        let _ = writeln!(md, "### {}: {}\n", code(&request.id), message(request));
+        match logs.get(&request.id) {
             Some(lines) => {
-                let _ = writeln!(md, "```text");
-                for (_, line) in lines {
-                    let _ = writeln!(md, "{}", line.replace("```", "'''"));
-                }
-                let _ = writeln!(md, "```\n");
+                let _ = writeln!(md, "{}", markdown::code_block("text", lines.iter().map(|(_, line)| line.as_str())));
             }
             None => {
                 let _ = writeln!(md, "_No log line has this id (yet): the logs may be in another directory._\n");
             }
         }
     }
-    md
 }
 
-/// Escapes text for a Markdown table cell.
-fn cell(text: &str) -> String {
-    sanitize(text).replace('|', "\\|").replace('`', "'")
+/// The message as the learner typed it (with its delay), escaped.
+fn message(request: &SentRequest) -> String {
+    markdown::text(&display_message(&request.msg, request.delay_ms))
 }
 
-/// Writes the report for `app` into its log directory; returns its path.
+/// Status, latency and error kind of an outcome, escaped for a table cell.
+fn outcome_cells(outcome: Option<&Outcome>) -> (String, String, String) {
+    match outcome {
+        None => ("pending".to_owned(), String::new(), String::new()),
+        Some(outcome @ Outcome::Answered { error_kind, .. }) => (
+            markdown::text(&outcome.status_label()),
+            format!("{:.1} ms", millis(outcome.latency())),
+            error_kind.map(|k| k.to_string()).unwrap_or_default(),
+        ),
+        Some(outcome @ Outcome::NoAnswer { error, .. }) => (
+            markdown::text(&outcome.status_label()),
+            format!("{:.1} ms", millis(outcome.latency())),
+            markdown::text(error),
+        ),
+    }
+}
+
+/// Writes the report for `model` into its log directory; returns its path.
 pub fn write(model: &Model, now: OffsetDateTime) -> std::io::Result<PathBuf> {
-    let ids: HashSet<String> = model
-        .requests
-        .entries()
-        .iter()
-        .rev()
-        .take(MAX_LISTED)
-        .filter_map(|row| match row {
-            Entry::Request(r) if !r.burst => Some(r.id.clone()),
-            _ => None,
-        })
-        .collect();
-    let logs = collect_log_lines(&model.settings.log_dir, &ids);
+    let manual = &model.session_log.manual;
+    let ids: HashSet<String> = manual.iter().map(|request| request.id.clone()).collect();
+    let since = manual.iter().map(|request| request.sent_at).min().map(SystemTime::from);
+    let logs = collect_log_lines(&model.settings.log_dir, &ids, since);
     let text = render(model, now, &logs);
     std::fs::create_dir_all(&model.settings.log_dir)?;
     let path = model.settings.log_dir.join(format!("report-{}.md", file_stamp(now)));
