@@ -37,8 +37,10 @@ use crate::metrics;
 /// How far the file may fall behind before callers wait for the disk.
 pub const FILE_BUFFER_LIMIT: usize = 8 * 1024 * 1024;
 
-/// How much console output is kept for a stdout nobody reads; past it lines are dropped.
-pub const CONSOLE_BUFFER_LIMIT: usize = 256 * 1024;
+/// How much console output is kept for a stdout nobody reads; past it lines are
+/// dropped. About 80 ms of lines at 100k requests/s: enough that a console writer
+/// starved of CPU for a moment (2 busy cores) does not drop lines for a fast stdout.
+pub const CONSOLE_BUFFER_LIMIT: usize = 1024 * 1024;
 
 /// At most this many notices wait for stderr; more are counted, not kept.
 const NOTICE_LIMIT: usize = 64;
