@@ -56,8 +56,14 @@ pub struct Spawn {
 impl Spawn {
     /// `program` with `--addr 127.0.0.1:0 --log-dir <log_dir>`; `RUST_LOG` unset.
     pub fn new(program: impl AsRef<Path>, service: Service, log_dir: &Path) -> Self {
+        Self::subcommand(program, &[], service, log_dir)
+    }
+
+    /// `program` with `leading` arguments first (a subcommand such as the
+    /// dashboard's `serve-a`), then the service's as in [`Spawn::new`].
+    pub fn subcommand(program: impl AsRef<Path>, leading: &[&str], service: Service, log_dir: &Path) -> Self {
         let mut command = Command::new(program.as_ref());
-        command.arg("--log-dir").arg(log_dir).env_remove("RUST_LOG");
+        command.args(leading).arg("--log-dir").arg(log_dir).env_remove("RUST_LOG");
         Self {
             command,
             addr: "127.0.0.1:0".into(),
