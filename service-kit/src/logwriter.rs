@@ -368,6 +368,9 @@ struct OpenFile {
     ends_at: Option<i64>,
     /// Bytes in the file, as far as this writer knows (to cut a torn line off again).
     len: u64,
+    /// The file does not end with a newline (a torn line that could not be cut
+    /// off, or a process killed mid-write): the next write starts a new line.
+    ends_torn: bool,
     identity: Option<FileIdentity>,
 }
 
@@ -383,7 +386,8 @@ impl RotatingFile {
         fs::create_dir_all(&self.settings.dir)?;
         let file = OpenOptions::new().create(true).append(true).open(&path)?;
         let meta = file.metadata()?;
-        self.open = Some(OpenFile { identity: identity(&meta), len: meta.len(), file, path, ends_at });
+        let ends_torn = meta.len() > 0 && last_byte(&path).is_some_and(|b| b != b'\n');
+        self.open = Some(OpenFile { identity: identity(&meta), len: meta.len(), ends_torn, file, path, ends_at });
         self.prune();
         Ok(())
     }
@@ -432,6 +436,9 @@ impl RotatingFile {
             prefix.push_str(&shared.own_line("log_lines_lost", &[("lines", self.lost)]));
         }
         let Some(open) = self.open.as_mut() else { return notices };
+        if open.ends_torn {
+            prefix.insert(0, '\n');
+        }
         let start = open.len;
         let parts: [&[u8]; 2] = [prefix.as_bytes(), batch];
         let mut written = 0usize;
@@ -463,6 +470,7 @@ impl RotatingFile {
         match failure {
             None => {
                 open.len = start + total as u64;
+                open.ends_torn = false;
                 if self.failing || self.lost > 0 {
                     notices.push(format!(
                         "the log file {} is written again; {} lines were lost",
@@ -481,8 +489,9 @@ impl RotatingFile {
                     joined.extend_from_slice(&batch[..written - prefix.len()]);
                 }
                 let keep = joined.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-                if keep < written {
-                    let _ = open.file.set_len(start + keep as u64);
+                if keep < written && open.file.set_len(start + keep as u64).is_err() {
+                    // Could not cut it off: whoever writes this file next starts a new line.
+                    open.ends_torn = true;
                 }
                 if keep >= prefix.len() {
                     // The report line made it; only the batch's unwritten lines are new losses.
@@ -545,6 +554,16 @@ impl RotatingFile {
     }
 }
 
+/// The last byte of the file at `path`, if it can be read.
+fn last_byte(path: &Path) -> Option<u8> {
+    use std::io::{Read as _, Seek as _, SeekFrom};
+    let mut file = File::open(path).ok()?;
+    file.seek(SeekFrom::End(-1)).ok()?;
+    let mut byte = [0u8; 1];
+    file.read_exact(&mut byte).ok()?;
+    Some(byte[0])
+}
+
 /// The rotation period of `now`: its name part and when it ends (unix seconds).
 fn period(rotation: LogRotation, now: OffsetDateTime) -> (Option<String>, Option<i64>) {
     let length = match rotation {
@@ -599,6 +618,19 @@ mod tests {
         assert_eq!(period(LogRotation::Never, at), (None, None));
         assert_eq!(period(LogRotation::Minutely, at).1, Some(datetime!(2026-11-24 13:06 UTC).unix_timestamp()));
         assert_eq!(period(LogRotation::Daily, at).1, Some(datetime!(2026-11-25 0:00 UTC).unix_timestamp()));
+    }
+
+    #[test]
+    fn a_file_left_with_a_torn_line_gets_the_next_line_on_a_line_of_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = current_file(dir.path(), Service::A, LogRotation::Never);
+        fs::write(&path, "2026-01-01 00:00:00,000 service=A whole=1\n2026-01-01 00:00:00,001 serv").unwrap();
+        let settings = FileSettings { dir: dir.path().to_path_buf(), rotation: LogRotation::Never, max_files: 7 };
+        let (sink, guard) = LogSink::start(Service::A, Format::Text, settings).unwrap();
+        sink.write(b"2026-01-01 00:00:01,000 service=A next=1\n", false);
+        drop(guard);
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(text.ends_with("\n2026-01-01 00:00:01,000 service=A next=1\n"), "{text:?}");
     }
 
     #[test]
