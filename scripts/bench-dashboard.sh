@@ -4,7 +4,8 @@
 # lines/s, memory while 1,000,000 requests flow through its state, the delay
 # from a log line written to the follower delivering it, and the log follower
 # alone: throughput (MB/s of log lines, CPU), a line after a 64 MB append, each
-# line at 10,000 lines/s, and peak memory while reading a 2 GB sparse file.
+# line at 10,000 lines/s, and peak memory while reading a 2 GB sparse file; and
+# the session report's time and peak memory with a 2 GB log file without newline.
 #
 # Usage: scripts/bench-dashboard.sh [REQUESTS] [CONCURRENCY]   (default 20000, 20)
 # Installs oha (cargo install) and tmux (apt) if missing.
@@ -76,3 +77,5 @@ echo "== log line to screen"
 echo "== log follower: throughput, a line after a 64 MB append, 10,000 lines/s, a 2 GB sparse file"
 echo "   (targets: >= 20 MB/s of log lines; every line <= 250 ms; resident memory flat)"
 ./target/release/examples/bench follower "$work/follower"
+echo "== session report with a 2 GB log file without newline (target: bounded memory)"
+./target/release/examples/bench report "$work/report"

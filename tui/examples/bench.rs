@@ -9,6 +9,8 @@
 //!   log lines, CPU time), the delay of a line appended right after a 64 MB
 //!   append, the delay of each line at 10,000 lines/s, and its peak resident
 //!   memory while it reads a 2 GB sparse file (which must not grow with size).
+//! - `bench report <dir>`: time and peak resident memory of writing the session
+//!   report when a log file is 2 GB without a newline, and with nothing sent by hand.
 //!
 //! `scripts/bench-dashboard.sh` runs them all, with oha and the live dashboard.
 
@@ -210,6 +212,57 @@ fn follower(dir: &str) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Peak resident memory of this process so far (Linux; 0 elsewhere).
+fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn report(dir: &str) {
+    use tui::msg::{Action, Effect};
+    let dir = std::path::PathBuf::from(dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let now = OffsetDateTime::now_utc();
+    let mut app = Model::new(Settings { log_dir: dir.clone(), ..Settings::default() }, "rprt");
+    // 2 GB of one endless line (sparse), in a file written during the session.
+    let huge = dir.join("service-a.2026-11-24.log");
+    std::fs::File::create(&huge).unwrap().set_len(2 << 30).unwrap();
+    let started = Instant::now();
+    let written = tui::io::report::write(&app, now).unwrap();
+    println!(
+        "report, nothing sent by hand, 2 GB log file: written in {:.1} ms ({} bytes), peak resident {} KiB",
+        started.elapsed().as_secs_f64() * 1000.0,
+        std::fs::metadata(&written).map(|m| m.len()).unwrap_or(0),
+        peak_rss_kib()
+    );
+    let Some(Effect::Send { id, msg, delay_ms }) = app.on_action(Action::Send, now) else { panic!("no send") };
+    let outcome = Outcome::Answered {
+        status: 200,
+        latency: Duration::from_millis(2),
+        error_kind: None,
+        upstream_ms: None,
+        body: String::new(),
+    };
+    app.on_event(Event::Answer(Answer { id: id.clone(), sent_at: now, msg, delay_ms, burst: false, outcome }), now);
+    append_lines_raw(&huge, &format!("\n{}", log_line(&id)));
+    let started = Instant::now();
+    let written = tui::io::report::write(&app, now + Duration::from_secs(1)).unwrap();
+    let text = std::fs::read_to_string(&written).unwrap_or_default();
+    println!(
+        "report, one request sent by hand, 2 GB log file without newline before its line: written in {:.1} s, \
+         its line found: {}, peak resident {} KiB",
+        started.elapsed().as_secs_f64(),
+        text.contains(&format!("request_id={id}")),
+        peak_rss_kib()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 fn append_lines_raw(path: &std::path::Path, text: &str) {
     std::fs::OpenOptions::new().append(true).open(path).unwrap().write_all(text.as_bytes()).unwrap();
 }
@@ -329,8 +382,9 @@ async fn main() {
         Some("memory") => memory(),
         Some("line-latency") => line_latency(args.get(2).map_or("/tmp/tui-line-latency", String::as_str)),
         Some("follower") => follower(args.get(2).map_or("/tmp/tui-follower", String::as_str)),
+        Some("report") => report(args.get(2).map_or("/tmp/tui-report", String::as_str)),
         _ => eprintln!(
-            "usage: bench burst <b_url> [requests] [concurrency] | bench memory | bench line-latency [dir] | bench follower [dir]"
+            "usage: bench burst <b_url> [requests] [concurrency] | bench memory | bench line-latency [dir] | bench follower [dir] | bench report [dir]"
         ),
     }
 }
