@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Measures the dashboard: the burst engine against oha on the same endpoint and
 # concurrency, the dashboard's CPU when idle and while following 10,000 log
-# lines/s, memory while 1,000,000 requests flow through its state, the delay
+# lines/s, a line after a 64 MB append until it is on screen, the follower
+# meeting a 2 GB file, memory while 1,000,000 requests flow through its state, the delay
 # from a log line written to the follower delivering it, and the log follower
 # alone: throughput (MB/s of log lines, CPU), a line after a 64 MB append, each
 # line at 10,000 lines/s, and peak memory while reading a 2 GB sparse file; and
@@ -68,6 +69,35 @@ sleep 0.5
 echo "following: $(cpu "$pid" 10)% of a core over 10 s, resident $(rss "$pid")"
 wait $writer
 echo "lines written: $(wc -l < "$flood/service-a.log")"
+
+echo "== dashboard: a line appended right after a 64 MB append, until it is on screen"
+python3 - "$flood/service-a.log" "$pid" <<'PY'
+import subprocess, sys, time
+path, pid = sys.argv[1], sys.argv[2]
+line = "2026-11-24 12:00:00,000 service=A endpoint=/echo status=ok latency_ms=0 request_id=bulk-{:09d}\n"
+text = "".join(line.format(i) for i in range(64 * 1024 * 1024 // len(line.format(0))))
+def cpu():
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / 100  # USER_HZ
+c0 = cpu()
+with open(path, "a") as f:
+    f.write(text); f.flush()
+    f.write(line.replace("bulk-{:09d}", "after-the-64-MB")); f.flush()
+written = time.monotonic()
+while "after-the-64-MB" not in subprocess.run(["tmux", "capture-pane", "-p", "-t", "tui-bench"],
+                                              capture_output=True, text=True).stdout:
+    if time.monotonic() - written > 120:
+        print("not on screen after 120 s"); break
+    time.sleep(0.01)
+print(f"on screen {(time.monotonic() - written) * 1000:.0f} ms after it was written; "
+      f"dashboard CPU {cpu() - c0:.2f} s for the 64 MB")
+PY
+echo "dashboard resident $(rss "$pid"), peak $(awk '/VmHWM/{print $2 " KiB"}' "/proc/$pid/status")"
+
+echo "== dashboard: the followed file deleted, a 2 GB file (sparse, no newline) the next-newest"
+truncate -s 2G "$flood/service-a.2026-01-01.log"; touch -d '1 hour ago' "$flood/service-a.2026-01-01.log"
+rm "$flood/service-a.log"; sleep 3
+echo "after 3 s: $(cpu "$pid" 5)% of a core over 5 s, resident $(rss "$pid"), peak $(awk '/VmHWM/{print $2 " KiB"}' "/proc/$pid/status")"
 tmux kill-session -t tui-bench
 
 echo "== memory of the dashboard's state over 1,000,000 requests (synthetic answers and log lines)"
