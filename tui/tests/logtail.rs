@@ -225,3 +225,19 @@ fn a_line_that_never_ends_is_shown_clipped_once_and_does_not_grow() {
     append(&file, "yyy\nafter\n");
     assert_eq!(tail.poll(), ["after"], "the rest of the long line is skipped");
 }
+
+#[test]
+fn a_file_deleted_and_created_again_under_its_name_is_read_from_its_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("service-b.log");
+    let mut tail = LogTail::new(dir.path(), Service::B);
+    append(&file, "one\n");
+    assert_eq!(tail.poll(), ["one"]);
+    append(&file, "two\n");
+    std::fs::remove_file(&file).unwrap();
+    // Longer than before: no truncation to notice, only a new file under the name.
+    append(&file, "fresh 1\nfresh 2\nfresh 3\n");
+    let mut lines = tail.poll();
+    lines.extend(tail.poll());
+    assert_eq!(lines, ["two", "fresh 1", "fresh 2", "fresh 3"]);
+}
