@@ -260,6 +260,21 @@ fn report(dir: &str) {
         text.contains(&format!("request_id={id}")),
         peak_rss_kib()
     );
+    // 256 MB of burst lines around the request's own line: what a long session leaves.
+    let _ = std::fs::remove_file(&huge);
+    let lines = dir.join("service-b.2026-11-24.log");
+    append_lines(&lines, 128, "rprt-L2");
+    append_lines_raw(&lines, &log_line(&id));
+    append_lines(&lines, 128, "rprt-L3");
+    let started = Instant::now();
+    let written = tui::io::report::write(&app, now + Duration::from_secs(2)).unwrap();
+    let text = std::fs::read_to_string(&written).unwrap_or_default();
+    println!(
+        "report, one request sent by hand among 256 MB of burst lines: written in {:.2} s ({:.0} MB/s), its line found: {}",
+        started.elapsed().as_secs_f64(),
+        256.0 / started.elapsed().as_secs_f64(),
+        text.contains(&format!("request_id={id}")),
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
