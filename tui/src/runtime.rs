@@ -9,6 +9,7 @@
 //! channel, so a flood of answers or log lines waits for the screen instead of
 //! growing memory.
 
+use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -24,11 +25,12 @@ use tokio::time::Instant;
 use crate::cli::{DashboardArgs, Settings};
 use crate::io::burst::{self, BurstSpec};
 use crate::io::http::Client;
+use crate::io::link::Link;
 use crate::io::load::{self, LoadSpec};
 use crate::io::supervisor::{self, Command, Supervisor};
 use crate::io::{report, tail};
 use crate::model::Model;
-use crate::msg::{Action, Answer, Effect, Event, LogLine};
+use crate::msg::{Action, Answer, Effect, Event, LinkCounters, LogLine};
 use crate::platform::signals::QuitSignals;
 use crate::{keys, view};
 
@@ -40,6 +42,8 @@ pub const HEALTH_INTERVAL: Duration = Duration::from_secs(1);
 const BATCH: usize = 8_192;
 /// Background events waiting for the loop, at most.
 const EVENT_QUEUE: usize = 4_096;
+/// How often the link's counters are shown anew (when they changed).
+const LINK_COUNTERS_INTERVAL: Duration = Duration::from_millis(250);
 
 /// Why the dashboard could not run.
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +52,8 @@ pub enum DashboardError {
     LogDir(String, std::io::Error),
     #[error("cannot build the HTTP client: {0}")]
     Client(#[from] reqwest::Error),
+    #[error("cannot start the link between B and A: {0}")]
+    Link(std::io::Error),
     #[error("terminal: {0}")]
     Io(#[from] std::io::Error),
     #[error("a background task failed: {0}")]
@@ -88,6 +94,8 @@ struct Executor {
     urls: watch::Receiver<[reqwest::Url; 2]>,
     events: mpsc::Sender<Event>,
     supervisor: mpsc::Sender<Command>,
+    /// The link between B and A, whose mode the `n` key sets.
+    link: Link,
     burst_cancel: Option<watch::Sender<bool>>,
     load_stop: Option<watch::Sender<bool>>,
     /// Requests, bursts and reports in progress.
@@ -104,9 +112,27 @@ async fn run(settings: Settings) -> Result<(), DashboardError> {
 
     // Long-running tasks: each returns its name, and must not end before we do.
     let mut background: JoinSet<&'static str> = JoinSet::new();
-    let mut supervisor =
-        Supervisor::new(settings.clone(), std::env::current_exe()?, client.clone(), events_tx.clone())?;
+
+    // The link: a B the dashboard starts calls A through it. It forwards to
+    // wherever A answers now (a started A reports its real port).
+    let (a_target_tx, a_target) = watch::channel(resolve(&settings.a_url).await.unwrap_or(LOOPBACK_ANY_PORT));
+    let (link, run_link) = Link::bind(LOOPBACK_ANY_PORT, a_target).await.map_err(DashboardError::Link)?;
+    background.spawn(async move {
+        run_link.await;
+        "the link"
+    });
+    let b_calls_a = reqwest::Url::parse(&format!("http://{}", link.addr()))
+        .map_err(|e| DashboardError::Link(std::io::Error::other(e)))?;
+    let mut supervisor = Supervisor::new(
+        settings.clone(),
+        std::env::current_exe()?,
+        client.clone(),
+        events_tx.clone(),
+        Some(b_calls_a),
+    )?;
     let urls = supervisor.urls();
+    background.spawn(follow_a(urls.clone(), a_target_tx));
+    background.spawn(show_link_counters(link.clone(), events_tx.clone()));
     background.spawn(async move {
         supervisor.start_missing().await;
         supervisor.run(supervisor_rx).await;
@@ -127,11 +153,13 @@ async fn run(settings: Settings) -> Result<(), DashboardError> {
 
     let mut model = Model::new(settings, session);
     model.on_event(Event::SessionStarted, OffsetDateTime::now_utc());
+    model.on_event(Event::LinkUp { addr: link.addr().to_string() }, OffsetDateTime::now_utc());
     let mut executor = Executor {
         client,
         urls,
         events: events_tx,
         supervisor: supervisor_tx,
+        link,
         burst_cancel: None,
         load_stop: None,
         work: JoinSet::new(),
@@ -288,7 +316,7 @@ impl Executor {
                     let _ = stop.send(true);
                 }
             }
-            Effect::SetLinkMode(_mode) => {}
+            Effect::SetLinkMode(mode) => self.link.set_mode(mode),
             Effect::CancelBurst => {
                 if let Some(cancel) = &self.burst_cancel {
                     let _ = cancel.send(true);
@@ -331,6 +359,46 @@ async fn check_health(
         for (service, health) in [(Service::A, a), (Service::B, b)] {
             if events.send(Event::Health(service, health)).await.is_err() {
                 return "the health checks";
+            }
+        }
+    }
+}
+
+/// Where the link listens: a free port on loopback.
+const LOOPBACK_ANY_PORT: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
+
+/// The first address `url`'s host and port resolve to (`localhost`, `[::1]`).
+async fn resolve(url: &reqwest::Url) -> Option<SocketAddr> {
+    tokio::net::lookup_host(supervisor::socket_addr(url)).await.ok()?.next()
+}
+
+/// Points the link at A's address whenever it changes (a started A reports
+/// its real port).
+async fn follow_a(mut urls: watch::Receiver<[reqwest::Url; 2]>, target: watch::Sender<SocketAddr>) -> &'static str {
+    loop {
+        let a_url = urls.borrow_and_update()[Service::A.index()].clone();
+        if let Some(addr) = resolve(&a_url).await {
+            target.send_if_modified(|current| std::mem::replace(current, addr) != addr);
+        }
+        if urls.changed().await.is_err() {
+            // The supervisor is gone: only at shutdown, which ends us too.
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// Sends the link's counters to the screen when they change.
+async fn show_link_counters(link: Link, events: mpsc::Sender<Event>) -> &'static str {
+    let mut interval = tokio::time::interval(LINK_COUNTERS_INTERVAL);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut shown = LinkCounters::default();
+    loop {
+        interval.tick().await;
+        let now = link.counters();
+        if now != shown {
+            shown = now;
+            if events.send(Event::Link(now)).await.is_err() {
+                return "the link's counters";
             }
         }
     }

@@ -33,7 +33,7 @@ fn supervisor(settings: Settings) -> (Supervisor, Client, mpsc::Receiver<Event>)
     let client = Client::new(Duration::from_millis(settings.timeout_ms)).unwrap();
     let (events_tx, events) = mpsc::channel(256);
     let exe = PathBuf::from(env!("CARGO_BIN_EXE_tui"));
-    (Supervisor::new(settings, exe, client.clone(), events_tx).unwrap(), client, events)
+    (Supervisor::new(settings, exe, client.clone(), events_tx, None).unwrap(), client, events)
 }
 
 /// Waits (at most 20 s) for the supervisor to report `wanted` for `service`.
@@ -158,4 +158,78 @@ async fn attach_mode_starts_nothing() {
     }
     assert_eq!(seen.len(), 2, "{seen:?}");
     assert!(seen.iter().all(|e| matches!(e, Event::Process(_, ProcessState::Absent))), "{seen:?}");
+}
+
+/// The link as the dashboard wires it: a B the supervisor starts calls A
+/// through it, and the network breaks while A itself stays healthy.
+#[tokio::test]
+async fn b_started_through_the_link_feels_the_network_while_a_stays_up() {
+    use tui::io::link::Link;
+    use tui::msg::LinkMode;
+
+    let logs = tempfile::tempdir().unwrap();
+    // A's port is not known until A starts: the link follows it.
+    let (target_tx, target) = watch::channel("127.0.0.1:9".parse().unwrap());
+    let (link, run_link) = Link::bind("127.0.0.1:0".parse().unwrap(), target).await.unwrap();
+    let link_task = tokio::spawn(run_link);
+    let link_url = Url::parse(&format!("http://{}", link.addr())).unwrap();
+
+    let settings = settings(logs.path(), false);
+    let client = Client::new(Duration::from_millis(settings.timeout_ms)).unwrap();
+    let (events_tx, mut events) = mpsc::channel(256);
+    let exe = PathBuf::from(env!("CARGO_BIN_EXE_tui"));
+    let mut supervisor = Supervisor::new(settings, exe, client.clone(), events_tx, Some(link_url)).unwrap();
+    let urls = supervisor.urls();
+    let (commands, commands_rx) = mpsc::channel(8);
+    let task = tokio::spawn(async move {
+        supervisor.start_missing().await;
+        supervisor.run(commands_rx).await;
+    });
+    until_state(&mut events, Service::A, is_running).await;
+    let a_url = url(&urls, Service::A);
+    target_tx.send_replace(format!("127.0.0.1:{}", a_url.port().unwrap()).parse().unwrap());
+    until_state(&mut events, Service::B, is_running).await;
+    let b_url = url(&urls, Service::B);
+    let drain = tokio::spawn(async move { while events.recv().await.is_some() {} });
+
+    // ok: through the link, B reaches A.
+    assert_eq!(status_and_kind(&client.call_echo(&b_url, "link-ok-1", "hi", None).await), (200, None));
+    assert!(link.counters().bytes_to_a > 0, "B's call went through the link");
+
+    // partition: B waits its whole second and answers timeout; A answers the
+    // dashboard directly all the while.
+    link.set_mode(LinkMode::Partition);
+    let started = Instant::now();
+    let outcome = client.call_echo(&b_url, "link-partition", "hi", None).await;
+    let waited = started.elapsed();
+    assert_eq!(status_and_kind(&outcome), (503, Some(ErrorKind::Timeout)));
+    assert!(waited >= Duration::from_millis(1000) && waited < Duration::from_millis(2500), "{waited:?}");
+    assert!(matches!(client.health(&a_url).await, Health::Up { .. }), "A is up, seen directly");
+
+    // reset: B fails fast.
+    link.set_mode(LinkMode::Reset);
+    let started = Instant::now();
+    let outcome = client.call_echo(&b_url, "link-reset", "hi", None).await;
+    assert_eq!(status_and_kind(&outcome), (503, Some(ErrorKind::Connect)));
+    assert!(started.elapsed() < Duration::from_millis(500), "{:?}", started.elapsed());
+
+    // ok again: 200.
+    link.set_mode(LinkMode::Ok);
+    assert_eq!(status_and_kind(&client.call_echo(&b_url, "link-ok-2", "hi", None).await), (200, None));
+
+    let (done_tx, done_rx) = oneshot::channel();
+    commands.send(Command::Shutdown(done_tx)).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(20), done_rx).await.unwrap().unwrap();
+    task.await.unwrap();
+    drain.await.unwrap();
+    link_task.abort();
+
+    // A's log (flushed: A has exited) has the two calls that got through and nothing of the others.
+    let a_lines = testkit::log_lines(logs.path(), Service::A).join("\n");
+    for id in ["link-ok-1", "link-ok-2"] {
+        assert!(a_lines.contains(&format!("request_id={id}")), "{id} in A's log:\n{a_lines}");
+    }
+    for id in ["link-partition", "link-reset"] {
+        assert!(!a_lines.contains(&format!("request_id={id}")), "{id} never reached A:\n{a_lines}");
+    }
 }

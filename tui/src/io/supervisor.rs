@@ -63,14 +63,24 @@ pub struct Supervisor {
     urls: watch::Sender<[Url; 2]>,
     children: [Option<ChildProcess>; 2],
     states: [ProcessState; 2],
+    /// Where a B started here calls A: the link's URL, or (`None`) A's own.
+    b_calls_a: Option<Url>,
 }
 
 impl Supervisor {
-    pub fn new(settings: Settings, exe: PathBuf, client: Client, events: mpsc::Sender<Event>) -> std::io::Result<Self> {
+    /// `b_calls_a`: where a B started here is told A is (the link), or `None`
+    /// for A's own address.
+    pub fn new(
+        settings: Settings,
+        exe: PathBuf,
+        client: Client,
+        events: mpsc::Sender<Event>,
+        b_calls_a: Option<Url>,
+    ) -> std::io::Result<Self> {
         let lifeline = Lifeline::new(&exe)?;
         let urls = watch::Sender::new([settings.a_url.clone(), settings.b_url.clone()]);
         let states = [ProcessState::Unknown, ProcessState::Unknown];
-        Ok(Self { settings, exe, lifeline, client, events, urls, children: [None, None], states })
+        Ok(Self { settings, exe, lifeline, client, events, urls, children: [None, None], states, b_calls_a })
     }
 
     /// The services' addresses, updated when a child reports where it listens.
@@ -285,7 +295,8 @@ impl Supervisor {
         // Its last real address, so a restarted A keeps the port B was told.
         command.args([service.subcommand(), "--addr", &socket_addr(&self.url(service))]);
         if service == Service::B {
-            command.args(["--service-a-url", self.url(Service::A).as_str()]);
+            let a_url = self.b_calls_a.clone().unwrap_or_else(|| self.url(Service::A));
+            command.args(["--service-a-url", a_url.as_str()]);
             command.args(["--timeout-ms", &self.settings.timeout_ms.to_string()]);
         }
         command

@@ -12,13 +12,13 @@ use crate::model::Model;
 use crate::msg::InputMode;
 use crate::text::{clip, sanitize};
 
-const KEYS: &str = "  Enter send · e edit · s slow · l burst · a/b stop/start · f freeze · t trace · p pause · r report · ? help · q quit";
+const KEYS: &str = "  Enter send · e edit · s slow · l load · L burst · a/b stop/start · f freeze · n link · v view · t filter · r report · ? help · q quit";
 /// The keys that fit beside a short message on 80 columns; `?` lists the rest.
-const SHORT_KEYS: &str = "  ⏎ send  e edit  s slow  l burst  a/b  f freeze  ? keys  q quit";
+const SHORT_KEYS: &str = " ⏎ send s slow l load a/b f freeze n link v view ? keys q quit";
 
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     let [first, second] = Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
-    let keys = if area.width >= 120 { KEYS } else { SHORT_KEYS };
+    let keys = if usize::from(area.width) >= KEYS.chars().count() + 24 { KEYS } else { SHORT_KEYS };
     // The message gives way to the keys (at least a few characters of it stay).
     let room = usize::from(area.width).saturating_sub(keys.chars().count() + " message: ".len()).max(8);
     let message = match &model.mode {

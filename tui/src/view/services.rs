@@ -79,24 +79,24 @@ fn link_line(model: &Model) -> Line<'static> {
         Span::styled(" link ", Style::new().bold()),
         Span::styled(format!("B→A {text:<10}"), Style::new().fg(color).bold()),
         Span::raw(format!(
-            "  {} conns ({} open), {} to A, {} to B, {} cut  ",
+            "  {} conns ({} open, {} cut), bytes {}→A {}→B  ",
             c.connections,
             c.open,
+            c.cut,
             bytes(c.bytes_to_a),
-            bytes(c.bytes_to_b),
-            c.cut
+            bytes(c.bytes_to_b)
         )),
         Span::styled(through, Style::new().fg(DIM)),
     ])
 }
 
-/// `812 B`, `12.3 kB`, `4.5 MB`.
+/// `812`, `12.3k`, `4.5M` (a unit `B` would read as service B here).
 // Display only: precision loss past 2^53 bytes does not matter.
 #[allow(clippy::cast_precision_loss)]
 fn bytes(n: u64) -> String {
     match n {
-        0..1_000 => format!("{n} B"),
-        1_000..1_000_000 => format!("{:.1} kB", n as f64 / 1e3),
-        _ => format!("{:.1} MB", n as f64 / 1e6),
+        0..1_000 => n.to_string(),
+        1_000..1_000_000 => format!("{:.1}k", n as f64 / 1e3),
+        _ => format!("{:.1}M", n as f64 / 1e6),
     }
 }
