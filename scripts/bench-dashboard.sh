@@ -6,20 +6,23 @@
 # from a log line written to the follower delivering it, and the log follower
 # alone: throughput (MB/s of log lines, CPU), a line after a 64 MB append, each
 # line at 10,000 lines/s, and peak memory while reading a 2 GB sparse file; and
-# the session report's time and peak memory with a 2 GB log file without newline.
+# the session report's time and peak memory with a 2 GB log file without newline;
+# the link in `ok` mode (B through the link vs B direct: requests/s and p50 per
+# call) and the steady load's achieved rate at 1,000 requests/s.
 #
 # Usage: scripts/bench-dashboard.sh [REQUESTS] [CONCURRENCY]   (default 20000, 20)
 # Installs oha (cargo install) and tmux (apt) if missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-20000}; c=${2:-20}
-port_a=18380; port_b=18381
+port_a=18380; port_b=18381; port_b_link=18382; port_link=18383
 command -v tmux >/dev/null || (apt-get update -qq && apt-get install -y -qq tmux >/dev/null)
 command -v oha >/dev/null || cargo install oha --locked -q
 cargo build --release -q -p tui -p service-a -p service-b --bins --example bench
 
 work=$(mktemp -d); logs=$work/logs; flood=$work/flood; mkdir -p "$logs" "$flood"
-cleanup() { tmux kill-session -t tui-bench 2>/dev/null || true; kill $pa $pb 2>/dev/null || true; rm -rf "$work"; }
+pl=; pbl=
+cleanup() { tmux kill-session -t tui-bench 2>/dev/null || true; kill $pa $pb $pl $pbl 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 ./target/release/service-a --addr 127.0.0.1:$port_a --log-dir "$logs" >/dev/null & pa=$!
 ./target/release/service-b --addr 127.0.0.1:$port_b --log-dir "$logs" --service-a-url http://127.0.0.1:$port_a >/dev/null & pb=$!
@@ -33,6 +36,25 @@ for round in 1 2; do
   oha -n "$n" -c "$c" --no-tui "http://127.0.0.1:$port_b/call-echo?msg=hello" \
     | awk '/Requests\/sec/{print "oha:          " $0} /Success rate/{print "oha:          " $0}'
 done
+
+echo "== the link in ok mode: B direct vs a second B calling A through the link (oha, then one request at a time)"
+./target/release/examples/bench link-serve 127.0.0.1:$port_link 127.0.0.1:$port_a >/dev/null & pl=$!
+./target/release/service-b --addr 127.0.0.1:$port_b_link --log-dir "$work/logs-link" \
+  --service-a-url http://127.0.0.1:$port_link >/dev/null & pbl=$!
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port_b_link/call-echo?msg=up" >/dev/null && break; sleep 0.1; done
+oha_summary() { # requests/s and p50 of one oha run
+  oha "$@" --no-tui | awk '/Requests\/sec/{rps=$2} /50.00% in/{p50=$3*1e6} END{printf "%.0f requests/s, p50 %.0f us", rps, p50}'
+}
+for round in 1 2; do
+  echo "round $round: direct $(oha_summary -n "$n" -c "$c" "http://127.0.0.1:$port_b/call-echo?msg=hello")" \
+       "| through the link $(oha_summary -n "$n" -c "$c" "http://127.0.0.1:$port_b_link/call-echo?msg=hello")"
+  echo "round $round, one at a time: direct $(oha_summary -n 2000 -c 1 "http://127.0.0.1:$port_b/call-echo?msg=hello")" \
+       "| through the link $(oha_summary -n 2000 -c 1 "http://127.0.0.1:$port_b_link/call-echo?msg=hello")"
+done
+kill $pl $pbl; pl=; pbl=
+
+echo "== steady load: 1,000 requests/s for 10 s on B (target: within 2 %)"
+./target/release/examples/bench load "http://127.0.0.1:$port_b" 1000 10
 
 # CPU of a process over N seconds, in % of one core.
 cpu() {

@@ -11,6 +11,9 @@
 //!   memory while it reads a 2 GB sparse file (which must not grow with size).
 //! - `bench report <dir>`: time and peak resident memory of writing the session
 //!   report when a log file is 2 GB without a newline, and with nothing sent by hand.
+//! - `bench link-serve <listen> <target>`: the link in `ok` mode, forwarding
+//!   until killed (the script points a second B through it).
+//! - `bench load <b_url> <rate> <seconds>`: the steady load's achieved rate.
 //!
 //! `scripts/bench-dashboard.sh` runs them all, with oha and the live dashboard.
 
@@ -25,6 +28,8 @@ use tokio::sync::{mpsc, watch};
 use tui::cli::Settings;
 use tui::io::burst::{self, BurstSpec};
 use tui::io::http::Client;
+use tui::io::link::Link;
+use tui::io::load::{self, LoadSpec};
 use tui::io::tail::{self, LogTail, POLL_INTERVAL};
 use tui::model::Model;
 use tui::msg::{Answer, Event, LogLine, Outcome};
@@ -385,6 +390,45 @@ fn line_latency(dir: &str) {
     );
 }
 
+async fn link_serve(listen: &str, target: &str) {
+    let (_target_tx, target) = watch::channel(target.parse().unwrap());
+    let (link, run) = Link::bind(listen.parse().unwrap(), target).await.unwrap();
+    println!("link: listening on {}", link.addr());
+    run.await;
+}
+
+/// Runs the steady load for `seconds` and counts what was sent and answered.
+async fn steady_load(b_url: &str, rate: u32, seconds: u64) {
+    let client = Client::new(Duration::from_secs(1)).unwrap();
+    let (events_tx, mut events) = mpsc::channel(4_096);
+    let counter = tokio::spawn(async move {
+        let (mut answered, mut ok) = (0u64, 0u64);
+        while let Some(event) = events.recv().await {
+            if let Event::LoadAnswer(answer) = event {
+                answered += 1;
+                ok += u64::from(matches!(answer.outcome, Outcome::Answered { status: 200, .. }));
+            }
+        }
+        (answered, ok)
+    });
+    let (stop_tx, stop) = watch::channel(false);
+    let spec = LoadSpec { rate, msg: "hello".into(), b_url: b_url.parse().unwrap(), id_prefix: "load".into() };
+    let started = Instant::now();
+    let task = tokio::spawn(load::run(client, spec, stop, events_tx));
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    let elapsed = started.elapsed();
+    stop_tx.send(true).unwrap();
+    let sent = task.await.unwrap();
+    let (answered, ok) = counter.await.unwrap();
+    #[allow(clippy::cast_precision_loss)]
+    let achieved = sent as f64 / elapsed.as_secs_f64();
+    println!(
+        "steady load: asked {rate}/s for {:.2} s, sent {sent} = {achieved:.1}/s ({:+.2}% off), {answered} answered, {ok} with 200",
+        elapsed.as_secs_f64(),
+        (achieved / f64::from(rate) - 1.0) * 100.0
+    );
+}
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -398,8 +442,14 @@ async fn main() {
         Some("line-latency") => line_latency(args.get(2).map_or("/tmp/tui-line-latency", String::as_str)),
         Some("follower") => follower(args.get(2).map_or("/tmp/tui-follower", String::as_str)),
         Some("report") => report(args.get(2).map_or("/tmp/tui-report", String::as_str)),
+        Some("link-serve") if args.len() == 4 => link_serve(&args[2], &args[3]).await,
+        Some("load") => {
+            let rate = args.get(3).and_then(|n| n.parse().ok()).unwrap_or(1_000);
+            let seconds = args.get(4).and_then(|n| n.parse().ok()).unwrap_or(10);
+            steady_load(args.get(2).map_or("http://127.0.0.1:8081", String::as_str), rate, seconds).await;
+        }
         _ => eprintln!(
-            "usage: bench burst <b_url> [requests] [concurrency] | bench memory | bench line-latency [dir] | bench follower [dir] | bench report [dir]"
+            "usage: bench burst <b_url> [requests] [concurrency] | bench memory | bench line-latency [dir] | bench follower [dir] | bench report [dir] | bench link-serve <listen> <target> | bench load <b_url> [rate] [seconds]"
         ),
     }
 }

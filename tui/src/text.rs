@@ -4,6 +4,7 @@
 use time::OffsetDateTime;
 use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// The longest line kept whole; longer ones are clipped (a line is one request,
 /// so only a foreign or broken file has such lines).
@@ -27,14 +28,33 @@ pub fn sanitize(raw: &str) -> String {
     out
 }
 
-/// `text` cut to `width` characters, with `…` when cut.
+/// `text` cut to `width` terminal cells (a CJK character takes two), with `…`
+/// when cut.
 pub fn clip(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
+    if text.width() <= width {
         return text.to_owned();
     }
-    let mut clipped: String = text.chars().take(width.saturating_sub(1)).collect();
+    let mut clipped = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let cells = c.width().unwrap_or(0);
+        if used + cells + 1 > width {
+            break;
+        }
+        used += cells;
+        clipped.push(c);
+    }
     clipped.push('…');
     clipped
+}
+
+/// `text` clipped to `width` cells and padded with spaces to exactly `width`
+/// (`format!("{:<w$}")` counts characters, which misaligns wide ones).
+pub fn pad(text: &str, width: usize) -> String {
+    let mut out = clip(text, width);
+    let cells = out.width();
+    out.extend(std::iter::repeat_n(' ', width.saturating_sub(cells)));
+    out
 }
 
 /// `HH:MM:SS,mmm` of a time, in UTC (the log lines' clock).
@@ -91,6 +111,10 @@ mod tests {
     fn clipping_counts_characters() {
         assert_eq!(clip("hello", 5), "hello");
         assert_eq!(clip("héllo wörld", 6), "héllo…");
+        assert_eq!(clip("日本語のテキスト", 7), "日本語…", "two cells each");
+        assert_eq!(pad("日本", 6), "日本  ");
+        assert_eq!(pad("日本語のテキスト", 7).width(), 7);
+        assert_eq!(pad("日本語のテキスト", 6), "日本… ", "a wide character does not fit in the last cell");
     }
 
     #[test]

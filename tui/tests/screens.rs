@@ -101,6 +101,31 @@ fn at_80x24_the_list_the_numbers_the_log_ids_and_the_keys_stay_readable() {
 }
 
 #[test]
+fn at_80x24_v_shows_the_timeline_in_the_list_s_place_and_a_cut_log_line_says_so() {
+    let (mut app, id) = frozen_session();
+    let screen = screen_of_size(&app, 80, 24);
+    let log_row = screen.lines().find(|line| line.contains("status=error")).expect("B's line");
+    assert!(log_row.ends_with("…│\""), "a clipped line ends in …: {log_row}");
+    app.on_action(Action::NextView, at(5_000));
+    let screen = screen_of_size(&app, 80, 24);
+    assert!(screen.contains("Timeline per second"), "{screen}");
+    assert!(!screen.contains(&format!("timeout  {id}")), "the list gave way to the timeline:\n{screen}");
+    app.on_action(Action::NextView, at(5_000));
+    assert!(screen_of_size(&app, 80, 24).contains(&format!("timeout  {id}")), "v again: the list is back");
+}
+
+#[test]
+fn what_b_said_of_a_says_how_old_it_is_once_it_is_not_fresh() {
+    let (mut app, _) = frozen_session();
+    let services = |app: &Model| screen_of_size(app, 160, 45).lines().take(6).collect::<Vec<_>>().join("\n");
+    assert!(services(&app).contains("· B cannot reach A (timeout)"), "{}", services(&app));
+    // A health check 17 s after B's last answer (at 3 s): what B said is 17 s old.
+    app.on_event(Event::Health(Service::A, Health::Up { latency: Duration::from_millis(1) }), at(20_000));
+    let text = services(&app);
+    assert!(text.contains("· B could not reach A 17 s ago (timeout)"), "{text}");
+}
+
+#[test]
 fn at_160x45_every_panel_is_drawn() {
     let (app, _) = frozen_session();
     insta::assert_snapshot!(screen_of_size(&app, 160, 45));

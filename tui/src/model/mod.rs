@@ -57,6 +57,15 @@ impl Default for LinkView {
     }
 }
 
+/// What B's last answer said of A, and when: the second observer of A, beside
+/// the dashboard's own health check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BSeesA {
+    /// `None`: B reached A; else why it could not.
+    pub failure: Option<contract::ErrorKind>,
+    pub at: OffsetDateTime,
+}
+
 /// The whole state of the dashboard.
 #[derive(Debug, Clone)]
 pub struct Model {
@@ -76,9 +85,11 @@ pub struct Model {
     pub view: ChartView,
     /// The link between B and A: its mode, address and counters.
     pub link: LinkView,
-    /// What B's last answer says of A: `None` before any, `Some(None)` when B
-    /// reached A, `Some(Some(kind))` when it could not.
-    pub b_sees_a: Option<Option<contract::ErrorKind>>,
+    /// What B's last answer says of A (`None` before any answer).
+    pub b_sees_a: Option<BSeesA>,
+    /// When the latest action or event arrived: the screen's clock, so a view
+    /// can say how old what it shows is.
+    pub clock: OffsetDateTime,
     /// What the report tells: every request sent by hand, bursts summarised, marks.
     pub session_log: SessionLog,
     /// The status line: the last thing the dashboard has to say, and when.
@@ -106,6 +117,7 @@ impl Model {
             view: ChartView::Latency,
             link: LinkView::default(),
             b_sees_a: None,
+            clock: OffsetDateTime::UNIX_EPOCH,
             session_log: SessionLog::default(),
             note: None,
             next_request: 0,
@@ -140,6 +152,7 @@ impl Model {
 
     /// Applies an action that happened at `now`; returns what the runtime must do for it.
     pub fn on_action(&mut self, action: Action, now: OffsetDateTime) -> Option<Effect> {
+        self.clock = now;
         match action {
             Action::Quit => {
                 self.quitting = true;
@@ -311,6 +324,7 @@ impl Model {
 
     /// Applies a background event that arrived at `now`.
     pub fn on_event(&mut self, event: Event, now: OffsetDateTime) {
+        self.clock = now;
         if self.note.as_ref().is_some_and(|(_, at)| now - *at > NOTE_LIFETIME) {
             self.note = None;
         }
@@ -385,8 +399,8 @@ impl Model {
         self.timeline.record(now, outcome);
         if let Outcome::Answered { status, error_kind, .. } = outcome {
             match error_kind {
-                Some(kind) => self.b_sees_a = Some(Some(*kind)),
-                None if (200..300).contains(status) => self.b_sees_a = Some(None),
+                Some(kind) => self.b_sees_a = Some(BSeesA { failure: Some(*kind), at: now }),
+                None if (200..300).contains(status) => self.b_sees_a = Some(BSeesA { failure: None, at: now }),
                 None => {}
             }
         }

@@ -58,7 +58,7 @@ impl ServiceView {
             ProcessState::Running { .. } | ProcessState::Frozen { .. } => None,
             ProcessState::Attached => Some(format!(
                 "{name} was not started by the dashboard, so it cannot freeze it: \
-                 try `kill -STOP $(pgrep -x service-{})` yourself",
+                 try `kill -STOP $(pgrep -x service-{})` yourself (or kill -STOP its pid)",
                 name.to_lowercase()
             )),
             _ => Some(format!("{name} is not running: nothing to freeze (press {} to start it)", name.to_lowercase())),

@@ -44,6 +44,7 @@ pub struct BurstSummary {
     pub cancelled: bool,
     pub by_status: BTreeMap<String, u64>,
     pub by_error_kind: BTreeMap<ErrorKind, u64>,
+    /// The first and the last request id sent (not answered).
     pub first_id: Option<String>,
     pub last_id: Option<String>,
     /// Latencies (ms) of the first [`MAX_BURST_SAMPLES`] answers B gave.
@@ -65,10 +66,15 @@ impl BurstSummary {
         if matches!(outcome, Outcome::Answered { .. }) && self.latencies.len() < MAX_BURST_SAMPLES {
             self.latencies.push(millis(outcome.latency()));
         }
-        if self.first_id.is_none() {
+        // Answers come back in any order; the ids of one burst or load share a
+        // prefix and end in a zero-padded number, so the order of the text is
+        // the order they were sent in.
+        if self.first_id.as_deref().is_none_or(|first| id < first) {
             self.first_id = Some(id.to_owned());
         }
-        self.last_id = Some(id.to_owned());
+        if self.last_id.as_deref().is_none_or(|last| id > last) {
+            self.last_id = Some(id.to_owned());
+        }
     }
 }
 

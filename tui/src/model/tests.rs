@@ -299,10 +299,11 @@ fn the_session_log_keeps_every_request_sent_by_hand_through_bursts() {
     let Some(Effect::Send { id: first, .. }) = app.on_action(Action::Send, T0) else { panic!("Enter sends") };
     app.on_event(answer(&first, answered(503, 2, Some(ErrorKind::Connect)), false), T0);
     app.on_action(Action::StartBurst, T0);
-    for i in 0..MAX_ENTRIES + 10 {
+    // Answered in another order than sent: the last one sent comes back first.
+    for i in (0..MAX_ENTRIES + 10).rev() {
         let kind = (i % 2 == 0).then_some(ErrorKind::Timeout);
         let status = if kind.is_some() { 503 } else { 200 };
-        app.on_event(answer(&format!("b-{i}"), answered(status, 5, kind), true), T0);
+        app.on_event(answer(&format!("b-{i:06}"), answered(status, 5, kind), true), T0);
     }
     app.on_event(Event::BurstDone { cancelled: false }, T0);
     assert!(app.requests.pending_mut(&first).is_none());
@@ -314,7 +315,7 @@ fn the_session_log_keeps_every_request_sent_by_hand_through_bursts() {
     );
     let burst = app.session_log.bursts.get(0).expect("one burst");
     assert_eq!((burst.answered, burst.by_status["503"], burst.by_error_kind[&ErrorKind::Timeout]), (2010, 1005, 1005));
-    assert_eq!((burst.first_id.as_deref(), burst.last_id.as_deref()), (Some("b-0"), Some("b-2009")));
+    assert_eq!((burst.first_id.as_deref(), burst.last_id.as_deref()), (Some("b-000000"), Some("b-002009")));
     assert!(burst.ended_at.is_some() && !burst.cancelled);
     assert_eq!(burst.percentiles().p50, 5.0);
 }
@@ -350,9 +351,10 @@ fn b_s_answers_tell_what_b_sees_of_a() {
     let mut app = app();
     assert_eq!(app.b_sees_a, None);
     app.on_event(answer("x", answered(503, 1001, Some(ErrorKind::Timeout)), true), T0);
-    assert_eq!(app.b_sees_a, Some(Some(ErrorKind::Timeout)));
-    app.on_event(answer("y", answered(200, 2, None), true), T0);
-    assert_eq!(app.b_sees_a, Some(None));
+    assert_eq!(app.b_sees_a, Some(BSeesA { failure: Some(ErrorKind::Timeout), at: T0 }));
+    let later = T0 + Duration::from_secs(3);
+    app.on_event(answer("y", answered(200, 2, None), true), later);
+    assert_eq!(app.b_sees_a, Some(BSeesA { failure: None, at: later }));
 }
 
 #[test]

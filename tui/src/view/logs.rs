@@ -13,7 +13,7 @@ use contract::Service;
 use super::{DIM, ERROR, MARK, OK};
 use crate::model::Model;
 use crate::msg::LogLine;
-use crate::text::time_of_day;
+use crate::text::{clip, time_of_day};
 
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     let logs = &model.logs;
@@ -32,7 +32,8 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
         title.push_str(&format!("· {} /health lines hidden ", logs.hidden_health));
     }
     let block = Block::bordered().title(title);
-    let height = usize::from(block.inner(area).height);
+    let inner = block.inner(area);
+    let (height, width) = (usize::from(inner.height), usize::from(inner.width));
     let mut lines: Vec<Line> = Vec::new();
     let mut separated = false;
     for line in logs.visible(filter) {
@@ -40,11 +41,11 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
         if !separated && logs.is_this_session(line) {
             separated = true;
             if !lines.is_empty() {
-                let text = format!("── above: earlier runs · this session since {} ──", session_time(model));
+                let text = format!("── above: before this session · this session since {} ──", session_time(model));
                 lines.push(Line::from(text).fg(MARK));
             }
         }
-        lines.push(render(line));
+        lines.push(render(line, width));
     }
     let warnings: Vec<Line> = Service::ALL
         .into_iter()
@@ -65,7 +66,11 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     let mut shown: Vec<Line> = warnings;
     shown.extend(lines.drain(start..end));
     if shown.is_empty() {
-        let hint = format!("no log lines yet in {}", model.settings.log_dir.display());
+        let hint = match filter {
+            Some(None) => "select a request (Up/Down) to see its log lines, or t for all".to_owned(),
+            Some(Some(id)) => format!("no line of request {id} in either log (yet)"),
+            None => format!("no log lines yet in {}", model.settings.log_dir.display()),
+        };
         shown.push(Line::from(hint).fg(DIM));
     }
     frame.render_widget(Paragraph::new(shown).block(block), area);
@@ -75,7 +80,9 @@ fn session_time(model: &Model) -> String {
     model.logs.session_started.map(time_of_day).unwrap_or_default()
 }
 
-fn render(line: &LogLine) -> Line<'static> {
+/// One line, clipped to `width` cells with `…` (a cut value must not pass
+/// for a whole one: `timeout_ms=1` of `timeout_ms=1000`).
+fn render(line: &LogLine, width: usize) -> Line<'static> {
     let color = match line.ok {
         Some(true) => OK,
         Some(false) => ERROR,
@@ -89,6 +96,7 @@ fn render(line: &LogLine) -> Line<'static> {
     if let Some(at) = line.at {
         spans.push(Span::styled(format!("{} ", time_of_day(at)), Style::new().fg(DIM)));
     }
-    spans.push(Span::styled(line.fields.clone(), Style::new().fg(color)));
+    let room = width.saturating_sub(spans.iter().map(Span::width).sum());
+    spans.push(Span::styled(clip(&line.fields, room), Style::new().fg(color)));
     Line::from(spans)
 }

@@ -88,7 +88,8 @@ fn draw_wide(frame: &mut Frame, area: Rect, model: &Model) {
 }
 
 /// 80 to 119 columns: one column; the numbers on one line; the selected
-/// answer only when there are rows to spare; no chart.
+/// answer only when there are rows to spare; no latency chart. On a short
+/// terminal the timeline (`v`) takes the request list's place, like a tab.
 fn draw_narrow(frame: &mut Frame, area: Rect, model: &Model) {
     // The answer, or the view `v` chose, when there are rows to spare.
     let answer_rows = if area.height >= 36 { 9 } else { 0 };
@@ -105,12 +106,17 @@ fn draw_narrow(frame: &mut Frame, area: Rect, model: &Model) {
     header::draw(frame, header, model);
     services::draw(frame, services, model);
     numbers::draw_compact(frame, numbers, model);
-    requests::draw(frame, list, model);
-    if answer_rows > 0 {
-        match model.view {
-            ChartView::Latency => answer::draw(frame, detail, model),
-            ChartView::Timeline => timeline::draw(frame, detail, model),
+    match (model.view, answer_rows > 0) {
+        (ChartView::Latency, true) => {
+            requests::draw(frame, list, model);
+            answer::draw(frame, detail, model);
         }
+        (ChartView::Timeline, true) => {
+            requests::draw(frame, list, model);
+            timeline::draw(frame, detail, model);
+        }
+        (ChartView::Latency, false) => requests::draw(frame, list, model),
+        (ChartView::Timeline, false) => timeline::draw(frame, list, model),
     }
     logs::draw(frame, logs, model);
     footer::draw(frame, footer, model);

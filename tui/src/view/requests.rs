@@ -12,13 +12,16 @@ use super::{DIM, ERROR, MARK, OK, PENDING};
 use crate::model::Model;
 use crate::model::requests::Entry;
 use crate::msg::Outcome;
-use crate::text::{clip, display_message, format_ms, millis, sanitize, time_of_day};
+use crate::text::{display_message, format_ms, millis, pad, sanitize, time_of_day};
 
 /// Width of the message column: at least this, more on a wide terminal.
 const MIN_MESSAGE: usize = 12;
 const MAX_MESSAGE: usize = 60;
-/// Width of the other columns, the widest usual request id included.
-const OTHER_COLUMNS: usize = 2 + 12 + 1 + 1 + 6 + 1 + 9 + 2 + 8 + 1 + 14;
+/// Width of the request id column: the dashboard's ids, load and burst ones
+/// included (`3e8f-S123-000042`), fit whole.
+const ID_COLUMN: usize = 17;
+/// Width of the other columns, the request id included.
+const OTHER_COLUMNS: usize = 2 + 12 + 1 + 1 + 6 + 1 + 9 + 2 + 8 + 1 + ID_COLUMN;
 
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     let list = &model.requests;
@@ -43,8 +46,13 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     let end = selected.map_or(0, |s| s + 1).max(height.min(list.entries().len()));
     let start = end.saturating_sub(height);
     let header = format!(
-        "  {:<12} {:<width$} {:>6} {:>9}  {:<8} {}",
-        "time (UTC)", "message", "status", "latency", "kind", "request id"
+        "  {:<12} {} {:>6} {:>9}  {:<8} {}",
+        "time (UTC)",
+        pad("message", width),
+        "status",
+        "latency",
+        "kind",
+        "request id"
     );
     let mut lines = vec![Line::from(header).bold()];
     for (index, entry) in list.entries().range(start..end).enumerate() {
@@ -67,7 +75,7 @@ fn render_entry(entry: &Entry, width: usize) -> Line<'static> {
             Span::styled(format!("── {} ──", mark.text), Style::new().fg(MARK).bold()),
         ]),
         Entry::Request(r) => {
-            let message = clip(&sanitize(&display_message(&r.msg, r.delay_ms)), width);
+            let message = pad(&sanitize(&display_message(&r.msg, r.delay_ms)), width);
             let (status, latency, kind, color) = match &r.outcome {
                 None => ("…".to_owned(), "waiting".to_owned(), String::new(), PENDING),
                 Some(outcome) => {
@@ -84,7 +92,7 @@ fn render_entry(entry: &Entry, width: usize) -> Line<'static> {
                 }
             };
             Line::from(vec![
-                Span::raw(format!("{:<12} {message:<width$} ", time_of_day(r.sent_at))),
+                Span::raw(format!("{:<12} {message} ", time_of_day(r.sent_at))),
                 Span::styled(format!("{status:>6} "), Style::new().fg(color)),
                 Span::raw(format!("{latency:>9}  ")),
                 Span::styled(format!("{kind:<8} "), Style::new().fg(color)),

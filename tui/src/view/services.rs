@@ -7,9 +7,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use contract::Service;
+use time::OffsetDateTime;
 
 use super::{DIM, ERROR, OK, PENDING};
-use crate::model::Model;
+use crate::model::{BSeesA, Model};
 use crate::msg::{Health, LinkMode, ProcessState};
 use crate::text::{format_ms, millis, sanitize};
 
@@ -46,13 +47,8 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
             spans.push(Span::styled(who, Style::new().fg(DIM)));
             // Two observers of A: the dashboard's own health check (above) and B.
             if service == Service::A {
-                match model.b_sees_a {
-                    Some(None) => spans.push(Span::styled("  · B reaches A", Style::new().fg(OK))),
-                    Some(Some(kind)) => {
-                        let text = format!("  · B cannot reach A ({kind})");
-                        spans.push(Span::styled(text, Style::new().fg(ERROR).bold()));
-                    }
-                    None => {}
+                if let Some(seen) = model.b_sees_a {
+                    spans.push(b_sees_a(seen, model.clock));
                 }
             }
             Line::from(spans)
@@ -61,6 +57,24 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     lines.push(link_line(model));
     frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(" Services ")), area);
 }
+
+/// What B's last answer said of A; once it is [`B_VIEW_FRESH`] old, it says
+/// how old, so it does not pass for the present after A changed.
+fn b_sees_a(seen: BSeesA, now: OffsetDateTime) -> Span<'static> {
+    let age = (now - seen.at).whole_seconds();
+    let fresh = now - seen.at <= B_VIEW_FRESH;
+    match (seen.failure, fresh) {
+        (None, true) => Span::styled("  · B reaches A", Style::new().fg(OK)),
+        (None, false) => Span::styled(format!("  · B reached A {age} s ago"), Style::new().fg(DIM)),
+        (Some(kind), true) => Span::styled(format!("  · B cannot reach A ({kind})"), Style::new().fg(ERROR).bold()),
+        (Some(kind), false) => {
+            Span::styled(format!("  · B could not reach A {age} s ago ({kind})"), Style::new().fg(DIM))
+        }
+    }
+}
+
+/// How long B's last answer stands for what B sees of A now.
+const B_VIEW_FRESH: time::Duration = time::Duration::seconds(5);
 
 /// The link B→A: its mode, where it listens, what it carried.
 fn link_line(model: &Model) -> Line<'static> {
