@@ -46,10 +46,10 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
             // The URLs are in the header line.
             spans.push(Span::styled(who, Style::new().fg(DIM)));
             // Two observers of A: the dashboard's own health check (above) and B.
-            if service == Service::A {
-                if let Some(seen) = model.b_sees_a {
-                    spans.push(b_sees_a(seen, model.clock));
-                }
+            if service == Service::A
+                && let Some(seen) = model.b_sees_a
+            {
+                spans.push(b_sees_a(seen, model.clock));
             }
             Line::from(spans)
         })
