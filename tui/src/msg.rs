@@ -274,7 +274,8 @@ pub enum LinkMode {
     Partition,
     /// Connections are reset at once (new ones, and open ones when the mode is set).
     Reset,
-    /// About a third of the connections behave as partitioned, the rest as ok.
+    /// About a third of the requests are lost (their connection is then held as
+    /// a partitioned one: B times out); the rest pass.
     Flaky,
 }
 

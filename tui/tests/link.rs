@@ -420,19 +420,39 @@ async fn count_held(link: &Running, count: usize) -> usize {
 }
 
 #[tokio::test]
-async fn flaky_holds_about_a_third_of_new_connections() {
+async fn flaky_loses_about_a_third_of_requests_on_new_connections() {
     let echo = echo_server().await;
     let link = start_link(echo.addr).await;
     link.link.set_mode(LinkMode::Flaky);
     let held = count_held(&link, 300).await;
     // Binomial(300, 1/3): mean 100, standard deviation 8.2; this is ±4.9 of them.
-    assert!((60..=140).contains(&held), "{held} of 300 connections held");
-    assert_eq!(echo.stats.accepted(), 300 - held as u64, "held connections never reach A");
+    assert!((60..=140).contains(&held), "{held} of 300 requests lost");
+    let pings = (300 - held as u64) * b"ping".len() as u64;
+    assert_eq!(echo.stats.received(), pings, "a lost request never reaches A");
     eventually("every held connection counted as cut", || link.counters().cut == held as u64).await;
 }
 
 #[tokio::test]
-async fn flaky_draws_again_for_open_connections_when_it_begins() {
+async fn flaky_loses_about_a_third_of_requests_on_one_kept_alive_connection() {
+    // B pools its connections: under a steady load one connection carries
+    // every call, so a flaky link must draw per request, not per connection.
+    let echo = echo_server().await;
+    let link = start_link(echo.addr).await;
+    link.link.set_mode(LinkMode::Flaky);
+    let (mut lost, mut client) = (0, link.connect().await);
+    for _ in 0..120 {
+        if round_trip_within(&mut client, b"call", Duration::from_millis(150)).await.is_err() {
+            // What B does after a timeout: drop the connection, open a new one.
+            lost += 1;
+            client = link.connect().await;
+        }
+    }
+    // Binomial(120, 1/3): mean 40, standard deviation 5.2; this is ±3.9 of them.
+    assert!((20..=60).contains(&lost), "{lost} of 120 requests lost");
+}
+
+#[tokio::test]
+async fn flaky_draws_for_open_connections_when_it_begins() {
     let echo = echo_server().await;
     let link = start_link(echo.addr).await;
     let mut clients = Vec::new();
@@ -458,19 +478,19 @@ async fn flaky_draws_again_for_open_connections_when_it_begins() {
 async fn setting_the_same_mode_again_changes_nothing() {
     let echo = echo_server().await;
     let link = start_link(echo.addr).await;
-    link.link.set_mode(LinkMode::Flaky);
-    let mut passing = Vec::new();
-    while passing.len() < 10 {
-        let mut client = link.connect().await;
-        if round_trip_within(&mut client, b"try", Duration::from_secs(1)).await.is_ok() {
-            passing.push(client);
-        }
-    }
-    // Flaky again: no new draw, so every connection that passed still passes.
-    link.link.set_mode(LinkMode::Flaky);
-    for client in &mut passing {
-        round_trip(client, b"still").await;
-    }
+    let mut client = link.connect().await;
+    link.link.set_mode(LinkMode::Partition);
+    let started = Instant::now();
+    assert!(round_trip_within(&mut client, b"held", SILENCE).await.is_err(), "partitioned");
+    // Partition again: nothing changes, the connection stays held with its lost bytes.
+    link.link.set_mode(LinkMode::Partition);
+    assert_eq!(link.link.mode(), LinkMode::Partition);
+    link.link.set_mode(LinkMode::Ok);
+    assert!(round_trip_within(&mut client, b"after", SILENCE).await.is_err(), "a stream with a hole stays held");
+    assert!(started.elapsed() >= SILENCE * 2);
+    let mut fresh = link.connect().await;
+    round_trip(&mut fresh, b"fresh").await;
+    assert_eq!(echo.stats.received(), b"fresh".len() as u64, "nothing of the held connection reached A");
 }
 
 #[tokio::test]

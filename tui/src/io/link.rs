@@ -14,8 +14,8 @@
 //! refusal. A connection that is partitioned when B first connects is not even
 //! connected to A (A's log stays empty, and a stopped A cannot show through).
 //!
-//! When the partition heals (the mode leaves `partition`, or a flaky link lets
-//! the connection through), a connection resumes only if no byte was dropped
+//! When the partition heals (the mode leaves `partition`), a connection
+//! resumes only if no byte was dropped
 //! while it was held: an idle pooled connection carries on as if nothing had
 //! happened, as an idle TCP connection does in a real network. A connection
 //! that lost bytes stays held until a peer closes it: its stream has a hole, so
@@ -25,6 +25,15 @@
 //! is how a learner expects a partitioned request to end; the requests sent
 //! after the heal go through at once on fresh or idle connections. Such a
 //! connection counts as cut when it ends.
+//!
+//! # A flaky link
+//!
+//! A flaky link loses about one request in [`FLAKY_ONE_IN`]: each chunk B
+//! sends toward A is drawn for, and a lost one holds its connection as a
+//! partition would (B times out, then opens a fresh connection). Drawing per
+//! request rather than per connection matters because B pools its
+//! connections: under a steady load one kept-alive connection carries every
+//! call, and a per-connection draw would either lose all of them or none.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -52,7 +61,7 @@ const MAX_DELAYED: usize = 1024 * 1024;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Pause after a failed accept (out of file descriptors), so the loop does not spin.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
-/// A flaky link holds one connection in this many.
+/// A flaky link loses one request (chunk toward A) in this many.
 const FLAKY_ONE_IN: u32 = 3;
 
 /// The running link's handle: cheap to clone, shared with the run future.
@@ -73,12 +82,10 @@ struct Shared {
     counters: Counters,
 }
 
-/// The mode, numbered: a flaky link decides again each time it becomes flaky.
+/// The mode as every connection watches it.
 #[derive(Debug, Clone, Copy)]
 struct Setting {
     mode: LinkMode,
-    /// Incremented on every change of mode.
-    generation: u64,
 }
 
 /// The atomics behind [`LinkCounters`] (see its fields).
@@ -104,7 +111,7 @@ impl Link {
     ) -> io::Result<(Link, impl Future<Output = ()> + Send + 'static)> {
         let listener = TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
-        let (setting, _) = watch::channel(Setting { mode: LinkMode::Ok, generation: 0 });
+        let (setting, _) = watch::channel(Setting { mode: LinkMode::Ok });
         let shared = Arc::new(Shared { addr, setting, target, counters: Counters::default() });
         Ok((Link { shared: Arc::clone(&shared) }, run(listener, shared)))
     }
@@ -119,13 +126,13 @@ impl Link {
     }
 
     /// Applies to new connections and to open ones. Setting the mode it already
-    /// has changes nothing (a flaky link keeps its choices).
+    /// has changes nothing.
     pub fn set_mode(&self, mode: LinkMode) {
         self.shared.setting.send_if_modified(|setting| {
             if setting.mode == mode {
                 return false;
             }
-            *setting = Setting { mode, generation: setting.generation + 1 };
+            *setting = Setting { mode };
             true
         });
     }
@@ -200,8 +207,6 @@ enum End {
 /// The state of one connection that both of its directions share.
 #[derive(Debug)]
 struct Connection {
-    /// Decides whether a flaky link holds this connection.
-    seed: u64,
     /// A byte was dropped while the connection was held: it never resumes.
     lost_bytes: AtomicBool,
 }
@@ -217,14 +222,19 @@ enum Toward {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Behaviour {
     Pass,
-    Delay { delay_ms: u64, jitter_ms: u64 },
+    Delay {
+        delay_ms: u64,
+        jitter_ms: u64,
+    },
     Hold,
     Reset,
+    /// Pass, but each chunk toward A may be the one a flaky link loses.
+    PassOrLose,
 }
 
 impl Connection {
     fn new() -> Self {
-        Connection { seed: fastrand::u64(..), lost_bytes: AtomicBool::new(false) }
+        Connection { lost_bytes: AtomicBool::new(false) }
     }
 
     fn behaviour(&self, setting: Setting, toward: Toward) -> Behaviour {
@@ -232,22 +242,16 @@ impl Connection {
             LinkMode::Reset => Behaviour::Reset,
             _ if self.lost_bytes.load(Ordering::Relaxed) => Behaviour::Hold,
             LinkMode::Partition => Behaviour::Hold,
-            LinkMode::Flaky if self.held_by_flaky(setting.generation) => Behaviour::Hold,
-            LinkMode::Ok | LinkMode::Flaky => Behaviour::Pass,
+            LinkMode::Flaky => match toward {
+                Toward::A => Behaviour::PassOrLose,
+                Toward::B => Behaviour::Pass,
+            },
+            LinkMode::Ok => Behaviour::Pass,
             LinkMode::Delay { delay_ms, jitter_ms } => match toward {
                 Toward::B => Behaviour::Delay { delay_ms, jitter_ms },
                 Toward::A => Behaviour::Pass,
             },
         }
-    }
-
-    /// One chance in [`FLAKY_ONE_IN`], drawn from the connection's random seed
-    /// (from `fastrand`'s thread-local generator, seeded from the OS) and the
-    /// mode's generation: fixed while the link stays flaky, so both directions
-    /// agree without talking, and drawn anew each time the link becomes flaky.
-    fn held_by_flaky(&self, generation: u64) -> bool {
-        let mut rng = fastrand::Rng::with_seed(self.seed ^ generation.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        rng.u32(0..FLAKY_ONE_IN) == 0
     }
 
     fn drop_bytes(&self) {
@@ -306,7 +310,7 @@ async fn hold_until_passing(
         match connection.behaviour(current, Toward::A) {
             Behaviour::Reset => return Some(End::Reset),
             Behaviour::Hold => {}
-            Behaviour::Pass | Behaviour::Delay { .. } => return None,
+            Behaviour::Pass | Behaviour::PassOrLose | Behaviour::Delay { .. } => return None,
         }
         tokio::select! {
             biased;
@@ -430,14 +434,20 @@ where
                 Err(_) => return End::Failed,
                 Ok(0) => peer_closed = true,
                 Ok(n) => match behaviour {
-                    Behaviour::Pass if delayed.is_empty() => {
+                    // A flaky link loses this request: the connection is held
+                    // from here on, as a partitioned one is (B times out).
+                    Behaviour::PassOrLose if fastrand::u32(0..FLAKY_ONE_IN) == 0 => {
+                        connection.drop_bytes();
+                        behaviour = Behaviour::Hold;
+                    }
+                    Behaviour::Pass | Behaviour::PassOrLose if delayed.is_empty() => {
                         if to.write_all(&buf[..n]).await.is_err() {
                             return End::Failed;
                         }
                         forwarded.fetch_add(n as u64, Ordering::Relaxed);
                     }
                     // Behind the chunks still delayed, so the order holds.
-                    Behaviour::Pass => {
+                    Behaviour::Pass | Behaviour::PassOrLose => {
                         delayed.push_back((Instant::now(), buf[..n].to_vec()));
                         delayed_bytes += n;
                     }

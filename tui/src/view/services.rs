@@ -32,8 +32,8 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
                 ProcessState::Unknown => String::new(),
                 ProcessState::Attached => "attached (started elsewhere)".into(),
                 ProcessState::Absent => "not running (--attach)".into(),
-                ProcessState::Starting => "started by the dashboard".into(),
-                ProcessState::Running { pid } => format!("started by the dashboard, pid {pid}"),
+                ProcessState::Starting => "the dashboard's child".into(),
+                ProcessState::Running { pid } => format!("the dashboard's child, pid {pid}"),
                 ProcessState::Frozen { pid } => format!("SIGSTOP, pid {pid}: f thaws"),
                 ProcessState::Stopping => "SIGTERM sent".into(),
                 ProcessState::Stopped => format!("stopped: {} starts it", service.name().to_lowercase()),
@@ -84,14 +84,15 @@ fn link_line(model: &Model) -> Line<'static> {
         mode => (mode.label(), ERROR),
     };
     let c = link.counters;
+    // Its address matters only to a B started by hand, which must be told it.
     let through = match (&link.addr, &model.service(Service::B).process) {
         (None, _) => "starting".to_owned(),
-        (Some(addr), ProcessState::Attached) => format!("{addr} (B started elsewhere: n says how to use it)"),
-        (Some(addr), _) => addr.clone(),
+        (Some(addr), ProcessState::Attached) => format!("at {addr} (B started elsewhere: n says how to use it)"),
+        (Some(_), _) => String::new(),
     };
     Line::from(vec![
         Span::styled(" link ", Style::new().bold()),
-        Span::styled(format!("B→A {text:<10}"), Style::new().fg(color).bold()),
+        Span::styled(format!("B→A {text:<9}"), Style::new().fg(color).bold()),
         Span::raw(format!(
             "  {} conns ({} open, {} cut), bytes {}→A {}→B  ",
             c.connections,
