@@ -1,4 +1,4 @@
-//! The burst (`l`): N requests to B at concurrency C, each answer sent to the
+//! The burst (`L`): N requests to B at concurrency C, each answer sent to the
 //! model as it arrives (the runtime draws once per frame, not once per answer);
 //! the channel is bounded, so a burst waits for the screen rather than piling up.
 
