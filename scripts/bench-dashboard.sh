@@ -43,7 +43,10 @@ echo "== the link in ok mode: B direct vs a second B calling A through the link 
   --service-a-url http://127.0.0.1:$port_link >/dev/null & pbl=$!
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port_b_link/call-echo?msg=up" >/dev/null && break; sleep 0.1; done
 oha_summary() { # requests/s and p50 of one oha run
-  oha "$@" --no-tui | awk '/Requests\/sec/{rps=$2} /50.00% in/{p50=$3*1e6} END{printf "%.0f requests/s, p50 %.0f us", rps, p50}'
+  oha "$@" --no-tui | awk '
+    /Requests\/sec/ { rps = $2 }
+    /50.00% in/ { p50 = $3 * ($4 ~ /^s/ ? 1e6 : $4 == "ms" ? 1e3 : $4 ~ /^(us|µs)$/ ? 1 : $4 == "ns" ? 1e-3 : 0) }
+    END { printf "%.0f requests/s, p50 %.0f us", rps, p50 }'
 }
 for round in 1 2; do
   echo "round $round: direct $(oha_summary -n "$n" -c "$c" "http://127.0.0.1:$port_b/call-echo?msg=hello")" \

@@ -30,7 +30,7 @@ use crate::io::load::{self, LoadSpec};
 use crate::io::supervisor::{self, Command, Supervisor};
 use crate::io::{report, tail};
 use crate::model::Model;
-use crate::msg::{Action, Answer, Effect, Event, LinkCounters, LogLine};
+use crate::msg::{Action, Answer, Effect, Event, LogLine};
 use crate::platform::signals::QuitSignals;
 use crate::{keys, view};
 
@@ -132,7 +132,11 @@ async fn run(settings: Settings) -> Result<(), DashboardError> {
     )?;
     let urls = supervisor.urls();
     background.spawn(follow_a(urls.clone(), a_target_tx));
-    background.spawn(show_link_counters(link.clone(), events_tx.clone()));
+    let (counters_of, to_screen) = (link.clone(), events_tx.clone());
+    background.spawn(async move {
+        counters_of.report_counters(to_screen, LINK_COUNTERS_INTERVAL).await;
+        "the link's counters"
+    });
     background.spawn(async move {
         supervisor.start_missing().await;
         supervisor.run(supervisor_rx).await;
@@ -383,23 +387,6 @@ async fn follow_a(mut urls: watch::Receiver<[reqwest::Url; 2]>, target: watch::S
         if urls.changed().await.is_err() {
             // The supervisor is gone: only at shutdown, which ends us too.
             std::future::pending::<()>().await;
-        }
-    }
-}
-
-/// Sends the link's counters to the screen when they change.
-async fn show_link_counters(link: Link, events: mpsc::Sender<Event>) -> &'static str {
-    let mut interval = tokio::time::interval(LINK_COUNTERS_INTERVAL);
-    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut shown = LinkCounters::default();
-    loop {
-        interval.tick().await;
-        let now = link.counters();
-        if now != shown {
-            shown = now;
-            if events.send(Event::Link(now)).await.is_err() {
-                return "the link's counters";
-            }
         }
     }
 }

@@ -15,11 +15,12 @@ use contract::Service;
 use time::OffsetDateTime;
 
 use crate::cli::Settings;
-use crate::msg::{Action, Answer, Effect, Event, Health, InputMode, LinkCounters, LinkMode, Outcome};
+use crate::msg::{Action, Answer, Effect, Event, Health, InputMode, Outcome};
 use load::{BurstProgress, SteadyLoad};
 use logs::LogView;
 use requests::{Entry, Mark, RequestList, SentRequest};
 use services::ServiceView;
+pub use services::{BSeesA, LinkView};
 use session::SessionLog;
 use stats::Stats;
 use timeline::Timeline;
@@ -40,30 +41,6 @@ pub enum ChartView {
     Latency,
     /// Per second: calls, availability, p99.
     Timeline,
-}
-
-/// The link as the dashboard knows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LinkView {
-    pub mode: LinkMode,
-    /// Where it listens, once it does.
-    pub addr: Option<String>,
-    pub counters: LinkCounters,
-}
-
-impl Default for LinkView {
-    fn default() -> Self {
-        Self { mode: LinkMode::Ok, addr: None, counters: LinkCounters::default() }
-    }
-}
-
-/// What B's last answer said of A, and when: the second observer of A, beside
-/// the dashboard's own health check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BSeesA {
-    /// `None`: B reached A; else why it could not.
-    pub failure: Option<contract::ErrorKind>,
-    pub at: OffsetDateTime,
 }
 
 /// The whole state of the dashboard.

@@ -1,9 +1,11 @@
 //! What the dashboard knows of each service: its URL, its last health check and
-//! its process, and how a change of process state reads as a mark.
+//! its process, and how a change of process state reads as a mark; what B's
+//! answers say of A; and the link between them.
 
 use contract::Service;
+use time::OffsetDateTime;
 
-use crate::msg::{Health, ProcessState};
+use crate::msg::{Health, LinkCounters, LinkMode, ProcessState};
 
 /// What the dashboard shows of one service.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,4 +66,28 @@ impl ServiceView {
             _ => Some(format!("{name} is not running: nothing to freeze (press {} to start it)", name.to_lowercase())),
         }
     }
+}
+
+/// The link as the dashboard knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkView {
+    pub mode: LinkMode,
+    /// Where it listens, once it does.
+    pub addr: Option<String>,
+    pub counters: LinkCounters,
+}
+
+impl Default for LinkView {
+    fn default() -> Self {
+        Self { mode: LinkMode::Ok, addr: None, counters: LinkCounters::default() }
+    }
+}
+
+/// What B's last answer said of A, and when: the second observer of A, beside
+/// the dashboard's own health check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BSeesA {
+    /// `None`: B reached A; else why it could not.
+    pub failure: Option<contract::ErrorKind>,
+    pub at: OffsetDateTime,
 }
