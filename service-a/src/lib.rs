@@ -15,6 +15,7 @@ use axum::{Json, Router};
 use clap::Parser;
 use contract::params::MAX_DELAY_MS;
 use contract::{EchoBody, HealthBody, Service};
+use service_kit::errors::ApiError;
 use service_kit::{Draining, EchoQuery, HttpService, ListenAddr, LogArgs, ServerArgs};
 use tokio::net::TcpListener;
 
@@ -43,7 +44,8 @@ pub struct Config {
 pub const REQUEST_DEADLINE: Duration = Duration::from_millis(MAX_DELAY_MS + 5_000);
 
 /// The whole HTTP surface of A, with the shared layers; `draining` cuts delays
-/// short at shutdown so that stopping A never waits for a 30 s `delay_ms`.
+/// short at shutdown so that stopping A never waits for a 30 s `delay_ms`
+/// (those requests answer 503 `cut at shutdown`).
 pub fn app(draining: Draining) -> HttpService {
     let routes = Router::new().route("/health", get(health)).route("/echo", get(echo)).with_state(draining);
     service_kit::server::with_common_layers(routes, REQUEST_DEADLINE)
@@ -53,14 +55,16 @@ async fn health() -> Json<HealthBody> {
     Json(HealthBody::ok())
 }
 
-async fn echo(State(mut draining): State<Draining>, EchoQuery(params): EchoQuery) -> Json<EchoBody> {
+/// A delay cut short by a shutdown answers `503 {"error":"cut at shutdown"}`
+/// (and is logged so): a `200` would tell the caller the delay was served.
+async fn echo(State(mut draining): State<Draining>, EchoQuery(params): EchoQuery) -> Result<Json<EchoBody>, ApiError> {
     if let Some(delay_ms) = params.delay_ms.filter(|ms| *ms > 0) {
         tokio::select! {
             () = tokio::time::sleep(Duration::from_millis(delay_ms)) => {}
-            () = draining.started() => {}
+            () = draining.started() => return Err(ApiError::CutAtShutdown),
         }
     }
-    Json(EchoBody { echo: params.msg })
+    Ok(Json(EchoBody { echo: params.msg }))
 }
 
 /// Serves A on `listener` with the default limits until `shutdown` resolves, then drains.

@@ -199,6 +199,34 @@ async fn half_heads_are_cut_at_the_header_timeout_and_never_hold_shutdown() {
     drop(held);
 }
 
+/// A delay in flight at SIGTERM is cut short: the client is told so (503
+/// `cut at shutdown`), never a 200 as if A had waited, and the line says so.
+#[tokio::test]
+async fn a_delay_cut_short_by_a_shutdown_answers_503_not_200() {
+    let logs = tempfile::tempdir().unwrap();
+    let mut a = spawn(logs.path()).start();
+    let url = format!("{}/echo?msg=slow&delay_ms=20000", a.url());
+    let pending = tokio::spawn(async move { get(&url, Some("cut-1")).await });
+    // The slow request's connection is open (the metrics request is the other one).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while metric(&metrics(&a).await, "connections_open") < 2.0 {
+        assert!(Instant::now() < deadline, "the slow request never reached A");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let started = Instant::now();
+    a.request_stop();
+    let answer = pending.await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert_eq!(answer.status, 503, "{}", answer.body);
+    assert_eq!(answer.body, serde_json::json!({"error": "cut at shutdown"}));
+    assert!(a.exited_within(Duration::from_secs(5)).await.is_some_and(|s| s.success()));
+    let line = testkit::request_records(logs.path(), Service::A)
+        .into_iter()
+        .find(|r| r.get("request_id") == Some("cut-1"))
+        .expect("the cut request has its line");
+    assert_eq!((line.get("status"), line.get("error")), (Some("error"), Some("cut at shutdown")));
+}
+
 /// Idle keep-alive connections live past the header timeout, until the idle timeout.
 #[tokio::test]
 async fn idle_keep_alive_is_closed_at_the_idle_timeout_not_the_header_timeout() {
@@ -424,6 +452,11 @@ async fn a_stdout_nobody_reads_never_stops_the_service() {
     let echo_lines =
         request_records(logs.path(), Service::A).iter().filter(|r| r.get("endpoint") == Some("/echo")).count();
     assert_eq!(echo_lines, N, "the file has every line");
+    // stdout never flowed again: the count is told on the way out.
+    eventually("stderr tells at exit how many console lines were dropped", || {
+        a.stderr_lines().iter().any(|l| l.contains("at exit:") && l.contains("console lines were dropped"))
+    })
+    .await;
 }
 
 /// A 1 MiB tmpfs mounted for one test, unmounted when dropped.
@@ -515,6 +548,29 @@ async fn a_full_disk_is_reported_counted_and_never_tears_a_line() {
     assert!(records.iter().any(|r| r.get("request_id") == Some("after-room")));
     let last = records.last().unwrap();
     assert_eq!((last.get("event"), last.get("phase")), (Some("shutdown"), Some("done")), "flushed to the end");
+}
+
+/// A disk that is still full when the service stops: the lines lost since the
+/// last report are told on stderr at exit, not silently forgotten.
+#[tokio::test]
+async fn lines_lost_to_a_disk_full_until_the_end_are_told_at_exit() {
+    let Some(disk) = SmallDisk::mount() else { return };
+    let logs = disk.mount.join("logs");
+    std::fs::write(disk.mount.join("filler"), vec![b'.'; 1024 * 1024 - 48 * 1024]).unwrap();
+    let mut a = spawn(&logs).start();
+    let (client, url) = (client(), format!("{}/echo?msg=fill-the-disk", a.url()));
+    for sent in 1..=5_000 {
+        assert_eq!(client.get(&url).send().await.unwrap().status(), 200);
+        if sent % 100 == 0 && a.stderr_lines().iter().any(|l| l.contains("cannot write the log file")) {
+            break;
+        }
+    }
+    a.request_stop();
+    assert!(a.exited_within(Duration::from_secs(10)).await.is_some_and(|s| s.success()), "exit 0");
+    eventually("stderr tells at exit how many lines the file lost", || {
+        a.stderr_lines().iter().any(|l| l.contains("at exit:") && l.contains("lines could not be written"))
+    })
+    .await;
 }
 
 /// Attack 2, the other half: when the stalled reader reads again, the count of

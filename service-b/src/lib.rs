@@ -69,6 +69,10 @@ fn parse_http_url(text: &str) -> Result<Url, String> {
     if url.query().is_some() || url.fragment().is_some() {
         return Err("must not have a query or fragment".into());
     }
+    // B would send them to A on every call and log them in its config line.
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("must not contain a user name or password".into());
+    }
     Ok(url)
 }
 
@@ -139,4 +143,24 @@ pub fn run_config(config: Config) -> ExitCode {
     service_kit::server::run_service(Service::B, &config.log, &config.addr, |listener| {
         run(listener, &config, service_kit::shutdown_signal())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_a_url_must_be_plain_http_without_secrets() {
+        assert!(parse_http_url("http://127.0.0.1:8080").is_ok());
+        for (bad, why) in [
+            ("https://127.0.0.1:8080", "http:// URL"),
+            ("http://127.0.0.1:8080/?x=1", "query"),
+            ("http://user:pw@127.0.0.1:8080", "user name or password"),
+            ("http://user@127.0.0.1:8080", "user name or password"),
+            ("not a url", "not a URL"),
+        ] {
+            let error = parse_http_url(bad).expect_err(bad);
+            assert!(error.contains(why), "{bad}: {error}");
+        }
+    }
 }

@@ -165,8 +165,25 @@ impl PendingLine {
         metrics::get().request(metrics::endpoint_label(path), status, elapsed.as_secs_f64());
         // The id was checked (printable ASCII) or made here, so it is text.
         let request_id = self.request_id.to_str().unwrap_or_default();
-        write_line(path, error_kind, error, u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX), request_id);
+        let endpoint = logged_path(path);
+        write_line(&endpoint, error_kind, error, u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX), request_id);
     }
+}
+
+/// Longest path logged whole; a longer one (an unknown path a client made up)
+/// is cut, so no client can make one line thousands of times longer.
+pub const MAX_LOGGED_PATH: usize = 256;
+
+/// `path`, or its first [`MAX_LOGGED_PATH`] bytes with how long it was.
+fn logged_path(path: &str) -> std::borrow::Cow<'_, str> {
+    if path.len() <= MAX_LOGGED_PATH {
+        return path.into();
+    }
+    let mut end = MAX_LOGGED_PATH;
+    while !path.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…({} bytes)", &path[..end], path.len()).into()
 }
 
 fn write_line(endpoint: &str, error_kind: Option<&str>, error: Option<&str>, latency_ms: u64, request_id: &str) {
@@ -196,4 +213,20 @@ impl Drop for PendingLine {
 pub(crate) fn log_rejected(status: u16, error: &str, request_id: &HeaderValue) {
     metrics::get().request("other", status, 0.0);
     write_line("-", None, Some(error), 0, request_id.to_str().unwrap_or_default());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_path_is_cut_and_says_how_long_it_was() {
+        assert_eq!(logged_path("/echo"), "/echo");
+        let long = format!("/{}", "p".repeat(60_000));
+        let logged = logged_path(&long);
+        assert!(logged.starts_with("/ppp") && logged.ends_with("…(60001 bytes)"), "{logged}");
+        assert!(logged.len() < MAX_LOGGED_PATH + 32);
+        let wide = format!("/{}", "é".repeat(200));
+        assert!(logged_path(&wide).ends_with("…(401 bytes)"), "cut on a character boundary");
+    }
 }

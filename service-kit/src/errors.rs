@@ -10,7 +10,8 @@ use contract::{EchoParams, ErrorBody, InvalidInput};
 
 use crate::access_log::Failure;
 
-/// An answer that is the client's fault: 400, 404 or 405, always with a JSON body.
+/// An answer that is not the one asked for: 400, 404 or 405 (the client's
+/// fault) or 503 (the service is stopping), always with a JSON body.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error(transparent)]
@@ -19,6 +20,10 @@ pub enum ApiError {
     NotFound,
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// The work was cut short because the service is shutting down (A's
+    /// delay): an answer must not pretend the work was done.
+    #[error("{}", crate::access_log::CUT_AT_SHUTDOWN)]
+    CutAtShutdown,
 }
 
 impl ApiError {
@@ -27,6 +32,7 @@ impl ApiError {
             ApiError::BadInput(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::CutAtShutdown => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }

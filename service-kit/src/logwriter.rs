@@ -74,6 +74,8 @@ struct Buffers {
     console_idle: bool,
     stderr_idle: bool,
     closing: bool,
+    /// The file thread has written its last line (and its last notice).
+    file_done: bool,
     console_done: bool,
     stderr_done: bool,
 }
@@ -200,6 +202,14 @@ impl Drop for WriterGuard {
         let shared = &*self.shared;
         {
             let mut buffers = shared.lock();
+            // Console lines dropped until the end are told on the way out (the
+            // stderr thread waits for the file thread, so this is written).
+            let dropped = std::mem::take(&mut buffers.console_dropped);
+            if dropped > 0 {
+                let text =
+                    format!("at exit: {dropped} console lines were dropped (stdout was not read); the file has them");
+                shared.notice(&mut buffers, text);
+            }
             buffers.closing = true;
             shared.file_wake.notify_all();
             shared.file_room.notify_all();
@@ -210,6 +220,7 @@ impl Drop for WriterGuard {
         if let Some(thread) = self.file_thread.take() {
             let _ = thread.join();
         }
+
         // The console and stderr get a short chance; a pipe nobody reads must
         // not keep the process alive.
         let deadline = Instant::now() + CONSOLE_SHUTDOWN_WAIT;
@@ -260,6 +271,14 @@ fn file_loop(shared: &Shared, mut file: RotatingFile) {
         }
     }
     file.close();
+    // Still failing at exit: the count would otherwise never be told.
+    let mut buffers = shared.lock();
+    if file.lost > 0 {
+        let text = format!("at exit: {} lines could not be written to the log file", file.lost);
+        shared.notice(&mut buffers, text);
+    }
+    buffers.file_done = true;
+    shared.stderr_wake.notify_all();
 }
 
 fn console_loop(shared: &Arc<Shared>) {
@@ -325,11 +344,12 @@ fn stderr_loop(shared: &Shared) {
     loop {
         let (texts, dropped) = {
             let mut buffers = shared.lock();
-            while buffers.notices.is_empty() && !buffers.closing {
+            // The file thread's last notice comes after `closing`: wait for it too.
+            while buffers.notices.is_empty() && !(buffers.closing && buffers.file_done) {
                 buffers.stderr_idle = true;
                 buffers = shared.stderr_wake.wait(buffers).unwrap_or_else(PoisonError::into_inner);
             }
-            if buffers.notices.is_empty() && buffers.closing {
+            if buffers.notices.is_empty() && buffers.closing && buffers.file_done {
                 buffers.stderr_done = true;
                 shared.done.notify_all();
                 return;
