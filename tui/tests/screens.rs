@@ -110,6 +110,12 @@ fn at_80x24_v_shows_the_timeline_in_the_list_s_place_and_a_cut_log_line_says_so(
     let screen = screen_of_size(&app, 80, 24);
     assert!(screen.contains("Timeline per second"), "{screen}");
     assert!(!screen.contains(&format!("timeout  {id}")), "the list gave way to the timeline:\n{screen}");
+    // Three charts need rows: the timeline also takes the logs' place.
+    let lines: Vec<&str> = screen.lines().collect();
+    let top = lines.iter().position(|l| l.contains("Timeline per second")).unwrap();
+    let bottom = lines.iter().skip(top).position(|l| l.contains('└')).unwrap();
+    assert!(bottom >= 12, "{bottom} rows for the timeline:\n{screen}");
+    assert!(!screen.contains("Logs of A and B"), "{screen}");
     app.on_action(Action::NextView, at(5_000));
     assert!(screen_of_size(&app, 80, 24).contains(&format!("timeout  {id}")), "v again: the list is back");
 }

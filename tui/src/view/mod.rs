@@ -89,7 +89,8 @@ fn draw_wide(frame: &mut Frame, area: Rect, model: &Model) {
 
 /// 80 to 119 columns: one column; the numbers on one line; the selected
 /// answer only when there are rows to spare; no latency chart. On a short
-/// terminal the timeline (`v`) takes the request list's place, like a tab.
+/// terminal the timeline (`v`) takes the place of the request list and the
+/// logs, like a tab.
 fn draw_narrow(frame: &mut Frame, area: Rect, model: &Model) {
     // The answer, or the view `v` chose, when there are rows to spare.
     let answer_rows = if area.height >= 36 { 9 } else { 0 };
@@ -116,7 +117,12 @@ fn draw_narrow(frame: &mut Frame, area: Rect, model: &Model) {
             timeline::draw(frame, detail, model);
         }
         (ChartView::Latency, false) => requests::draw(frame, list, model),
-        (ChartView::Timeline, false) => timeline::draw(frame, list, model),
+        // Three charts need rows: the timeline takes the list's and the logs' place.
+        (ChartView::Timeline, false) => {
+            timeline::draw(frame, list.union(logs), model);
+            footer::draw(frame, footer, model);
+            return;
+        }
     }
     logs::draw(frame, logs, model);
     footer::draw(frame, footer, model);
