@@ -10,6 +10,7 @@
 
 pub mod client;
 pub mod error;
+pub mod policy;
 
 use std::ffi::OsString;
 use std::future::Future;

@@ -1,0 +1,253 @@
+//! B's call policy as pure rules, with the clock and the randomness passed in
+//! so that tests can check every bound: which failures are worth another try,
+//! how long to back off before it (exponential, full jitter, never past the
+//! budget), and the circuit breaker's states.
+//!
+//! The defaults are the lab's exactly: one try within 1000 ms, no breaker, no
+//! deadline header (`../shared/SPEC.md`, "B's call policy").
+//!
+//! Not wired into the call yet: the call path, the flags, the admin listener
+//! and A's side of the deadline come next (issue 12).
+
+use std::time::{Duration, Instant};
+
+use contract::ErrorKind;
+
+/// Most extra tries after a failed one.
+pub const MAX_RETRIES: u8 = 3;
+/// Longest budget a learner can set (the dashboard steps it by 250 ms).
+pub const MAX_TIMEOUT_MS: u64 = 600_000;
+/// The first backoff's ceiling; each retry doubles it, up to [`BACKOFF_CAP`].
+pub const BACKOFF_BASE: Duration = Duration::from_millis(50);
+pub const BACKOFF_CAP: Duration = Duration::from_millis(1_000);
+/// A try that would get less than this of the budget is not started: it could
+/// only end in a timeout.
+pub const MIN_TRY: Duration = Duration::from_millis(10);
+/// Failures in a row that open the breaker.
+pub const FAILURES_TO_OPEN: u32 = 5;
+/// How long an open breaker refuses calls before it lets one trial through.
+pub const OPEN_FOR: Duration = Duration::from_secs(5);
+
+/// How B calls A. Set by flags at start; changed live through the admin listener.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// The whole budget for the call to A, retries and backoff included.
+    pub timeout_ms: u64,
+    /// Extra tries after a retryable failure (0 to [`MAX_RETRIES`]).
+    pub retries: u8,
+    /// Whether the circuit breaker is on.
+    pub breaker: bool,
+    /// Whether B tells A its remaining budget (`x-deadline-ms`).
+    pub deadline: bool,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self { timeout_ms: contract::DEFAULT_TIMEOUT_MS, retries: 0, breaker: false, deadline: false }
+    }
+}
+
+impl Policy {
+    /// What is wrong with this policy, if anything (the admin API's 400).
+    pub fn check(&self) -> Result<(), String> {
+        if !(1..=MAX_TIMEOUT_MS).contains(&self.timeout_ms) {
+            return Err(format!("timeout_ms must be from 1 to {MAX_TIMEOUT_MS}, not {}", self.timeout_ms));
+        }
+        if self.retries > MAX_RETRIES {
+            return Err(format!("retries must be from 0 to {MAX_RETRIES}, not {}", self.retries));
+        }
+        Ok(())
+    }
+
+    pub fn budget(&self) -> Duration {
+        Duration::from_millis(self.timeout_ms)
+    }
+}
+
+/// Whether a failed try is worth another: A unreachable, too slow, or a 5xx
+/// (A's own trouble). A 4xx or a wrong body would fail the same way again.
+pub fn is_retryable(kind: ErrorKind, status: Option<u16>) -> bool {
+    match kind {
+        ErrorKind::Connect | ErrorKind::Timeout => true,
+        ErrorKind::Status => status.is_some_and(|status| (500..600).contains(&status)),
+        ErrorKind::Body => false,
+    }
+}
+
+/// The pause before retry number `retry` (1 for the first), with full jitter:
+/// `draw(ceiling_us)` returns a number of microseconds from 0 to
+/// `ceiling_us` inclusive, where the ceiling is [`BACKOFF_BASE`] doubled per
+/// retry and capped at [`BACKOFF_CAP`]. `None` when the pause and a useful try
+/// ([`MIN_TRY`]) no longer fit in what is `left` of the budget.
+pub fn backoff(retry: u32, left: Duration, draw: impl FnOnce(u64) -> u64) -> Option<Duration> {
+    let doubled = BACKOFF_BASE.saturating_mul(1_u32 << retry.saturating_sub(1).min(16));
+    let ceiling = doubled.min(BACKOFF_CAP);
+    let ceiling_us = u64::try_from(ceiling.as_micros()).unwrap_or(u64::MAX);
+    let pause = Duration::from_micros(draw(ceiling_us).min(ceiling_us));
+    (pause + MIN_TRY <= left).then_some(pause)
+}
+
+/// The circuit breaker's state, as the services panel shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BreakerState {
+    /// Calls go through; failures in a row are counted.
+    Closed { failures: u32 },
+    /// Calls are refused at once until `until`.
+    Open { until: Instant },
+    /// One trial call is on its way; the others are refused until it ends.
+    HalfOpen,
+}
+
+/// What the breaker says about a call that is about to start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// Call A as usual.
+    Call,
+    /// Call A: this is the one trial that decides whether the breaker closes.
+    Trial,
+    /// Do not call A; answer `circuit_open` now. `for_another` is how long
+    /// the breaker stays open (zero while a trial is on its way).
+    Refuse { for_another: Duration },
+}
+
+/// The circuit breaker: [`FAILURES_TO_OPEN`] failed calls in a row open it
+/// for [`OPEN_FOR`]; then one trial call closes it (success) or opens it again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Breaker {
+    state: BreakerState,
+}
+
+impl Default for Breaker {
+    fn default() -> Self {
+        Self { state: BreakerState::Closed { failures: 0 } }
+    }
+}
+
+impl Breaker {
+    pub fn state(&self) -> BreakerState {
+        self.state
+    }
+
+    /// Whether a call starting `now` may go to A.
+    pub fn admit(&mut self, now: Instant) -> Admission {
+        match self.state {
+            BreakerState::Closed { .. } => Admission::Call,
+            BreakerState::Open { until } if now >= until => {
+                self.state = BreakerState::HalfOpen;
+                Admission::Trial
+            }
+            BreakerState::Open { until } => Admission::Refuse { for_another: until - now },
+            BreakerState::HalfOpen => Admission::Refuse { for_another: Duration::ZERO },
+        }
+    }
+
+    /// Counts how an admitted call ended (all its tries together). Returns the
+    /// new state when it changed, for the log and the metrics.
+    pub fn record(&mut self, now: Instant, succeeded: bool) -> Option<BreakerState> {
+        let next = match (self.state, succeeded) {
+            (BreakerState::Closed { failures: 0 }, true) => return None,
+            (_, true) => BreakerState::Closed { failures: 0 },
+            (BreakerState::Closed { failures }, false) if failures + 1 < FAILURES_TO_OPEN => {
+                self.state = BreakerState::Closed { failures: failures + 1 };
+                return None;
+            }
+            (BreakerState::Closed { .. } | BreakerState::HalfOpen, false) => {
+                BreakerState::Open { until: now + OPEN_FOR }
+            }
+            // A call admitted before the breaker opened, ending after: no change.
+            (BreakerState::Open { .. }, false) => return None,
+        };
+        let changed = !matches!((self.state, next), (BreakerState::Closed { .. }, BreakerState::Closed { .. }));
+        self.state = next;
+        changed.then_some(next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_the_lab_and_out_of_range_values_say_what_is_wrong() {
+        let lab = Policy::default();
+        assert_eq!((lab.timeout_ms, lab.retries, lab.breaker, lab.deadline), (1000, 0, false, false));
+        assert_eq!(lab.check(), Ok(()));
+        let error = Policy { retries: 4, ..lab }.check().unwrap_err();
+        assert!(error.contains("retries must be from 0 to 3, not 4"), "{error}");
+        let error = Policy { timeout_ms: 0, ..lab }.check().unwrap_err();
+        assert!(error.contains("timeout_ms must be from 1"), "{error}");
+    }
+
+    #[test]
+    fn only_connect_timeout_and_5xx_are_tried_again() {
+        assert!(is_retryable(ErrorKind::Connect, None));
+        assert!(is_retryable(ErrorKind::Timeout, None));
+        assert!(is_retryable(ErrorKind::Status, Some(503)));
+        assert!(!is_retryable(ErrorKind::Status, Some(404)));
+        assert!(!is_retryable(ErrorKind::Status, Some(301)));
+        assert!(!is_retryable(ErrorKind::Body, None));
+    }
+
+    #[test]
+    fn backoff_doubles_its_ceiling_is_capped_and_jitters_from_zero() {
+        let plenty = Duration::from_secs(60);
+        let ceiling = |retry| backoff(retry, plenty, |ceiling_us| ceiling_us).unwrap();
+        assert_eq!(ceiling(1), Duration::from_millis(50));
+        assert_eq!(ceiling(2), Duration::from_millis(100));
+        assert_eq!(ceiling(3), Duration::from_millis(200));
+        assert_eq!(ceiling(10), BACKOFF_CAP);
+        assert_eq!(ceiling(u32::MAX), BACKOFF_CAP, "no overflow");
+        assert_eq!(backoff(1, plenty, |_| 0), Some(Duration::ZERO), "full jitter starts at zero");
+        assert_eq!(backoff(1, plenty, |_| u64::MAX), Some(Duration::from_millis(50)), "a wild draw is clamped");
+    }
+
+    #[test]
+    fn backoff_never_spends_the_budget_a_try_needs() {
+        for left_ms in 0..200 {
+            let left = Duration::from_millis(left_ms);
+            for retry in 1..=4 {
+                for draw in [0, 1, 25_000, 50_000, 400_000, u64::MAX] {
+                    if let Some(pause) = backoff(retry, left, |ceiling| draw.min(ceiling)) {
+                        assert!(pause + MIN_TRY <= left, "retry {retry}, {left:?} left: paused {pause:?}");
+                    }
+                }
+            }
+        }
+        assert_eq!(backoff(1, MIN_TRY - Duration::from_millis(1), |_| 0), None, "no time for a try");
+    }
+
+    #[test]
+    fn five_failures_in_a_row_open_the_breaker_for_five_seconds_then_one_trial_decides() {
+        let t0 = Instant::now();
+        let mut breaker = Breaker::default();
+        for failure in 1..FAILURES_TO_OPEN {
+            assert_eq!(breaker.admit(t0), Admission::Call);
+            assert_eq!(breaker.record(t0, false), None, "failure {failure} of {FAILURES_TO_OPEN}");
+        }
+        // A success in between starts the count again.
+        assert_eq!(breaker.record(t0, true), None);
+        assert_eq!(breaker.state(), BreakerState::Closed { failures: 0 });
+        for _ in 1..FAILURES_TO_OPEN {
+            breaker.record(t0, false);
+        }
+        assert_eq!(breaker.record(t0, false), Some(BreakerState::Open { until: t0 + OPEN_FOR }));
+
+        // Open: refused at once, saying for how long.
+        let t1 = t0 + Duration::from_secs(2);
+        assert_eq!(breaker.admit(t1), Admission::Refuse { for_another: Duration::from_secs(3) });
+        // A call admitted earlier that fails now changes nothing.
+        assert_eq!(breaker.record(t1, false), None);
+
+        // After 5 s: one trial; the others are refused while it runs.
+        let t2 = t0 + OPEN_FOR;
+        assert_eq!(breaker.admit(t2), Admission::Trial);
+        assert_eq!(breaker.admit(t2), Admission::Refuse { for_another: Duration::ZERO });
+        // The trial fails: open again for 5 s from now.
+        assert_eq!(breaker.record(t2, false), Some(BreakerState::Open { until: t2 + OPEN_FOR }));
+        // Next trial succeeds: closed.
+        let t3 = t2 + OPEN_FOR;
+        assert_eq!(breaker.admit(t3), Admission::Trial);
+        assert_eq!(breaker.record(t3, true), Some(BreakerState::Closed { failures: 0 }));
+        assert_eq!(breaker.admit(t3), Admission::Call);
+    }
+}
