@@ -157,7 +157,8 @@ impl Breaker {
             // A call admitted before the breaker opened, ending after: no change.
             (BreakerState::Open { .. }, false) => return None,
         };
-        let changed = !matches!((self.state, next), (BreakerState::Closed { .. }, BreakerState::Closed { .. }));
+        // Closed with a count to Closed without one is no change of state.
+        let changed = std::mem::discriminant(&self.state) != std::mem::discriminant(&next);
         self.state = next;
         changed.then_some(next)
     }

@@ -220,7 +220,6 @@ impl Drop for WriterGuard {
         if let Some(thread) = self.file_thread.take() {
             let _ = thread.join();
         }
-
         // The console and stderr get a short chance; a pipe nobody reads must
         // not keep the process alive.
         let deadline = Instant::now() + CONSOLE_SHUTDOWN_WAIT;

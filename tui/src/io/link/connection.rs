@@ -12,7 +12,7 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use super::{Counters, Open, Setting, Shared};
+use super::{Counters, Open, Shared};
 use crate::msg::LinkMode;
 
 /// Bytes read per system call and direction: an HTTP call to A fits in one.
@@ -72,8 +72,8 @@ impl Connection {
         Connection { lost_bytes: AtomicBool::new(false) }
     }
 
-    fn behaviour(&self, setting: Setting, toward: Toward) -> Behaviour {
-        match setting.mode {
+    fn behaviour(&self, mode: LinkMode, toward: Toward) -> Behaviour {
+        match mode {
             LinkMode::Reset => Behaviour::Reset,
             _ if self.lost_bytes.load(Ordering::Relaxed) => Behaviour::Hold,
             LinkMode::Partition => Behaviour::Hold,
@@ -99,7 +99,7 @@ impl Connection {
 pub(super) async fn serve(mut client: TcpStream, open: Open) {
     let shared = &open.0;
     let connection = Connection::new();
-    let mut setting = shared.setting.subscribe();
+    let mut setting = shared.mode.subscribe();
     // Latency, not correctness: a failure only costs Nagle's delay.
     let _ = client.set_nodelay(true);
     let end = match hold_until_passing(&mut client, &connection, &mut setting).await {
@@ -137,7 +137,7 @@ pub(super) async fn serve(mut client: TcpStream, open: Open) {
 async fn hold_until_passing(
     client: &mut TcpStream,
     connection: &Connection,
-    setting: &mut watch::Receiver<Setting>,
+    setting: &mut watch::Receiver<LinkMode>,
 ) -> Option<End> {
     let mut dropped = vec![0; CHUNK];
     loop {
@@ -188,7 +188,7 @@ async fn forward(
     server: &mut TcpStream,
     connection: &Connection,
     counters: &Counters,
-    setting: watch::Receiver<Setting>,
+    setting: watch::Receiver<LinkMode>,
 ) -> End {
     let (mut from_b, mut to_b) = client.split();
     let (mut from_a, mut to_a) = server.split();
@@ -216,7 +216,7 @@ async fn pump<R, W>(
     toward: Toward,
     connection: &Connection,
     forwarded: &AtomicU64,
-    mut setting: watch::Receiver<Setting>,
+    mut setting: watch::Receiver<LinkMode>,
 ) -> End
 where
     R: AsyncRead + Unpin,

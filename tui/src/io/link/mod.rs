@@ -66,16 +66,10 @@ struct Shared {
     /// Where B connects.
     addr: SocketAddr,
     /// The mode; every direction of every connection holds a receiver.
-    setting: watch::Sender<Setting>,
+    mode: watch::Sender<LinkMode>,
     /// A's address, read when a connection is forwarded (A may move once).
     target: watch::Receiver<SocketAddr>,
     counters: Counters,
-}
-
-/// The mode as every connection watches it.
-#[derive(Debug, Clone, Copy)]
-struct Setting {
-    mode: LinkMode,
 }
 
 /// The atomics behind [`LinkCounters`] (see its fields).
@@ -101,8 +95,8 @@ impl Link {
     ) -> io::Result<(Link, impl Future<Output = ()> + Send + 'static)> {
         let listener = TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
-        let (setting, _) = watch::channel(Setting { mode: LinkMode::Ok });
-        let shared = Arc::new(Shared { addr, setting, target, counters: Counters::default() });
+        let (mode, _) = watch::channel(LinkMode::Ok);
+        let shared = Arc::new(Shared { addr, mode, target, counters: Counters::default() });
         Ok((Link { shared: Arc::clone(&shared) }, run(listener, shared)))
     }
 
@@ -112,19 +106,13 @@ impl Link {
     }
 
     pub fn mode(&self) -> LinkMode {
-        self.shared.setting.borrow().mode
+        *self.shared.mode.borrow()
     }
 
     /// Applies to new connections and to open ones. Setting the mode it already
     /// has changes nothing.
     pub fn set_mode(&self, mode: LinkMode) {
-        self.shared.setting.send_if_modified(|setting| {
-            if setting.mode == mode {
-                return false;
-            }
-            *setting = Setting { mode };
-            true
-        });
+        self.shared.mode.send_if_modified(|current| std::mem::replace(current, mode) != mode);
     }
 
     /// Sends the counters to the screen every `interval` when they changed;
