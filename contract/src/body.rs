@@ -45,7 +45,7 @@ impl CallEchoOk {
 pub struct CallEchoUnavailable {
     /// A sentence for a person: what went wrong with the call to A.
     pub error: String,
-    /// The same thing for a program: which of the four ways it failed.
+    /// The same thing for a program: which of the ways it failed.
     pub error_kind: ErrorKind,
     /// Always `"unavailable"`.
     pub service_a: String,
@@ -59,9 +59,9 @@ impl CallEchoUnavailable {
     }
 }
 
-/// The four ways B's call to A can fail, as written in bodies and log lines.
+/// The ways B's call to A can fail, as written in bodies and log lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     /// A refused the connection or could not be reached at all.
     Connect,
@@ -71,10 +71,13 @@ pub enum ErrorKind {
     Status,
     /// A answered 2xx, but not with `{"echo": "..."}`.
     Body,
+    /// B's circuit breaker is open: B did not call A at all (its call policy).
+    CircuitOpen,
 }
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 4] = [ErrorKind::Connect, ErrorKind::Timeout, ErrorKind::Status, ErrorKind::Body];
+    pub const ALL: [ErrorKind; 5] =
+        [ErrorKind::Connect, ErrorKind::Timeout, ErrorKind::Status, ErrorKind::Body, ErrorKind::CircuitOpen];
 
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -82,6 +85,7 @@ impl ErrorKind {
             ErrorKind::Timeout => "timeout",
             ErrorKind::Status => "status",
             ErrorKind::Body => "body",
+            ErrorKind::CircuitOpen => "circuit_open",
         }
     }
 

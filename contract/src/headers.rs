@@ -16,6 +16,10 @@ pub fn is_acceptable_request_id(id: &[u8]) -> bool {
     (1..=MAX_REQUEST_ID_BYTES).contains(&id.len()) && id.iter().all(|b| (0x20..=0x7e).contains(b))
 }
 
+/// B's remaining budget for a call, in whole milliseconds, sent to A when
+/// deadline propagation is on: A stops working once it has passed.
+pub const DEADLINE_MS: &str = "x-deadline-ms";
+
 /// B's time spent calling A, so a client can split total latency into its parts.
 pub const SERVER_TIMING: &str = "server-timing";
 

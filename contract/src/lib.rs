@@ -10,6 +10,7 @@ pub mod files;
 pub mod headers;
 pub mod logline;
 pub mod params;
+pub mod policy;
 
 pub use body::{CallEchoOk, CallEchoUnavailable, EchoBody, ErrorBody, ErrorKind, HealthBody};
 pub use logline::{LogRecord, ParseLineError};

@@ -34,6 +34,19 @@ pub enum InvalidInput {
     NotUtf8,
     #[error("{0} is given more than once; give each parameter at most once")]
     Repeated(&'static str),
+    #[error("x-deadline-ms must be a whole number of milliseconds")]
+    BadDeadline,
+}
+
+/// The caller's remaining budget from an `x-deadline-ms` header value, if it
+/// sent one. A deadline longer than any call can take is kept as it is.
+pub fn parse_deadline_ms(value: Option<&[u8]>) -> Result<Option<u64>, InvalidInput> {
+    let Some(value) = value else { return Ok(None) };
+    let text = std::str::from_utf8(value).map_err(|_| InvalidInput::BadDeadline)?;
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(InvalidInput::BadDeadline);
+    }
+    text.parse().map(Some).map_err(|_| InvalidInput::BadDeadline)
 }
 
 impl EchoParams {
@@ -165,5 +178,15 @@ mod tests {
         // 2,000 two-byte characters, percent-encoded: 12,000 bytes of query, 4,000 of msg.
         let encoded = "%C3%A9".repeat(2000);
         assert_eq!(parse(&format!("msg={encoded}")).unwrap().msg.len(), 4000);
+    }
+
+    #[test]
+    fn a_deadline_is_whole_milliseconds_or_absent() {
+        assert_eq!(parse_deadline_ms(None), Ok(None));
+        assert_eq!(parse_deadline_ms(Some(b"250")), Ok(Some(250)));
+        assert_eq!(parse_deadline_ms(Some(b"0")), Ok(Some(0)));
+        for bad in [&b""[..], b"-1", b"1.5", b" 5", b"99999999999999999999999", b"\xff"] {
+            assert_eq!(parse_deadline_ms(Some(bad)), Err(InvalidInput::BadDeadline), "{bad:?}");
+        }
     }
 }

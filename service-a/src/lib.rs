@@ -2,18 +2,21 @@
 //!
 //! `GET /health` → `{"status":"ok"}`; `GET /echo?msg=TEXT[&delay_ms=N]` →
 //! `{"echo":"TEXT"}`; bad input → 400 JSON; unknown path → 404 JSON. One log
-//! line per request (see `service_kit::access_log`).
+//! line per request (see `service_kit::access_log`). A caller's deadline
+//! (`x-deadline-ms`) stops the work once it has passed: 504 `deadline passed`.
 
 use std::ffi::OsString;
 use std::future::Future;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue};
 use axum::routing::get;
 use axum::{Json, Router};
 use clap::Parser;
-use contract::params::MAX_DELAY_MS;
+use contract::headers::DEADLINE_MS;
+use contract::params::{MAX_DELAY_MS, parse_deadline_ms};
 use contract::{EchoBody, HealthBody, Service};
 use service_kit::errors::ApiError;
 use service_kit::{Draining, EchoQuery, HttpService, ListenAddr, LogArgs, ServerArgs};
@@ -57,12 +60,34 @@ async fn health() -> Json<HealthBody> {
 
 /// A delay cut short by a shutdown answers `503 {"error":"cut at shutdown"}`
 /// (and is logged so): a `200` would tell the caller the delay was served.
-async fn echo(State(mut draining): State<Draining>, EchoQuery(params): EchoQuery) -> Result<Json<EchoBody>, ApiError> {
-    if let Some(delay_ms) = params.delay_ms.filter(|ms| *ms > 0) {
+///
+/// With `x-deadline-ms` (B's remaining budget, when B propagates deadlines),
+/// the work stops once that has passed, the delay's wait included:
+/// `504 {"error":"deadline passed"}`, logged so, and no work for a caller
+/// that is gone.
+async fn echo(
+    State(mut draining): State<Draining>,
+    headers: HeaderMap,
+    EchoQuery(params): EchoQuery,
+) -> Result<Json<EchoBody>, ApiError> {
+    let received = Instant::now();
+    let deadline_ms = parse_deadline_ms(headers.get(DEADLINE_MS).map(HeaderValue::as_bytes))?;
+    // A deadline too far away to be an instant is no deadline.
+    let deadline = deadline_ms.and_then(|ms| received.checked_add(Duration::from_millis(ms)));
+    let delay = Duration::from_millis(params.delay_ms.unwrap_or(0));
+    let work_done = received + delay;
+    let (wait_until, in_time) = match deadline {
+        Some(deadline) if deadline < work_done => (deadline, false),
+        _ => (work_done, true),
+    };
+    if wait_until > received {
         tokio::select! {
-            () = tokio::time::sleep(Duration::from_millis(delay_ms)) => {}
+            () = tokio::time::sleep_until(wait_until.into()) => {}
             () = draining.started() => return Err(ApiError::CutAtShutdown),
         }
+    }
+    if !in_time || deadline.is_some_and(|deadline| deadline <= received) {
+        return Err(ApiError::DeadlinePassed);
     }
     Ok(Json(EchoBody { echo: params.msg }))
 }

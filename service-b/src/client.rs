@@ -1,35 +1,43 @@
 //! The call from B to A: one pooled `reqwest::Client` for the life of the
-//! process, a hard timeout on the whole call, and every failure sorted into one
-//! of the four [`ErrorKind`]s.
+//! process, B's live call policy (the budget, retries with backoff, the
+//! circuit breaker, the deadline header), and every failure sorted into one of
+//! the [`ErrorKind`]s.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use axum::http::HeaderValue;
-use contract::headers::REQUEST_ID;
+use axum::http::{HeaderValue, StatusCode};
+use contract::headers::{DEADLINE_MS, REQUEST_ID};
 use contract::{EchoBody, EchoParams, ErrorKind};
 use reqwest::Url;
 
 use crate::error::UpstreamError;
+use crate::live::LivePolicy;
+use crate::policy::{Admission, backoff, is_retryable};
 
 /// Largest answer from A that B reads. A's biggest real answer (4 KiB of `msg`,
 /// escaped) is far below; a runaway A cannot make B buffer without limit.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// B's way of calling A. Clone is cheap and shares the connection pool.
+/// How one request's call to A went: the answer or why not, and how many tries
+/// it took (0 when the breaker refused it).
+#[derive(Debug)]
+pub struct CallOutcome {
+    pub result: Result<EchoBody, UpstreamError>,
+    pub tries: u32,
+}
+
+/// B's way of calling A. Clone is cheap and shares the connection pool and the policy.
 #[derive(Debug, Clone)]
 pub struct ServiceAClient {
     client: reqwest::Client,
     echo_url: Url,
-    timeout: Duration,
+    policy: LivePolicy,
 }
 
 impl ServiceAClient {
-    /// A client for A at `base_url` that gives up after `timeout`.
-    pub fn new(base_url: &Url, timeout: Duration) -> Result<Self, reqwest::Error> {
+    /// A client for A at `base_url` that calls it as `policy` says at the time of each call.
+    pub fn new(base_url: &Url, policy: LivePolicy) -> Result<Self, reqwest::Error> {
         let client = reqwest::Client::builder()
-            // Bounds the whole call: connect, send, headers and body.
-            .timeout(timeout)
-            .connect_timeout(timeout)
             // Plain HTTP on loopback: an http_proxy variable must not capture it.
             .no_proxy()
             // A 3xx from A is an answer like any non-2xx (`status`): following it
@@ -40,34 +48,99 @@ impl ServiceAClient {
             .build()?;
         let mut echo_url = base_url.clone();
         echo_url.set_path(&format!("{}/echo", base_url.path().trim_end_matches('/')));
-        Ok(Self { client, echo_url, timeout })
+        Ok(Self { client, echo_url, policy })
+    }
+
+    pub fn policy(&self) -> &LivePolicy {
+        &self.policy
     }
 
     /// Calls `GET /echo` on A with the same `msg` and `delay_ms`, URL-encoded, and
     /// the caller's request id, so both services log the same id for this call.
-    pub async fn call_echo(&self, params: &EchoParams, request_id: &HeaderValue) -> Result<EchoBody, UpstreamError> {
-        let result = self.call_echo_uncounted(params, request_id).await;
-        let outcome = result.as_ref().map_or_else(|error| error.kind.as_str(), |_| "ok");
-        service_kit::metrics::get().upstream_call(outcome);
-        result
+    /// All tries and the pauses between them fit in the policy's budget.
+    pub async fn call_echo(&self, params: &EchoParams, request_id: &HeaderValue) -> CallOutcome {
+        let started = Instant::now();
+        let policy = self.policy.policy();
+        let metrics = service_kit::metrics::get();
+        if let Admission::Refuse { for_another } = self.policy.admit(started) {
+            metrics.upstream_call(ErrorKind::CircuitOpen.as_str());
+            return CallOutcome { result: Err(UpstreamError::circuit_open(for_another)), tries: 0 };
+        }
+        let give_up_at = started + policy.budget();
+        let mut tries = 0;
+        let result = loop {
+            tries += 1;
+            let left = give_up_at.saturating_duration_since(Instant::now());
+            let result = self.try_once(params, request_id, left, policy.deadline, policy.timeout_ms).await;
+            metrics.upstream_try(outcome_name(&result));
+            let error = match result {
+                Ok(echo) => break Ok(echo),
+                Err(error) => error,
+            };
+            if tries > policy.retries || !is_retryable(error.kind, error.status) {
+                break Err(error);
+            }
+            let left = give_up_at.saturating_duration_since(Instant::now());
+            match backoff(tries, left, |ceiling_us| fastrand::u64(0..=ceiling_us)) {
+                Some(pause) => tokio::time::sleep(pause).await,
+                None => break Err(error),
+            }
+        };
+        self.policy.record(Instant::now(), result.is_ok());
+        metrics.upstream_call(outcome_name(&result));
+        let result = result.map_err(|mut error| {
+            if tries > 1 {
+                error.message = format!("{} (after {tries} tries)", error.message);
+            }
+            error
+        });
+        CallOutcome { result, tries }
     }
 
-    async fn call_echo_uncounted(
+    /// One try with `left` of the budget; with `deadline`, A is told so.
+    async fn try_once(
         &self,
         params: &EchoParams,
         request_id: &HeaderValue,
+        left: Duration,
+        deadline: bool,
+        budget_ms: u64,
     ) -> Result<EchoBody, UpstreamError> {
+        let timed_out =
+            || UpstreamError::new(ErrorKind::Timeout, format!("service A did not answer within {budget_ms} ms"));
+        if left.is_zero() {
+            return Err(timed_out());
+        }
         let mut request = self.client.get(self.echo_url.clone()).query(&[("msg", params.msg.as_str())]);
         if let Some(delay_ms) = params.delay_ms {
             request = request.query(&[("delay_ms", delay_ms)]);
         }
-        let mut response = request.header(REQUEST_ID, request_id).send().await.map_err(|e| self.classify(&e))?;
+        if deadline {
+            request = request.header(DEADLINE_MS, deadline_for_a(left).as_millis().to_string());
+        }
+        let request = request.header(REQUEST_ID, request_id);
+        // One clock for the whole try: connect, send, headers and body.
+        match tokio::time::timeout(left, self.read_echo(request, deadline)).await {
+            Ok(result) => result,
+            Err(_elapsed) => Err(timed_out()),
+        }
+    }
+
+    async fn read_echo(&self, request: reqwest::RequestBuilder, deadline: bool) -> Result<EchoBody, UpstreamError> {
+        let mut response = request.send().await.map_err(|e| classify(&e))?;
         let status = response.status();
+        if deadline && status == StatusCode::GATEWAY_TIMEOUT {
+            // A stopped at the deadline B gave it: for B's caller, a timeout.
+            return Err(UpstreamError::new(
+                ErrorKind::Timeout,
+                "service A stopped at the deadline B sent it (x-deadline-ms): no answer within the budget",
+            ));
+        }
         if !status.is_success() {
-            return Err(UpstreamError::new(ErrorKind::Status, format!("service A answered {status}")));
+            return Err(UpstreamError::status(status));
         }
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(&e))? {
+        while let Some(chunk) = response.chunk().await.map_err(|e| classify(&e))? {
             if body.len() + chunk.len() > MAX_BODY_BYTES {
                 return Err(UpstreamError::new(
                     ErrorKind::Body,
@@ -80,30 +153,37 @@ impl ServiceAClient {
             UpstreamError::new(ErrorKind::Body, format!("service A's answer is not {{\"echo\": \"...\"}}: {error}"))
         })
     }
+}
 
-    /// Sorts a transport error into a kind and a sentence. A connect that times
-    /// out counts as `timeout`: what the caller saw is B waiting the full time.
-    /// The sentence never contains the URL, so the user's `msg` is not echoed.
-    fn classify(&self, error: &reqwest::Error) -> UpstreamError {
-        let limit = self.timeout.as_millis();
-        if error.is_timeout() {
-            let phase = if error.is_connect() { " (while connecting)" } else { "" };
-            return UpstreamError::new(
-                ErrorKind::Timeout,
-                format!("service A did not answer within {limit} ms{phase}"),
-            );
-        }
-        let cause = root_cause(error);
-        if error.is_connect() {
-            return UpstreamError::new(ErrorKind::Connect, format!("cannot connect to service A: {cause}"));
-        }
-        if error.is_body() || error.is_decode() {
-            return UpstreamError::new(ErrorKind::Body, format!("service A's answer broke off: {cause}"));
-        }
-        // A dropped connection, a reset, an HTTP protocol error: A is not reachable
-        // in any useful sense, which is what `connect` tells the learner.
-        UpstreamError::new(ErrorKind::Connect, format!("lost the connection to service A: {cause}"))
+/// What B tells A is left of its budget: a little less than B itself waits,
+/// for the trip there and back, so that A stops (and logs `deadline passed`)
+/// just before B gives up, rather than B hanging up first.
+fn deadline_for_a(left: Duration) -> Duration {
+    left.saturating_sub(DEADLINE_ALLOWANCE.min(left / 10))
+}
+
+/// The allowance for the trip to A and back (see [`deadline_for_a`]).
+pub const DEADLINE_ALLOWANCE: Duration = Duration::from_millis(20);
+
+fn outcome_name(result: &Result<EchoBody, UpstreamError>) -> &'static str {
+    result.as_ref().map_or_else(|error| error.kind.as_str(), |_| "ok")
+}
+
+/// Sorts a transport error into a kind and a sentence. (Time is kept by
+/// [`ServiceAClient::try_once`]: a connect that never ends is a `timeout`,
+/// what the caller saw is B waiting the full time.) The sentence never
+/// contains the URL, so the user's `msg` is not echoed.
+fn classify(error: &reqwest::Error) -> UpstreamError {
+    let cause = root_cause(error);
+    if error.is_connect() {
+        return UpstreamError::new(ErrorKind::Connect, format!("cannot connect to service A: {cause}"));
     }
+    if error.is_body() || error.is_decode() {
+        return UpstreamError::new(ErrorKind::Body, format!("service A's answer broke off: {cause}"));
+    }
+    // A dropped connection, a reset, an HTTP protocol error: A is not reachable
+    // in any useful sense, which is what `connect` tells the learner.
+    UpstreamError::new(ErrorKind::Connect, format!("lost the connection to service A: {cause}"))
 }
 
 /// The innermost error's text, e.g. `Connection refused (os error 111)` becomes

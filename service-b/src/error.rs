@@ -13,11 +13,34 @@ use service_kit::Failure;
 pub struct UpstreamError {
     pub kind: ErrorKind,
     pub message: String,
+    /// A's status code, for a `status` failure (a 5xx is worth a retry, a 4xx is not).
+    pub status: Option<u16>,
 }
 
 impl UpstreamError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into() }
+        Self { kind, message: message.into(), status: None }
+    }
+
+    /// A answered `status`, which is not 2xx.
+    pub fn status(status: axum::http::StatusCode) -> Self {
+        Self { status: Some(status.as_u16()), ..Self::new(ErrorKind::Status, format!("service A answered {status}")) }
+    }
+
+    /// The breaker is open: B did not call A.
+    pub fn circuit_open(trial_in: std::time::Duration) -> Self {
+        let when = if trial_in.is_zero() {
+            "a trial call is on its way".to_owned()
+        } else {
+            format!("next trial call in {:.1} s", trial_in.as_secs_f64())
+        };
+        Self::new(
+            ErrorKind::CircuitOpen,
+            format!(
+                "circuit open: B stopped calling service A after {} failures in a row; {when}",
+                crate::policy::FAILURES_TO_OPEN
+            ),
+        )
     }
 
     /// The 503 answer, with `server-timing` for the time spent on the call.

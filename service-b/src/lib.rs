@@ -3,13 +3,19 @@
 //!
 //! `GET /health` → `{"status":"ok"}`; `GET /call-echo?msg=TEXT[&delay_ms=N]` →
 //! `200 {"service_a":{"echo":"TEXT"},"service_b":"ok"}`, or `503` with
-//! `error`, `error_kind` (`connect`, `timeout`, `status`, `body`),
-//! `"service_a":"unavailable"` and `"service_b":"ok"`. Bad input → 400 JSON and A
-//! is not called. Every answer to `/call-echo` that called A carries
+//! `error`, `error_kind` (`connect`, `timeout`, `status`, `body`,
+//! `circuit_open`), `"service_a":"unavailable"` and `"service_b":"ok"`. Bad
+//! input → 400 JSON and A is not called. Every answer to `/call-echo` carries
 //! `server-timing: upstream;dur=<ms>`.
+//!
+//! How B calls A (budget, retries, breaker, deadline) is its call policy:
+//! [`policy`] holds the rules, [`live`] the running copy, [`admin`] the
+//! listener that changes it.
 
+pub mod admin;
 pub mod client;
 pub mod error;
+pub mod live;
 pub mod policy;
 
 use std::ffi::OsString;
@@ -25,8 +31,10 @@ use axum::{Extension, Json, Router};
 use clap::Parser;
 use contract::headers::{SERVER_TIMING, upstream_timing};
 use contract::{CallEchoOk, HealthBody, Service};
+use live::LivePolicy;
+use policy::Policy;
 use reqwest::Url;
-use service_kit::{EchoQuery, HttpService, ListenAddr, LogArgs, ServerArgs};
+use service_kit::{EchoQuery, HttpService, ListenAddr, LogArgs, ServerArgs, UpstreamTries};
 use tokio::net::TcpListener;
 use tower_http::request_id::RequestId;
 
@@ -50,10 +58,27 @@ pub struct Config {
     #[arg(long, env = "SERVICE_A_URL", default_value = Service::A.default_url(), value_parser = parse_http_url)]
     pub service_a_url: Url,
 
-    /// How long to wait for A's whole answer, in milliseconds.
+    /// B's whole budget for the call to A, retries included, in milliseconds.
     #[arg(long, env = "SERVICE_A_TIMEOUT_MS", default_value_t = contract::DEFAULT_TIMEOUT_MS,
-          value_parser = clap::value_parser!(u64).range(1..=600_000))]
+          value_parser = clap::value_parser!(u64).range(1..=contract::policy::MAX_TIMEOUT_MS))]
     pub timeout_ms: u64,
+
+    /// Extra tries after a connect, timeout or 5xx failure (0-3), with backoff, inside the budget.
+    #[arg(long, env = "SERVICE_B_RETRIES", default_value_t = 0,
+          value_parser = clap::value_parser!(u32).range(0..=i64::from(contract::policy::MAX_RETRIES)))]
+    pub retries: u32,
+
+    /// Circuit breaker: after 5 failed calls in a row, answer 503 circuit_open at once for 5 s.
+    #[arg(long, env = "SERVICE_B_BREAKER")]
+    pub breaker: bool,
+
+    /// Deadline propagation: tell A the remaining budget (x-deadline-ms) so it stops work nobody waits for.
+    #[arg(long, env = "SERVICE_B_DEADLINE")]
+    pub deadline: bool,
+
+    /// Admin listener for GET/PUT /policy (off unless given; use a loopback address).
+    #[arg(long, env = "SERVICE_B_ADMIN_ADDR")]
+    pub admin_addr: Option<ListenAddr>,
 
     #[command(flatten)]
     pub log: LogArgs,
@@ -77,20 +102,31 @@ fn parse_http_url(text: &str) -> Result<Url, String> {
     Ok(url)
 }
 
+impl Config {
+    /// The policy B starts with.
+    pub fn policy(&self) -> Policy {
+        Policy { timeout_ms: self.timeout_ms, retries: self.retries, breaker: self.breaker, deadline: self.deadline }
+    }
+}
+
 /// What B's handlers share.
 #[derive(Debug, Clone)]
 struct AppState {
     service_a: ServiceAClient,
 }
 
-/// The whole HTTP surface of B, with the shared layers.
-pub fn app(service_a: ServiceAClient, timeout: Duration) -> HttpService {
+/// Longest any request to B may take: the longest budget a policy can have,
+/// plus a margin, so B always answers its own 503 first.
+const REQUEST_DEADLINE: Duration = Duration::from_millis(contract::policy::MAX_TIMEOUT_MS + 5_000);
+
+/// The whole HTTP surface of B, with the shared layers. There is no
+/// `/policy` here: only the admin listener changes it.
+pub fn app(service_a: ServiceAClient) -> HttpService {
     let routes = Router::new()
         .route("/health", get(health))
         .route("/call-echo", get(call_echo))
         .with_state(AppState { service_a });
-    // Well above the call timeout, so B always answers its own 503 first.
-    service_kit::server::with_common_layers(routes, timeout + Duration::from_secs(5))
+    service_kit::server::with_common_layers(routes, REQUEST_DEADLINE)
 }
 
 async fn health() -> Json<HealthBody> {
@@ -104,12 +140,14 @@ async fn call_echo(
     EchoQuery(params): EchoQuery,
 ) -> Response {
     let started = Instant::now();
-    let result = state.service_a.call_echo(&params, request_id.header_value()).await;
+    let call = state.service_a.call_echo(&params, request_id.header_value()).await;
     let timing = HeaderValue::from_str(&upstream_timing(started.elapsed())).unwrap_or(HeaderValue::from_static(""));
-    match result {
+    let mut response = match call.result {
         Ok(echo) => ([(SERVER_TIMING, timing)], Json(CallEchoOk::new(echo))).into_response(),
         Err(error) => error.into_response_with_timing(timing),
-    }
+    };
+    response.extensions_mut().insert(UpstreamTries(call.tries));
+    response
 }
 
 /// Serves B on `listener` until `shutdown` resolves, then drains.
@@ -118,15 +156,42 @@ pub async fn run(
     config: &Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let timeout = Duration::from_millis(config.timeout_ms);
-    let service_a = ServiceAClient::new(&config.service_a_url, timeout).map_err(std::io::Error::other)?;
+    let policy = config.policy();
+    policy.check().map_err(std::io::Error::other)?;
+    let live = LivePolicy::new(policy);
+    let service_a = ServiceAClient::new(&config.service_a_url, live.clone()).map_err(std::io::Error::other)?;
     tracing::info!(
         target: "lifecycle",
         event = "config",
         service_a_url = config.service_a_url.as_str(),
         timeout_ms = config.timeout_ms,
     );
-    service_kit::serve(listener, &config.server, |_draining| app(service_a, timeout), shutdown).await
+    live::log_policy("start", &policy);
+    let Some(admin_addr) = &config.admin_addr else {
+        return service_kit::serve(listener, &config.server, |_draining| app(service_a), shutdown).await;
+    };
+    let admin_listener = service_kit::server::bind(admin_addr).await.map_err(|error| {
+        std::io::Error::new(error.kind(), format!("cannot listen on --admin-addr {admin_addr}: {error}"))
+    })?;
+    let bound = admin_listener.local_addr().map_or_else(|_| admin_addr.to_string(), |addr| addr.to_string());
+    tracing::info!(target: "lifecycle", event = "listening", listener = "admin", addr = bound);
+    // One shutdown for both listeners: the admin one stops with the service.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = move || {
+        let mut stop_rx = stop_rx.clone();
+        async move {
+            let _ = stop_rx.wait_for(|stop| *stop).await;
+        }
+    };
+    let admin =
+        service_kit::serve_as(Some("admin"), admin_listener, &config.server, |_draining| admin::app(live), stopped());
+    let public = service_kit::serve(listener, &config.server, |_draining| app(service_a), stopped());
+    let signal = async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    };
+    let ((), public, admin) = tokio::join!(signal, public, admin);
+    public.and(admin)
 }
 
 /// The whole program: flags, logs, listener, serve until SIGINT/SIGTERM, flush.

@@ -1,68 +1,21 @@
 //! B's call policy as pure rules, with the clock and the randomness passed in
 //! so that tests can check every bound: which failures are worth another try,
 //! how long to back off before it (exponential, full jitter, never past the
-//! budget), and the circuit breaker's states.
-//!
-//! The defaults are the lab's exactly: one try within 1000 ms, no breaker, no
-//! deadline header (`../shared/SPEC.md`, "B's call policy").
-//!
-//! Not wired into the call yet: the call path, the flags, the admin listener
-//! and A's side of the deadline come next (issue 12).
+//! budget), and the circuit breaker's states. The policy itself and its ranges
+//! are in [`contract::policy`], shared with the dashboard.
 
 use std::time::{Duration, Instant};
 
 use contract::ErrorKind;
+use contract::policy::BreakerPhase;
+pub use contract::policy::{FAILURES_TO_OPEN, OPEN_FOR, Policy};
 
-/// Most extra tries after a failed one.
-pub const MAX_RETRIES: u8 = 3;
-/// Longest budget a learner can set (the dashboard steps it by 250 ms).
-pub const MAX_TIMEOUT_MS: u64 = 600_000;
 /// The first backoff's ceiling; each retry doubles it, up to [`BACKOFF_CAP`].
 pub const BACKOFF_BASE: Duration = Duration::from_millis(50);
 pub const BACKOFF_CAP: Duration = Duration::from_millis(1_000);
 /// A try that would get less than this of the budget is not started: it could
 /// only end in a timeout.
 pub const MIN_TRY: Duration = Duration::from_millis(10);
-/// Failures in a row that open the breaker.
-pub const FAILURES_TO_OPEN: u32 = 5;
-/// How long an open breaker refuses calls before it lets one trial through.
-pub const OPEN_FOR: Duration = Duration::from_secs(5);
-
-/// How B calls A. Set by flags at start; changed live through the admin listener.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Policy {
-    /// The whole budget for the call to A, retries and backoff included.
-    pub timeout_ms: u64,
-    /// Extra tries after a retryable failure (0 to [`MAX_RETRIES`]).
-    pub retries: u8,
-    /// Whether the circuit breaker is on.
-    pub breaker: bool,
-    /// Whether B tells A its remaining budget (`x-deadline-ms`).
-    pub deadline: bool,
-}
-
-impl Default for Policy {
-    fn default() -> Self {
-        Self { timeout_ms: contract::DEFAULT_TIMEOUT_MS, retries: 0, breaker: false, deadline: false }
-    }
-}
-
-impl Policy {
-    /// What is wrong with this policy, if anything (the admin API's 400).
-    pub fn check(&self) -> Result<(), String> {
-        if !(1..=MAX_TIMEOUT_MS).contains(&self.timeout_ms) {
-            return Err(format!("timeout_ms must be from 1 to {MAX_TIMEOUT_MS}, not {}", self.timeout_ms));
-        }
-        if self.retries > MAX_RETRIES {
-            return Err(format!("retries must be from 0 to {MAX_RETRIES}, not {}", self.retries));
-        }
-        Ok(())
-    }
-
-    pub fn budget(&self) -> Duration {
-        Duration::from_millis(self.timeout_ms)
-    }
-}
 
 /// Whether a failed try is worth another: A unreachable, too slow, or a 5xx
 /// (A's own trouble). A 4xx or a wrong body would fail the same way again.
@@ -70,7 +23,7 @@ pub fn is_retryable(kind: ErrorKind, status: Option<u16>) -> bool {
     match kind {
         ErrorKind::Connect | ErrorKind::Timeout => true,
         ErrorKind::Status => status.is_some_and(|status| (500..600).contains(&status)),
-        ErrorKind::Body => false,
+        ErrorKind::Body | ErrorKind::CircuitOpen => false,
     }
 }
 
@@ -94,8 +47,21 @@ pub enum BreakerState {
     Closed { failures: u32 },
     /// Calls are refused at once until `until`.
     Open { until: Instant },
-    /// One trial call is on its way; the others are refused until it ends.
-    HalfOpen,
+    /// One trial call is on its way; the others are refused until it ends
+    /// (or, if its caller went away and it never ends, until `replace_at`).
+    HalfOpen { replace_at: Instant },
+}
+
+impl BreakerState {
+    /// The state as the admin API reports it: phase, failures so far, and how
+    /// long until an open breaker lets a trial through.
+    pub fn report(&self, now: Instant) -> (BreakerPhase, u32, Option<Duration>) {
+        match *self {
+            BreakerState::Closed { failures } => (BreakerPhase::Closed, failures, None),
+            BreakerState::Open { until } => (BreakerPhase::Open, 0, Some(until.saturating_duration_since(now))),
+            BreakerState::HalfOpen { .. } => (BreakerPhase::HalfOpen, 0, None),
+        }
+    }
 }
 
 /// What the breaker says about a call that is about to start.
@@ -132,12 +98,12 @@ impl Breaker {
     pub fn admit(&mut self, now: Instant) -> Admission {
         match self.state {
             BreakerState::Closed { .. } => Admission::Call,
-            BreakerState::Open { until } if now >= until => {
-                self.state = BreakerState::HalfOpen;
+            BreakerState::Open { until } | BreakerState::HalfOpen { replace_at: until } if now >= until => {
+                self.state = BreakerState::HalfOpen { replace_at: now + OPEN_FOR };
                 Admission::Trial
             }
             BreakerState::Open { until } => Admission::Refuse { for_another: until - now },
-            BreakerState::HalfOpen => Admission::Refuse { for_another: Duration::ZERO },
+            BreakerState::HalfOpen { .. } => Admission::Refuse { for_another: Duration::ZERO },
         }
     }
 
@@ -151,7 +117,7 @@ impl Breaker {
                 self.state = BreakerState::Closed { failures: failures + 1 };
                 return None;
             }
-            (BreakerState::Closed { .. } | BreakerState::HalfOpen, false) => {
+            (BreakerState::Closed { .. } | BreakerState::HalfOpen { .. }, false) => {
                 BreakerState::Open { until: now + OPEN_FOR }
             }
             // A call admitted before the breaker opened, ending after: no change.
@@ -167,17 +133,6 @@ impl Breaker {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_defaults_are_the_lab_and_out_of_range_values_say_what_is_wrong() {
-        let lab = Policy::default();
-        assert_eq!((lab.timeout_ms, lab.retries, lab.breaker, lab.deadline), (1000, 0, false, false));
-        assert_eq!(lab.check(), Ok(()));
-        let error = Policy { retries: 4, ..lab }.check().unwrap_err();
-        assert!(error.contains("retries must be from 0 to 3, not 4"), "{error}");
-        let error = Policy { timeout_ms: 0, ..lab }.check().unwrap_err();
-        assert!(error.contains("timeout_ms must be from 1"), "{error}");
-    }
 
     #[test]
     fn only_connect_timeout_and_5xx_are_tried_again() {
@@ -243,6 +198,7 @@ mod tests {
         let t2 = t0 + OPEN_FOR;
         assert_eq!(breaker.admit(t2), Admission::Trial);
         assert_eq!(breaker.admit(t2), Admission::Refuse { for_another: Duration::ZERO });
+        assert_eq!(breaker.state().report(t2).0, BreakerPhase::HalfOpen);
         // The trial fails: open again for 5 s from now.
         assert_eq!(breaker.record(t2, false), Some(BreakerState::Open { until: t2 + OPEN_FOR }));
         // Next trial succeeds: closed.
@@ -250,5 +206,22 @@ mod tests {
         assert_eq!(breaker.admit(t3), Admission::Trial);
         assert_eq!(breaker.record(t3, true), Some(BreakerState::Closed { failures: 0 }));
         assert_eq!(breaker.admit(t3), Admission::Call);
+    }
+
+    #[test]
+    fn a_trial_whose_caller_went_away_is_replaced_after_the_open_time() {
+        let t0 = Instant::now();
+        let mut breaker = Breaker::default();
+        for _ in 0..FAILURES_TO_OPEN {
+            breaker.record(t0, false);
+        }
+        let t1 = t0 + OPEN_FOR;
+        assert_eq!(breaker.admit(t1), Admission::Trial);
+        // Its result never comes (the client hung up and the call was dropped).
+        assert_eq!(
+            breaker.admit(t1 + OPEN_FOR - Duration::from_millis(1)),
+            Admission::Refuse { for_another: Duration::ZERO }
+        );
+        assert_eq!(breaker.admit(t1 + OPEN_FOR), Admission::Trial);
     }
 }

@@ -17,6 +17,8 @@ use axum::routing::get;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use service_b::ServiceAClient;
+use service_b::live::LivePolicy;
+use service_b::policy::Policy;
 use tower::ServiceExt;
 
 const TIMEOUT: Duration = Duration::from_millis(300);
@@ -65,9 +67,10 @@ struct Answer {
 }
 
 async fn call(a_url: &str, request: Request<Body>) -> Answer {
-    let client = ServiceAClient::new(&a_url.parse().unwrap(), TIMEOUT).unwrap();
+    let policy = Policy { timeout_ms: u64::try_from(TIMEOUT.as_millis()).unwrap(), ..Policy::default() };
+    let client = ServiceAClient::new(&a_url.parse().unwrap(), LivePolicy::new(policy)).unwrap();
     let started = Instant::now();
-    let response = service_b::app(client, TIMEOUT).oneshot(request).await.unwrap();
+    let response = service_b::app(client).oneshot(request).await.unwrap();
     let (status, headers) = (response.status(), response.headers().clone());
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| panic!("not JSON: {bytes:?}"));

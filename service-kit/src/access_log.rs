@@ -30,11 +30,16 @@ use crate::metrics;
 /// Why a response is an error, for the log line (never shown to the client by this).
 #[derive(Debug, Clone)]
 pub struct Failure {
-    /// `connect`, `timeout`, `status` or `body` for B's failed calls to A.
+    /// `connect`, `timeout`, `status`, `body` or `circuit_open` for B's failed calls to A.
     pub kind: Option<&'static str>,
     /// A sentence for the person reading the log.
     pub message: String,
 }
+
+/// How many tries B made to call A for this request; the line says
+/// `tries=N` when there was more than one.
+#[derive(Debug, Clone, Copy)]
+pub struct UpstreamTries(pub u32);
 
 /// Target of the access-log events, for `RUST_LOG` (e.g. `RUST_LOG=access=off`).
 pub const TARGET: &str = "access";
@@ -155,10 +160,11 @@ impl PendingLine {
         let status = response.status();
         let fallback_error = (failure.is_none() && !status.is_success()).then(|| status.to_string());
         let error = failure.map(|f| f.message.as_str()).or(fallback_error.as_deref());
-        self.write(status.as_u16(), failure.and_then(|f| f.kind), error);
+        let tries = response.extensions().get::<UpstreamTries>().map(|tries| tries.0).filter(|tries| *tries > 1);
+        self.write(status.as_u16(), failure.and_then(|f| f.kind), error, tries);
     }
 
-    fn write(&mut self, status: u16, error_kind: Option<&str>, error: Option<&str>) {
+    fn write(&mut self, status: u16, error_kind: Option<&str>, error: Option<&str>, tries: Option<u32>) {
         self.written = true;
         let elapsed = self.started.elapsed();
         let path = self.uri.path();
@@ -166,7 +172,8 @@ impl PendingLine {
         // The id was checked (printable ASCII) or made here, so it is text.
         let request_id = self.request_id.to_str().unwrap_or_default();
         let endpoint = logged_path(path);
-        write_line(&endpoint, error_kind, error, u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX), request_id);
+        let latency_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+        write_line(&endpoint, error_kind, error, tries, latency_ms, request_id);
     }
 }
 
@@ -186,13 +193,21 @@ fn logged_path(path: &str) -> std::borrow::Cow<'_, str> {
     format!("{}…({} bytes)", &path[..end], path.len()).into()
 }
 
-fn write_line(endpoint: &str, error_kind: Option<&str>, error: Option<&str>, latency_ms: u64, request_id: &str) {
+fn write_line(
+    endpoint: &str,
+    error_kind: Option<&str>,
+    error: Option<&str>,
+    tries: Option<u32>,
+    latency_ms: u64,
+    request_id: &str,
+) {
     tracing::info!(
         target: TARGET,
         endpoint,
         status = if error.is_none() { "ok" } else { "error" },
         error_kind,
         error,
+        tries,
         latency_ms,
         request_id,
     );
@@ -202,7 +217,7 @@ impl Drop for PendingLine {
     fn drop(&mut self) {
         if !self.written {
             let error = if CUTTING.try_with(|()| ()).is_ok() { CUT_AT_SHUTDOWN } else { CLIENT_CLOSED };
-            self.write(NO_ANSWER_STATUS, None, Some(error));
+            self.write(NO_ANSWER_STATUS, None, Some(error), None);
         }
     }
 }
@@ -212,7 +227,7 @@ impl Drop for PendingLine {
 /// error, and a fresh request id (the client's, if any, was never read).
 pub(crate) fn log_rejected(status: u16, error: &str, request_id: &HeaderValue) {
     metrics::get().request("other", status, 0.0);
-    write_line("-", None, Some(error), 0, request_id.to_str().unwrap_or_default());
+    write_line("-", None, Some(error), None, 0, request_id.to_str().unwrap_or_default());
 }
 
 #[cfg(test)]

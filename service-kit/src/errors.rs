@@ -11,7 +11,8 @@ use contract::{EchoParams, ErrorBody, InvalidInput};
 use crate::access_log::Failure;
 
 /// An answer that is not the one asked for: 400, 404 or 405 (the client's
-/// fault) or 503 (the service is stopping), always with a JSON body.
+/// fault), 503 (the service is stopping) or 504 (the caller's deadline
+/// passed), always with a JSON body.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error(transparent)]
@@ -24,7 +25,14 @@ pub enum ApiError {
     /// delay): an answer must not pretend the work was done.
     #[error("{}", crate::access_log::CUT_AT_SHUTDOWN)]
     CutAtShutdown,
+    /// The caller's deadline (`x-deadline-ms`) passed before the work was
+    /// done: nobody is waiting for the answer any more, so the work stops.
+    #[error("{}", DEADLINE_PASSED)]
+    DeadlinePassed,
 }
+
+/// The `error` of a request whose caller's deadline passed (A, `x-deadline-ms`).
+pub const DEADLINE_PASSED: &str = "deadline passed";
 
 impl ApiError {
     pub fn status(&self) -> StatusCode {
@@ -33,6 +41,7 @@ impl ApiError {
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::CutAtShutdown => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::DeadlinePassed => StatusCode::GATEWAY_TIMEOUT,
         }
     }
 }

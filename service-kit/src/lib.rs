@@ -15,7 +15,8 @@ pub mod signals;
 pub mod telemetry;
 
 pub use access_log::Failure;
+pub use access_log::UpstreamTries;
 pub use config::{ListenAddr, LogArgs, LogFormat, LogRotation, ServerArgs};
 pub use errors::{ApiError, EchoQuery};
-pub use server::{Draining, HttpService, serve, shutdown_signal};
+pub use server::{Draining, HttpService, serve, serve_as, shutdown_signal};
 pub use telemetry::{LogGuard, TelemetryError};

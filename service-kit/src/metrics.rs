@@ -3,7 +3,10 @@
 //!
 //! - `http_requests_total{endpoint,status}`: every request, as logged.
 //! - `http_request_duration_seconds{endpoint}`: a latency histogram per endpoint.
-//! - `upstream_calls_total{outcome}`: B's calls to A (`ok`, `connect`, `timeout`, `status`, `body`).
+//! - `upstream_calls_total{outcome}`: B's calls to A (`ok`, `connect`, `timeout`,
+//!   `status`, `body`, `circuit_open`), one per request, whatever its tries.
+//! - `upstream_tries_total{outcome}`: every try B made (a call with retries is several).
+//! - `breaker_changes_total{state}`: B's circuit breaker changing state (`open`, `half_open`, `closed`).
 //! - `log_lines_lost_total{sink}`: lines the file could not take (`file`) and
 //!   console lines dropped because stdout was not read (`console`).
 //! - `connections_open`, `connection_limit_waits_total`: the connection limit at work.
@@ -50,6 +53,11 @@ struct OutcomeLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabels {
+    state: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct SinkLabels {
     sink: &'static str,
 }
@@ -67,6 +75,8 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     latency: [Histogram; KNOWN_ENDPOINTS.len() + 1],
     upstream: Family<OutcomeLabels, Counter>,
+    tries: Family<OutcomeLabels, Counter>,
+    breaker: Family<StateLabels, Counter>,
     lost: [Counter; 2],
     open_connections: Gauge,
     limit_waits: Counter,
@@ -106,6 +116,18 @@ impl Metrics {
         });
         let upstream = Family::<OutcomeLabels, Counter>::default();
         registry.register("upstream_calls", "Service B's calls to service A, by outcome", upstream.clone());
+        let tries = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "upstream_tries",
+            "Service B's tries at calling service A (retries included), by outcome",
+            tries.clone(),
+        );
+        let breaker = Family::<StateLabels, Counter>::default();
+        registry.register(
+            "breaker_changes",
+            "Service B's circuit breaker changing state, by new state",
+            breaker.clone(),
+        );
         let lost_family = Family::<SinkLabels, Counter>::default();
         registry.register(
             "log_lines_lost",
@@ -124,7 +146,7 @@ impl Metrics {
             "Times a new connection had to wait because --max-connections were open",
             limit_waits.clone(),
         );
-        Self { registry, requests, latency, upstream, lost, open_connections, limit_waits }
+        Self { registry, requests, latency, upstream, tries, breaker, lost, open_connections, limit_waits }
     }
 
     /// Counts one answered request.
@@ -136,6 +158,16 @@ impl Metrics {
     /// Counts one call from B to A; `outcome` is `ok` or an error kind.
     pub fn upstream_call(&self, outcome: &'static str) {
         self.upstream.get_or_create(&OutcomeLabels { outcome }).inc();
+    }
+
+    /// Counts one try of B at calling A.
+    pub fn upstream_try(&self, outcome: &'static str) {
+        self.tries.get_or_create(&OutcomeLabels { outcome }).inc();
+    }
+
+    /// Counts B's circuit breaker entering `state`.
+    pub fn breaker_change(&self, state: &'static str) {
+        self.breaker.get_or_create(&StateLabels { state }).inc();
     }
 
     /// Counts lines lost by one sink.

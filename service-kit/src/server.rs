@@ -111,6 +111,22 @@ pub async fn serve<F>(
 where
     F: Future<Output = ()> + Send + 'static,
 {
+    serve_as(None, listener, limits, app, shutdown).await
+}
+
+/// [`serve`] for a second listener of the same process (B's admin listener):
+/// its lifecycle lines say `listener=<role>`, so they are not read as the
+/// service's own.
+pub async fn serve_as<F>(
+    role: Option<&'static str>,
+    listener: TcpListener,
+    limits: &ServerArgs,
+    app: impl FnOnce(Draining) -> HttpService,
+    shutdown: F,
+) -> std::io::Result<()>
+where
+    F: Future<Output = ()> + Send + 'static,
+{
     let (draining_tx, draining_rx) = watch::channel(false);
     let service = app(Draining(draining_rx));
     let (phase_tx, phase_rx) = watch::channel(Phase::Serving);
@@ -141,6 +157,7 @@ where
                     tracing::warn!(
                         target: "lifecycle",
                         event = "connection_limit",
+                        listener = role,
                         max_connections = limits.max_connections,
                         error = "all connections are in use; new ones wait until one closes",
                     );
@@ -165,7 +182,7 @@ where
                     // Out of file descriptors and the like: say so (rarely), wait a little, go on.
                     if accept_error_said.is_none_or(|at| at.elapsed() >= Duration::from_secs(60)) {
                         accept_error_said = Some(Instant::now());
-                        tracing::warn!(target: "lifecycle", event = "accept_failed", error = %error);
+                        tracing::warn!(target: "lifecycle", event = "accept_failed", listener = role, error = %error);
                     }
                     tokio::select! {
                         () = tokio::time::sleep(Duration::from_millis(50)) => {}
@@ -188,7 +205,7 @@ where
     drop(listener);
     drop(open_rx);
     let in_flight = open_tx.receiver_count();
-    tracing::info!(target: "lifecycle", event = "shutdown", phase = "draining", connections = in_flight);
+    tracing::info!(target: "lifecycle", event = "shutdown", listener = role, phase = "draining", connections = in_flight);
     let _ = draining_tx.send(true);
     let _ = phase_tx.send(Phase::Draining);
     let grace = Duration::from_millis(limits.shutdown_grace_ms);
@@ -197,6 +214,7 @@ where
         tracing::warn!(
             target: "lifecycle",
             event = "shutdown",
+            listener = role,
             phase = "cut",
             connections = left,
             error = "the shutdown grace is over; cutting what is left",

@@ -194,7 +194,8 @@ fn collect(pipe: impl Read + Send + 'static, listening: Option<mpsc::Sender<Sock
 
 fn listening_addr(line: &str) -> Option<SocketAddr> {
     let record = LogRecord::parse(line).ok()?;
-    (record.get("event") == Some("listening")).then(|| record.get("addr")?.parse().ok())?
+    (record.get("event") == Some("listening") && record.get("listener").is_none())
+        .then(|| record.get("addr")?.parse().ok())?
 }
 
 /// Polls the log file for the `listening` line on a thread of its own (so an
