@@ -23,6 +23,12 @@ pub struct DashboardArgs {
     #[arg(long, env = "LOG_DIR", default_value = contract::DEFAULT_LOG_DIR)]
     pub log_dir: PathBuf,
 
+    /// B's admin listener, for a B started by hand with `--admin-addr`: the
+    /// keys + - R c d change B's call policy through it. (A B the dashboard
+    /// starts gets one of its own.)
+    #[arg(long, env = "SERVICE_B_ADMIN_URL")]
+    pub b_admin_url: Option<Url>,
+
     /// Never start services; only attach to those already running.
     #[arg(long)]
     pub attach: bool,
@@ -59,6 +65,8 @@ pub struct DashboardArgs {
 pub struct Settings {
     pub a_url: Url,
     pub b_url: Url,
+    /// B's admin listener, for a B started by hand.
+    pub b_admin_url: Option<Url>,
     pub log_dir: PathBuf,
     /// Never start anything.
     pub attach: bool,
@@ -75,6 +83,7 @@ impl From<DashboardArgs> for Settings {
         let DashboardArgs {
             a_url,
             b_url,
+            b_admin_url,
             log_dir,
             attach,
             timeout_ms,
@@ -89,6 +98,7 @@ impl From<DashboardArgs> for Settings {
         Self {
             a_url,
             b_url,
+            b_admin_url,
             log_dir,
             attach,
             timeout_ms,
@@ -109,9 +119,11 @@ impl Default for Settings {
 }
 
 impl Settings {
-    /// The delay of the slow request (`s`): well past B's timeout.
+    /// The delay of the slow request (`s`): 300 ms past B's starting timeout,
+    /// so B gives up on it, and two presses of `+` (B waits 500 ms longer) let
+    /// it through.
     pub fn slow_delay_ms(&self) -> u64 {
-        (self.timeout_ms + 1_000).min(contract::params::MAX_DELAY_MS)
+        (self.timeout_ms + 300).min(contract::params::MAX_DELAY_MS)
     }
 
     /// The URL of `service`.
@@ -137,7 +149,7 @@ mod tests {
         let settings = Settings::from(DashboardArgs::parse_from(["tui"]));
         assert_eq!(settings.display_url(Service::A), Service::A.default_url());
         assert_eq!(settings.display_url(Service::B), Service::B.default_url());
-        assert_eq!((settings.timeout_ms, settings.slow_delay_ms()), (1000, 2000));
+        assert_eq!((settings.timeout_ms, settings.slow_delay_ms()), (1000, 1300));
         assert_eq!((settings.burst_requests, settings.burst_concurrency), (200, 20));
         assert!(settings.log_dir.is_absolute() && settings.log_dir.ends_with("logs"), "{:?}", settings.log_dir);
     }

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use contract::policy::{PolicyChange, PolicyStatus};
 use contract::{ErrorKind, LogRecord, Service};
 use time::OffsetDateTime;
 
@@ -36,6 +37,15 @@ pub enum Action {
     CycleLink,
     /// `v`: the next view in the chart's place.
     NextView,
+    /// `+` / `-`: B's timeout up / down by [`crate::model::TIMEOUT_STEP_MS`].
+    TimeoutUp,
+    TimeoutDown,
+    /// `R`: B's retries 0 → 1 → 2 → 3 → 0.
+    CycleRetries,
+    /// `c`: B's circuit breaker on / off.
+    ToggleBreaker,
+    /// `d`: B's deadline propagation on / off.
+    ToggleDeadline,
     /// Esc: cancel a running burst.
     Cancel,
     ToggleA,
@@ -84,6 +94,11 @@ pub enum Event {
     Link(LinkCounters),
     /// `r` finished.
     ReportWritten(Result<std::path::PathBuf, String>),
+    /// Where B's admin listener answers (a B the dashboard started reports it).
+    PolicyAdmin(String),
+    /// What B's admin listener said of its call policy, or why it said
+    /// nothing; `answers_change`: the answer to a change the dashboard sent.
+    Policy { seen: Result<PolicyStatus, String>, answers_change: bool },
 }
 
 /// What the model asks the runtime to do; each carries all it needs.
@@ -115,6 +130,8 @@ pub enum Effect {
     },
     StopLoad,
     SetLinkMode(LinkMode),
+    /// Change B's call policy through its admin listener.
+    ChangePolicy(PolicyChange),
     WriteReport,
 }
 

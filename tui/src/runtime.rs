@@ -28,7 +28,7 @@ use crate::io::http::Client;
 use crate::io::link::Link;
 use crate::io::load::{self, LoadSpec};
 use crate::io::supervisor::{self, Command, Supervisor};
-use crate::io::{report, tail};
+use crate::io::{policy, report, tail};
 use crate::model::Model;
 use crate::msg::{Action, Answer, Effect, Event, LogLine};
 use crate::platform::signals::QuitSignals;
@@ -96,6 +96,8 @@ struct Executor {
     supervisor: mpsc::Sender<Command>,
     /// The link between B and A, whose mode the `n` key sets.
     link: Link,
+    /// Changes to B's call policy, sent in order by [`policy::run`].
+    policy_changes: mpsc::Sender<contract::policy::PolicyChange>,
     burst_cancel: Option<watch::Sender<bool>>,
     load_stop: Option<watch::Sender<bool>>,
     /// Requests, bursts and reports in progress.
@@ -123,14 +125,18 @@ async fn run(settings: Settings) -> Result<(), DashboardError> {
     });
     let b_calls_a = reqwest::Url::parse(&format!("http://{}", link.addr()))
         .map_err(|e| DashboardError::Link(std::io::Error::other(e)))?;
+    let (policy_tx, policy_rx) = watch::channel(None);
     let mut supervisor = Supervisor::new(
         settings.clone(),
         std::env::current_exe()?,
         client.clone(),
         events_tx.clone(),
         Some(b_calls_a),
+        policy_rx,
     )?;
     let urls = supervisor.urls();
+    let (policy_changes, changes_rx) = mpsc::channel(64);
+    background.spawn(policy::run(client.clone(), supervisor.b_admin(), policy_tx, changes_rx, events_tx.clone()));
     background.spawn(follow_a(urls.clone(), a_target_tx));
     let (counters_of, to_screen) = (link.clone(), events_tx.clone());
     background.spawn(async move {
@@ -164,6 +170,7 @@ async fn run(settings: Settings) -> Result<(), DashboardError> {
         events: events_tx,
         supervisor: supervisor_tx,
         link,
+        policy_changes,
         burst_cancel: None,
         load_stop: None,
         work: JoinSet::new(),
@@ -321,6 +328,11 @@ impl Executor {
                 }
             }
             Effect::SetLinkMode(mode) => self.link.set_mode(mode),
+            Effect::ChangePolicy(change) => {
+                if self.policy_changes.try_send(change).is_err() {
+                    let _ = self.events.try_send(Event::Note("too many policy changes at once: try again".into()));
+                }
+            }
             Effect::CancelBurst => {
                 if let Some(cancel) = &self.burst_cancel {
                     let _ = cancel.send(true);

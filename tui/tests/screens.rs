@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use contract::policy::{BreakerPhase, Policy, PolicyStatus};
 use contract::{ErrorKind, Service};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -114,7 +115,7 @@ fn at_80x24_v_shows_the_timeline_in_the_list_s_place_and_a_cut_log_line_says_so(
     let lines: Vec<&str> = screen.lines().collect();
     let top = lines.iter().position(|l| l.contains("Timeline per second")).unwrap();
     let bottom = lines.iter().skip(top).position(|l| l.contains('└')).unwrap();
-    assert!(bottom >= 12, "{bottom} rows for the timeline:\n{screen}");
+    assert!(bottom >= 11, "{bottom} rows for the timeline:\n{screen}");
     assert!(!screen.contains("Logs of A and B"), "{screen}");
     app.on_action(Action::NextView, at(5_000));
     assert!(screen_of_size(&app, 80, 24).contains(&format!("timeout  {id}")), "v again: the list is back");
@@ -366,4 +367,61 @@ fn the_services_panel_shows_the_link_in_each_mode() {
         assert!(panels.contains(mode), "{mode} missing:\n{panels}");
     }
     insta::assert_snapshot!(panels);
+}
+
+fn policy_status(retries: u32, breaker: BreakerPhase, reopens_in_ms: Option<u64>) -> PolicyStatus {
+    PolicyStatus {
+        policy: Policy { retries, breaker: breaker != BreakerPhase::Off, ..Policy::default() },
+        breaker_state: breaker,
+        breaker_failures: 0,
+        breaker_reopens_in_ms: reopens_in_ms,
+    }
+}
+
+#[test]
+fn the_services_panel_shows_b_s_policy_and_the_numbers_a_s_work_per_b_request() {
+    let mut app = app();
+    app.on_event(Event::SessionStarted, T0);
+    app.on_event(Event::PolicyAdmin("http://127.0.0.1:40002".into()), T0);
+    app.on_event(Event::Policy { seen: Ok(policy_status(0, BreakerPhase::Off, None)), answers_change: false }, T0);
+    let lab = screen_of_size(&app, 120, 36);
+    assert!(lab.contains("policy 1000 ms, retries 0, breaker off, deadline off"), "{lab}");
+
+    // R twice and c: the screen shows the change at once, and marks it.
+    for action in [Action::CycleRetries, Action::CycleRetries, Action::ToggleBreaker] {
+        assert!(matches!(app.on_action(action, at(500)), Some(Effect::ChangePolicy(_))));
+    }
+    // Each try of a retried call is a line in A's log: 3 for one request to B.
+    for i in 0..3 {
+        log(&mut app, Service::A, 1_000 + i, "endpoint=/echo status=error latency_ms=0 request_id=d3mo-0001");
+    }
+    log(
+        &mut app,
+        Service::B,
+        1_010,
+        "endpoint=/call-echo status=error error_kind=status tries=3 latency_ms=9 request_id=d3mo-0001",
+    );
+    app.on_event(
+        Event::Policy { seen: Ok(policy_status(2, BreakerPhase::Open, Some(4_200))), answers_change: true },
+        at(1_100),
+    );
+    let wide = screen_of_size(&app, 120, 36);
+    assert!(wide.contains("retries 2, breaker OPEN 5 s, deadline off"), "{wide}");
+    assert!(wide.contains("A per B request 3.00×"), "{wide}");
+    assert!(wide.contains("B's breaker opened"), "the breaker opening is a mark:\n{wide}");
+    insta::assert_snapshot!("policy_120x36", wide);
+    let narrow = screen_of_size(&app, 80, 24);
+    assert!(narrow.contains("breaker OPEN"), "{narrow}");
+    assert!(narrow.contains("A per B 3.00×"), "{narrow}");
+    insta::assert_snapshot!("policy_80x24", narrow);
+}
+
+#[test]
+fn the_policy_keys_say_how_to_give_a_hand_started_b_an_admin_listener() {
+    let mut app = app();
+    app.on_event(Event::Process(Service::B, ProcessState::Attached), T0);
+    assert_eq!(app.on_action(Action::TimeoutUp, T0), None);
+    let screen = screen_of_size(&app, 160, 45);
+    assert!(screen.contains("policy B has no admin listener"), "{screen}");
+    assert!(screen.contains("--admin-addr 127.0.0.1:8091"), "{screen}");
 }

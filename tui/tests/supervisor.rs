@@ -33,7 +33,7 @@ fn supervisor(settings: Settings) -> (Supervisor, Client, mpsc::Receiver<Event>)
     let client = Client::new(Duration::from_millis(settings.timeout_ms)).unwrap();
     let (events_tx, events) = mpsc::channel(256);
     let exe = PathBuf::from(env!("CARGO_BIN_EXE_tui"));
-    (Supervisor::new(settings, exe, client.clone(), events_tx, None).unwrap(), client, events)
+    (Supervisor::new(settings, exe, client.clone(), events_tx, None, watch::channel(None).1).unwrap(), client, events)
 }
 
 /// Waits (at most 20 s) for the supervisor to report `wanted` for `service`.
@@ -178,7 +178,8 @@ async fn b_started_through_the_link_feels_the_network_while_a_stays_up() {
     let client = Client::new(Duration::from_millis(settings.timeout_ms)).unwrap();
     let (events_tx, mut events) = mpsc::channel(256);
     let exe = PathBuf::from(env!("CARGO_BIN_EXE_tui"));
-    let mut supervisor = Supervisor::new(settings, exe, client.clone(), events_tx, Some(link_url)).unwrap();
+    let mut supervisor =
+        Supervisor::new(settings, exe, client.clone(), events_tx, Some(link_url), watch::channel(None).1).unwrap();
     let urls = supervisor.urls();
     let (commands, commands_rx) = mpsc::channel(8);
     let task = tokio::spawn(async move {

@@ -190,3 +190,32 @@ fn the_guard_refuses_to_run_outside_its_own_group() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("not a process group leader"));
 }
+
+/// Issue 12 end to end: `+` twice gives B 500 ms more through its admin
+/// listener, so the slow request (A waits 1300 ms) now gets a 200.
+#[test]
+fn two_presses_of_plus_give_b_500_ms_more_and_the_slow_request_gets_through() {
+    let logs = tempfile::tempdir().unwrap();
+    let mut dashboard = Dashboard::start(logs.path());
+    dashboard.until_services_up(logs.path());
+    wait_for(Duration::from_secs(15), "B's policy on the screen", || {
+        dashboard.screen_text().contains("retries 0").then_some(())
+    });
+    dashboard.press("++");
+    let changes = || {
+        testkit::log_records(logs.path(), Service::B)
+            .into_iter()
+            .filter(|r| r.get("event") == Some("policy") && r.get("why") == Some("changed"))
+            .filter_map(|r| r.get("timeout_ms").map(str::to_owned))
+            .collect::<Vec<_>>()
+    };
+    wait_for(Duration::from_secs(10), "B's two policy changes", || (changes().len() == 2).then_some(()));
+    assert_eq!(changes(), ["1250", "1500"]);
+    dashboard.press("s");
+    let line = wait_for(Duration::from_secs(10), "B's line of the slow request", || {
+        testkit::request_records(logs.path(), Service::B).into_iter().find(|r| r.get("endpoint") == Some("/call-echo"))
+    });
+    assert_eq!(line.get("status"), Some("ok"), "{line:?}");
+    let latency: u64 = line.get("latency_ms").unwrap().parse().unwrap();
+    assert!((1300..1500).contains(&latency), "A waited 1300 ms and B waited for it: {latency} ms");
+}

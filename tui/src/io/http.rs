@@ -1,10 +1,13 @@
 //! The dashboard's HTTP calls: `/call-echo` on B (with our own request id) and
 //! `/health` on both services.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use contract::CallEchoUnavailable;
 use contract::headers::{REQUEST_ID, SERVER_TIMING, parse_upstream_timing};
+use contract::policy::{PolicyChange, PolicyStatus};
+use contract::{CallEchoUnavailable, ErrorBody};
 use reqwest::Url;
 
 use crate::msg::{Health, Outcome};
@@ -16,29 +19,67 @@ pub const HEALTH_TIMEOUT: Duration = Duration::from_millis(500);
 /// misbehaving server must not be able to fill the dashboard's memory.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// How long an admin request to B may take.
+pub const ADMIN_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// One pooled client for all of the dashboard's requests.
 #[derive(Debug, Clone)]
 pub struct Client {
     http: reqwest::Client,
+    /// B's budget for its call to A, in ms, as B's policy says now: the
+    /// dashboard waits longer than B does, so it always sees B's answer.
+    b_budget_ms: Arc<AtomicU64>,
 }
 
 impl Client {
-    /// `b_timeout` is B's own timeout for A, so the dashboard waits longer than
-    /// B does and always sees B's answer.
+    /// `b_timeout` is B's starting budget for its call to A (see [`Client::set_b_budget`]).
     pub fn new(b_timeout: Duration) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
             .no_proxy()
             .tcp_nodelay(true)
             .redirect(reqwest::redirect::Policy::none())
-            .timeout(b_timeout * 2 + Duration::from_secs(3))
             .pool_max_idle_per_host(1_024)
             .build()?;
-        Ok(Self { http })
+        let budget = u64::try_from(b_timeout.as_millis()).unwrap_or(u64::MAX);
+        Ok(Self { http, b_budget_ms: Arc::new(AtomicU64::new(budget)) })
+    }
+
+    /// B's budget changed (its policy): later calls wait for it.
+    pub fn set_b_budget(&self, timeout_ms: u64) {
+        self.b_budget_ms.store(timeout_ms, Ordering::Relaxed);
+    }
+
+    /// How long to wait for B: twice its budget and 3 s more.
+    fn b_wait(&self) -> Duration {
+        Duration::from_millis(self.b_budget_ms.load(Ordering::Relaxed)).saturating_mul(2) + Duration::from_secs(3)
+    }
+
+    /// `GET /policy` on B's admin listener.
+    pub async fn policy(&self, admin: &Url) -> Result<PolicyStatus, String> {
+        let request = self.http.get(join(admin, "policy")).timeout(ADMIN_TIMEOUT);
+        read_policy(request).await
+    }
+
+    /// `PUT /policy` on B's admin listener; B's answer is the policy now.
+    pub async fn change_policy(&self, admin: &Url, change: &PolicyChange) -> Result<PolicyStatus, String> {
+        let body = serde_json::to_vec(change).map_err(|e| e.to_string())?;
+        let request = self
+            .http
+            .put(join(admin, "policy"))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .timeout(ADMIN_TIMEOUT);
+        read_policy(request).await
     }
 
     /// `GET /call-echo?msg=..[&delay_ms=..]` on B at `b_url`, with `x-request-id: id`.
     pub async fn call_echo(&self, b_url: &Url, id: &str, msg: &str, delay_ms: Option<u64>) -> Outcome {
-        let mut request = self.http.get(join(b_url, "call-echo")).query(&[("msg", msg)]).header(REQUEST_ID, id);
+        let mut request = self
+            .http
+            .get(join(b_url, "call-echo"))
+            .query(&[("msg", msg)])
+            .header(REQUEST_ID, id)
+            .timeout(self.b_wait());
         if let Some(delay_ms) = delay_ms {
             request = request.query(&[("delay_ms", delay_ms)]);
         }
@@ -78,6 +119,23 @@ impl Client {
             _ => Health::Down,
         }
     }
+}
+
+/// B's admin answer: the policy, or B's `{"error": ...}`, or why there was none.
+async fn read_policy(request: reqwest::RequestBuilder) -> Result<PolicyStatus, String> {
+    let response = request.send().await.map_err(|error| {
+        if error.is_connect() { "not answering (connection refused)".to_owned() } else { describe(&error) }
+    })?;
+    let status = response.status();
+    let bytes = response.bytes().await.map_err(|error| describe(&error))?;
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err("answer too long".into());
+    }
+    if status.is_success() {
+        return serde_json::from_slice(&bytes).map_err(|error| format!("not a policy: {error}"));
+    }
+    let why = serde_json::from_slice::<ErrorBody>(&bytes).map_or_else(|_| status.to_string(), |body| body.error);
+    Err(format!("B refused: {why}"))
 }
 
 /// `base` with `path` appended to its path.

@@ -6,6 +6,7 @@ pub mod burst;
 pub mod http;
 pub mod link;
 pub mod load;
+pub mod policy;
 pub mod report;
 pub mod supervisor;
 pub mod tail;

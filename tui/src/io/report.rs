@@ -22,6 +22,7 @@ use time::OffsetDateTime;
 
 use crate::markdown::{self, cell_code, code};
 use crate::model::Model;
+use crate::model::policy::on_off;
 use crate::model::requests::{Mark, SentRequest};
 use crate::model::session::{BurstSummary, LoadKind};
 use crate::msg::Outcome;
@@ -173,12 +174,17 @@ fn header(md: &mut String, model: &Model, generated_at: OffsetDateTime) {
     let _ = writeln!(md, "# Services A and B: session report\n");
     let _ = writeln!(md, "- Generated: {} UTC", timestamp(generated_at));
     let _ = writeln!(md, "- Service A: {}", code(model.service(Service::A).url.as_str()));
-    let _ = writeln!(
-        md,
-        "- Service B: {} (timeout for A: {} ms)",
-        code(model.service(Service::B).url.as_str()),
-        settings.timeout_ms
-    );
+    let policy = match model.policy.policy() {
+        Some(p) => format!(
+            "call policy at the end: timeout {} ms, retries {}, breaker {}, deadline {}",
+            p.timeout_ms,
+            p.retries,
+            on_off(p.breaker),
+            on_off(p.deadline)
+        ),
+        None => format!("timeout for A: {} ms", settings.timeout_ms),
+    };
+    let _ = writeln!(md, "- Service B: {} ({policy})", code(model.service(Service::B).url.as_str()));
     let _ = writeln!(md, "- Log directory: {}\n", code(&settings.log_dir.display().to_string()));
 }
 

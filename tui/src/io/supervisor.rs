@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use contract::LogRecord;
 use contract::Service;
+use contract::policy::Policy;
 use reqwest::Url;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::{Child, Command as ProcessCommand};
@@ -65,22 +66,47 @@ pub struct Supervisor {
     states: [ProcessState; 2],
     /// Where a B started here calls A: the link's URL, or (`None`) A's own.
     b_calls_a: Option<Url>,
+    /// Where B's admin listener answers: `--b-admin-url`, or what a B started
+    /// here reports.
+    b_admin: watch::Sender<Option<Url>>,
+    /// B's policy as last seen, so a B started again keeps what the learner set.
+    b_policy: watch::Receiver<Option<Policy>>,
 }
 
 impl Supervisor {
     /// `b_calls_a`: where a B started here is told A is (the link), or `None`
     /// for A's own address.
+    /// `b_policy`: B's policy as last seen (given to a B started again).
     pub fn new(
         settings: Settings,
         exe: PathBuf,
         client: Client,
         events: mpsc::Sender<Event>,
         b_calls_a: Option<Url>,
+        b_policy: watch::Receiver<Option<Policy>>,
     ) -> std::io::Result<Self> {
         let lifeline = Lifeline::new(&exe)?;
         let urls = watch::Sender::new([settings.a_url.clone(), settings.b_url.clone()]);
+        let b_admin = watch::Sender::new(settings.b_admin_url.clone());
         let states = [ProcessState::Unknown, ProcessState::Unknown];
-        Ok(Self { settings, exe, lifeline, client, events, urls, children: [None, None], states, b_calls_a })
+        Ok(Self {
+            settings,
+            exe,
+            lifeline,
+            client,
+            events,
+            urls,
+            children: [None, None],
+            states,
+            b_calls_a,
+            b_admin,
+            b_policy,
+        })
+    }
+
+    /// Where B's admin listener answers, when known.
+    pub fn b_admin(&self) -> watch::Receiver<Option<Url>> {
+        self.b_admin.subscribe()
     }
 
     /// The services' addresses, updated when a child reports where it listens.
@@ -201,7 +227,7 @@ impl Supervisor {
         }
         let (listening_tx, mut listening) = oneshot::channel();
         if let Some(pipe) = child.stdout.take() {
-            tokio::spawn(find_listening_line(pipe, listening_tx));
+            tokio::spawn(find_listening_line(pipe, listening_tx, self.b_admin.clone()));
         }
         self.children[service.index()] = Some(ChildProcess { child, pid, frozen: false, stderr });
         let deadline = Instant::now() + START_DEADLINE;
@@ -297,7 +323,12 @@ impl Supervisor {
         if service == Service::B {
             let a_url = self.b_calls_a.clone().unwrap_or_else(|| self.url(Service::A));
             command.args(["--service-a-url", a_url.as_str()]);
-            command.args(["--timeout-ms", &self.settings.timeout_ms.to_string()]);
+            // B's admin listener on a free loopback port, reported in its log.
+            command.args(["--admin-addr", "127.0.0.1:0"]);
+            let policy =
+                self.b_policy.borrow().unwrap_or(Policy { timeout_ms: self.settings.timeout_ms, ..Policy::default() });
+            command.args(["--timeout-ms", &policy.timeout_ms.to_string(), "--retries", &policy.retries.to_string()]);
+            command.args(policy.breaker.then_some("--breaker")).args(policy.deadline.then_some("--deadline"));
         }
         command
             .arg("--log-dir")
@@ -315,17 +346,26 @@ impl Supervisor {
 }
 
 /// Reads a child's stdout to its end; the address of its first
-/// `event=listening` line goes to `found`.
-async fn find_listening_line(pipe: tokio::process::ChildStdout, found: oneshot::Sender<String>) {
+/// `event=listening` line goes to `found`, that of its admin listener (B's
+/// `listener=admin` line) to `admin`.
+async fn find_listening_line(
+    pipe: tokio::process::ChildStdout,
+    found: oneshot::Sender<String>,
+    admin: watch::Sender<Option<Url>>,
+) {
     let mut lines = BufReader::new(pipe).lines();
     let mut found = Some(found);
     while let Ok(Some(line)) = lines.next_line().await {
-        if found.is_some()
-            && let Ok(record) = LogRecord::parse(&line)
-            && record.get("event") == Some("listening")
-            && let Some(addr) = record.get("addr")
-            && let Some(found) = found.take()
-        {
+        let Ok(record) = LogRecord::parse(&line) else { continue };
+        if record.get("event") != Some("listening") {
+            continue;
+        }
+        let Some(addr) = record.get("addr") else { continue };
+        if record.get("listener") == Some("admin") {
+            if let Ok(url) = Url::parse(&format!("http://{addr}")) {
+                admin.send_replace(Some(url));
+            }
+        } else if let Some(found) = found.take() {
             let _ = found.send(addr.to_owned());
         }
     }

@@ -5,11 +5,13 @@
 
 pub mod load;
 pub mod logs;
+pub mod policy;
 pub mod requests;
 pub mod services;
 pub mod session;
 pub mod stats;
 pub mod timeline;
+pub mod work;
 
 use contract::Service;
 use time::OffsetDateTime;
@@ -24,6 +26,10 @@ pub use services::{BSeesA, LinkView};
 use session::SessionLog;
 use stats::Stats;
 use timeline::Timeline;
+use work::WorkRatio;
+
+use policy::PolicyView;
+pub use policy::TIMEOUT_STEP_MS;
 
 /// The longest message that can be typed (the services' own limit).
 pub const MAX_MESSAGE_BYTES: usize = contract::params::MAX_MSG_BYTES;
@@ -64,6 +70,10 @@ pub struct Model {
     pub link: LinkView,
     /// What B's last answer says of A (`None` before any answer).
     pub b_sees_a: Option<BSeesA>,
+    /// B's call policy, as B's admin listener last told it.
+    pub policy: PolicyView,
+    /// A's request lines per B request line (retries make A work more).
+    pub work: WorkRatio,
     /// When the latest action or event arrived: the screen's clock, so a view
     /// can say how old what it shows is.
     pub clock: OffsetDateTime,
@@ -80,6 +90,7 @@ pub struct Model {
 
 impl Model {
     pub fn new(settings: Settings, session: impl Into<String>) -> Self {
+        let admin = settings.b_admin_url.as_ref().map(|url| url.as_str().trim_end_matches('/').to_owned());
         Self {
             services: Service::ALL.map(|service| ServiceView::new(settings.display_url(service))),
             settings,
@@ -94,6 +105,8 @@ impl Model {
             view: ChartView::Latency,
             link: LinkView::default(),
             b_sees_a: None,
+            policy: PolicyView { admin, ..PolicyView::default() },
+            work: WorkRatio::default(),
             clock: OffsetDateTime::UNIX_EPOCH,
             session_log: SessionLog::default(),
             note: None,
@@ -101,6 +114,11 @@ impl Model {
             session: session.into(),
             quitting: false,
         }
+    }
+
+    /// B's budget for its call to A: as B's policy says, else as started.
+    pub fn timeout_ms(&self) -> u64 {
+        self.policy.policy().map_or(self.settings.timeout_ms, |policy| policy.timeout_ms)
     }
 
     pub fn service(&self, service: Service) -> &ServiceView {
@@ -159,13 +177,23 @@ impl Model {
             Action::EditCancel => self.mode = InputMode::Normal,
             Action::Send => return Some(self.send(None, now)),
             Action::SendSlow => {
-                let (delay, timeout) = (self.settings.slow_delay_ms(), self.settings.timeout_ms);
-                self.mark(now, format!("slow request: A waits {delay} ms, B gives up after {timeout} ms"));
+                let (delay, timeout) = (self.settings.slow_delay_ms(), self.timeout_ms());
+                let what = if delay > timeout {
+                    format!("B gives up after {timeout} ms")
+                } else {
+                    format!("B waits up to {timeout} ms, so it should get through")
+                };
+                self.mark(now, format!("slow request: A waits {delay} ms, {what}"));
                 return Some(self.send(Some(delay), now));
             }
             Action::StartBurst => return self.start_burst(now),
             Action::ToggleLoad => return Some(self.toggle_load(now)),
             Action::CycleLink => return self.cycle_link(now),
+            Action::TimeoutUp
+            | Action::TimeoutDown
+            | Action::CycleRetries
+            | Action::ToggleBreaker
+            | Action::ToggleDeadline => return self.change_policy(action, now),
             Action::NextView => {
                 self.view = match self.view {
                     ChartView::Latency => ChartView::Timeline,
@@ -263,6 +291,35 @@ impl Model {
         Some(Effect::SetLinkMode(mode))
     }
 
+    /// `+ - R c d`: one change to B's policy, through B's admin listener.
+    /// The screen shows the change at once; B's next answer confirms it.
+    fn change_policy(&mut self, action: Action, now: OffsetDateTime) -> Option<Effect> {
+        let Some(admin) = &self.policy.admin else {
+            self.say(
+                now,
+                "B was started by hand without its admin listener, so its policy cannot be changed from here: \
+                 start B with --admin-addr 127.0.0.1:8091 and the dashboard with --b-admin-url http://127.0.0.1:8091",
+            );
+            return None;
+        };
+        let Some(current) = self.policy.policy() else {
+            let why = self.policy.unreachable.clone().unwrap_or_else(|| "no answer yet".into());
+            self.say(now, format!("B's policy is not known yet (admin listener {admin}: {why})"));
+            return None;
+        };
+        match policy::change_for(action, current) {
+            Ok((change, text, next)) => {
+                self.policy.sent(next);
+                self.mark(now, text);
+                Some(Effect::ChangePolicy(change))
+            }
+            Err(why) => {
+                self.say(now, why);
+                None
+            }
+        }
+    }
+
     fn toggle_running(&mut self, service: Service, now: OffsetDateTime) -> Option<Effect> {
         match self.service(service).why_not_toggled(service, self.settings.attach) {
             Some(why) => {
@@ -354,7 +411,16 @@ impl Model {
             }
             Event::Listening { service, url } => self.services[service.index()].url = url,
             Event::Note(text) => self.say(now, text),
-            Event::Logs(lines) => self.logs.add(lines),
+            Event::Logs(lines) => {
+                self.work.add(&lines, self.logs.session_started);
+                self.logs.add(lines);
+            }
+            Event::PolicyAdmin(url) => self.policy.admin = Some(url),
+            Event::Policy { seen, answers_change } => {
+                if let Some(mark) = self.policy.seen(seen, answers_change, now) {
+                    self.mark(now, mark);
+                }
+            }
             Event::BurstDone { cancelled } => {
                 self.session_log.burst_ended(now, cancelled);
                 if let Some(burst) = self.burst.take() {

@@ -63,9 +63,9 @@ fn enter_sends_the_message_with_a_fresh_id_and_shows_a_pending_row() {
 fn slow_request_asks_for_a_delay_beyond_the_timeout_and_leaves_a_marker() {
     let mut app = app();
     let effect = app.on_action(Action::SendSlow, T0);
-    assert!(matches!(effect, Some(Effect::Send { delay_ms: Some(2000), .. })));
+    assert!(matches!(effect, Some(Effect::Send { delay_ms: Some(1300), .. })));
     assert!(
-        matches!(app.requests.entries().get(0).expect("an entry"), Entry::Mark(m) if m.text.contains("2000 ms") && m.text.contains("1000 ms"))
+        matches!(app.requests.entries().get(0).expect("an entry"), Entry::Mark(m) if m.text.contains("1300 ms") && m.text.contains("gives up after 1000 ms"))
     );
 }
 

@@ -13,7 +13,7 @@ use crate::model::Model;
 // Chart coordinates are floats; precision loss only past 2^53 requests.
 #[allow(clippy::cast_precision_loss)]
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
-    let timeout = model.settings.timeout_ms as f64;
+    let timeout = model.timeout_ms() as f64;
     let (mut ok, mut failed) = (Vec::new(), Vec::new());
     // Twice the timeout, so the middle label is the timeout itself.
     let mut top = timeout * 2.0;

@@ -12,7 +12,7 @@ use crate::model::Model;
 use crate::msg::InputMode;
 use crate::text::{clip, sanitize};
 
-const KEYS: &str = "  Enter send · e edit · s slow · l load · L burst · a/b stop/start · f freeze · n link · v view · t filter · r report · ? help · q quit";
+const KEYS: &str = "  Enter send · e edit · s slow · l load · L burst · a/b stop/start · f freeze · n link · +/- timeout · R retries · c breaker · d deadline · v view · t filter · r report · ? help · q quit";
 /// The keys that fit beside a short message on 80 columns; `?` lists the rest.
 const SHORT_KEYS: &str = " ⏎ send s slow l load a/b f freeze n link v view ? keys q quit";
 

@@ -12,7 +12,7 @@ use crate::model::Model;
 
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     let (b, a) = (&model.service(Service::B).url, &model.service(Service::A).url);
-    let timeout = model.settings.timeout_ms;
+    let timeout = model.timeout_ms();
     let line = if area.width >= 120 {
         Line::from(vec![
             Span::styled(" first distributed system ", Style::new().bold().reversed()),

@@ -61,7 +61,7 @@ pub fn draw(frame: &mut Frame, model: &Model) {
 fn draw_wide(frame: &mut Frame, area: Rect, model: &Model) {
     let [header, top, middle, logs, footer] = Layout::vertical([
         Constraint::Length(1),
-        Constraint::Length(5),
+        Constraint::Length(6),
         Constraint::Min(8),
         Constraint::Percentage(35),
         Constraint::Length(2),
@@ -96,7 +96,7 @@ fn draw_narrow(frame: &mut Frame, area: Rect, model: &Model) {
     let answer_rows = if area.height >= 36 { 9 } else { 0 };
     let [header, services, numbers, list, detail, logs, footer] = Layout::vertical([
         Constraint::Length(1),
-        Constraint::Length(5),
+        Constraint::Length(6),
         Constraint::Length(3),
         Constraint::Min(6),
         Constraint::Length(answer_rows),

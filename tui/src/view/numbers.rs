@@ -3,20 +3,35 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Style, Stylize};
+use ratatui::style::{Color, Style, Stylize};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use super::{DIM, ERROR, OK};
 use crate::model::Model;
+use crate::model::work::{WINDOW_SECONDS, ratio};
 use crate::text::format_ms;
 
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     let [latency, statuses, kinds] = lines(model);
     frame.render_widget(
-        Paragraph::new(vec![latency, statuses, kinds]).block(Block::bordered().title(title(model))),
+        Paragraph::new(vec![latency, statuses, kinds, work_line(model)]).block(Block::bordered().title(title(model))),
         area,
     );
+}
+
+/// A's work per request to B, from both logs: over the last seconds (what
+/// the policy does now) and the session.
+fn work_line(model: &Model) -> Line<'static> {
+    let (a, b) = model.work.recent(model.clock);
+    let (total_a, total_b) = model.work.total;
+    let recent = ratio(a, b);
+    let color = if b > 0 && a > b { ERROR } else { Color::Reset };
+    Line::from(vec![
+        Span::raw(" A per B request "),
+        Span::styled(recent, Style::new().fg(color).bold()),
+        Span::styled(format!(" last {WINDOW_SECONDS} s · {} session", ratio(total_a, total_b)), Style::new().fg(DIM)),
+    ])
 }
 
 /// The same numbers on one line, for a narrow terminal.
@@ -27,6 +42,10 @@ pub fn draw_compact(frame: &mut Frame, area: Rect, model: &Model) {
     spans.extend(statuses.spans.into_iter().skip(1));
     spans.push(Span::raw("·"));
     spans.extend(kinds.spans.into_iter().skip(1).filter(|span| !span.content.ends_with(" 0  ")));
+    let (a, b) = model.work.recent(model.clock);
+    if b > 0 {
+        spans.push(Span::raw(format!("· A per B {} ", ratio(a, b))));
+    }
     frame.render_widget(Paragraph::new(Line::from(spans)).block(Block::bordered().title(title(model))), area);
 }
 

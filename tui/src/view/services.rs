@@ -10,6 +10,9 @@ use contract::Service;
 use time::OffsetDateTime;
 
 use super::{DIM, ERROR, OK, PENDING};
+use contract::policy::{BreakerPhase, Policy};
+
+use crate::model::policy::on_off;
 use crate::model::{BSeesA, Model};
 use crate::msg::{Health, LinkMode, ProcessState};
 use crate::text::{format_ms, millis, sanitize};
@@ -55,6 +58,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
         })
         .collect();
     lines.push(link_line(model));
+    lines.push(policy_line(model));
     frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(" Services ")), area);
 }
 
@@ -103,6 +107,50 @@ fn link_line(model: &Model) -> Line<'static> {
         )),
         Span::styled(through, Style::new().fg(DIM)),
     ])
+}
+
+/// B's call policy and its breaker, live (keys `+ - R c d`).
+fn policy_line(model: &Model) -> Line<'static> {
+    let view = &model.policy;
+    let label = Span::styled(" policy ", Style::new().bold());
+    let Some(status) = view.status else {
+        let text = match (&view.admin, &view.unreachable) {
+            (None, _) => "B has no admin listener (+ says how to give it one)".to_owned(),
+            (Some(_), None) => "asking B...".to_owned(),
+            (Some(_), Some(why)) => format!("unknown: {}", sanitize(why)),
+        };
+        return Line::from(vec![label, Span::styled(text, Style::new().fg(DIM))]);
+    };
+    let p = status.policy;
+    let lab = Policy::default();
+    let setting = |text: String, changed: bool| {
+        Span::styled(text, if changed { Style::new().fg(Color::Yellow).bold() } else { Style::new() })
+    };
+    let mut spans = vec![
+        label,
+        setting(format!("{} ms", p.timeout_ms), p.timeout_ms != lab.timeout_ms),
+        Span::raw(", "),
+        setting(format!("retries {}", p.retries), p.retries != lab.retries),
+        Span::raw(", "),
+    ];
+    spans.push(match status.breaker_state {
+        BreakerPhase::Off => Span::raw("breaker off"),
+        BreakerPhase::Closed if status.breaker_failures > 0 => {
+            Span::styled(format!("breaker closed, {} failed", status.breaker_failures), Style::new().fg(PENDING))
+        }
+        BreakerPhase::Closed => Span::styled("breaker closed", Style::new().fg(OK)),
+        BreakerPhase::Open => Span::styled(
+            format!("breaker OPEN {} s", status.breaker_reopens_in_ms.unwrap_or(0).div_ceil(1000)),
+            Style::new().fg(ERROR).bold(),
+        ),
+        BreakerPhase::HalfOpen => Span::styled("breaker half-open", Style::new().fg(PENDING).bold()),
+    });
+    spans.push(Span::raw(", "));
+    spans.push(setting(format!("deadline {}", on_off(p.deadline)), p.deadline));
+    if view.unreachable.is_some() {
+        spans.push(Span::styled(" (last seen)", Style::new().fg(DIM)));
+    }
+    Line::from(spans)
 }
 
 /// `812`, `12.3k`, `4.5M` (a unit `B` would read as service B here).

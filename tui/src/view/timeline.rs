@@ -38,7 +38,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
         .filter(|x| (first..=last).contains(x))
         .collect();
     let max_calls = calls.iter().map(|(_, n)| *n).fold(1.0, f64::max) * 1.1;
-    let timeout = model.settings.timeout_ms as f64;
+    let timeout = model.timeout_ms() as f64;
     let max_p99 = p99.iter().map(|(_, ms)| *ms).fold(timeout * 1.2, f64::max);
     let rows = Layout::vertical([Constraint::Ratio(1, 3); 3]).split(inner);
     let charts = [
