@@ -12,7 +12,7 @@ use reqwest::Url;
 
 use crate::error::UpstreamError;
 use crate::live::LivePolicy;
-use crate::policy::{Admission, backoff, is_retryable};
+use crate::policy::{Admission, backoff, is_retryable, try_share};
 
 /// Largest answer from A that B reads. A's biggest real answer (4 KiB of `msg`,
 /// escaped) is far below; a runaway A cannot make B buffer without limit.
@@ -57,7 +57,8 @@ impl ServiceAClient {
 
     /// Calls `GET /echo` on A with the same `msg` and `delay_ms`, URL-encoded, and
     /// the caller's request id, so both services log the same id for this call.
-    /// All tries and the pauses between them fit in the policy's budget.
+    /// All tries and the pauses between them fit in the policy's budget; each
+    /// try gets an equal share of what is left ([`try_share`]).
     pub async fn call_echo(&self, params: &EchoParams, request_id: &HeaderValue) -> CallOutcome {
         let started = Instant::now();
         let policy = self.policy.policy();
@@ -71,7 +72,8 @@ impl ServiceAClient {
         let result = loop {
             tries += 1;
             let left = give_up_at.saturating_duration_since(Instant::now());
-            let result = self.try_once(params, request_id, left, policy.deadline, policy.timeout_ms).await;
+            let share = try_share(left, policy.retries, tries);
+            let result = self.try_once(params, request_id, share, policy.deadline, policy.timeout_ms).await;
             metrics.upstream_try(outcome_name(&result));
             let error = match result {
                 Ok(echo) => break Ok(echo),
@@ -97,7 +99,7 @@ impl ServiceAClient {
         CallOutcome { result, tries }
     }
 
-    /// One try with `left` of the budget; with `deadline`, A is told so.
+    /// One try that may take `left`; with `deadline`, A is told so.
     async fn try_once(
         &self,
         params: &EchoParams,

@@ -27,6 +27,16 @@ pub fn is_retryable(kind: ErrorKind, status: Option<u16>) -> bool {
     }
 }
 
+/// How long try number `try_number` (1 for the first) may take, with `left`
+/// of the budget and `retries` allowed: an equal share of what is left among
+/// the tries still possible. One try gets the whole budget (the lab); with
+/// retries, a try lost on the network leaves time for the next, and each try
+/// is less patient with a slow A. That is the price of retrying.
+pub fn try_share(left: Duration, retries: u32, try_number: u32) -> Duration {
+    let tries_left = (retries + 1).saturating_sub(try_number.saturating_sub(1)).max(1);
+    left / tries_left
+}
+
 /// The pause before retry number `retry` (1 for the first), with full jitter:
 /// `draw(ceiling_us)` returns a number of microseconds from 0 to
 /// `ceiling_us` inclusive, where the ceiling is [`BACKOFF_BASE`] doubled per
@@ -133,6 +143,20 @@ impl Breaker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_try_gets_an_equal_share_of_what_is_left() {
+        let second = Duration::from_secs(1);
+        assert_eq!(try_share(second, 0, 1), second, "one try: the whole budget, as in the lab");
+        assert_eq!(try_share(second, 1, 1), second / 2);
+        assert_eq!(
+            try_share(Duration::from_millis(480), 1, 2),
+            Duration::from_millis(480),
+            "the last try: all that is left"
+        );
+        assert_eq!(try_share(Duration::from_millis(900), 3, 2), Duration::from_millis(300));
+        assert_eq!(try_share(second, 3, 9), second, "past the last try: what is left, never a division by zero");
+    }
 
     #[test]
     fn only_connect_timeout_and_5xx_are_tried_again() {

@@ -27,15 +27,17 @@ fn service_a_child() {
 }
 
 /// A stub A: fails its first `failures` calls with `failure` (forever with
-/// `u32::MAX`), then echoes; counts every call.
+/// `u32::MAX`; never answers them with `None`, as a request lost on the
+/// network), then echoes; counts every call.
 struct Stub {
     calls: AtomicU32,
     failures: AtomicU32,
-    failure: StatusCode,
+    failure: Option<StatusCode>,
 }
 
 impl Stub {
-    async fn start(failures: u32, failure: StatusCode) -> (Arc<Stub>, String) {
+    async fn start(failures: u32, failure: impl Into<Option<StatusCode>>) -> (Arc<Stub>, String) {
+        let failure = failure.into();
         let stub = Arc::new(Stub { calls: AtomicU32::new(0), failures: AtomicU32::new(failures), failure });
         let app = Router::new().route("/echo", get(stub_echo)).with_state(stub.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -56,7 +58,10 @@ impl Stub {
 async fn stub_echo(State(stub): State<Arc<Stub>>) -> axum::response::Response {
     let call = stub.calls.fetch_add(1, Ordering::SeqCst);
     if call < stub.failures.load(Ordering::SeqCst) {
-        return (stub.failure, "stub failure").into_response();
+        match stub.failure {
+            Some(status) => return (status, "stub failure").into_response(),
+            None => std::future::pending::<()>().await,
+        }
     }
     ([("content-type", "application/json")], r#"{"echo":"hi"}"#).into_response()
 }
@@ -132,6 +137,21 @@ async fn a_retry_turns_one_failure_into_a_200_and_the_line_says_tries_2() {
 }
 
 #[tokio::test]
+async fn a_lost_try_leaves_time_for_a_retry_because_each_try_gets_a_share_of_the_budget() {
+    let logs = tempfile::tempdir().unwrap();
+    let (stub, a_url) = Stub::start(1, None).await;
+    let b = start_b(logs.path(), &a_url, &["--retries", "1"]);
+    let answer = call(&b, "lost-1").await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert!(answer.took >= Duration::from_millis(450), "the first try waited its half: {:?}", answer.took);
+    assert!(answer.took < Duration::from_millis(1000), "inside the budget: {:?}", answer.took);
+    assert_eq!(stub.calls(), 2);
+    eventually("B logged the call", || line_of(logs.path(), Service::B, "lost-1").is_some()).await;
+    assert_eq!(line_of(logs.path(), Service::B, "lost-1").unwrap().get("tries"), Some("2"));
+    assert!(b.stop().await.success());
+}
+
+#[tokio::test]
 async fn a_4xx_is_not_retried_and_retries_stay_inside_the_budget() {
     let logs = tempfile::tempdir().unwrap();
     let (stub, a_url) = Stub::start(u32::MAX, StatusCode::NOT_FOUND).await;
@@ -152,8 +172,11 @@ async fn a_4xx_is_not_retried_and_retries_stay_inside_the_budget() {
     let slow_b = start_b(logs.path(), &silent_url, &["--retries", "3", "--timeout-ms", "400"]);
     let answer = call(&slow_b, "budget-1").await;
     assert_eq!((answer.status, answer.body["error_kind"].as_str()), (503, Some("timeout")));
-    assert!(answer.took >= Duration::from_millis(390), "{:?}", answer.took);
+    // At least the first try's share (100 ms); B stops early when no other
+    // try fits, never late.
+    assert!(answer.took >= Duration::from_millis(100), "{:?}", answer.took);
     assert!(answer.took < Duration::from_millis(900), "the budget covers every try: {:?}", answer.took);
+    assert!(answer.body["error"].as_str().unwrap().contains("tries)"), "{}", answer.body);
     held.abort();
     assert!(b.stop().await.success());
     assert!(slow_b.stop().await.success());

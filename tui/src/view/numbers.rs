@@ -8,6 +8,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use super::{DIM, ERROR, OK};
+use contract::ErrorKind;
+
 use crate::model::Model;
 use crate::model::work::{WINDOW_SECONDS, ratio};
 use crate::text::format_ms;
@@ -83,7 +85,10 @@ fn lines(model: &Model) -> [Line<'static>; 3] {
         statuses.push(Span::styled(format!("{status}×{count} "), Style::new().fg(color)));
     }
     let mut kinds = vec![Span::raw(" error kind ")];
-    for (kind, count) in model.stats.error_kind_counts() {
+    // circuit_open only once it happened: it needs the breaker on.
+    for (kind, count) in
+        model.stats.error_kind_counts().filter(|(kind, count)| *count > 0 || *kind != ErrorKind::CircuitOpen)
+    {
         let color = if count > 0 { ERROR } else { DIM };
         kinds.push(Span::styled(format!("{kind} {count}  "), Style::new().fg(color)));
     }
