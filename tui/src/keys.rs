@@ -69,7 +69,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("R", "B's retries: 0 → 1 → 2 → 3 → 0 (live)"),
     ("c", "B's circuit breaker on / off (live)"),
     ("d", "B's deadline propagation to A on / off (live)"),
-    ("v", "the view: latency chart → timeline of the session"),
+    ("v", "the view: latency chart → timeline → trace of the selected request"),
     ("Up/Down, j/k", "select a request (End: newest)"),
     ("t", "show only the selected request's log lines (again: all)"),
     ("p", "pause or resume following the logs"),

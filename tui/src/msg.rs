@@ -235,6 +235,12 @@ pub struct LogLine {
     pub ok: Option<bool>,
     pub request_id: Option<String>,
     pub endpoint: Option<String>,
+    /// `latency_ms=`: the service's time for the request (its line is written at the end).
+    pub latency_ms: Option<u64>,
+    /// `error=`, made printable.
+    pub error: Option<String>,
+    /// `tries=` of B's line (absent: one try, or none).
+    pub tries: Option<u32>,
     /// The line as written, control characters made visible, clipped.
     pub text: String,
     /// What the log panel shows after the time: the request id first (so it
@@ -254,12 +260,24 @@ impl LogLine {
                 ok: record.get("status").map(|s| s == "ok"),
                 request_id: record.get("request_id").map(str::to_owned),
                 endpoint: record.get("endpoint").map(str::to_owned),
+                latency_ms: record.get("latency_ms").and_then(|ms| ms.parse().ok()),
+                error: record.get("error").map(sanitize),
+                tries: record.get("tries").and_then(|tries| tries.parse().ok()),
                 fields: display_fields(&record),
                 text,
             },
-            Err(_) => {
-                LogLine { service, at: None, ok: None, request_id: None, endpoint: None, fields: text.clone(), text }
-            }
+            Err(_) => LogLine {
+                service,
+                at: None,
+                ok: None,
+                request_id: None,
+                endpoint: None,
+                latency_ms: None,
+                error: None,
+                tries: None,
+                fields: text.clone(),
+                text,
+            },
         }
     }
 }
@@ -280,9 +298,10 @@ fn display_fields(record: &LogRecord) -> String {
 
 /// What the link between B and A (a TCP forwarder the dashboard runs) does to
 /// the bytes that cross it. `n` cycles ok → delay → partition → reset → flaky.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LinkMode {
     /// Bytes pass as they come.
+    #[default]
     Ok,
     /// A's answers are held `delay_ms` ± `jitter_ms` (uniform) before B gets them.
     Delay { delay_ms: u64, jitter_ms: u64 },

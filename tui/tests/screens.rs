@@ -118,7 +118,9 @@ fn at_80x24_v_shows_the_timeline_in_the_list_s_place_and_a_cut_log_line_says_so(
     assert!(bottom >= 11, "{bottom} rows for the timeline:\n{screen}");
     assert!(!screen.contains("Logs of A and B"), "{screen}");
     app.on_action(Action::NextView, at(5_000));
-    assert!(screen_of_size(&app, 80, 24).contains(&format!("timeout  {id}")), "v again: the list is back");
+    assert!(screen_of_size(&app, 80, 24).contains(&format!("Trace of {id}")), "v again: the trace of the selection");
+    app.on_action(Action::NextView, at(5_000));
+    assert!(screen_of_size(&app, 80, 24).contains(&format!("timeout  {id}")), "v a third time: the list is back");
 }
 
 #[test]
@@ -407,7 +409,7 @@ fn the_services_panel_shows_b_s_policy_and_the_numbers_a_s_work_per_b_request() 
     );
     let wide = screen_of_size(&app, 120, 36);
     assert!(wide.contains("retries 2, breaker OPEN 5 s, deadline off"), "{wide}");
-    assert!(wide.contains("A per B request 3.00×"), "{wide}");
+    assert!(wide.contains("A per B 3.00× (10 s) 3.00× (all) · orphaned 0"), "{wide}");
     assert!(wide.contains("B's breaker opened"), "the breaker opening is a mark:\n{wide}");
     insta::assert_snapshot!("policy_120x36", wide);
     let narrow = screen_of_size(&app, 80, 24);
@@ -424,4 +426,48 @@ fn the_policy_keys_say_how_to_give_a_hand_started_b_an_admin_listener() {
     let screen = screen_of_size(&app, 160, 45);
     assert!(screen.contains("policy B has no admin listener"), "{screen}");
     assert!(screen.contains("--admin-addr 127.0.0.1:8091"), "{screen}");
+}
+
+#[test]
+fn the_trace_view_draws_the_slow_request_with_a_s_work_after_b_gave_up() {
+    let mut app = app();
+    app.on_event(Event::SessionStarted, T0);
+    let Some(Effect::Send { id, msg, delay_ms }) = app.on_action(Action::SendSlow, at(1_000)) else {
+        panic!("s sends")
+    };
+    let body = r#"{"error":"service A did not answer within 1000 ms","error_kind":"timeout","service_a":"unavailable","service_b":"ok"}"#;
+    let outcome = Outcome::Answered {
+        status: 503,
+        latency: Duration::from_millis(1003),
+        error_kind: Some(ErrorKind::Timeout),
+        upstream_ms: Some(1001.0),
+        body: body.into(),
+    };
+    app.on_event(
+        Event::Answer(Answer { id: id.clone(), sent_at: at(1_000), msg, delay_ms, burst: false, outcome }),
+        at(2_003),
+    );
+    log(
+        &mut app,
+        Service::B,
+        2_002,
+        &format!(
+            r#"endpoint=/call-echo status=error error_kind=timeout error="service A did not answer within 1000 ms" latency_ms=1001 request_id={id}"#
+        ),
+    );
+    log(&mut app, Service::A, 2_302, &format!("endpoint=/echo status=ok latency_ms=1300 request_id={id}"));
+    app.on_action(Action::NextView, at(2_400));
+    app.on_action(Action::NextView, at(2_400));
+    let wide = screen_of_size(&app, 120, 36);
+    assert!(wide.contains(&format!("Trace of {id}")), "{wide}");
+    assert!(wide.contains("300 ms after B gave up"), "{wide}");
+    assert!(wide.contains("Orphaned work: A answered 300 ms after B had given up"), "{wide}");
+    assert!(wide.contains("⚠A+300 ms"), "the request list marks it:\n{wide}");
+    assert!(wide.contains("orphaned 1"), "the numbers count it:\n{wide}");
+    insta::assert_snapshot!("trace_120x36", wide);
+    let narrow = screen_of_size(&app, 80, 24);
+    assert!(narrow.contains("Trace of"), "{narrow}");
+    insta::assert_snapshot!("trace_80x24", narrow);
+    app.on_action(Action::NextView, at(2_500));
+    assert!(!screen_of_size(&app, 120, 36).contains("Trace of"), "v again: back to the chart");
 }

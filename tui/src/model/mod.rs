@@ -5,12 +5,14 @@
 
 pub mod load;
 pub mod logs;
+pub mod orphans;
 pub mod policy;
 pub mod requests;
 pub mod services;
 pub mod session;
 pub mod stats;
 pub mod timeline;
+pub mod trace;
 pub mod work;
 
 use contract::Service;
@@ -20,7 +22,7 @@ use crate::cli::Settings;
 use crate::msg::{Action, Answer, Effect, Event, Health, InputMode, Outcome};
 use load::{BurstProgress, SteadyLoad};
 use logs::LogView;
-use requests::{Entry, Mark, RequestList, SentRequest};
+use requests::{AState, Conditions, Entry, Mark, RequestList, SentRequest};
 use services::ServiceView;
 pub use services::{BSeesA, LinkView};
 use session::SessionLog;
@@ -47,6 +49,8 @@ pub enum ChartView {
     Latency,
     /// Per second: calls, availability, p99.
     Timeline,
+    /// The selected request's path across the dashboard, B, the link and A.
+    Trace,
 }
 
 /// The whole state of the dashboard.
@@ -74,6 +78,8 @@ pub struct Model {
     pub policy: PolicyView,
     /// A's request lines per B request line (retries make A work more).
     pub work: WorkRatio,
+    /// Requests A worked on after B had given up.
+    pub orphans: orphans::Orphans,
     /// When the latest action or event arrived: the screen's clock, so a view
     /// can say how old what it shows is.
     pub clock: OffsetDateTime,
@@ -107,6 +113,7 @@ impl Model {
             b_sees_a: None,
             policy: PolicyView { admin, ..PolicyView::default() },
             work: WorkRatio::default(),
+            orphans: orphans::Orphans::default(),
             clock: OffsetDateTime::UNIX_EPOCH,
             session_log: SessionLog::default(),
             note: None,
@@ -114,6 +121,27 @@ impl Model {
             session: session.into(),
             quitting: false,
         }
+    }
+
+    /// The trace of the selected request, from the log lines on hand; `None`
+    /// when the selected row is not a request.
+    pub fn selected_trace(&self) -> Option<trace::Trace> {
+        let request = self.requests.selected_request()?;
+        let lines: Vec<&crate::msg::LogLine> = self.logs.visible(Some(Some(request.id.as_str()))).collect();
+        Some(trace::build(request, &lines))
+    }
+
+    /// What the dashboard knows now of A and the link (kept with each request).
+    pub fn conditions(&self) -> Conditions {
+        let a = self.service(Service::A);
+        let a = match (&a.process, a.health) {
+            (crate::msg::ProcessState::Frozen { .. }, _) => AState::Frozen,
+            (crate::msg::ProcessState::Stopped | crate::msg::ProcessState::Stopping, _) | (_, Health::Down) => {
+                AState::Down
+            }
+            _ => AState::Up,
+        };
+        Conditions { a, link: self.link.mode }
     }
 
     /// B's budget for its call to A: as B's policy says, else as started.
@@ -197,7 +225,8 @@ impl Model {
             Action::NextView => {
                 self.view = match self.view {
                     ChartView::Latency => ChartView::Timeline,
-                    ChartView::Timeline => ChartView::Latency,
+                    ChartView::Timeline => ChartView::Trace,
+                    ChartView::Trace => ChartView::Latency,
                 };
             }
             Action::Cancel => {
@@ -233,8 +262,15 @@ impl Model {
     fn send(&mut self, delay_ms: Option<u64>, now: OffsetDateTime) -> Effect {
         let id = self.new_request_id();
         let msg = self.message.clone();
-        let request =
-            SentRequest { id: id.clone(), sent_at: now, msg: msg.clone(), delay_ms, burst: false, outcome: None };
+        let request = SentRequest {
+            id: id.clone(),
+            sent_at: now,
+            msg: msg.clone(),
+            delay_ms,
+            burst: false,
+            outcome: None,
+            conditions: self.conditions(),
+        };
         self.session_log.sent_by_hand(request.clone());
         self.requests.push(Entry::Request(request));
         Effect::Send { id, msg, delay_ms }
@@ -375,7 +411,9 @@ impl Model {
                     load.record(answer.outcome.is_ok());
                 }
                 let Answer { id, sent_at, msg, delay_ms, outcome, .. } = answer;
-                let request = SentRequest { id, sent_at, msg, delay_ms, burst: true, outcome: Some(outcome) };
+                let conditions = self.conditions();
+                let request =
+                    SentRequest { id, sent_at, msg, delay_ms, burst: true, outcome: Some(outcome), conditions };
                 self.requests.push(Entry::Request(request));
             }
             Event::LoadSent(sent) => {
@@ -413,6 +451,7 @@ impl Model {
             Event::Note(text) => self.say(now, text),
             Event::Logs(lines) => {
                 self.work.add(&lines, self.logs.session_started);
+                self.orphans.add(&lines, self.logs.session_started);
                 self.logs.add(lines);
             }
             Event::PolicyAdmin(url) => self.policy.admin = Some(url),
@@ -467,7 +506,16 @@ impl Model {
         if !burst {
             self.session_log.answered_by_hand(&id, &outcome);
         }
-        self.requests.push(Entry::Request(SentRequest { id, sent_at, msg, delay_ms, burst, outcome: Some(outcome) }));
+        let conditions = self.conditions();
+        self.requests.push(Entry::Request(SentRequest {
+            id,
+            sent_at,
+            msg,
+            delay_ms,
+            burst,
+            outcome: Some(outcome),
+            conditions,
+        }));
     }
 }
 

@@ -4,7 +4,7 @@
 
 use time::OffsetDateTime;
 
-use crate::msg::Outcome;
+use crate::msg::{LinkMode, Outcome};
 use crate::ring::Ring;
 
 /// Entries kept in the request list (older ones leave; the numbers keep counting).
@@ -27,6 +27,27 @@ pub struct SentRequest {
     pub burst: bool,
     /// `None` while waiting for B.
     pub outcome: Option<Outcome>,
+    /// What the dashboard knew of A and the link when it was sent.
+    pub conditions: Conditions,
+}
+
+/// What the dashboard knew of A and the link when a request was sent: the
+/// evidence a trace uses to say why A never got a request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Conditions {
+    pub a: AState,
+    pub link: LinkMode,
+}
+
+/// Service A as the dashboard saw it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AState {
+    #[default]
+    Up,
+    /// Stopped, or not answering its health check.
+    Down,
+    /// SIGSTOP: its port open, nothing read.
+    Frozen,
 }
 
 /// Something the learner did (or that happened to a service), shown in the

@@ -18,6 +18,7 @@ mod numbers;
 mod requests;
 mod services;
 mod timeline;
+mod trace;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -82,6 +83,17 @@ fn draw_wide(frame: &mut Frame, area: Rect, model: &Model) {
         }
         // Three charts over the same seconds need the whole column.
         ChartView::Timeline => timeline::draw(frame, right, model),
+        ChartView::Trace => {
+            let [detail, chart] =
+                Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(right);
+            answer::draw(frame, detail, model);
+            chart::draw(frame, chart, model);
+            // The trace is drawn from the log lines, and needs the width: it
+            // takes the logs' place.
+            trace::draw(frame, logs, model);
+            footer::draw(frame, footer, model);
+            return;
+        }
     }
     logs::draw(frame, logs, model);
     footer::draw(frame, footer, model);
@@ -115,6 +127,20 @@ fn draw_narrow(frame: &mut Frame, area: Rect, model: &Model) {
         (ChartView::Timeline, true) => {
             requests::draw(frame, list, model);
             timeline::draw(frame, detail, model);
+        }
+        (ChartView::Trace, true) => {
+            requests::draw(frame, list, model);
+            answer::draw(frame, detail, model);
+            trace::draw(frame, logs, model);
+            footer::draw(frame, footer, model);
+            return;
+        }
+        // Like the timeline: the list's and the logs' place (Up/Down still
+        // select; the title says which request).
+        (ChartView::Trace, false) => {
+            trace::draw(frame, list.union(logs), model);
+            footer::draw(frame, footer, model);
+            return;
         }
         (ChartView::Latency, false) => requests::draw(frame, list, model),
         // Three charts need rows: the timeline takes the list's and the logs' place.

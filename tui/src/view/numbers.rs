@@ -7,7 +7,7 @@ use ratatui::style::{Color, Style, Stylize};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use super::{DIM, ERROR, OK};
+use super::{DIM, ERROR, MARK, OK};
 use contract::ErrorKind;
 
 use crate::model::Model;
@@ -30,10 +30,18 @@ fn work_line(model: &Model) -> Line<'static> {
     let recent = ratio(a, b);
     let color = if b > 0 && a > b { ERROR } else { Color::Reset };
     Line::from(vec![
-        Span::raw(" A per B request "),
+        Span::raw(" A per B "),
         Span::styled(recent, Style::new().fg(color).bold()),
-        Span::styled(format!(" last {WINDOW_SECONDS} s · {} session", ratio(total_a, total_b)), Style::new().fg(DIM)),
+        Span::styled(format!(" ({WINDOW_SECONDS} s) {} (all)", ratio(total_a, total_b)), Style::new().fg(DIM)),
+        orphaned(model),
     ])
+}
+
+/// Requests A worked on after B had given up.
+fn orphaned(model: &Model) -> Span<'static> {
+    let count = model.orphans.count;
+    let style = if count > 0 { Style::new().fg(MARK).bold() } else { Style::new().fg(DIM) };
+    Span::styled(format!(" · orphaned {count}"), style)
 }
 
 /// The same numbers on one line, for a narrow terminal.
@@ -47,6 +55,9 @@ pub fn draw_compact(frame: &mut Frame, area: Rect, model: &Model) {
     let (a, b) = model.work.recent(model.clock);
     if b > 0 {
         spans.push(Span::raw(format!("· A per B {} ", ratio(a, b))));
+    }
+    if model.orphans.count > 0 {
+        spans.push(orphaned(model));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)).block(Block::bordered().title(title(model))), area);
 }

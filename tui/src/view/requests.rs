@@ -56,7 +56,12 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     );
     let mut lines = vec![Line::from(header).bold()];
     for (index, entry) in list.entries().range(start..end).enumerate() {
-        let mut line = render_entry(entry, width);
+        // Work A did for nobody: said first on the request's own row.
+        let orphaned = match entry {
+            Entry::Request(request) => model.orphans.of(&request.id),
+            Entry::Mark(_) => None,
+        };
+        let mut line = render_entry(entry, width, orphaned);
         if Some(start + index) == selected {
             line = line.patch_style(Style::new().reversed());
             line.spans.insert(0, Span::raw("▶ "));
@@ -68,14 +73,22 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
-fn render_entry(entry: &Entry, width: usize) -> Line<'static> {
+/// One row; `orphaned`: A's line for it ended this many ms after B gave up.
+fn render_entry(entry: &Entry, width: usize, orphaned: Option<i64>) -> Line<'static> {
     match entry {
         Entry::Mark(mark) => Line::from(vec![
             Span::raw(format!("{:<12} ", time_of_day(mark.at))),
             Span::styled(format!("── {} ──", mark.text), Style::new().fg(MARK).bold()),
         ]),
         Entry::Request(r) => {
-            let message = pad(&sanitize(&display_message(&r.msg, r.delay_ms)), width);
+            let message = display_message(&r.msg, r.delay_ms);
+            let message = match orphaned {
+                // Display only: a few seconds at most.
+                #[allow(clippy::cast_precision_loss)]
+                Some(after_ms) => format!("⚠A+{} {message}", format_ms(after_ms as f64)),
+                None => message,
+            };
+            let message = pad(&sanitize(&message), width);
             let (status, latency, kind, color) = match &r.outcome {
                 None => ("…".to_owned(), "waiting".to_owned(), String::new(), PENDING),
                 Some(outcome) => {

@@ -1,0 +1,150 @@
+use std::time::Duration;
+
+use contract::{ErrorKind, Service};
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+use super::*;
+use crate::model::requests::{AState, Conditions, SentRequest};
+use crate::msg::{LinkMode, LogLine, Outcome};
+
+const T0: OffsetDateTime = datetime!(2026-11-24 12:00:00 UTC);
+
+fn sent(delay_ms: Option<u64>, outcome: Option<Outcome>, conditions: Conditions) -> SentRequest {
+    SentRequest { id: "t-1".into(), sent_at: T0, msg: "hi".into(), delay_ms, burst: false, outcome, conditions }
+}
+
+fn answered(status: u16, ms: u64, kind: Option<ErrorKind>) -> Option<Outcome> {
+    Some(Outcome::Answered {
+        status,
+        latency: Duration::from_millis(ms),
+        error_kind: kind,
+        upstream_ms: None,
+        body: String::new(),
+    })
+}
+
+/// A log line of `service` ending `end_ms` after T0.
+fn line(service: Service, end_ms: i64, fields: &str) -> LogLine {
+    let mut raw = String::new();
+    contract::logline::write_timestamp(&mut raw, T0 + time::Duration::milliseconds(end_ms));
+    let endpoint = if service == Service::A { "/echo" } else { "/call-echo" };
+    raw.push_str(&format!(" service={} endpoint={endpoint} {fields} request_id=t-1", service.name()));
+    LogLine::parse(service, &raw)
+}
+
+fn texts(trace: &Trace) -> Vec<String> {
+    trace.hops.iter().map(|hop| format!("{:?} {}", hop.at_ms, hop.text)).collect()
+}
+
+#[test]
+fn a_success_shows_each_hop_with_where_the_time_went() {
+    let a = line(Service::A, 3, "status=ok latency_ms=1");
+    let b = line(Service::B, 4, "status=ok latency_ms=3");
+    let trace = build(&sent(None, answered(200, 5, None), Conditions::default()), &[&b, &a]);
+    assert_eq!(
+        texts(&trace),
+        [
+            "Some(0) sent /call-echo",
+            "Some(1) B got it",
+            "Some(2) A got it",
+            "Some(3) A answered ok after 1 ms of work",
+            "Some(4) 200"
+        ]
+    );
+    assert_eq!((trace.orphan, trace.missing.as_deref()), (None, None));
+    let rows: Vec<String> = render(&trace).into_iter().map(|(_, row)| row).collect();
+    println!("{}", rows.join("\n"));
+    assert_eq!(rows[0], "       ms  dashboard    B     link      A");
+    assert_eq!(rows[1], "       +0      ●────────▶       │       │  sent /call-echo");
+    assert_eq!(rows[4], "       +3      │        ◀───────────────●  A answered ok after 1 ms of work");
+}
+
+#[test]
+fn a_stopped_a_is_drawn_as_a_missing_hop_with_the_reason() {
+    let b = line(Service::B, 2, r#"status=error error_kind=connect error="cannot connect" latency_ms=1"#);
+    let stopped = Conditions { a: AState::Down, link: LinkMode::Ok };
+    let trace = build(&sent(None, answered(503, 3, Some(ErrorKind::Connect)), stopped), &[&b]);
+    assert_eq!(trace.missing.as_deref(), Some("A never got it: A was stopped"));
+    let missing = trace.hops.iter().find(|hop| hop.kind == HopKind::Missing).expect("a missing hop");
+    assert_eq!((missing.from, missing.to, missing.at_ms), (Lane::B, Lane::A, None));
+    assert!(render(&trace).iter().any(|(_, row)| row.contains("╌╌╳  A never got it: A was stopped")));
+    assert_eq!(trace.hops.last().unwrap().text, "503 connect: B gave up");
+}
+
+#[test]
+fn a_frozen_a_and_a_partitioned_link_say_which_it_was() {
+    let b = line(Service::B, 1001, r#"status=error error_kind=timeout error="too slow" latency_ms=1000"#);
+    let frozen = Conditions { a: AState::Frozen, link: LinkMode::Ok };
+    let trace = build(&sent(None, answered(503, 1002, Some(ErrorKind::Timeout)), frozen), &[&b]);
+    assert_eq!(trace.missing.as_deref(), Some("A never got it: A was frozen (it reads it when thawed)"));
+    let partitioned = Conditions { a: AState::Up, link: LinkMode::Partition };
+    let trace = build(&sent(None, answered(503, 1002, Some(ErrorKind::Timeout)), partitioned), &[&b]);
+    assert_eq!(trace.missing.as_deref(), Some("A never got it: the link was partitioned"));
+    let lost = trace.hops.iter().find(|hop| hop.kind == HopKind::Missing).unwrap();
+    assert_eq!(lost.to, Lane::Link, "lost on the link, not at A");
+}
+
+#[test]
+fn a_slow_a_answering_after_b_gave_up_is_orphaned_work_drawn_after_b_s_answer() {
+    let b = line(Service::B, 1001, r#"status=error error_kind=timeout error="too slow" latency_ms=1000"#);
+    let a = line(Service::A, 1301, "status=ok latency_ms=1300");
+    let trace =
+        build(&sent(Some(1300), answered(503, 1002, Some(ErrorKind::Timeout)), Conditions::default()), &[&a, &b]);
+    assert_eq!(trace.orphan, Some(Orphan { after_ms: 300, a_ok: true }));
+    let last = trace.hops.last().unwrap();
+    assert_eq!((last.kind, last.at_ms), (HopKind::Orphaned, Some(1301)), "A's answer comes after B's");
+    assert!(last.text.contains("300 ms after B gave up"), "{}", last.text);
+    assert_eq!(
+        trace.summary().as_deref(),
+        Some("Orphaned work: A answered 300 ms after B had given up; nobody was waiting for it.")
+    );
+    // A that stopped when B hung up is not orphaned work.
+    let stopped = line(
+        Service::A,
+        1002,
+        r#"status=error error="the client closed the connection before the answer" latency_ms=1001"#,
+    );
+    let trace =
+        build(&sent(Some(1300), answered(503, 1002, Some(ErrorKind::Timeout)), Conditions::default()), &[&stopped, &b]);
+    assert_eq!(trace.orphan, None);
+}
+
+#[test]
+fn retries_show_each_try_the_lost_ones_first() {
+    let a = line(Service::A, 520, "status=ok latency_ms=0");
+    let b = line(Service::B, 521, "status=ok tries=2 latency_ms=520");
+    let flaky = Conditions { a: AState::Up, link: LinkMode::Flaky };
+    let trace = build(&sent(None, answered(200, 522, None), flaky), &[&a, &b]);
+    let tries: Vec<&str> = trace.hops.iter().filter(|h| h.text.starts_with("try")).map(|h| h.text.as_str()).collect();
+    assert_eq!(tries, ["try 1: A never got it: the flaky link lost it", "try 2: A got it"]);
+}
+
+#[test]
+fn the_breaker_refusal_has_no_call_to_a() {
+    let b = line(Service::B, 1, r#"status=error error_kind=circuit_open error="open" latency_ms=0"#);
+    let trace = build(&sent(None, answered(503, 2, Some(ErrorKind::CircuitOpen)), Conditions::default()), &[&b]);
+    assert!(trace.hops.iter().all(|hop| hop.to != Lane::A && hop.from != Lane::A), "{:?}", texts(&trace));
+    assert!(trace.hops.last().unwrap().text.contains("B did not call A"));
+    assert_eq!(trace.missing, None);
+}
+
+#[test]
+fn a_missing_b_line_and_clocks_a_few_ms_apart_still_give_a_trace() {
+    // No line from B yet; A's clock a little behind the dashboard's.
+    let a = line(Service::A, -2, "status=ok latency_ms=0");
+    let trace = build(&sent(None, answered(200, 3, None), Conditions::default()), &[&a]);
+    assert_eq!(
+        texts(&trace),
+        [
+            "Some(0) sent /call-echo",
+            "None no line from B (yet)",
+            "Some(0) A got it",
+            "Some(0) A answered ok after 0 ms of work",
+            "Some(3) 200"
+        ]
+    );
+    // Still waiting for B: the trace says so.
+    let trace = build(&sent(None, None, Conditions::default()), &[]);
+    assert_eq!(trace.hops.last().unwrap().text, "waiting for B's answer");
+}
