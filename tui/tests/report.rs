@@ -281,3 +281,40 @@ fn what_the_learner_typed_and_what_the_logs_hold_cannot_inject_markdown_or_html(
     let block = md.split(&format!("### `{}`", ids[0])).nth(1).unwrap();
     assert!(block.contains("````text\n") && block.contains("msg=\"```"), "{block}");
 }
+
+/// Issue 11: each of the lab's questions is answered with the session's own
+/// requests, their lines and their trace, or says it was not shown.
+#[test]
+fn the_lab_s_questions_are_answered_with_this_session_s_requests_and_traces() {
+    let logs = tempfile::tempdir().unwrap();
+    let mut app = session(logs.path(), 10);
+    let t0 = datetime!(2026-11-24 12:00:00 UTC);
+    app.on_event(Event::Process(Service::A, ProcessState::Running { pid: 9 }), t0);
+    app.on_event(Event::Process(Service::A, ProcessState::Stopped), t0);
+    let down = send_by_hand(&mut app, t0, 503, Some(ErrorKind::Connect), 2);
+    app.on_event(Event::Process(Service::A, ProcessState::Running { pid: 10 }), t0);
+    app.on_event(Event::LinkUp { addr: "127.0.0.1:40001".into() }, t0);
+    app.on_action(Action::CycleLink, t0);
+    app.on_action(Action::CycleLink, t0); // partition
+    let cut = send_by_hand(&mut app, t0 + Duration::from_secs(5), 503, Some(ErrorKind::Timeout), 1002);
+    let mut b_lines = log_line(Service::B, "12:00:00,002", &down, Some("connect"));
+    b_lines.push_str(&log_line(Service::B, "12:00:06,002", &cut, Some("timeout")));
+    std::fs::write(logs.path().join("service-b.2026-11-24.log"), b_lines).unwrap();
+
+    let md = std::fs::read_to_string(tui::io::report::write(&app, t0 + Duration::from_secs(60)).unwrap()).unwrap();
+    let section =
+        |title: &str| md.split(&format!("### {title}")).nth(1).unwrap().split("\n### ").next().unwrap().to_owned();
+    let a_down = section("What happens if A is down?");
+    assert!(a_down.contains(&format!("| 503 | 2.0 ms | connect | `{down}` |")), "{a_down}");
+    assert!(a_down.contains("error_kind=connect"), "its log line: {a_down}");
+    assert!(a_down.contains("╌╳  A never got it: A was stopped"), "its trace: {a_down}");
+    let network = section("What happens when the network (not A) fails?");
+    assert!(network.contains(&format!("`{cut}`")) && network.contains("the link was partitioned"), "{network}");
+    assert!(!network.contains(&format!("`{down}`")), "A was down then, not the network");
+    let timeout = section("What happens on timeout?");
+    assert!(timeout.contains("**Not shown in this session.** To show it: press `s`"), "{timeout}");
+    let debug = section("What do the logs show, and how would you debug?");
+    assert!(debug.contains("grep <id> logs/service-a.*") || debug.contains("grep &lt;id&gt;"), "{debug}");
+    // The questions come before the timeline and the per-request lines.
+    assert!(md.find("## The lab's questions").unwrap() < md.find("## Requests sent by hand").unwrap());
+}

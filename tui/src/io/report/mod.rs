@@ -10,6 +10,8 @@
 //! lines that can hold a wanted id are parsed. Everything the learner typed and
 //! every log line goes through [`crate::markdown`].
 
+mod questions;
+
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::fs::File;
@@ -163,6 +165,7 @@ pub fn render(model: &Model, generated_at: OffsetDateTime, logs: &HashMap<String
     let mut md = String::new();
     header(&mut md, model, generated_at);
     summary(&mut md, model);
+    questions::write(&mut md, model, logs);
     timeline(&mut md, model);
     loads(&mut md, model.session_log.bursts.iter());
     manual(&mut md, model, logs);

@@ -1,0 +1,110 @@
+//! The lab's questions, answered with this session's evidence: for each, the
+//! requests sent by hand that show it (id, status, kind, latency), their log
+//! lines from both services, and the first one's trace as a text diagram. A
+//! question no request shows yet says so, and what to press to show it.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use contract::{ErrorKind, Service};
+
+use super::{message, outcome_cells};
+use crate::markdown::{self, cell_code, code};
+use crate::model::Model;
+use crate::model::requests::{AState, SentRequest};
+use crate::model::trace::{self, render};
+use crate::msg::{LinkMode, LogLine, Outcome};
+use crate::text::time_of_day;
+
+/// Examples listed per question, at most.
+const EXAMPLES: usize = 3;
+
+struct Question {
+    title: &'static str,
+    /// What the evidence says, in a sentence (before the examples).
+    answer: &'static str,
+    /// What to do to show it, when no request does yet.
+    how: &'static str,
+    shows: fn(&SentRequest) -> bool,
+}
+
+fn kind(request: &SentRequest) -> Option<ErrorKind> {
+    request.outcome.as_ref().and_then(Outcome::error_kind)
+}
+
+const QUESTIONS: [Question; 4] = [
+    Question {
+        title: "What happens if A is down?",
+        answer: "B stays up and answers at once: `503` with `error_kind: connect` (A refused the connection), \
+                 in a few milliseconds, not after the timeout. A has no line for the request: it never got it.",
+        how: "press `a` to stop A, then Enter.",
+        shows: |r| r.conditions.a == AState::Down && kind(r) == Some(ErrorKind::Connect),
+    },
+    Question {
+        title: "What happens on timeout?",
+        answer: "B waits for its budget (1000 ms unless you changed it), then answers `503` with \
+                 `error_kind: timeout`. A frozen A has no line until it is thawed; a slow A stops when B hangs up, \
+                 or works on for nobody (orphaned work) when the hang-up cannot reach it.",
+        how: "press `s` (a slow request), or `f` to freeze A and then Enter.",
+        shows: |r| kind(r) == Some(ErrorKind::Timeout) && r.conditions.link == LinkMode::Ok,
+    },
+    Question {
+        title: "What happens when the network (not A) fails?",
+        answer: "A is up and healthy, yet B fails: a partitioned link makes B time out, a reset one makes it fail \
+                 at once with `connect`, a flaky one loses some requests. A has no line for the requests the \
+                 network lost, which is how the logs tell the network from A.",
+        how: "press `n` twice (the link partitioned), then Enter.",
+        shows: |r| r.conditions.link != LinkMode::Ok && r.conditions.a == AState::Up && kind(r).is_some(),
+    },
+    Question {
+        title: "What do the logs show, and how would you debug?",
+        answer: "Every request has one line in B's log and, if A got it, one in A's, with the same `request_id`. \
+                 To debug a failure: take B's error line, read its `error_kind` and `latency_ms`, then look for its \
+                 id in A's log (`grep <id> logs/service-a.*`). No line in A: A never got it (stopped, frozen, or \
+                 the network). A line that ends after B's: A worked for a caller that was gone.",
+        how: "send any request that fails (press `a`, then Enter).",
+        shows: |r| r.outcome.as_ref().is_some_and(|o| !o.is_ok()),
+    },
+];
+
+/// The section: one subsection per question.
+pub fn write(md: &mut String, model: &Model, logs: &HashMap<String, Vec<(Service, String)>>) {
+    let _ = writeln!(md, "## The lab's questions, with this session's evidence\n");
+    for question in &QUESTIONS {
+        let _ = writeln!(md, "### {}\n", question.title);
+        let examples: Vec<&SentRequest> =
+            model.session_log.manual.iter().filter(|request| (question.shows)(request)).take(EXAMPLES).collect();
+        let Some(first) = examples.first() else {
+            let _ = writeln!(md, "**Not shown in this session.** To show it: {}\n", question.how);
+            continue;
+        };
+        let _ = writeln!(md, "{}\n", question.answer);
+        let _ = writeln!(md, "| time (UTC) | message | status | latency | error kind | request id |");
+        let _ = writeln!(md, "| --- | --- | ---: | ---: | --- | --- |");
+        for request in &examples {
+            let (status, latency, kind) = outcome_cells(request.outcome.as_ref());
+            let _ = writeln!(
+                md,
+                "| {} | {} | {status} | {latency} | {kind} | {} |",
+                time_of_day(request.sent_at),
+                message(request),
+                cell_code(&request.id)
+            );
+        }
+        let raw = logs.get(&first.id).map(Vec::as_slice).unwrap_or_default();
+        let _ = writeln!(md, "\nThe log lines of {}:\n", code(&first.id));
+        if raw.is_empty() {
+            let _ = writeln!(md, "_No log line has this id: the logs may be in another directory._\n");
+        } else {
+            let _ = writeln!(md, "{}", markdown::code_block("text", raw.iter().map(|(_, line)| line.as_str())));
+        }
+        let lines: Vec<LogLine> = raw.iter().map(|(service, line)| LogLine::parse(*service, line)).collect();
+        let trace = trace::build(first, &lines.iter().collect::<Vec<_>>());
+        let rows: Vec<String> = render(&trace).into_iter().map(|(_, row)| row).collect();
+        let _ = writeln!(md, "Its trace (ms after the dashboard sent it):\n");
+        let _ = writeln!(md, "{}", markdown::code_block("text", rows.iter().map(String::as_str)));
+        if let Some(summary) = trace.summary() {
+            let _ = writeln!(md, "{}\n", markdown::text(&summary));
+        }
+    }
+}
