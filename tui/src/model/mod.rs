@@ -125,8 +125,17 @@ impl Model {
 
     /// The trace of the selected request, from the log lines on hand; `None`
     /// when the selected row is not a request.
+    /// While following, a mark at the bottom (A thawed) gives way to the
+    /// newest request.
     pub fn selected_trace(&self) -> Option<trace::Trace> {
-        let request = self.requests.selected_request()?;
+        let newest = || {
+            self.requests.entries().iter().rev().find_map(|entry| match entry {
+                Entry::Request(request) => Some(request),
+                Entry::Mark(_) => None,
+            })
+        };
+        let request =
+            self.requests.selected_request().or_else(|| if self.requests.is_following() { newest() } else { None })?;
         let lines: Vec<&crate::msg::LogLine> = self.logs.visible(Some(Some(request.id.as_str()))).collect();
         Some(trace::build(request, &lines))
     }
