@@ -71,6 +71,10 @@ async fn echo(
     EchoQuery(params): EchoQuery,
 ) -> Result<Json<EchoBody>, ApiError> {
     let received = Instant::now();
+    // Two header lines are one comma-joined value in HTTP: not a number.
+    if headers.get_all(DEADLINE_MS).iter().nth(1).is_some() {
+        return Err(contract::InvalidInput::BadDeadline.into());
+    }
     let deadline_ms = parse_deadline_ms(headers.get(DEADLINE_MS).map(HeaderValue::as_bytes))?;
     // A deadline too far away to be an instant is no deadline.
     let deadline = deadline_ms.and_then(|ms| received.checked_add(Duration::from_millis(ms)));

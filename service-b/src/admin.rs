@@ -61,7 +61,12 @@ async fn change(
         Ok(body) => body,
         Err(rejection) => return error(rejection.status(), rejection.body_text()),
     };
-    let change: PolicyChange = match serde_json::from_slice(&body) {
+    // An object only: serde would also read `[1500, 2, true, true]` by position.
+    let value = serde_json::from_slice::<serde_json::Value>(&body);
+    if value.as_ref().is_ok_and(|value| !value.is_object()) {
+        return error(StatusCode::BAD_REQUEST, "not a policy change: send a JSON object, e.g. {\"retries\": 2}");
+    }
+    let change: PolicyChange = match value.and_then(serde_json::from_value) {
         Ok(change) => change,
         Err(why) => {
             return error(

@@ -175,6 +175,15 @@ pub async fn run(
     })?;
     let bound = admin_listener.local_addr().map_or_else(|_| admin_addr.to_string(), |addr| addr.to_string());
     tracing::info!(target: "lifecycle", event = "listening", listener = "admin", addr = bound);
+    if admin_listener.local_addr().is_ok_and(|addr| !addr.ip().is_loopback()) {
+        tracing::warn!(
+            target: "lifecycle",
+            event = "admin_exposed",
+            listener = "admin",
+            addr = bound,
+            error = "the admin listener is not on loopback: anyone who can reach it can change how B calls A",
+        );
+    }
     // One shutdown for both listeners: the admin one stops with the service.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = move || {

@@ -42,9 +42,17 @@ impl LivePolicy {
     pub fn status(&self, now: Instant) -> PolicyStatus {
         let inner = self.lock();
         let (phase, failures, reopens_in) = inner.breaker.state().report(now);
+        if !inner.policy.breaker {
+            return PolicyStatus {
+                policy: inner.policy,
+                breaker_state: BreakerPhase::Off,
+                breaker_failures: 0,
+                breaker_reopens_in_ms: None,
+            };
+        }
         PolicyStatus {
             policy: inner.policy,
-            breaker_state: if inner.policy.breaker { phase } else { BreakerPhase::Off },
+            breaker_state: phase,
             breaker_failures: failures,
             breaker_reopens_in_ms: reopens_in.map(|left| u64::try_from(left.as_millis()).unwrap_or(u64::MAX)),
         }
@@ -53,16 +61,20 @@ impl LivePolicy {
     /// Applies `change` if the result is in range (else says what is wrong and
     /// changes nothing). Turning the breaker on starts it closed.
     pub fn change(&self, change: &PolicyChange, now: Instant) -> Result<PolicyStatus, String> {
-        let next = {
+        let (next, changed) = {
             let mut inner = self.lock();
             let next = inner.policy.changed(change)?;
             if next.breaker && !inner.policy.breaker {
                 inner.breaker = Breaker::default();
             }
+            let changed = next != inner.policy;
             inner.policy = next;
-            next
+            (next, changed)
         };
-        log_policy("changed", &next);
+        // A PUT that repeats the policy changes nothing, and says nothing.
+        if changed {
+            log_policy("changed", &next);
+        }
         Ok(self.status(now))
     }
 

@@ -259,6 +259,14 @@ async fn with_deadline_propagation_a_stops_at_the_deadline_not_after_its_delay()
     // A caller's bad deadline is a 400, and A does no work.
     let bad = client().get(format!("{}/echo?msg=x", a.url())).header("x-deadline-ms", "soon").send().await.unwrap();
     assert_eq!(bad.status(), 400);
+    let twice = client()
+        .get(format!("{}/echo?msg=x", a.url()))
+        .header("x-deadline-ms", "5000")
+        .header("x-deadline-ms", "100")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(twice.status(), 400, "two deadlines are no deadline");
     let bad: Value = bad.json().await.unwrap();
     assert_eq!(bad["error"], "x-deadline-ms must be a whole number of milliseconds");
     assert!(a.stop().await.success());
@@ -291,6 +299,7 @@ async fn the_admin_listener_changes_the_policy_and_refuses_bad_changes_the_publi
         (r#"{"timeout_ms": 0}"#, "timeout_ms must be from 1 to 600000, not 0"),
         (r#"{"timeout_ms": -5}"#, "not a policy change"),
         (r#"{"breaker": "yes"}"#, "not a policy change"),
+        ("[1500, 2, true, true]", "send a JSON object"),
     ] {
         let refused = client().put(&policy).body(body).send().await.unwrap();
         assert_eq!(refused.status(), 400, "{body}");
@@ -307,6 +316,9 @@ async fn the_admin_listener_changes_the_policy_and_refuses_bad_changes_the_publi
             .map(|r| (r.get("why").unwrap_or("").to_owned(), r.get("retries").unwrap_or("").to_owned()))
             .collect::<Vec<_>>()
     };
+    // Repeating the policy is no change, and no line.
+    let same = client().put(&policy).body(r#"{"retries": 2}"#).send().await.unwrap();
+    assert_eq!(same.status(), 200);
     eventually("B logged the one change", || changes().len() == 2).await;
     assert_eq!(changes(), [("start".to_owned(), "0".to_owned()), ("changed".to_owned(), "2".to_owned())]);
 

@@ -37,6 +37,8 @@ pub enum Action {
     CycleLink,
     /// `v`: the next view in the chart's place.
     NextView,
+    /// `g`: open or close the guided lab.
+    ToggleGuide,
     /// `+` / `-`: B's timeout up / down by [`crate::model::TIMEOUT_STEP_MS`].
     TimeoutUp,
     TimeoutDown,

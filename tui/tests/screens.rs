@@ -471,3 +471,33 @@ fn the_trace_view_draws_the_slow_request_with_a_s_work_after_b_gave_up() {
     app.on_action(Action::NextView, at(2_500));
     assert!(!screen_of_size(&app, 120, 36).contains("Trace of"), "v again: back to the chart");
 }
+
+#[test]
+fn the_guide_ticks_off_the_steps_the_dashboard_sees_and_the_keys_keep_working() {
+    let mut app = app();
+    app.on_event(Event::SessionStarted, T0);
+    assert_eq!(app.on_action(Action::ToggleGuide, T0), None);
+    let first = screen_of_size(&app, 120, 36);
+    assert!(first.contains("Guided lab: 0 of 7"), "{first}");
+    assert!(first.contains("press: Enter"), "{first}");
+    // Enter works while the guide is open, and the success ticks step 1.
+    let ok = request(&mut app, 1_000, 200, 3, None, r#"{"service_a":{"echo":"hello"},"service_b":"ok"}"#);
+    // A stopped: a 503 connect, with the id as evidence.
+    app.on_event(Event::Process(Service::A, ProcessState::Stopping), at(2_000));
+    app.on_event(Event::Process(Service::A, ProcessState::Stopped), at(2_000));
+    let body = r#"{"error":"cannot connect to service A: connection refused","error_kind":"connect","service_a":"unavailable","service_b":"ok"}"#;
+    let down = request(&mut app, 3_000, 503, 2, Some(ErrorKind::Connect), body);
+    let screen = screen_of_size(&app, 120, 36);
+    assert!(screen.contains("Guided lab: 2 of 7"), "{screen}");
+    assert!(screen.contains(&format!("✓ 1. A success  {ok}")), "{screen}");
+    assert!(screen.contains(&format!("✓ 2. A stopped  {down}")), "{screen}");
+    assert!(screen.contains("▶ 3. A frozen"), "{screen}");
+    assert!(screen.contains("guide: \"A stopped\" shown"), "a marker says so:\n{screen}");
+    insta::assert_snapshot!("guide_120x36", screen);
+    insta::assert_snapshot!("guide_80x24", screen_of_size(&app, 80, 24));
+    app.on_action(Action::ToggleGuide, at(4_000));
+    assert!(!screen_of_size(&app, 120, 36).contains("Guided lab"), "g closes it");
+    // Closed and opened again: the progress is kept.
+    app.on_action(Action::ToggleGuide, at(4_000));
+    assert!(screen_of_size(&app, 120, 36).contains("Guided lab: 2 of 7"));
+}

@@ -3,6 +3,7 @@
 //! only through [`Model::on_action`] and [`Model::on_event`], which return the
 //! [`Effect`]s the runtime carries out.
 
+pub mod guide;
 pub mod load;
 pub mod logs;
 pub mod orphans;
@@ -80,6 +81,8 @@ pub struct Model {
     pub work: WorkRatio,
     /// Requests A worked on after B had given up.
     pub orphans: orphans::Orphans,
+    /// The guided lab (`g`): which steps the learner has shown, with evidence.
+    pub guide: guide::Guide,
     /// When the latest action or event arrived: the screen's clock, so a view
     /// can say how old what it shows is.
     pub clock: OffsetDateTime,
@@ -114,6 +117,7 @@ impl Model {
             policy: PolicyView { admin, ..PolicyView::default() },
             work: WorkRatio::default(),
             orphans: orphans::Orphans::default(),
+            guide: guide::Guide::default(),
             clock: OffsetDateTime::UNIX_EPOCH,
             session_log: SessionLog::default(),
             note: None,
@@ -190,6 +194,7 @@ impl Model {
                 self.quitting = true;
                 self.say(now, "stopping the services the dashboard started...");
             }
+            Action::ToggleGuide => self.guide.open = !self.guide.open,
             Action::ToggleHelp => {
                 self.mode = if self.mode == InputMode::Help { InputMode::Normal } else { InputMode::Help };
             }
@@ -415,6 +420,8 @@ impl Model {
             }
             Event::LoadAnswer(answer) => {
                 self.record_outcome(&answer.outcome, now);
+                let ticked = self.guide.observe(&answer.id, &answer.outcome, answer.delay_ms, self.conditions());
+                self.guide_ticked(&ticked, now);
                 self.session_log.load_answer(&answer.id, &answer.outcome);
                 if let Some(load) = &mut self.load {
                     load.record(answer.outcome.is_ok());
@@ -461,6 +468,14 @@ impl Model {
             Event::Logs(lines) => {
                 self.work.add(&lines, self.logs.session_started);
                 self.orphans.add(&lines, self.logs.session_started);
+                let retried = lines.iter().filter(|line| {
+                    line.service == Service::B && line.ok == Some(true) && line.tries.is_some_and(|tries| tries > 1)
+                });
+                let ticked: Vec<&str> = retried
+                    .filter_map(|line| line.request_id.as_deref())
+                    .flat_map(|id| self.guide.observe_retry(id))
+                    .collect();
+                self.guide_ticked(&ticked, now);
                 self.logs.add(lines);
             }
             Event::PolicyAdmin(url) => self.policy.admin = Some(url),
@@ -497,9 +512,28 @@ impl Model {
         }
     }
 
+    /// Marks each guide step just shown, and says so, while the guide is open
+    /// (closed, it still keeps count quietly).
+    fn guide_ticked(&mut self, titles: &[&str], now: OffsetDateTime) {
+        if !self.guide.open {
+            return;
+        }
+        for title in titles {
+            self.mark(now, format!("guide: \"{title}\" shown"));
+            self.say(now, format!("guided lab: \"{title}\" shown (g shows the next step)"));
+        }
+    }
+
     fn on_answer(&mut self, answer: Answer, now: OffsetDateTime) {
         let Answer { id, sent_at, msg, delay_ms, burst, outcome } = answer;
         self.record_outcome(&outcome, now);
+        // The conditions when it was sent, for a request sent by hand.
+        let conditions = match self.requests.pending_mut(&id) {
+            Some(pending) => pending.conditions,
+            None => self.conditions(),
+        };
+        let ticked = self.guide.observe(&id, &outcome, delay_ms, conditions);
+        self.guide_ticked(&ticked, now);
         if burst {
             self.session_log.burst_answer(&id, &outcome);
             if let Some(progress) = &mut self.burst {

@@ -11,6 +11,7 @@
 mod answer;
 mod chart;
 mod footer;
+mod guide;
 mod header;
 mod help;
 mod logs;
@@ -51,6 +52,14 @@ pub fn draw(frame: &mut Frame, model: &Model) {
         draw_wide(frame, area, model)
     } else {
         draw_narrow(frame, area, model)
+    }
+    if model.guide.open {
+        // Over the lower right (the logs), above the footer: the request
+        // list and the services stay in view while the learner follows it.
+        let width = area.width.min(74);
+        let height = 13.min(area.height.saturating_sub(4));
+        let guide_area = Rect::new(area.right() - width, area.bottom().saturating_sub(height + 2), width, height);
+        guide::draw(frame, guide_area, model);
     }
     if model.mode == InputMode::Help {
         help::draw(frame, area);
