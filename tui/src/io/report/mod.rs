@@ -317,18 +317,7 @@ fn manual(md: &mut String, model: &Model, logs: &HashMap<String, Vec<(Service, S
         let _ = writeln!(md, "No request was sent by hand.\n");
         return;
     }
-    let _ = writeln!(md, "| time (UTC) | message | status | latency | error kind | request id |");
-    let _ = writeln!(md, "| --- | --- | ---: | ---: | --- | --- |");
-    for request in requests.iter() {
-        let (status, latency, kind) = outcome_cells(request.outcome.as_ref());
-        let _ = writeln!(
-            md,
-            "| {} | {} | {status} | {latency} | {kind} | {} |",
-            time_of_day(request.sent_at),
-            message(request),
-            cell_code(&request.id)
-        );
-    }
+    request_table(md, requests.iter());
 
     let _ = writeln!(md, "\n## Log lines of each request sent by hand\n");
     let _ = writeln!(md, "Every line both services wrote with the request's id, from the log files, in time order.\n");
@@ -342,6 +331,22 @@ fn manual(md: &mut String, model: &Model, logs: &HashMap<String, Vec<(Service, S
                 let _ = writeln!(md, "_No log line has this id (yet): the logs may be in another directory._\n");
             }
         }
+    }
+}
+
+/// A table of requests: time, message, status, latency, error kind, id.
+fn request_table<'a>(md: &mut String, requests: impl Iterator<Item = &'a SentRequest>) {
+    let _ = writeln!(md, "| time (UTC) | message | status | latency | error kind | request id |");
+    let _ = writeln!(md, "| --- | --- | ---: | ---: | --- | --- |");
+    for request in requests {
+        let (status, latency, kind) = outcome_cells(request.outcome.as_ref());
+        let _ = writeln!(
+            md,
+            "| {} | {} | {status} | {latency} | {kind} | {} |",
+            time_of_day(request.sent_at),
+            message(request),
+            cell_code(&request.id)
+        );
     }
 }
 

@@ -8,13 +8,12 @@ use std::fmt::Write as _;
 
 use contract::{ErrorKind, Service};
 
-use super::{message, outcome_cells};
-use crate::markdown::{self, cell_code, code};
+use super::request_table;
+use crate::markdown::{self, code};
 use crate::model::Model;
 use crate::model::requests::{AState, SentRequest};
 use crate::model::trace::{self, render};
 use crate::msg::{LinkMode, LogLine, Outcome};
-use crate::text::time_of_day;
 
 /// Examples listed per question, at most.
 const EXAMPLES: usize = 3;
@@ -79,18 +78,7 @@ pub fn write(md: &mut String, model: &Model, logs: &HashMap<String, Vec<(Service
             continue;
         };
         let _ = writeln!(md, "{}\n", question.answer);
-        let _ = writeln!(md, "| time (UTC) | message | status | latency | error kind | request id |");
-        let _ = writeln!(md, "| --- | --- | ---: | ---: | --- | --- |");
-        for request in &examples {
-            let (status, latency, kind) = outcome_cells(request.outcome.as_ref());
-            let _ = writeln!(
-                md,
-                "| {} | {} | {status} | {latency} | {kind} | {} |",
-                time_of_day(request.sent_at),
-                message(request),
-                cell_code(&request.id)
-            );
-        }
+        request_table(md, examples.iter().copied());
         let raw = logs.get(&first.id).map(Vec::as_slice).unwrap_or_default();
         let _ = writeln!(md, "\nThe log lines of {}:\n", code(&first.id));
         if raw.is_empty() {
