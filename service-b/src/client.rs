@@ -51,19 +51,15 @@ impl ServiceAClient {
         Ok(Self { client, echo_url, policy })
     }
 
-    pub fn policy(&self) -> &LivePolicy {
-        &self.policy
-    }
-
     /// Calls `GET /echo` on A with the same `msg` and `delay_ms`, URL-encoded, and
     /// the caller's request id, so both services log the same id for this call.
     /// All tries and the pauses between them fit in the policy's budget; each
     /// try gets an equal share of what is left ([`try_share`]).
     pub async fn call_echo(&self, params: &EchoParams, request_id: &HeaderValue) -> CallOutcome {
         let started = Instant::now();
-        let policy = self.policy.policy();
+        let (policy, admission) = self.policy.start_call(started);
         let metrics = service_kit::metrics::get();
-        if let Admission::Refuse { for_another } = self.policy.admit(started) {
+        if let Admission::Refuse { for_another } = admission {
             metrics.upstream_call(ErrorKind::CircuitOpen.as_str());
             return CallOutcome { result: Err(UpstreamError::circuit_open(for_another)), tries: 0 };
         }

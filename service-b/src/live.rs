@@ -34,34 +34,16 @@ impl LivePolicy {
         self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    pub fn policy(&self) -> Policy {
-        self.lock().policy
-    }
-
     /// The policy and the breaker's state, as `GET /policy` answers.
     pub fn status(&self, now: Instant) -> PolicyStatus {
-        let inner = self.lock();
-        let (phase, failures, reopens_in) = inner.breaker.state().report(now);
-        if !inner.policy.breaker {
-            return PolicyStatus {
-                policy: inner.policy,
-                breaker_state: BreakerPhase::Off,
-                breaker_failures: 0,
-                breaker_reopens_in_ms: None,
-            };
-        }
-        PolicyStatus {
-            policy: inner.policy,
-            breaker_state: phase,
-            breaker_failures: failures,
-            breaker_reopens_in_ms: reopens_in.map(|left| u64::try_from(left.as_millis()).unwrap_or(u64::MAX)),
-        }
+        self.lock().status(now)
     }
 
     /// Applies `change` if the result is in range (else says what is wrong and
-    /// changes nothing). Turning the breaker on starts it closed.
+    /// changes nothing). Turning the breaker on starts it closed. Answers the
+    /// status this change made, read under the same lock.
     pub fn change(&self, change: &PolicyChange, now: Instant) -> Result<PolicyStatus, String> {
-        let (next, changed) = {
+        let (next, changed, status) = {
             let mut inner = self.lock();
             let next = inner.policy.changed(change)?;
             if next.breaker && !inner.policy.breaker {
@@ -69,29 +51,30 @@ impl LivePolicy {
             }
             let changed = next != inner.policy;
             inner.policy = next;
-            (next, changed)
+            (next, changed, inner.status(now))
         };
         // A PUT that repeats the policy changes nothing, and says nothing.
         if changed {
             log_policy("changed", &next);
         }
-        Ok(self.status(now))
+        Ok(status)
     }
 
-    /// Whether a call starting `now` may go to A (always, with the breaker off).
-    pub fn admit(&self, now: Instant) -> Admission {
-        let (admission, state) = {
+    /// The policy a call starting `now` follows, and whether it may go to A
+    /// (always, with the breaker off): one look, so both come from the same policy.
+    pub fn start_call(&self, now: Instant) -> (Policy, Admission) {
+        let (policy, admission, state) = {
             let mut inner = self.lock();
             if !inner.policy.breaker {
-                return Admission::Call;
+                return (inner.policy, Admission::Call);
             }
             let admission = inner.breaker.admit(now);
-            (admission, inner.breaker.state())
+            (inner.policy, admission, inner.breaker.state())
         };
         if admission == Admission::Trial {
             breaker_changed(state, now);
         }
-        admission
+        (policy, admission)
     }
 
     /// Counts how an admitted call ended, with the breaker on.
@@ -105,6 +88,26 @@ impl LivePolicy {
         };
         if let Some(state) = changed {
             breaker_changed(state, now);
+        }
+    }
+}
+
+impl Inner {
+    fn status(&self, now: Instant) -> PolicyStatus {
+        if !self.policy.breaker {
+            return PolicyStatus {
+                policy: self.policy,
+                breaker_state: BreakerPhase::Off,
+                breaker_failures: 0,
+                breaker_reopens_in_ms: None,
+            };
+        }
+        let (phase, failures, reopens_in) = self.breaker.state().report(now);
+        PolicyStatus {
+            policy: self.policy,
+            breaker_state: phase,
+            breaker_failures: failures,
+            breaker_reopens_in_ms: reopens_in.map(|left| u64::try_from(left.as_millis()).unwrap_or(u64::MAX)),
         }
     }
 }

@@ -252,6 +252,16 @@ pub struct LogLine {
 }
 
 impl LogLine {
+    /// Whose request line of the lab's call this is: A's `/echo` or B's
+    /// `/call-echo` (not a health check, a metrics scrape or a lifecycle line).
+    pub fn call_of(&self) -> Option<Service> {
+        match (self.service, self.endpoint.as_deref()) {
+            (Service::A, Some("/echo")) => Some(Service::A),
+            (Service::B, Some("/call-echo")) => Some(Service::B),
+            _ => None,
+        }
+    }
+
     /// Reads a raw line of `service`'s log (text or JSON).
     pub fn parse(service: Service, raw: &str) -> Self {
         let text = sanitize(raw);

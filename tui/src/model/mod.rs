@@ -20,7 +20,7 @@ use contract::Service;
 use time::OffsetDateTime;
 
 use crate::cli::Settings;
-use crate::msg::{Action, Answer, Effect, Event, Health, InputMode, Outcome};
+use crate::msg::{Action, Answer, Effect, Event, Health, InputMode, Outcome, ProcessState};
 use load::{BurstProgress, SteadyLoad};
 use logs::LogView;
 use requests::{AState, Conditions, Entry, Mark, RequestList, SentRequest};
@@ -148,10 +148,8 @@ impl Model {
     pub fn conditions(&self) -> Conditions {
         let a = self.service(Service::A);
         let a = match (&a.process, a.health) {
-            (crate::msg::ProcessState::Frozen { .. }, _) => AState::Frozen,
-            (crate::msg::ProcessState::Stopped | crate::msg::ProcessState::Stopping, _) | (_, Health::Down) => {
-                AState::Down
-            }
+            (ProcessState::Frozen { .. }, _) => AState::Frozen,
+            (ProcessState::Stopped | ProcessState::Stopping, _) | (_, Health::Down) => AState::Down,
             _ => AState::Up,
         };
         Conditions { a, link: self.link.mode }
@@ -329,7 +327,7 @@ impl Model {
         let mode = self.link.mode.next(self.settings.link_delay_ms, self.settings.link_jitter_ms);
         self.link.mode = mode;
         self.mark(now, format!("link: {}", mode.label()));
-        if self.service(Service::B).process == crate::msg::ProcessState::Attached {
+        if self.service(Service::B).process == ProcessState::Attached {
             self.say(
                 now,
                 format!(

@@ -1,6 +1,6 @@
 //! Orphaned work, counted as the log lines arrive: a request B gave up on
 //! (its `/call-echo` line says `status=error`) whose `/echo` line in A ends
-//! more than [`ORPHAN_TOLERANCE_MS`] after B's: A worked for a caller that was
+//! more than [`super::trace::ORPHAN_TOLERANCE_MS`] after B's: A worked for a caller that was
 //! gone. Either line may arrive first; the last [`KEPT`] ids are remembered.
 
 use std::collections::{HashMap, VecDeque};
@@ -8,7 +8,7 @@ use std::collections::{HashMap, VecDeque};
 use contract::Service;
 use time::OffsetDateTime;
 
-use super::trace::ORPHAN_TOLERANCE_MS;
+use super::trace::orphaned_after;
 use crate::msg::LogLine;
 
 /// Request ids remembered (the oldest are forgotten first).
@@ -35,17 +35,21 @@ impl Orphans {
             if since.is_some_and(|since| at < since) {
                 continue;
             }
-            match (line.service, line.endpoint.as_deref()) {
-                (Service::B, Some("/call-echo")) => {
+            match line.call_of() {
+                Some(Service::B) => {
                     self.remember(id);
                     self.b.insert(id.clone(), (at, line.ok == Some(false)));
                 }
-                (Service::A, Some("/echo")) => {
+                Some(Service::A) => {
                     self.remember(id);
-                    let end = self.a.entry(id.clone()).or_insert(at);
-                    *end = (*end).max(at);
+                    match self.a.get_mut(id) {
+                        Some(end) => *end = (*end).max(at),
+                        None => {
+                            self.a.insert(id.clone(), at);
+                        }
+                    }
                 }
-                _ => continue,
+                None => continue,
             }
             self.check(id);
         }
@@ -66,9 +70,10 @@ impl Orphans {
     }
 
     fn check(&mut self, id: &str) {
-        let (Some((b_end, true)), Some(a_end)) = (self.b.get(id).copied(), self.a.get(id).copied()) else { return };
-        let after = i64::try_from((a_end - b_end).whole_milliseconds()).unwrap_or(i64::MAX);
-        if after > ORPHAN_TOLERANCE_MS && self.found.insert(id.to_owned(), after).is_none() {
+        let (Some((b_end, b_failed)), Some(a_end)) = (self.b.get(id).copied(), self.a.get(id).copied()) else { return };
+        if let Some(after) = orphaned_after(b_end, b_failed, a_end)
+            && self.found.insert(id.to_owned(), after).is_none()
+        {
             self.count += 1;
         }
     }

@@ -19,6 +19,14 @@ use crate::msg::{LinkMode, LogLine, Outcome};
 /// is the two services' clocks and B's own last steps).
 pub const ORPHAN_TOLERANCE_MS: i64 = 50;
 
+/// How long after B gave up (its line ended at `b_end`, failed) A's line
+/// for the same request ended at `a_end`, if that makes it orphaned work.
+/// The one rule behind the trace and the count.
+pub fn orphaned_after(b_end: OffsetDateTime, b_failed: bool, a_end: OffsetDateTime) -> Option<i64> {
+    let after = i64::try_from((a_end - b_end).whole_milliseconds()).unwrap_or(i64::MAX);
+    (b_failed && after > ORPHAN_TOLERANCE_MS).then_some(after)
+}
+
 /// The four lifelines, left to right.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Lane {
@@ -90,9 +98,8 @@ pub fn build(request: &SentRequest, lines: &[&LogLine]) -> Trace {
         line.at
             .map(|end| offset(end - time::Duration::milliseconds(line.latency_ms.unwrap_or(0).try_into().unwrap_or(0))))
     };
-    let b_line = lines.iter().find(|l| l.service == Service::B && l.endpoint.as_deref() == Some("/call-echo"));
-    let mut a_lines: Vec<&LogLine> =
-        lines.iter().copied().filter(|l| l.service == Service::A && l.endpoint.as_deref() == Some("/echo")).collect();
+    let b_line = lines.iter().find(|l| l.call_of() == Some(Service::B));
+    let mut a_lines: Vec<&LogLine> = lines.iter().copied().filter(|l| l.call_of() == Some(Service::A)).collect();
     a_lines.sort_by_key(|l| l.at);
 
     let mut hops = Vec::new();
@@ -152,8 +159,8 @@ pub fn build(request: &SentRequest, lines: &[&LogLine]) -> Trace {
         });
         let a_end = line.at.map(offset);
         let worked = line.latency_ms.map_or_else(String::new, |ms| format!(" after {ms} ms of work"));
-        let late = match (a_end, b_end) {
-            (Some(a_end), Some(b_end)) if failed && a_end > b_end + ORPHAN_TOLERANCE_MS => Some(a_end - b_end),
+        let late = match (line.at, b_line.and_then(|b| b.at)) {
+            (Some(a_end), Some(b_end)) => orphaned_after(b_end, failed, a_end),
             _ => None,
         };
         let a_ok = line.ok == Some(true);

@@ -30,17 +30,17 @@ impl WorkRatio {
             if since.is_some_and(|since| at < since) {
                 continue;
             }
+            let Some(side) = line.call_of() else { continue };
             let counts = self.per_second.entry(at.unix_timestamp()).or_default();
-            match (line.service, line.endpoint.as_deref()) {
-                (Service::A, Some("/echo")) => {
+            match side {
+                Service::A => {
                     counts.0 += 1;
                     self.total.0 += 1;
                 }
-                (Service::B, Some("/call-echo")) => {
+                Service::B => {
                     counts.1 += 1;
                     self.total.1 += 1;
                 }
-                _ => {}
             }
         }
         // Keep a minute: enough for the window whatever the clocks say.
