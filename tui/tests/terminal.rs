@@ -85,6 +85,25 @@ impl Dashboard {
         self.master.write_all(keys.as_bytes()).unwrap();
     }
 
+    /// Presses `key` until `done` holds, at most 5 times, 5 s apart. A key the
+    /// dashboard could not act on yet (in its first moments, before it knows
+    /// B's address, policy or a running A) changes nothing, and says so on
+    /// screen: press again. The screen is drawn as differences, so its bytes
+    /// cannot say reliably what it shows.
+    fn press_until(&mut self, key: &str, what: &str, done: impl Fn() -> bool) {
+        for _ in 0..5 {
+            self.press(key);
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline {
+                if done() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        panic!("{what}: nothing after 5 presses of {key:?}");
+    }
+
     /// Waits until both services answer; returns where and as which process.
     fn until_services_up(&self, logs: &Path) -> [Listening; 2] {
         Service::ALL.map(|service| {
@@ -149,19 +168,8 @@ fn a_killed_dashboard_leaves_no_child_even_a_frozen_one() {
     let mut dashboard = Dashboard::start(logs.path());
     let [a, b] = dashboard.until_services_up(logs.path());
     // `f` acts on a running A; under load A can answer before the dashboard
-    // has seen it run, and then `f` only says so: press again.
-    let frozen = || process_state(a.pid) == Some('T');
-    for _ in 0..4 {
-        if frozen() {
-            break;
-        }
-        dashboard.press("f");
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while !frozen() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-    assert!(frozen(), "A was never frozen");
+    // has seen it run, and then `f` only says so.
+    dashboard.press_until("f", "A frozen", || process_state(a.pid) == Some('T'));
     kill(dashboard.pid(), Signal::SIGKILL).unwrap();
     let killed = Instant::now();
     wait_for(Duration::from_secs(3), "both children to be gone", || {
@@ -217,32 +225,14 @@ fn two_presses_of_plus_give_b_500_ms_more_and_the_slow_request_gets_through() {
             .filter_map(|r| r.get("timeout_ms").map(str::to_owned))
             .collect::<Vec<_>>()
     };
-    // A key the dashboard could not act on yet (B's policy or address not
-    // known in its first moments) changes nothing: press again. The screen is
-    // drawn as differences, so its bytes cannot say reliably what it shows.
-    let press_until = |dashboard: &mut Dashboard, key: &str, what: &str, done: &dyn Fn() -> bool| {
-        for _ in 0..5 {
-            dashboard.press(key);
-            let deadline = Instant::now() + Duration::from_secs(3);
-            while Instant::now() < deadline {
-                if done() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        }
-        panic!(
-            "{what}: nothing after 5 presses of {key:?}; B's log: {:#?}",
-            testkit::log_lines(logs.path(), Service::B)
-        );
-    };
-    press_until(&mut dashboard, "+", "B's first policy change", &|| !changes().is_empty());
-    press_until(&mut dashboard, "+", "B's second policy change", &|| changes().len() >= 2);
+    // Each press is acted on once the dashboard knows B's policy.
+    dashboard.press_until("+", "B's first policy change", || !changes().is_empty());
+    dashboard.press_until("+", "B's second policy change", || changes().len() >= 2);
     assert_eq!(changes(), ["1250", "1500"]);
     let slow_line = || {
         testkit::request_records(logs.path(), Service::B).into_iter().find(|r| r.get("endpoint") == Some("/call-echo"))
     };
-    press_until(&mut dashboard, "s", "the slow request in B's log", &|| slow_line().is_some());
+    dashboard.press_until("s", "the slow request in B's log", || slow_line().is_some());
     let line = slow_line().unwrap();
     assert_eq!(line.get("status"), Some("ok"), "{line:?}");
     let latency: u64 = line.get("latency_ms").unwrap().parse().unwrap();
