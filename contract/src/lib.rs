@@ -5,6 +5,7 @@
 //! Nothing here does I/O, so every rule can be tested on its own and the three
 //! programs cannot drift apart.
 
+pub mod admin_guard;
 pub mod body;
 pub mod files;
 pub mod headers;

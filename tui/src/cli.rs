@@ -51,6 +51,21 @@ pub struct DashboardArgs {
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(0..=30_000))]
     pub link_jitter_ms: u64,
 
+    /// Where the link listens for B (B started by hand: `--service-a-url http://THIS`).
+    /// Port 0: a free port, shown on screen.
+    #[arg(long, env = "LINK_ADDR", default_value = "127.0.0.1:0")]
+    pub link_addr: std::net::SocketAddr,
+
+    /// The link's toxiproxy API (toxiproxy-cli, toxiproxy-python and the other
+    /// clients drive the link through it); when the port is taken, a free one.
+    #[arg(long, env = "LINK_API", default_value = "127.0.0.1:8474")]
+    pub link_api: std::net::SocketAddr,
+
+    /// Seed of every draw of chance on the link (toxicity, jitter): the same
+    /// seed loses the same requests. Default: a fresh one, shown in the report.
+    #[arg(long, env = "LINK_SEED")]
+    pub seed: Option<u64>,
+
     /// Requests in a burst (key `L`).
     #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     pub burst_requests: u64,
@@ -74,6 +89,10 @@ pub struct Settings {
     pub load_rate: u32,
     pub link_delay_ms: u64,
     pub link_jitter_ms: u64,
+    pub link_addr: std::net::SocketAddr,
+    pub link_api: std::net::SocketAddr,
+    /// The link's seed (drawn when not given).
+    pub seed: u64,
     pub burst_requests: u64,
     pub burst_concurrency: u64,
 }
@@ -90,6 +109,9 @@ impl From<DashboardArgs> for Settings {
             load_rate,
             link_delay_ms,
             link_jitter_ms,
+            link_addr,
+            link_api,
+            seed,
             burst_requests,
             burst_concurrency,
         } = args;
@@ -105,6 +127,9 @@ impl From<DashboardArgs> for Settings {
             load_rate,
             link_delay_ms,
             link_jitter_ms,
+            link_addr,
+            link_api,
+            seed: seed.unwrap_or_else(|| fastrand::u64(..)),
             burst_requests,
             burst_concurrency,
         }
@@ -124,6 +149,11 @@ impl Settings {
     /// it through.
     pub fn slow_delay_ms(&self) -> u64 {
         (self.timeout_ms + 300).min(contract::params::MAX_DELAY_MS)
+    }
+
+    /// What the faults' presets depend on.
+    pub fn fault_params(&self) -> crate::faults::Params {
+        crate::faults::Params { delay_ms: self.link_delay_ms, jitter_ms: self.link_jitter_ms }
     }
 
     /// The URL of `service`.

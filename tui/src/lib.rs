@@ -8,6 +8,7 @@
 //! [`io`] talks to the world; [`runtime`] wires them together.
 
 pub mod cli;
+pub mod faults;
 pub mod io;
 pub mod keys;
 pub mod markdown;

@@ -9,6 +9,7 @@ use contract::policy::{PolicyChange, PolicyStatus};
 use contract::{ErrorKind, LogRecord, Service};
 use time::OffsetDateTime;
 
+use crate::faults::ToxicSpec;
 use crate::text::sanitize;
 
 /// What the keyboard is doing.
@@ -33,7 +34,7 @@ pub enum Action {
     /// `l`: start or stop the steady load.
     ToggleLoad,
     StartBurst,
-    /// `n`: the link's next mode.
+    /// `n`: the link's next fault in the cycle.
     CycleLink,
     /// `v`: the next view in the chart's place.
     NextView,
@@ -92,8 +93,10 @@ pub enum Event {
     LoadDone,
     /// The link is listening here (B goes through it when the dashboard starts B).
     LinkUp { addr: String },
-    /// The link's counters, now.
-    Link(LinkCounters),
+    /// The link's counters and toxics, now (also those set through its API).
+    Link(LinkReport),
+    /// The link's toxiproxy API listens here.
+    LinkApi(Result<String, String>),
     /// `r` finished.
     ReportWritten(Result<std::path::PathBuf, String>),
     /// Where B's admin listener answers (a B the dashboard started reports it).
@@ -131,7 +134,8 @@ pub enum Effect {
         id_prefix: String,
     },
     StopLoad,
-    SetLinkMode(LinkMode),
+    /// The link healthy (`None`) or one registered fault's toxics, by id.
+    SetLink(Option<&'static str>),
     /// Change B's call policy through its admin listener.
     ChangePolicy(PolicyChange),
     WriteReport,
@@ -308,47 +312,25 @@ fn display_fields(record: &LogRecord) -> String {
     sanitize(line.splitn(3, ' ').nth(2).unwrap_or_default())
 }
 
-/// What the link between B and A (a TCP forwarder the dashboard runs) does to
-/// the bytes that cross it. `n` cycles ok → delay → partition → reset → flaky.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum LinkMode {
-    /// Bytes pass as they come.
+/// What the link was doing when a request was sent, as far as the dashboard
+/// knows: the evidence a trace uses to say why A never got a request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LinkCondition {
+    /// No toxics, listening.
     #[default]
-    Ok,
-    /// A's answers are held `delay_ms` ± `jitter_ms` (uniform) before B gets them.
-    Delay { delay_ms: u64, jitter_ms: u64 },
-    /// Connections are accepted, but no byte gets through in either direction,
-    /// on new and on open connections alike (B times out; A is healthy).
-    Partition,
-    /// Connections are reset at once (new ones, and open ones when the mode is set).
-    Reset,
-    /// About a third of the requests are lost (their connection is then held as
-    /// a partitioned one: B times out); the rest pass.
-    Flaky,
+    Healthy,
+    /// One of the registered faults ([`crate::faults`]), by id.
+    Fault(&'static str),
+    /// Toxics that are no registered fault (set through the link's API).
+    Other,
 }
 
-impl LinkMode {
-    /// The next mode for the `n` key, with the delay the dashboard was given.
-    pub fn next(self, delay_ms: u64, jitter_ms: u64) -> Self {
-        match self {
-            LinkMode::Ok => LinkMode::Delay { delay_ms, jitter_ms },
-            LinkMode::Delay { .. } => LinkMode::Partition,
-            LinkMode::Partition => LinkMode::Reset,
-            LinkMode::Reset => LinkMode::Flaky,
-            LinkMode::Flaky => LinkMode::Ok,
-        }
-    }
-
-    /// `ok`, `delay 300±100 ms`, `partition`, `reset`, `flaky`.
-    pub fn label(self) -> String {
-        match self {
-            LinkMode::Ok => "ok".into(),
-            LinkMode::Delay { delay_ms, jitter_ms } => format!("delay {delay_ms}±{jitter_ms} ms"),
-            LinkMode::Partition => "partition".into(),
-            LinkMode::Reset => "reset".into(),
-            LinkMode::Flaky => "flaky".into(),
-        }
-    }
+/// What the link reports: its counters, whether it listens, its toxics.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LinkReport {
+    pub counters: LinkCounters,
+    pub enabled: bool,
+    pub toxics: Vec<ToxicSpec>,
 }
 
 /// What the link has carried so far.

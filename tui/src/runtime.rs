@@ -25,7 +25,7 @@ use tokio::time::Instant;
 use crate::cli::{DashboardArgs, Settings};
 use crate::io::burst::{self, BurstSpec};
 use crate::io::http::Client;
-use crate::io::link::Link;
+use crate::io::link::{self, Link};
 use crate::io::load::{self, LoadSpec};
 use crate::io::supervisor::{self, Command, Supervisor};
 use crate::io::{policy, report, tail};
@@ -94,8 +94,10 @@ struct Executor {
     urls: watch::Receiver<[reqwest::Url; 2]>,
     events: mpsc::Sender<Event>,
     supervisor: mpsc::Sender<Command>,
-    /// The link between B and A, whose mode the `n` key sets.
+    /// The link between B and A, whose toxics the `n` and fault keys set.
     link: Link,
+    /// What the faults' presets depend on.
+    fault_params: crate::faults::Params,
     /// Changes to B's call policy, sent in order by [`policy::run`].
     policy_changes: mpsc::Sender<contract::policy::PolicyChange>,
     burst_cancel: Option<watch::Sender<bool>>,
@@ -118,7 +120,8 @@ async fn run(settings: Settings) -> Result<(), DashboardError> {
     // The link: a B the dashboard starts calls A through it. It forwards to
     // wherever A answers now (a started A reports its real port).
     let (a_target_tx, a_target) = watch::channel(resolve(&settings.a_url).await.unwrap_or(LOOPBACK_ANY_PORT));
-    let (link, run_link) = Link::bind(LOOPBACK_ANY_PORT, a_target).await.map_err(DashboardError::Link)?;
+    let (link, run_link) =
+        Link::bind(settings.link_addr, a_target, settings.seed).await.map_err(DashboardError::Link)?;
     background.spawn(async move {
         run_link.await;
         "the link"
@@ -140,9 +143,25 @@ async fn run(settings: Settings) -> Result<(), DashboardError> {
     background.spawn(follow_a(urls.clone(), a_target_tx));
     let (counters_of, to_screen) = (link.clone(), events_tx.clone());
     background.spawn(async move {
-        counters_of.report_counters(to_screen, LINK_COUNTERS_INTERVAL).await;
+        counters_of.report(to_screen, LINK_COUNTERS_INTERVAL).await;
         "the link's counters"
     });
+    match link::api::bind(settings.link_api).await {
+        Ok(listener) => {
+            let shown = listener.local_addr().map_or_else(|e| e.to_string(), |addr| addr.to_string());
+            let _ = events_tx.try_send(Event::LinkApi(Ok(shown)));
+            let api_link = link.clone();
+            background.spawn(async move {
+                // It serves until the dashboard ends; an error here is a dead listener.
+                let _ = link::api::serve(listener, api_link).await;
+                std::future::pending::<()>().await;
+                "the link's API"
+            });
+        }
+        Err(error) => {
+            let _ = events_tx.try_send(Event::LinkApi(Err(format!("cannot listen on {}: {error}", settings.link_api))));
+        }
+    }
     background.spawn(async move {
         supervisor.start_missing().await;
         supervisor.run(supervisor_rx).await;
@@ -161,6 +180,7 @@ async fn run(settings: Settings) -> Result<(), DashboardError> {
         "the log follower"
     });
 
+    let fault_params = settings.fault_params();
     let mut model = Model::new(settings, session);
     model.on_event(Event::SessionStarted, OffsetDateTime::now_utc());
     model.on_event(Event::LinkUp { addr: link.addr().to_string() }, OffsetDateTime::now_utc());
@@ -170,6 +190,7 @@ async fn run(settings: Settings) -> Result<(), DashboardError> {
         events: events_tx,
         supervisor: supervisor_tx,
         link,
+        fault_params,
         policy_changes,
         burst_cancel: None,
         load_stop: None,
@@ -327,7 +348,20 @@ impl Executor {
                     let _ = stop.send(true);
                 }
             }
-            Effect::SetLinkMode(mode) => self.link.set_mode(mode),
+            Effect::SetLink(fault) => {
+                let toxics = fault.and_then(crate::faults::by_id);
+                let result = match toxics {
+                    None => self.link.set_toxics(&[]),
+                    Some(fault) if matches!(fault.setting, crate::faults::Setting::LinkDown) => {
+                        self.link.set_enabled(false);
+                        Ok(())
+                    }
+                    Some(fault) => self.link.set_toxics(&fault.toxics(self.fault_params)),
+                };
+                if let Err(error) = result {
+                    let _ = self.events.try_send(Event::Note(format!("the link refused the change: {error}")));
+                }
+            }
             Effect::ChangePolicy(change) => {
                 if self.policy_changes.try_send(change).is_err() {
                     let _ = self.events.try_send(Event::Note("too many policy changes at once: try again".into()));

@@ -15,13 +15,32 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::{Instant, timeout};
+use tui::faults::{self, Stream, ToxicSpec};
 use tui::io::link::Link;
-use tui::msg::{LinkCounters, LinkMode};
+use tui::msg::LinkCounters;
 
 /// How long a held connection is watched to prove that nothing arrives.
 const SILENCE: Duration = Duration::from_millis(300);
 /// How long anything that must happen is given (a loaded CI machine included).
 const DEADLINE: Duration = Duration::from_secs(5);
+
+/// The dashboard's default delay (the presets' parameters).
+const PARAMS: faults::Params = faults::Params { delay_ms: 300, jitter_ms: 100 };
+
+/// Puts one registered fault's toxics on the link, as the keys do.
+fn set_fault(link: &Link, id: &str) {
+    link.set_toxics(&faults::by_id(id).unwrap().toxics(PARAMS)).unwrap();
+}
+
+fn set_delay(link: &Link, delay_ms: u64, jitter_ms: u64) {
+    link.set_toxics(&[ToxicSpec::new(
+        "latency",
+        Stream::Downstream,
+        1.0,
+        &[("latency", delay_ms), ("jitter", jitter_ms)],
+    )])
+    .unwrap();
+}
 
 /// An echo server on port 0 that counts what it sees.
 struct Echo {
@@ -93,8 +112,12 @@ impl Drop for Running {
 }
 
 async fn start_link(target: SocketAddr) -> Running {
+    start_seeded(target, 42).await
+}
+
+async fn start_seeded(target: SocketAddr, seed: u64) -> Running {
     let (target_tx, target_rx) = watch::channel(target);
-    let (link, run) = Link::bind("127.0.0.1:0".parse().unwrap(), target_rx).await.unwrap();
+    let (link, run) = Link::bind("127.0.0.1:0".parse().unwrap(), target_rx, seed).await.unwrap();
     Running { link, task: tokio::spawn(run), target: target_tx }
 }
 
@@ -156,7 +179,7 @@ async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
 async fn ok_passes_bytes_unchanged_and_counts_them() {
     let echo = echo_server().await;
     let link = start_link(echo.addr).await;
-    assert_eq!(link.link.mode(), LinkMode::Ok);
+    assert!(link.link.toxics().is_empty());
     let mut client = link.connect().await;
     round_trip(&mut client, b"hello").await;
 
@@ -194,8 +217,8 @@ async fn delay_holds_each_answer_within_its_bounds() {
     let link = start_link(echo.addr).await;
     let mut client = link.connect().await;
     round_trip(&mut client, b"warm").await;
-    link.link.set_mode(LinkMode::Delay { delay_ms: 100, jitter_ms: 20 });
-    assert_eq!(link.link.mode(), LinkMode::Delay { delay_ms: 100, jitter_ms: 20 });
+    set_delay(&link.link, 100, 20);
+    assert_eq!(link.link.toxics()[0].attributes["latency"], 100);
     for i in 0..5 {
         let took = round_trip(&mut client, format!("call {i}").as_bytes()).await;
         assert!(took >= Duration::from_millis(80), "round trip {i} took only {took:?}");
@@ -206,7 +229,7 @@ async fn delay_holds_each_answer_within_its_bounds() {
     let took = round_trip(&mut fresh, b"fresh").await;
     assert!(took >= Duration::from_millis(80), "a new connection's round trip took only {took:?}");
     // And back to ok, on the same connection.
-    link.link.set_mode(LinkMode::Ok);
+    link.link.set_toxics(&[]).unwrap();
     round_trip(&mut client, b"back").await;
 }
 
@@ -214,7 +237,7 @@ async fn delay_holds_each_answer_within_its_bounds() {
 async fn delay_holds_only_the_answers_and_keeps_their_order() {
     let mut echo = echo_server().await;
     let link = start_link(echo.addr).await;
-    link.link.set_mode(LinkMode::Delay { delay_ms: 1_000, jitter_ms: 0 });
+    set_delay(&link.link, 1_000, 0);
     let mut client = link.connect().await;
     let sent = Instant::now();
     client.write_all(b"request").await.unwrap();
@@ -226,7 +249,7 @@ async fn delay_holds_only_the_answers_and_keeps_their_order() {
     assert!(sent.elapsed() >= Duration::from_millis(1_000), "the answer came after {:?}", sent.elapsed());
 
     // Many small answers, each with its own draw of 1..41 ms: never reordered.
-    link.link.set_mode(LinkMode::Delay { delay_ms: 20, jitter_ms: 20 });
+    set_delay(&link.link, 20, 20);
     let expected: Vec<u8> = (0..200u32).flat_map(|i| i.to_be_bytes()).collect();
     let mut echoed = vec![0; expected.len()];
     let (mut reader, mut writer) = client.into_split();
@@ -249,7 +272,7 @@ async fn partition_holds_open_and_new_connections_and_a_sees_nothing() {
     let link = start_link(echo.addr).await;
     let mut open = link.connect().await;
     round_trip(&mut open, b"ping").await;
-    link.link.set_mode(LinkMode::Partition);
+    set_fault(&link.link, "partition");
 
     // An open connection: the request never reaches A, no answer, no close.
     open.write_all(b"held").await.unwrap();
@@ -263,7 +286,7 @@ async fn partition_holds_open_and_new_connections_and_a_sees_nothing() {
 
     // Healed: both lost bytes, so both stay held until their client gives up;
     // a new connection goes through at once.
-    link.link.set_mode(LinkMode::Ok);
+    link.link.set_toxics(&[]).unwrap();
     assert_silent(&mut open).await;
     assert_silent(&mut new).await;
     assert_eq!(echo.stats.received(), 4, "no stale byte reaches A after the heal");
@@ -286,11 +309,11 @@ async fn partition_then_ok_resumes_connections_that_lost_nothing() {
     let link = start_link(echo.addr).await;
     let mut idle = link.connect().await;
     round_trip(&mut idle, b"before").await;
-    link.link.set_mode(LinkMode::Partition);
+    set_fault(&link.link, "partition");
     // Opened during the partition, sends nothing before the heal.
     let mut quiet = link.connect().await;
     eventually("the link accepts the quiet connection", || link.counters().connections == 2).await;
-    link.link.set_mode(LinkMode::Ok);
+    link.link.set_toxics(&[]).unwrap();
     round_trip(&mut idle, b"resumed").await;
     round_trip(&mut quiet, b"connected late").await;
     assert_eq!(link.counters().cut, 0);
@@ -341,7 +364,7 @@ async fn partition_freezes_a_pooled_keep_alive_connection_into_a_timeout() {
     assert_eq!(server.accepted(), 1);
 
     // The pooled connection is reused, and frozen: a timeout, not a reset or refusal.
-    link.link.set_mode(LinkMode::Partition);
+    set_fault(&link.link, "partition");
     let error = client.get(&url).send().await.unwrap_err();
     assert!(error.is_timeout(), "expected a timeout, got {error:?}");
     assert!(!error.is_connect(), "expected a timeout, got {error:?}");
@@ -350,7 +373,7 @@ async fn partition_freezes_a_pooled_keep_alive_connection_into_a_timeout() {
 
     // Healed: the next request goes through (the client dropped the frozen
     // connection when it gave up, and the link counts it as cut).
-    link.link.set_mode(LinkMode::Ok);
+    link.link.set_toxics(&[]).unwrap();
     let healed = client.get(&url).send().await.unwrap();
     assert_eq!(healed.status(), 200);
     assert_eq!(server.received(), 2);
@@ -364,8 +387,8 @@ async fn an_idle_pooled_connection_survives_a_partition() {
     let client = reqwest::Client::builder().no_proxy().timeout(Duration::from_millis(500)).build().unwrap();
     let url = format!("http://{}/echo", link.link.addr());
     assert_eq!(client.get(&url).send().await.unwrap().status(), 200);
-    link.link.set_mode(LinkMode::Partition);
-    link.link.set_mode(LinkMode::Ok);
+    set_fault(&link.link, "partition");
+    link.link.set_toxics(&[]).unwrap();
     assert_eq!(client.get(&url).send().await.unwrap().status(), 200);
     assert_eq!(server.accepted(), 1, "the idle pooled connection carried on");
     assert_eq!(link.counters().cut, 0);
@@ -378,12 +401,12 @@ async fn reset_cuts_open_and_new_connections_at_once() {
     let mut open = link.connect().await;
     round_trip(&mut open, b"ping").await;
     // A connection held by a partition is reset too.
-    link.link.set_mode(LinkMode::Partition);
+    set_fault(&link.link, "partition");
     let mut held = link.connect().await;
     held.write_all(b"held").await.unwrap();
     eventually("the link accepts the held connection", || link.counters().connections == 2).await;
 
-    link.link.set_mode(LinkMode::Reset);
+    set_fault(&link.link, "reset");
     assert_reset(&mut open).await;
     assert_reset(&mut held).await;
     let mut new = link.connect().await;
@@ -394,7 +417,7 @@ async fn reset_cuts_open_and_new_connections_at_once() {
     })
     .await;
 
-    link.link.set_mode(LinkMode::Ok);
+    link.link.set_toxics(&[]).unwrap();
     let mut after = link.connect().await;
     round_trip(&mut after, b"after").await;
 }
@@ -423,7 +446,7 @@ async fn count_held(link: &Running, count: usize) -> usize {
 async fn flaky_loses_about_a_third_of_requests_on_new_connections() {
     let echo = echo_server().await;
     let link = start_link(echo.addr).await;
-    link.link.set_mode(LinkMode::Flaky);
+    set_fault(&link.link, "flaky");
     let held = count_held(&link, 300).await;
     // Binomial(300, 1/3): mean 100, standard deviation 8.2; this is ±4.9 of them.
     assert!((60..=140).contains(&held), "{held} of 300 requests lost");
@@ -438,7 +461,7 @@ async fn flaky_loses_about_a_third_of_requests_on_one_kept_alive_connection() {
     // every call, so a flaky link must draw per request, not per connection.
     let echo = echo_server().await;
     let link = start_link(echo.addr).await;
-    link.link.set_mode(LinkMode::Flaky);
+    set_fault(&link.link, "flaky");
     let (mut lost, mut client) = (0, link.connect().await);
     for _ in 0..120 {
         if round_trip_within(&mut client, b"call", Duration::from_millis(150)).await.is_err() {
@@ -461,7 +484,7 @@ async fn flaky_draws_for_open_connections_when_it_begins() {
         round_trip(&mut client, b"ok").await;
         clients.push(client);
     }
-    link.link.set_mode(LinkMode::Flaky);
+    set_fault(&link.link, "flaky");
     let mut trips = JoinSet::new();
     for mut client in clients {
         trips.spawn(async move { round_trip_within(&mut client, b"flaky", Duration::from_secs(1)).await.is_err() });
@@ -479,13 +502,13 @@ async fn setting_the_same_mode_again_changes_nothing() {
     let echo = echo_server().await;
     let link = start_link(echo.addr).await;
     let mut client = link.connect().await;
-    link.link.set_mode(LinkMode::Partition);
+    set_fault(&link.link, "partition");
     let started = Instant::now();
     assert!(round_trip_within(&mut client, b"held", SILENCE).await.is_err(), "partitioned");
     // Partition again: nothing changes, the connection stays held with its lost bytes.
-    link.link.set_mode(LinkMode::Partition);
-    assert_eq!(link.link.mode(), LinkMode::Partition);
-    link.link.set_mode(LinkMode::Ok);
+    set_fault(&link.link, "partition");
+    assert_eq!(link.link.toxics(), faults::by_id("partition").unwrap().toxics(PARAMS));
+    link.link.set_toxics(&[]).unwrap();
     assert!(round_trip_within(&mut client, b"after", SILENCE).await.is_err(), "a stream with a hole stays held");
     assert!(started.elapsed() >= SILENCE * 2);
     let mut fresh = link.connect().await;
@@ -536,4 +559,72 @@ async fn aborting_the_link_ends_its_connections() {
     assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
     eventually("the echo server sees the close", || echo.stats.closed.load(Ordering::Relaxed) == 1).await;
     eventually("no connection open", || link.counters().open == 0).await;
+}
+
+#[tokio::test]
+async fn answers_lost_reach_a_and_never_come_back() {
+    let echo = echo_server().await;
+    let link = start_link(echo.addr).await;
+    set_fault(&link.link, "answers-lost");
+    let mut client = link.connect().await;
+    assert!(round_trip_within(&mut client, b"work", SILENCE).await.is_err(), "the answer is lost");
+    eventually("A got the request and did the work", || echo.stats.received() == 4).await;
+}
+
+#[tokio::test]
+async fn requests_lost_never_reach_a() {
+    let echo = echo_server().await;
+    let link = start_link(echo.addr).await;
+    set_fault(&link.link, "requests-lost");
+    let mut client = link.connect().await;
+    assert!(round_trip_within(&mut client, b"work", SILENCE).await.is_err());
+    assert_eq!((echo.stats.accepted(), echo.stats.received()), (0, 0), "not even connected to A");
+}
+
+#[tokio::test]
+async fn lose_next_loses_exactly_that_many_requests_then_everything_passes() {
+    let echo = echo_server().await;
+    let link = start_link(echo.addr).await;
+    set_fault(&link.link, "lose-next");
+    let mut lost = Vec::new();
+    for _ in 0..4 {
+        let mut client = link.connect().await;
+        lost.push(round_trip_within(&mut client, b"try", SILENCE).await.is_err());
+    }
+    assert_eq!(lost, [true, true, false, false]);
+    assert_eq!(link.link.toxics()[0].attributes["requests"], 0, "it counts down");
+}
+
+#[tokio::test]
+async fn the_slow_link_paces_answers_at_its_rate() {
+    let echo = echo_server().await;
+    let link = start_link(echo.addr).await;
+    set_fault(&link.link, "slow-link");
+    let mut client = link.connect().await;
+    // 1 KB/s: 500 bytes take half a second.
+    let took = round_trip_within(&mut client, &[b'x'; 500], DEADLINE).await.unwrap();
+    assert!(took >= Duration::from_millis(450), "{took:?}");
+}
+
+/// Which of `count` requests on kept-alive connections a flaky link with `seed` loses.
+async fn flaky_losses(seed: u64, count: usize) -> Vec<usize> {
+    let echo = echo_server().await;
+    let link = start_seeded(echo.addr, seed).await;
+    set_fault(&link.link, "flaky");
+    let (mut lost, mut client) = (Vec::new(), link.connect().await);
+    for request in 0..count {
+        if round_trip_within(&mut client, b"call", Duration::from_millis(150)).await.is_err() {
+            lost.push(request);
+            client = link.connect().await;
+        }
+    }
+    lost
+}
+
+#[tokio::test]
+async fn the_same_seed_loses_the_same_requests() {
+    let first = flaky_losses(9, 40).await;
+    assert!(!first.is_empty() && first.len() < 40, "{first:?}");
+    assert_eq!(flaky_losses(9, 40).await, first, "the same seed, the same losses");
+    assert_ne!(flaky_losses(10, 40).await, first, "another seed, other losses");
 }

@@ -317,8 +317,8 @@ fn partitioned_session() -> Model {
                 app.on_action(Action::CycleLink, now); // partition
             }
             120 => {
-                for _ in 0..3 {
-                    app.on_action(Action::CycleLink, now); // reset, flaky, ok
+                for _ in 0..7 {
+                    app.on_action(Action::CycleLink, now); // reset, flaky, the new presets, ok
                 }
             }
             _ => {}
@@ -333,12 +333,16 @@ fn partitioned_session() -> Model {
         app.on_event(Event::LoadSent(u64::try_from(tenth * 2).unwrap()), now);
     }
     app.on_event(
-        Event::Link(tui::msg::LinkCounters {
-            connections: 21,
-            open: 20,
-            bytes_to_a: 48_310,
-            bytes_to_b: 61_544,
-            cut: 0,
+        Event::Link(tui::msg::LinkReport {
+            counters: tui::msg::LinkCounters {
+                connections: 21,
+                open: 20,
+                bytes_to_a: 48_310,
+                bytes_to_b: 61_544,
+                cut: 0,
+            },
+            enabled: true,
+            toxics: app.link.toxics.clone(),
         }),
         at(20_000),
     );
@@ -360,12 +364,22 @@ fn the_services_panel_shows_the_link_in_each_mode() {
     let mut app = app();
     app.on_event(Event::LinkUp { addr: "127.0.0.1:40001".into() }, T0);
     let mut panels = String::new();
-    for _ in 0..5 {
+    for _ in 0..9 {
         let screen = screen_of_size(&app, 160, 45);
         panels.extend(screen.lines().skip(1).take(5).map(|line| format!("{line}\n")));
         app.on_action(Action::CycleLink, T0);
     }
-    for mode in ["B→A ok", "B→A delay 300±100 ms", "B→A partition", "B→A reset", "B→A flaky"] {
+    for mode in [
+        "B→A ok",
+        "B→A delay (latency↓ 300±100 ms)",
+        "B→A partition (timeout↑ + timeout↓)",
+        "B→A reset (reset_peer↓)",
+        "B→A flaky (timeout↑ 33%)",
+        "B→A answers lost (timeout↓)",
+        "B→A requests lost (timeout↑)",
+        "B→A slow link (bandwidth↓ 1 KB/s)",
+        "B→A lose next 2 (lose_next↑ 2 left)",
+    ] {
         assert!(panels.contains(mode), "{mode} missing:\n{panels}");
     }
     insta::assert_snapshot!(panels);

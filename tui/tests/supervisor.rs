@@ -164,13 +164,20 @@ async fn attach_mode_starts_nothing() {
 /// through it, and the network breaks while A itself stays healthy.
 #[tokio::test]
 async fn b_started_through_the_link_feels_the_network_while_a_stays_up() {
+    use tui::faults;
     use tui::io::link::Link;
-    use tui::msg::LinkMode;
+
+    let set = |link: &Link, id: Option<&str>| {
+        let toxics = id.map_or_else(Vec::new, |id| {
+            faults::by_id(id).unwrap().toxics(faults::Params { delay_ms: 300, jitter_ms: 100 })
+        });
+        link.set_toxics(&toxics).unwrap();
+    };
 
     let logs = tempfile::tempdir().unwrap();
     // A's port is not known until A starts: the link follows it.
     let (target_tx, target) = watch::channel("127.0.0.1:9".parse().unwrap());
-    let (link, run_link) = Link::bind("127.0.0.1:0".parse().unwrap(), target).await.unwrap();
+    let (link, run_link) = Link::bind("127.0.0.1:0".parse().unwrap(), target, 7).await.unwrap();
     let link_task = tokio::spawn(run_link);
     let link_url = Url::parse(&format!("http://{}", link.addr())).unwrap();
 
@@ -199,7 +206,7 @@ async fn b_started_through_the_link_feels_the_network_while_a_stays_up() {
 
     // partition: B waits its whole second and answers timeout; A answers the
     // dashboard directly all the while.
-    link.set_mode(LinkMode::Partition);
+    set(&link, Some("partition"));
     let started = Instant::now();
     let outcome = client.call_echo(&b_url, "link-partition", "hi", None).await;
     let waited = started.elapsed();
@@ -208,14 +215,21 @@ async fn b_started_through_the_link_feels_the_network_while_a_stays_up() {
     assert!(matches!(client.health(&a_url).await, Health::Up { .. }), "A is up, seen directly");
 
     // reset: B fails fast.
-    link.set_mode(LinkMode::Reset);
+    set(&link, Some("reset"));
     let started = Instant::now();
     let outcome = client.call_echo(&b_url, "link-reset", "hi", None).await;
     assert_eq!(status_and_kind(&outcome), (503, Some(ErrorKind::Connect)));
     assert!(started.elapsed() < Duration::from_millis(500), "{:?}", started.elapsed());
 
+    // answers lost: B times out, but A got the request and did the work.
+    set(&link, Some("answers-lost"));
+    let outcome = client.call_echo(&b_url, "link-answers-lost", "hi", None).await;
+    assert_eq!(status_and_kind(&outcome), (503, Some(ErrorKind::Timeout)));
+    let a_line = poll_log_line(logs.path(), "service-a", "link-answers-lost").await;
+    assert!(a_line.contains("status=ok"), "A did the work B says failed: {a_line}");
+
     // ok again: 200.
-    link.set_mode(LinkMode::Ok);
+    set(&link, None);
     assert_eq!(status_and_kind(&client.call_echo(&b_url, "link-ok-2", "hi", None).await), (200, None));
 
     let (done_tx, done_rx) = oneshot::channel();
@@ -232,5 +246,23 @@ async fn b_started_through_the_link_feels_the_network_while_a_stays_up() {
     }
     for id in ["link-partition", "link-reset"] {
         assert!(!a_lines.contains(&format!("request_id={id}")), "{id} never reached A:\n{a_lines}");
+    }
+}
+
+/// The line of `service`'s log in `dir` that mentions `id`, polled for up to 5 s.
+async fn poll_log_line(dir: &std::path::Path, service: &str, id: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with(&format!("{service}.")) {
+                let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+                if let Some(line) = text.lines().find(|line| line.contains(id)) {
+                    return line.to_owned();
+                }
+            }
+        }
+        assert!(Instant::now() < deadline, "no line of {id} in {service}'s log");
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

@@ -6,7 +6,7 @@
 use contract::ErrorKind;
 
 use super::requests::{AState, Conditions};
-use crate::msg::{LinkMode, Outcome};
+use crate::msg::{LinkCondition, Outcome};
 
 /// One experiment of the lab.
 #[derive(Debug, Clone, Copy)]
@@ -85,11 +85,11 @@ impl Guide {
         let a = conditions.a;
         let link = conditions.link;
         let shows = [
-            outcome.is_ok() && link == LinkMode::Ok,
+            outcome.is_ok() && link == LinkCondition::Healthy,
             kind == Some(ErrorKind::Connect) && a == AState::Down,
             kind == Some(ErrorKind::Timeout) && a == AState::Frozen,
-            kind == Some(ErrorKind::Timeout) && a == AState::Up && link == LinkMode::Ok && delay_ms.is_some(),
-            kind == Some(ErrorKind::Timeout) && a == AState::Up && link == LinkMode::Partition,
+            kind == Some(ErrorKind::Timeout) && a == AState::Up && link == LinkCondition::Healthy && delay_ms.is_some(),
+            kind == Some(ErrorKind::Timeout) && a == AState::Up && link == LinkCondition::Fault("partition"),
             false, // a retry is seen in B's log line (tries=2), not in the answer
             kind == Some(ErrorKind::CircuitOpen),
         ];
@@ -138,14 +138,14 @@ mod tests {
         assert_eq!(guide.current(), Some(0));
         assert_eq!(guide.observe("g-1", &answer(200, None), None, up), ["A success"]);
         // A 503 connect while A is up (the link reset) is not "A stopped".
-        let reset = Conditions { a: AState::Up, link: LinkMode::Reset };
+        let reset = Conditions { a: AState::Up, link: LinkCondition::Fault("reset") };
         assert!(guide.observe("g-2", &answer(503, Some(ErrorKind::Connect)), None, reset).is_empty());
-        let down = Conditions { a: AState::Down, link: LinkMode::Ok };
+        let down = Conditions { a: AState::Down, link: LinkCondition::Healthy };
         assert_eq!(guide.observe("g-3", &answer(503, Some(ErrorKind::Connect)), None, down), ["A stopped"]);
-        let frozen = Conditions { a: AState::Frozen, link: LinkMode::Ok };
+        let frozen = Conditions { a: AState::Frozen, link: LinkCondition::Healthy };
         assert_eq!(guide.observe("g-4", &answer(503, Some(ErrorKind::Timeout)), None, frozen), ["A frozen"]);
         assert_eq!(guide.observe("g-5", &answer(503, Some(ErrorKind::Timeout)), Some(1300), up), ["A slow"]);
-        let cut = Conditions { a: AState::Up, link: LinkMode::Partition };
+        let cut = Conditions { a: AState::Up, link: LinkCondition::Fault("partition") };
         assert_eq!(guide.observe("g-6", &answer(503, Some(ErrorKind::Timeout)), None, cut), ["The network, not A"]);
         assert_eq!(guide.observe_retry("g-7"), ["A retry"]);
         assert_eq!(guide.current(), Some(6));

@@ -20,6 +20,7 @@ use contract::Service;
 use time::OffsetDateTime;
 
 use crate::cli::Settings;
+use crate::faults;
 use crate::msg::{Action, Answer, Effect, Event, Health, InputMode, Outcome, ProcessState};
 use load::{BurstProgress, SteadyLoad};
 use logs::LogView;
@@ -99,6 +100,7 @@ pub struct Model {
 
 impl Model {
     pub fn new(settings: Settings, session: impl Into<String>) -> Self {
+        let link = LinkView::new(settings.fault_params());
         let admin = settings.b_admin_url.as_ref().map(|url| url.as_str().trim_end_matches('/').to_owned());
         Self {
             services: Service::ALL.map(|service| ServiceView::new(settings.display_url(service))),
@@ -112,7 +114,7 @@ impl Model {
             load: None,
             timeline: Timeline::default(),
             view: ChartView::Latency,
-            link: LinkView::default(),
+            link,
             b_sees_a: None,
             policy: PolicyView { admin, ..PolicyView::default() },
             work: WorkRatio::default(),
@@ -152,7 +154,7 @@ impl Model {
             (ProcessState::Stopped | ProcessState::Stopping, _) | (_, Health::Down) => AState::Down,
             _ => AState::Up,
         };
-        Conditions { a, link: self.link.mode }
+        Conditions { a, link: self.link.condition() }
     }
 
     /// B's budget for its call to A: as B's policy says, else as started.
@@ -324,9 +326,9 @@ impl Model {
             self.say(now, "the link is not up yet");
             return None;
         };
-        let mode = self.link.mode.next(self.settings.link_delay_ms, self.settings.link_jitter_ms);
-        self.link.mode = mode;
-        self.mark(now, format!("link: {}", mode.label()));
+        let next = faults::next_in_cycle(self.link.fault());
+        self.link.expect(next);
+        self.mark(now, format!("link: {}", self.link.detail()));
         if self.service(Service::B).process == ProcessState::Attached {
             self.say(
                 now,
@@ -336,7 +338,7 @@ impl Model {
                 ),
             );
         }
-        Some(Effect::SetLinkMode(mode))
+        Some(Effect::SetLink(next.map(|fault| fault.id)))
     }
 
     /// `+ - R c d`: one change to B's policy, through B's admin listener.
@@ -447,7 +449,13 @@ impl Model {
                 }
             }
             Event::LinkUp { addr } => self.link.addr = Some(addr),
-            Event::Link(counters) => self.link.counters = counters,
+            Event::Link(report) => {
+                if self.link.update(report) {
+                    // Changed from outside (its toxiproxy API): marked as the keys' changes are.
+                    self.mark(now, format!("link: {}", self.link.detail()));
+                }
+            }
+            Event::LinkApi(api) => self.link.api = Some(api),
             Event::Answer(answer) => self.on_answer(answer, now),
             Event::Health(service, health) => {
                 self.services[service.index()].health = health;

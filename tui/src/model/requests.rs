@@ -4,7 +4,7 @@
 
 use time::OffsetDateTime;
 
-use crate::msg::{LinkMode, Outcome};
+use crate::msg::{LinkCondition, Outcome};
 use crate::ring::Ring;
 
 /// Entries kept in the request list (older ones leave; the numbers keep counting).
@@ -36,7 +36,7 @@ pub struct SentRequest {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Conditions {
     pub a: AState,
-    pub link: LinkMode,
+    pub link: LinkCondition,
 }
 
 /// Service A as the dashboard saw it.

@@ -5,7 +5,8 @@
 use contract::Service;
 use time::OffsetDateTime;
 
-use crate::msg::{Health, LinkCounters, LinkMode, ProcessState};
+use crate::faults::{self, Fault, ToxicSpec};
+use crate::msg::{Health, LinkCondition, LinkCounters, LinkReport, ProcessState};
 
 /// What the dashboard shows of one service.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,17 +70,74 @@ impl ServiceView {
 }
 
 /// The link as the dashboard knows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LinkView {
-    pub mode: LinkMode,
     /// Where it listens, once it does.
     pub addr: Option<String>,
+    /// Where its toxiproxy API answers, or why it does not.
+    pub api: Option<Result<String, String>>,
     pub counters: LinkCounters,
+    /// Whether it listens (toxiproxy's `enabled`).
+    pub enabled: bool,
+    /// Its toxics, as the link last reported them (also those set through its API).
+    pub toxics: Vec<ToxicSpec>,
+    /// What its faults depend on (the `delay` preset's delay).
+    pub params: faults::Params,
 }
 
-impl Default for LinkView {
-    fn default() -> Self {
-        Self { mode: LinkMode::Ok, addr: None, counters: LinkCounters::default() }
+impl LinkView {
+    pub fn new(params: faults::Params) -> Self {
+        Self { addr: None, api: None, counters: LinkCounters::default(), enabled: true, toxics: Vec::new(), params }
+    }
+
+    /// The registered fault the link is in, if it is one.
+    pub fn fault(&self) -> Option<&'static Fault> {
+        faults::recognise(self.enabled, &self.toxics, self.params)
+    }
+
+    /// `ok`, a fault's name, or the toxics set through the API.
+    pub fn label(&self) -> String {
+        faults::describe(self.enabled, &self.toxics, self.params)
+    }
+
+    /// The label and, for a fault, its toxics: `partition (timeout↑ + timeout↓)`.
+    pub fn detail(&self) -> String {
+        let label = self.label();
+        match self.fault() {
+            Some(fault) if !self.toxics.is_empty() => {
+                let toxics: Vec<String> = self.toxics.iter().map(ToxicSpec::short).collect();
+                format!("{} ({})", fault.name, toxics.join(" + "))
+            }
+            _ => label,
+        }
+    }
+
+    pub fn condition(&self) -> LinkCondition {
+        match self.fault() {
+            Some(fault) => LinkCondition::Fault(fault.id),
+            None if self.enabled && self.toxics.is_empty() => LinkCondition::Healthy,
+            None => LinkCondition::Other,
+        }
+    }
+
+    /// Shows what the link reports; answers whether its state changed.
+    pub fn update(&mut self, report: LinkReport) -> bool {
+        let changed = self.enabled != report.enabled || self.toxics != report.toxics;
+        self.counters = report.counters;
+        self.enabled = report.enabled;
+        self.toxics = report.toxics;
+        changed
+    }
+
+    /// Shows at once what the dashboard asked of it (the link confirms within a quarter second).
+    pub fn expect(&mut self, fault: Option<&'static Fault>) {
+        match fault {
+            None => (self.enabled, self.toxics) = (true, Vec::new()),
+            Some(fault) => {
+                self.enabled = !matches!(fault.setting, faults::Setting::LinkDown);
+                self.toxics = fault.toxics(self.params);
+            }
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use contract::{ErrorKind, Service};
 use super::*;
 use crate::model::logs::MAX_LOG_LINES;
 use crate::model::requests::MAX_ENTRIES;
-use crate::msg::{Health, LinkMode, LogLine, Outcome, ProcessState};
+use crate::msg::{Health, LogLine, Outcome, ProcessState};
 
 const T0: OffsetDateTime = datetime!(2026-11-24 12:00:00 UTC);
 
@@ -362,19 +362,18 @@ fn n_cycles_the_link_once_it_is_up_and_marks_each_change() {
     let mut app = app();
     assert_eq!(app.on_action(Action::CycleLink, T0), None, "no link yet");
     app.on_event(Event::LinkUp { addr: "127.0.0.1:5000".into() }, T0);
-    let modes: Vec<Option<Effect>> = (0..5).map(|_| app.on_action(Action::CycleLink, T0)).collect();
-    assert_eq!(
-        modes,
-        [
-            Some(Effect::SetLinkMode(LinkMode::Delay { delay_ms: 300, jitter_ms: 100 })),
-            Some(Effect::SetLinkMode(LinkMode::Partition)),
-            Some(Effect::SetLinkMode(LinkMode::Reset)),
-            Some(Effect::SetLinkMode(LinkMode::Flaky)),
-            Some(Effect::SetLinkMode(LinkMode::Ok)),
-        ]
-    );
+    let modes: Vec<Option<Effect>> = (0..9).map(|_| app.on_action(Action::CycleLink, T0)).collect();
+    let ids = ["delay", "partition", "reset", "flaky", "answers-lost", "requests-lost", "slow-link", "lose-next"];
+    let mut expected: Vec<Option<Effect>> = ids.iter().map(|id| Some(Effect::SetLink(Some(*id)))).collect();
+    expected.push(Some(Effect::SetLink(None)));
+    assert_eq!(modes, expected);
     let marks: Vec<&str> = app.requests.marks().map(|m| m.text.as_str()).collect();
-    assert_eq!(marks, ["link: delay 300±100 ms", "link: partition", "link: reset", "link: flaky", "link: ok"]);
+    assert_eq!(
+        marks[..3],
+        ["link: delay (latency↓ 300±100 ms)", "link: partition (timeout↑ + timeout↓)", "link: reset (reset_peer↓)"]
+    );
+    assert_eq!(marks[4], "link: answers lost (timeout↓)");
+    assert_eq!(marks.last(), Some(&"link: ok"));
     app.on_event(Event::Process(Service::B, ProcessState::Attached), T0);
     app.on_action(Action::CycleLink, T0);
     assert!(app.note().is_some_and(|n| n.contains("--service-a-url http://127.0.0.1:5000")));

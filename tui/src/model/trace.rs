@@ -13,7 +13,8 @@ use contract::{ErrorKind, Service};
 use time::OffsetDateTime;
 
 use super::requests::{AState, SentRequest};
-use crate::msg::{LinkMode, LogLine, Outcome};
+use crate::faults;
+use crate::msg::{LinkCondition, LogLine, Outcome};
 
 /// A's work ending more than this after B answered is work for nobody (less
 /// is the two services' clocks and B's own last steps).
@@ -138,7 +139,7 @@ pub fn build(request: &SentRequest, lines: &[&LogLine]) -> Trace {
         let label = if tries > 1 { format!("try {number}: ") } else { String::new() };
         if number <= unlogged {
             let why = lost.clone().unwrap_or_else(|| "A never got it".into());
-            let lost_at = if matches!(request.conditions.link, LinkMode::Ok) { Lane::A } else { Lane::Link };
+            let lost_at = if request.conditions.link == LinkCondition::Healthy { Lane::A } else { Lane::Link };
             hops.push(Hop {
                 at_ms: None,
                 from: Lane::B,
@@ -225,13 +226,16 @@ fn event(at_ms: Option<i64>, lane: Lane, kind: HopKind, text: &str) -> Hop {
 /// Why A has no line for a failed request, as far as the evidence goes.
 fn why_no_a_line(request: &SentRequest, kind: Option<ErrorKind>) -> Option<String> {
     let conditions = request.conditions;
-    let text = match (kind, conditions.a, conditions.link) {
+    let link_lost_it = match conditions.link {
+        LinkCondition::Fault(id) => faults::by_id(id).and_then(|fault| fault.a_never_got_it),
+        LinkCondition::Other => Some("A never got it: the link's toxics (set through its API) may have lost it"),
+        LinkCondition::Healthy => None,
+    };
+    let text = match (kind, conditions.a, link_lost_it) {
         (Some(ErrorKind::CircuitOpen), _, _) => return None,
         (_, AState::Down, _) => "A never got it: A was stopped",
         (_, AState::Frozen, _) => "A never got it: A was frozen (it reads it when thawed)",
-        (_, _, LinkMode::Partition) => "A never got it: the link was partitioned",
-        (_, _, LinkMode::Reset) => "A never got it: the link reset the connection",
-        (_, _, LinkMode::Flaky) => "A never got it: the flaky link lost it",
+        (_, _, Some(reason)) => reason,
         (Some(ErrorKind::Connect), _, _) => "A never got it: B could not connect",
         (Some(ErrorKind::Timeout), _, _) => "no line from A (yet): A may still be working on it",
         _ => return None,

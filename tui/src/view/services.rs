@@ -14,7 +14,7 @@ use contract::policy::{BreakerPhase, Policy};
 
 use crate::model::policy::on_off;
 use crate::model::{BSeesA, Model};
-use crate::msg::{Health, LinkMode, ProcessState};
+use crate::msg::{Health, ProcessState};
 use crate::text::{format_ms, millis, sanitize};
 
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
@@ -83,16 +83,18 @@ const B_VIEW_FRESH: time::Duration = time::Duration::seconds(5);
 /// The link B→A: its mode, where it listens, what it carried.
 fn link_line(model: &Model) -> Line<'static> {
     let link = &model.link;
-    let (text, color) = match link.mode {
-        LinkMode::Ok => ("ok".to_owned(), OK),
-        mode => (mode.label(), ERROR),
-    };
+    let text = link.detail();
+    let color = if text == "ok" { OK } else { ERROR };
     let c = link.counters;
     // Its address matters only to a B started by hand, which must be told it.
     let through = match (&link.addr, &model.service(Service::B).process) {
         (None, _) => "starting".to_owned(),
         (Some(addr), ProcessState::Attached) => format!("at {addr} (B started elsewhere: n says how to use it)"),
-        (Some(_), _) => String::new(),
+        (Some(_), _) => match &link.api {
+            Some(Ok(api)) => format!("api {api}"),
+            Some(Err(why)) => format!("no api: {why}"),
+            None => String::new(),
+        },
     };
     Line::from(vec![
         Span::styled(" link ", Style::new().bold()),

@@ -1,10 +1,12 @@
-//! One connection through the link: held, delayed, reset or passed as the
-//! mode says, in each direction, re-read whenever the mode changes (see the
-//! parent module for what each mode means to B and A).
+//! One connection through the link: each direction runs the bytes it reads
+//! through the toxics of its stream, in order, and writes what they let
+//! through when they say. The link's state is re-read whenever it changes
+//! (see the parent module for what holding and losing mean to B and A).
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -12,8 +14,10 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+use super::state::{Active, State};
+use super::toxics::{Chunk, Ending, Memory, Piece, Verdict};
 use super::{Counters, Open, Shared};
-use crate::msg::LinkMode;
+use crate::faults::Stream;
 
 /// Bytes read per system call and direction: an HTTP call to A fits in one.
 const CHUNK: usize = 16 * 1024;
@@ -23,8 +27,6 @@ const MAX_DELAYED: usize = 1024 * 1024;
 /// How long connecting to A may take (loopback answers at once; this bounds a
 /// target that is not on this machine).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// A flaky link loses one request (chunk toward A) in this many.
-const FLAKY_ONE_IN: u32 = 3;
 
 /// How a connection (or one direction of it) ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,80 +35,79 @@ enum End {
     Closed,
     /// A peer closed or failed while the connection was held.
     Held,
-    /// The link is in `reset`.
+    /// A toxic reset it, or the link was disabled.
     Reset,
+    /// A toxic closed it (`timeout` after its time, `limit_data`).
+    Cut,
     /// Reading or writing failed while forwarding.
     Failed,
 }
 
-/// The state of one connection that both of its directions share.
+/// What both directions of one connection share.
 #[derive(Debug)]
 struct Connection {
-    /// A byte was dropped while the connection was held: it never resumes.
+    /// A byte was lost: the connection never forwards again.
     lost_bytes: AtomicBool,
+    draws: Mutex<Draws>,
 }
 
-/// Which way bytes flow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Toward {
-    A,
-    B,
-}
-
-/// What one direction does with the bytes it reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Behaviour {
-    Pass,
-    Delay {
-        delay_ms: u64,
-        jitter_ms: u64,
-    },
-    Hold,
-    Reset,
-    /// Pass, but each chunk toward A may be the one a flaky link loses.
-    PassOrLose,
+/// Which toxics apply to the request under way, drawn once per request.
+#[derive(Debug, Default)]
+struct Draws {
+    /// Who sent the last bytes: a read from the other side starts a turn.
+    last: Option<Stream>,
+    /// Per toxic (by uid): whether it applies to this request.
+    applies: HashMap<u64, bool>,
 }
 
 impl Connection {
     fn new() -> Self {
-        Connection { lost_bytes: AtomicBool::new(false) }
+        Connection { lost_bytes: AtomicBool::new(false), draws: Mutex::new(Draws::default()) }
     }
 
-    fn behaviour(&self, mode: LinkMode, toward: Toward) -> Behaviour {
-        match mode {
-            LinkMode::Reset => Behaviour::Reset,
-            _ if self.lost_bytes.load(Ordering::Relaxed) => Behaviour::Hold,
-            LinkMode::Partition => Behaviour::Hold,
-            LinkMode::Flaky => match toward {
-                Toward::A => Behaviour::PassOrLose,
-                Toward::B => Behaviour::Pass,
-            },
-            LinkMode::Ok => Behaviour::Pass,
-            LinkMode::Delay { delay_ms, jitter_ms } => match toward {
-                Toward::B => Behaviour::Delay { delay_ms, jitter_ms },
-                Toward::A => Behaviour::Pass,
-            },
-        }
+    fn lost(&self) -> bool {
+        self.lost_bytes.load(Ordering::Relaxed)
     }
 
-    fn drop_bytes(&self) {
+    fn lose(&self) {
         self.lost_bytes.store(true, Ordering::Relaxed);
+    }
+
+    fn draws(&self) -> std::sync::MutexGuard<'_, Draws> {
+        self.draws.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A read on `stream`: whether it starts a turn (a request, or an
+    /// answer). A new request draws every toxic again.
+    fn begin_read(&self, stream: Stream) -> bool {
+        let mut draws = self.draws();
+        let first = draws.last != Some(stream);
+        draws.last = Some(stream);
+        if first && stream == Stream::Upstream {
+            draws.applies.clear();
+        }
+        first
+    }
+
+    /// Whether `toxic` applies to the request under way (drawn the first time it is asked).
+    fn applies(&self, toxic: &Active, rng: &mut fastrand::Rng) -> bool {
+        *self.draws().applies.entry(toxic.uid).or_insert_with(|| toxic.toxicity >= 1.0 || rng.f64() < toxic.toxicity)
     }
 }
 
-/// Serves one connection from B: waits while it is held, connects to A, then
-/// forwards both ways until it ends.
+/// Serves one connection from B: waits while every request would be lost,
+/// connects to A, then forwards both ways until it ends.
 pub(super) async fn serve(mut client: TcpStream, open: Open) {
     let shared = &open.0;
     let connection = Connection::new();
-    let mut setting = shared.mode.subscribe();
+    let mut state = shared.state.subscribe();
     // Latency, not correctness: a failure only costs Nagle's delay.
     let _ = client.set_nodelay(true);
-    let end = match hold_until_passing(&mut client, &connection, &mut setting).await {
+    let end = match hold_until_passing(&mut client, &connection, shared, &mut state).await {
         Some(end) => end,
         None => match connect(current_target(shared)).await {
             Some(mut server) => {
-                let end = forward(&mut client, &mut server, &connection, &shared.counters, setting).await;
+                let end = forward(&mut client, &mut server, &connection, shared, state).await;
                 if end == End::Reset {
                     reset(&server);
                 }
@@ -125,40 +126,60 @@ pub(super) async fn serve(mut client: TcpStream, open: Open) {
             reset(&client);
             shared.counters.cut.fetch_add(1, Ordering::Relaxed);
         }
-        End::Held => {
+        End::Held | End::Cut => {
             shared.counters.cut.fetch_add(1, Ordering::Relaxed);
         }
         End::Closed | End::Failed => {}
     }
 }
 
-/// While the new connection is held, reads and drops what B sends. Returns
-/// `None` once it may be forwarded, or how it ended.
+/// While every request is lost for sure (or the connection lost bytes),
+/// reads and drops what B sends, without connecting to A; a reset or the link
+/// going down still ends it. Returns `None` once a request might pass, or how
+/// it ended.
 async fn hold_until_passing(
     client: &mut TcpStream,
     connection: &Connection,
-    setting: &mut watch::Receiver<LinkMode>,
+    shared: &Shared,
+    state: &mut watch::Receiver<Arc<State>>,
 ) -> Option<End> {
     let mut dropped = vec![0; CHUNK];
+    let mut resets: HashMap<u64, Instant> = HashMap::new();
     loop {
-        let current = *setting.borrow_and_update();
-        match connection.behaviour(current, Toward::A) {
-            Behaviour::Reset => return Some(End::Reset),
-            Behaviour::Hold => {}
-            Behaviour::Pass | Behaviour::PassOrLose | Behaviour::Delay { .. } => return None,
+        let current = Arc::clone(&state.borrow_and_update());
+        if !current.enabled {
+            return Some(End::Reset);
         }
+        if !connection.lost() && !current.on(Stream::Upstream).any(|toxic| toxic.holds_everything()) {
+            return None;
+        }
+        // A reset toxic's timer runs from when this connection first saw it.
+        {
+            let now = Instant::now();
+            let mut rng = shared.rng();
+            for toxic in &current.toxics {
+                if let Some((after, Ending::Reset)) = toxic.toxic.on_start()
+                    && !resets.contains_key(&toxic.uid)
+                    && connection.applies(toxic, &mut rng)
+                {
+                    resets.insert(toxic.uid, now + after);
+                }
+            }
+        }
+        let reset_at = current.toxics.iter().filter_map(|toxic| resets.get(&toxic.uid)).min().copied();
         tokio::select! {
             biased;
-            changed = setting.changed() => {
+            changed = state.changed() => {
                 if changed.is_err() {
                     // Cannot happen while this task lives (`Shared` holds the
                     // sender), but never spin on it.
                     return Some(End::Held);
                 }
             }
+            () = sleep_until(reset_at), if reset_at.is_some() => return Some(End::Reset),
             read = client.read(&mut dropped) => match read {
                 Ok(0) | Err(_) => return Some(End::Held),
-                Ok(_) => connection.drop_bytes(),
+                Ok(_) => connection.lose(),
             },
         }
     }
@@ -187,13 +208,16 @@ async fn forward(
     client: &mut TcpStream,
     server: &mut TcpStream,
     connection: &Connection,
-    counters: &Counters,
-    setting: watch::Receiver<LinkMode>,
+    shared: &Shared,
+    state: watch::Receiver<Arc<State>>,
 ) -> End {
     let (mut from_b, mut to_b) = client.split();
     let (mut from_a, mut to_a) = server.split();
-    let toward_a = pump(&mut from_b, &mut to_a, Toward::A, connection, &counters.bytes_to_a, setting.clone());
-    let toward_b = pump(&mut from_a, &mut to_b, Toward::B, connection, &counters.bytes_to_b, setting);
+    let counters: &Counters = &shared.counters;
+    let upstream = Direction { stream: Stream::Upstream, connection, shared, forwarded: &counters.bytes_to_a };
+    let downstream = Direction { stream: Stream::Downstream, connection, shared, forwarded: &counters.bytes_to_b };
+    let toward_a = upstream.pump(&mut from_b, &mut to_a, state.clone());
+    let toward_b = downstream.pump(&mut from_a, &mut to_b, state);
     tokio::pin!(toward_a, toward_b);
     let (mut a_done, mut b_done) = (false, false);
     loop {
@@ -208,101 +232,159 @@ async fn forward(
     }
 }
 
-/// One direction: reads from `from` and, as the mode says, writes to `to` at
-/// once, later, or never. Watches the mode between reads.
-async fn pump<R, W>(
-    from: &mut R,
-    to: &mut W,
-    toward: Toward,
-    connection: &Connection,
-    forwarded: &AtomicU64,
-    mut setting: watch::Receiver<LinkMode>,
-) -> End
-where
-    R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
-{
-    let mut buf = vec![0; CHUNK];
-    // Chunks read but not yet written (only in and just after `delay`), in order.
-    let mut delayed: VecDeque<(Instant, Vec<u8>)> = VecDeque::new();
-    let mut delayed_bytes = 0;
-    let mut peer_closed = false;
-    let mut behaviour = connection.behaviour(*setting.borrow_and_update(), toward);
-    loop {
-        match behaviour {
-            Behaviour::Reset => return End::Reset,
-            Behaviour::Hold if !delayed.is_empty() => {
-                delayed.clear();
-                delayed_bytes = 0;
-                connection.drop_bytes();
+/// One direction of one connection.
+struct Direction<'a> {
+    stream: Stream,
+    connection: &'a Connection,
+    shared: &'a Shared,
+    forwarded: &'a AtomicU64,
+}
+
+/// What one direction knows of the toxics on its stream.
+#[derive(Default)]
+struct Toxics {
+    /// Per toxic (by uid): its memory, and the time its timer ends the connection.
+    memories: HashMap<u64, (Memory, Option<(Instant, Ending)>)>,
+}
+
+impl Toxics {
+    /// Starts the toxics of `state` on `stream` that this direction has not
+    /// seen yet (their timers begin now).
+    fn start(&mut self, state: &State, direction: &Direction<'_>) {
+        let now = Instant::now();
+        let mut rng = direction.shared.rng();
+        for toxic in state.on(direction.stream) {
+            if self.memories.contains_key(&toxic.uid) {
+                continue;
             }
-            _ => {}
+            let timer = match toxic.toxic.on_start() {
+                Some((after, ending)) if direction.connection.applies(toxic, &mut rng) => Some((now + after, ending)),
+                _ => None,
+            };
+            self.memories.insert(toxic.uid, (Memory::default(), timer));
         }
-        if peer_closed && delayed.is_empty() {
-            if behaviour == Behaviour::Hold {
-                return End::Held;
-            }
-            // The peer may already be gone; its close is passed on either way.
-            let _ = to.shutdown().await;
-            return End::Closed;
-        }
-        let due = delayed.front().map(|(due, _)| *due).filter(|_| behaviour != Behaviour::Hold);
-        tokio::select! {
-            biased;
-            changed = setting.changed() => {
-                if changed.is_err() {
-                    return End::Failed;
-                }
-                behaviour = connection.behaviour(*setting.borrow_and_update(), toward);
-            }
-            () = tokio::time::sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
-                if let Some((_, chunk)) = delayed.pop_front() {
-                    delayed_bytes -= chunk.len();
-                    if to.write_all(&chunk).await.is_err() {
-                        return End::Failed;
-                    }
-                    forwarded.fetch_add(chunk.len() as u64, Ordering::Relaxed);
-                }
-            }
-            read = from.read(&mut buf), if !peer_closed && delayed_bytes < MAX_DELAYED => match read {
-                Err(_) if behaviour == Behaviour::Hold => return End::Held,
-                Err(_) => return End::Failed,
-                Ok(0) => peer_closed = true,
-                Ok(n) => match behaviour {
-                    // A flaky link loses this request: the connection is held
-                    // from here on, as a partitioned one is (B times out).
-                    Behaviour::PassOrLose if fastrand::u32(0..FLAKY_ONE_IN) == 0 => {
-                        connection.drop_bytes();
-                        behaviour = Behaviour::Hold;
-                    }
-                    Behaviour::Pass | Behaviour::PassOrLose if delayed.is_empty() => {
-                        if to.write_all(&buf[..n]).await.is_err() {
-                            return End::Failed;
-                        }
-                        forwarded.fetch_add(n as u64, Ordering::Relaxed);
-                    }
-                    // Behind the chunks still delayed, so the order holds.
-                    Behaviour::Pass | Behaviour::PassOrLose => {
-                        delayed.push_back((Instant::now(), buf[..n].to_vec()));
-                        delayed_bytes += n;
-                    }
-                    Behaviour::Delay { delay_ms, jitter_ms } => {
-                        delayed.push_back((Instant::now() + delay_with_jitter(delay_ms, jitter_ms), buf[..n].to_vec()));
-                        delayed_bytes += n;
-                    }
-                    Behaviour::Hold => connection.drop_bytes(),
-                    Behaviour::Reset => return End::Reset,
-                },
-            },
-        }
+    }
+
+    /// The first timer of the toxics still on the link.
+    fn next_timer(&self, state: &State, stream: Stream) -> Option<(Instant, Ending)> {
+        state
+            .on(stream)
+            .filter_map(|toxic| self.memories.get(&toxic.uid).and_then(|(_, timer)| *timer))
+            .min_by_key(|(at, _)| *at)
     }
 }
 
-/// Uniform in `delay_ms ± jitter_ms` (never below zero), to the microsecond.
-/// A chunk never overtakes an earlier one: the queue is written in order, so
-/// a short draw behind a long one waits for it.
-fn delay_with_jitter(delay_ms: u64, jitter_ms: u64) -> Duration {
-    let low = delay_ms.saturating_sub(jitter_ms).saturating_mul(1_000);
-    let high = delay_ms.saturating_add(jitter_ms).saturating_mul(1_000);
-    Duration::from_micros(fastrand::u64(low..=high))
+impl Direction<'_> {
+    /// Reads from `from` and writes to `to` what the toxics let through,
+    /// when they say. Watches the link's state between reads.
+    async fn pump<R, W>(&self, from: &mut R, to: &mut W, mut state: watch::Receiver<Arc<State>>) -> End
+    where
+        R: AsyncRead + Unpin,
+        W: AsyncWrite + Unpin,
+    {
+        let mut buf = vec![0; CHUNK];
+        // Pieces let through but not yet written, in order.
+        let mut queue: VecDeque<Piece> = VecDeque::new();
+        let mut queued_bytes = 0;
+        let mut peer_closed = false;
+        let mut close_after_queue = false;
+        let mut toxics = Toxics::default();
+        let mut current = Arc::clone(&state.borrow_and_update());
+        toxics.start(&current, self);
+        loop {
+            if !current.enabled {
+                return End::Reset;
+            }
+            if queue.is_empty() && close_after_queue {
+                return End::Cut;
+            }
+            if peer_closed && queue.is_empty() {
+                if self.connection.lost() {
+                    return End::Held;
+                }
+                let wait = current.on(self.stream).map(|toxic| toxic.toxic.close_delay()).max().unwrap_or_default();
+                tokio::time::sleep(wait).await;
+                // The peer may already be gone; its close is passed on either way.
+                let _ = to.shutdown().await;
+                return End::Closed;
+            }
+            let due = queue.front().map(|piece| piece.due);
+            let timer = toxics.next_timer(&current, self.stream);
+            let reading = !peer_closed && !close_after_queue && queued_bytes < MAX_DELAYED;
+            tokio::select! {
+                biased;
+                changed = state.changed() => {
+                    if changed.is_err() {
+                        return End::Failed;
+                    }
+                    current = Arc::clone(&state.borrow_and_update());
+                    toxics.start(&current, self);
+                }
+                () = sleep_until(timer.map(|(at, _)| at)), if timer.is_some() => {
+                    return match timer.map(|(_, ending)| ending) {
+                        Some(Ending::Reset) => End::Reset,
+                        _ => End::Cut,
+                    };
+                }
+                () = sleep_until(due), if due.is_some() => {
+                    if let Some(piece) = queue.pop_front() {
+                        queued_bytes -= piece.bytes.len();
+                        if to.write_all(&piece.bytes).await.is_err() {
+                            return End::Failed;
+                        }
+                        self.forwarded.fetch_add(piece.bytes.len() as u64, Ordering::Relaxed);
+                    }
+                }
+                read = from.read(&mut buf), if reading => match read {
+                    Err(_) if self.connection.lost() => return End::Held,
+                    Err(_) => return End::Failed,
+                    Ok(0) => peer_closed = true,
+                    Ok(n) => {
+                        let (pieces, verdict) = self.through_toxics(&current, &mut toxics, buf[..n].to_vec());
+                        match verdict {
+                            Verdict::Lose => self.connection.lose(),
+                            Verdict::CloseAfter => close_after_queue = true,
+                            Verdict::Pass => {}
+                        }
+                        for piece in pieces {
+                            queued_bytes += piece.bytes.len();
+                            // Never before an earlier piece: the order holds.
+                            let due = queue.back().map_or(piece.due, |last| last.due.max(piece.due));
+                            queue.push_back(Piece { due, bytes: piece.bytes });
+                        }
+                    }
+                },
+            }
+        }
+    }
+
+    /// Runs one read through the toxics of this stream that apply to the
+    /// request under way. A connection that lost bytes passes nothing.
+    fn through_toxics(&self, state: &State, toxics: &mut Toxics, bytes: Vec<u8>) -> (Vec<Piece>, Verdict) {
+        let first = self.connection.begin_read(self.stream);
+        if self.connection.lost() {
+            return (Vec::new(), Verdict::Lose);
+        }
+        let mut chunk = Chunk::new(Instant::now(), first, bytes);
+        let mut rng = self.shared.rng();
+        for toxic in state.on(self.stream) {
+            if !self.connection.applies(toxic, &mut rng) {
+                continue;
+            }
+            let (memory, _) = toxics.memories.entry(toxic.uid).or_default();
+            match toxic.toxic.on_chunk(&mut chunk, memory, &mut rng) {
+                Verdict::Pass => {}
+                Verdict::Lose => return (Vec::new(), Verdict::Lose),
+                Verdict::CloseAfter => return (chunk.pieces, Verdict::CloseAfter),
+            }
+        }
+        (chunk.pieces, Verdict::Pass)
+    }
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
 }

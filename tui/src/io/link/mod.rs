@@ -1,57 +1,63 @@
 //! The link between B and A: a TCP forwarder on a loopback port that B is
 //! pointed at instead of A, so the learner can break the network while A stays
-//! perfectly healthy. Its [`LinkMode`] applies to new connections and to open
-//! ones: each direction of each connection watches the mode while it waits for
-//! bytes, so even B's pooled keep-alive connections feel a change at once.
+//! perfectly healthy. What it does to the bytes is a stack of toxiproxy's
+//! toxics ([`toxics`]), set from the keyboard (the presets of
+//! [`crate::faults`]) or through toxiproxy's HTTP API ([`api`]). A change
+//! applies to new connections and to open ones: each direction of each
+//! connection watches the link's [`State`] while it waits for bytes, so even
+//! B's pooled keep-alive connections feel it at once.
 //!
-//! # A partition, and what happens when it heals
+//! # Lost bytes, and what happens when a fault heals
 //!
-//! A partitioned connection keeps reading from both peers and forwards nothing:
-//! reading lets the link notice a peer that gives up (B closes a connection
-//! whose request timed out), and the kernel's buffers cannot leak stale bytes
-//! later. Nothing is said to either peer, so B sees exactly what a partition
-//! looks like from the inside: silence, then its own timeout, never a reset or a
-//! refusal. A connection that is partitioned when B first connects is not even
-//! connected to A (A's log stays empty, and a stopped A cannot show through).
+//! A connection whose bytes a toxic lost (`timeout`, `lose_next`) keeps
+//! reading from both peers and forwards nothing: reading lets the link notice
+//! a peer that gives up (B closes a connection whose request timed out), and
+//! the kernel's buffers cannot leak stale bytes later. Nothing is said to
+//! either peer, so B sees what a partition looks like from inside: silence,
+//! then its own timeout, never a reset or a refusal. A connection opened while
+//! every request is lost for sure is not even connected to A (A's log stays
+//! empty, and a stopped A cannot show through).
 //!
-//! When the partition heals (the mode leaves `partition`), a connection
-//! resumes only if no byte was dropped
-//! while it was held: an idle pooled connection carries on as if nothing had
-//! happened, as an idle TCP connection does in a real network. A connection
-//! that lost bytes stays held until a peer closes it: its stream has a hole, so
-//! forwarding later bytes would hand A half a request or B the answer to a
-//! request it gave up on (which would read as a `200` for something that timed
-//! out, or as a garbled answer). B closes it when its own timeout fires, which
-//! is how a learner expects a partitioned request to end; the requests sent
-//! after the heal go through at once on fresh or idle connections. Such a
-//! connection counts as cut when it ends.
+//! Such a connection stays held once the toxic is gone: its stream has a hole,
+//! so forwarding later bytes would hand A half a request or B the answer to a
+//! request it gave up on. B closes it when its own timeout fires; requests
+//! sent after the heal go through at once on fresh or idle connections (an
+//! idle pooled connection that lost nothing carries on, as an idle TCP
+//! connection does in a real network). It counts as cut when it ends.
 //!
-//! # A flaky link
+//! # Chance, per request, from one seed
 //!
-//! A flaky link loses about one request in [`FLAKY_ONE_IN`]: each chunk B
-//! sends toward A is drawn for, and a lost one holds its connection as a
-//! partition would (B times out, then opens a fresh connection). Drawing per
-//! request rather than per connection matters because B pools its
-//! connections: under a steady load one kept-alive connection carries every
-//! call, and a per-connection draw would either lose all of them or none.
+//! A toxic's `toxicity` is drawn per request, not per connection as
+//! toxiproxy does: B pools its connections, so under a steady load one
+//! kept-alive connection carries every call, and a per-connection draw would
+//! lose all of them or none. Every draw (toxicity, jitter, slice sizes) comes
+//! from one RNG seeded by `--seed`, so the same run loses the same requests.
 
+pub mod api;
 mod connection;
+mod state;
+pub mod toxics;
 
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
-use crate::msg::{Event, LinkCounters, LinkMode};
+use crate::faults::ToxicSpec;
+use crate::msg::{Event, LinkCounters, LinkReport};
 use connection::serve;
+pub use state::LinkError;
+use state::State;
 
-/// Pause after a failed accept (out of file descriptors), so the loop does not spin.
+/// Pause after a failed accept (out of file descriptors), or before binding
+/// again after the link was enabled while its port was taken.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
 /// The running link's handle: cheap to clone, shared with the run future.
@@ -65,10 +71,16 @@ pub struct Link {
 struct Shared {
     /// Where B connects.
     addr: SocketAddr,
-    /// The mode; every direction of every connection holds a receiver.
-    mode: watch::Sender<LinkMode>,
+    /// The toxics and whether the link listens; every direction of every connection holds a receiver.
+    state: watch::Sender<Arc<State>>,
     /// A's address, read when a connection is forwarded (A may move once).
     target: watch::Receiver<SocketAddr>,
+    /// Every draw of chance; locked for one chunk's toxics at a time, never across an await.
+    rng: Mutex<fastrand::Rng>,
+    /// The seed `rng` started from (shown in the report, to repeat a run).
+    seed: u64,
+    /// Whether the port is open now (it follows `state.enabled` a moment later).
+    listening: watch::Sender<bool>,
     counters: Counters,
 }
 
@@ -82,21 +94,31 @@ struct Counters {
     cut: AtomicU64,
 }
 
+impl Shared {
+    /// A poisoned lock holds an RNG, which no panic can leave half-changed.
+    fn rng(&self) -> MutexGuard<'_, fastrand::Rng> {
+        self.rng.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
 impl Link {
     /// Binds `listen` (e.g. `127.0.0.1:0`) and forwards each accepted
     /// connection to the address `target` holds at connect time (A's address
     /// can change once, when A is first started on a port of its own choosing).
-    /// Returns the link, in mode `ok`, and the future that runs it: the caller
-    /// spawns it, and it runs until dropped or aborted, which also ends every
-    /// connection it carries.
+    /// Every draw of chance comes from `seed`. Returns the link, healthy, and
+    /// the future that runs it: the caller spawns it, and it runs until
+    /// dropped or aborted, which also ends every connection it carries.
     pub async fn bind(
         listen: SocketAddr,
         target: watch::Receiver<SocketAddr>,
+        seed: u64,
     ) -> io::Result<(Link, impl Future<Output = ()> + Send + 'static)> {
         let listener = TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
-        let (mode, _) = watch::channel(LinkMode::Ok);
-        let shared = Arc::new(Shared { addr, mode, target, counters: Counters::default() });
+        let (state, _) = watch::channel(Arc::new(State::default()));
+        let rng = Mutex::new(fastrand::Rng::with_seed(seed));
+        let listening = watch::Sender::new(true);
+        let shared = Arc::new(Shared { addr, state, target, rng, seed, listening, counters: Counters::default() });
         Ok((Link { shared: Arc::clone(&shared) }, run(listener, shared)))
     }
 
@@ -105,27 +127,99 @@ impl Link {
         self.shared.addr
     }
 
-    pub fn mode(&self) -> LinkMode {
-        *self.shared.mode.borrow()
+    /// Where A is forwarded to now.
+    pub fn upstream(&self) -> SocketAddr {
+        *self.shared.target.borrow()
     }
 
-    /// Applies to new connections and to open ones. Setting the mode it already
-    /// has changes nothing.
-    pub fn set_mode(&self, mode: LinkMode) {
-        self.shared.mode.send_if_modified(|current| std::mem::replace(current, mode) != mode);
+    pub fn seed(&self) -> u64 {
+        self.shared.seed
     }
 
-    /// Sends the counters to the screen every `interval` when they changed;
-    /// returns once the screen is gone.
-    pub async fn report_counters(self, events: mpsc::Sender<Event>, interval: Duration) {
+    /// Whether the link listens (toxiproxy's `enabled`).
+    pub fn enabled(&self) -> bool {
+        self.shared.state.borrow().enabled
+    }
+
+    /// The toxics, in stacking order, as the API shows them.
+    pub fn toxics(&self) -> Vec<ToxicSpec> {
+        self.shared.state.borrow().specs()
+    }
+
+    pub fn toxic(&self, name: &str) -> Option<ToxicSpec> {
+        self.shared.state.borrow().find(name).map(|active| active.spec())
+    }
+
+    /// Changes the state with `change`; open connections see the result at
+    /// once. A change that fails changes nothing.
+    fn change<T>(&self, change: impl FnOnce(&mut State) -> Result<T, LinkError>) -> Result<T, LinkError> {
+        let mut result = None;
+        self.shared.state.send_if_modified(|state| {
+            let mut next = State::clone(state);
+            let outcome = change(&mut next);
+            let changed = outcome.is_ok();
+            if changed {
+                *state = Arc::new(next);
+            }
+            result = Some(outcome);
+            changed
+        });
+        result.unwrap_or_else(|| Err(LinkError::Invalid("the link is gone".into())))
+    }
+
+    /// Adds a toxic given as the API's JSON.
+    pub fn add_toxic(&self, spec: &Value) -> Result<ToxicSpec, LinkError> {
+        self.change(|state| state.add(spec))
+    }
+
+    pub fn update_toxic(&self, name: &str, change: &Value) -> Result<ToxicSpec, LinkError> {
+        self.change(|state| state.update(name, change))
+    }
+
+    pub fn remove_toxic(&self, name: &str) -> Result<(), LinkError> {
+        self.change(|state| state.remove(name))
+    }
+
+    /// Replaces every toxic with `toxics` and enables the link (a preset; none: healthy).
+    pub fn set_toxics(&self, toxics: &[ToxicSpec]) -> Result<(), LinkError> {
+        self.change(|state| state.replace(toxics))
+    }
+
+    /// Off: open connections are cut and new ones refused. On: listening again.
+    pub fn set_enabled(&self, enabled: bool) {
+        let _ = self.change(|state| {
+            state.enabled = enabled;
+            Ok(())
+        });
+    }
+
+    /// Waits (at most a second) until the port is open or closed as
+    /// `enabled` says, so a client told "disabled" is refused at once.
+    pub async fn settled(&self) {
+        let enabled = self.enabled();
+        let mut listening = self.shared.listening.subscribe();
+        let _ = tokio::time::timeout(Duration::from_secs(1), listening.wait_for(|open| *open == enabled)).await;
+    }
+
+    /// Every toxic removed and the link enabled (toxiproxy's `POST /reset`).
+    pub fn reset(&self) {
+        let _ = self.change(|state| {
+            *state = State::default();
+            Ok(())
+        });
+    }
+
+    /// Sends the counters and toxics to the screen every `interval` when they
+    /// changed; returns once the screen is gone.
+    pub async fn report(self, events: mpsc::Sender<Event>, interval: Duration) {
         let mut ticks = tokio::time::interval(interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut shown = LinkCounters::default();
+        let mut shown: Option<LinkReport> = None;
         loop {
             ticks.tick().await;
-            let now = self.counters();
-            if now != shown {
-                shown = now;
+            let now = LinkReport { counters: self.counters(), enabled: self.enabled(), toxics: self.toxics() };
+            if shown.as_ref() != Some(&now) {
+                shown = Some(now.clone());
                 if events.send(Event::Link(now)).await.is_err() {
                     return;
                 }
@@ -147,17 +241,29 @@ impl Link {
 }
 
 /// Accepts until dropped; the connection tasks live in a `JoinSet` owned here,
-/// so dropping this future ends them all.
+/// so dropping this future ends them all. While the link is disabled its
+/// port is closed (connections refused) and bound again when it is enabled.
 async fn run(listener: TcpListener, shared: Arc<Shared>) {
     let mut connections = JoinSet::new();
+    let mut listener = Some(listener);
+    let mut state = shared.state.subscribe();
     loop {
+        let enabled = state.borrow_and_update().enabled;
+        if !enabled {
+            listener = None;
+        } else if listener.is_none() {
+            listener = TcpListener::bind(shared.addr).await.ok();
+        }
+        shared.listening.send_if_modified(|open| std::mem::replace(open, listener.is_some()) != listener.is_some());
         tokio::select! {
-            accepted = listener.accept() => match accepted {
+            accepted = accept(listener.as_ref()) => match accepted {
                 Ok((client, _)) => {
                     connections.spawn(serve(client, Open::count(&shared)));
                 }
                 Err(_) => tokio::time::sleep(ACCEPT_BACKOFF).await,
             },
+            _ = state.changed() => {}
+            () = tokio::time::sleep(ACCEPT_BACKOFF), if enabled && listener.is_none() => {}
             Some(joined) = connections.join_next(), if !connections.is_empty() => {
                 if let Err(error) = joined
                     && error.is_panic()
@@ -166,6 +272,14 @@ async fn run(listener: TcpListener, shared: Arc<Shared>) {
                 }
             }
         }
+    }
+}
+
+/// The next connection, or never while there is no listener.
+async fn accept(listener: Option<&TcpListener>) -> io::Result<(tokio::net::TcpStream, SocketAddr)> {
+    match listener {
+        Some(listener) => listener.accept().await,
+        None => std::future::pending().await,
     }
 }
 

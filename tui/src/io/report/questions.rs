@@ -13,7 +13,7 @@ use crate::markdown::{self, code};
 use crate::model::Model;
 use crate::model::requests::{AState, SentRequest};
 use crate::model::trace::{self, render};
-use crate::msg::{LinkMode, LogLine, Outcome};
+use crate::msg::{LinkCondition, LogLine, Outcome};
 
 /// Examples listed per question, at most.
 const EXAMPLES: usize = 3;
@@ -45,7 +45,7 @@ const QUESTIONS: [Question; 4] = [
                  `error_kind: timeout`. A frozen A has no line until it is thawed; a slow A stops when B hangs up, \
                  or works on for nobody (orphaned work) when the hang-up cannot reach it.",
         how: "press `s` (a slow request), or `f` to freeze A and then Enter.",
-        shows: |r| kind(r) == Some(ErrorKind::Timeout) && r.conditions.link == LinkMode::Ok,
+        shows: |r| kind(r) == Some(ErrorKind::Timeout) && r.conditions.link == LinkCondition::Healthy,
     },
     Question {
         title: "What happens when the network (not A) fails?",
@@ -53,7 +53,7 @@ const QUESTIONS: [Question; 4] = [
                  at once with `connect`, a flaky one loses some requests. A has no line for the requests the \
                  network lost, which is how the logs tell the network from A.",
         how: "press `n` twice (the link partitioned), then Enter.",
-        shows: |r| r.conditions.link != LinkMode::Ok && r.conditions.a == AState::Up && kind(r).is_some(),
+        shows: |r| r.conditions.link != LinkCondition::Healthy && r.conditions.a == AState::Up && kind(r).is_some(),
     },
     Question {
         title: "What do the logs show, and how would you debug?",

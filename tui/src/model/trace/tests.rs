@@ -6,7 +6,7 @@ use time::macros::datetime;
 
 use super::*;
 use crate::model::requests::{AState, Conditions, SentRequest};
-use crate::msg::{LinkMode, LogLine, Outcome};
+use crate::msg::{LinkCondition, LogLine, Outcome};
 
 const T0: OffsetDateTime = datetime!(2026-11-24 12:00:00 UTC);
 
@@ -63,7 +63,7 @@ fn a_success_shows_each_hop_with_where_the_time_went() {
 #[test]
 fn a_stopped_a_is_drawn_as_a_missing_hop_with_the_reason() {
     let b = line(Service::B, 2, r#"status=error error_kind=connect error="cannot connect" latency_ms=1"#);
-    let stopped = Conditions { a: AState::Down, link: LinkMode::Ok };
+    let stopped = Conditions { a: AState::Down, link: LinkCondition::Healthy };
     let trace = build(&sent(None, answered(503, 3, Some(ErrorKind::Connect)), stopped), &[&b]);
     assert_eq!(trace.missing.as_deref(), Some("A never got it: A was stopped"));
     let missing = trace.hops.iter().find(|hop| hop.kind == HopKind::Missing).expect("a missing hop");
@@ -75,10 +75,10 @@ fn a_stopped_a_is_drawn_as_a_missing_hop_with_the_reason() {
 #[test]
 fn a_frozen_a_and_a_partitioned_link_say_which_it_was() {
     let b = line(Service::B, 1001, r#"status=error error_kind=timeout error="too slow" latency_ms=1000"#);
-    let frozen = Conditions { a: AState::Frozen, link: LinkMode::Ok };
+    let frozen = Conditions { a: AState::Frozen, link: LinkCondition::Healthy };
     let trace = build(&sent(None, answered(503, 1002, Some(ErrorKind::Timeout)), frozen), &[&b]);
     assert_eq!(trace.missing.as_deref(), Some("A never got it: A was frozen (it reads it when thawed)"));
-    let partitioned = Conditions { a: AState::Up, link: LinkMode::Partition };
+    let partitioned = Conditions { a: AState::Up, link: LinkCondition::Fault("partition") };
     let trace = build(&sent(None, answered(503, 1002, Some(ErrorKind::Timeout)), partitioned), &[&b]);
     assert_eq!(trace.missing.as_deref(), Some("A never got it: the link was partitioned"));
     let lost = trace.hops.iter().find(|hop| hop.kind == HopKind::Missing).unwrap();
@@ -114,7 +114,7 @@ fn a_slow_a_answering_after_b_gave_up_is_orphaned_work_drawn_after_b_s_answer() 
 fn retries_show_each_try_the_lost_ones_first() {
     let a = line(Service::A, 520, "status=ok latency_ms=0");
     let b = line(Service::B, 521, "status=ok tries=2 latency_ms=520");
-    let flaky = Conditions { a: AState::Up, link: LinkMode::Flaky };
+    let flaky = Conditions { a: AState::Up, link: LinkCondition::Fault("flaky") };
     let trace = build(&sent(None, answered(200, 522, None), flaky), &[&a, &b]);
     let tries: Vec<&str> = trace.hops.iter().filter(|h| h.text.starts_with("try")).map(|h| h.text.as_str()).collect();
     assert_eq!(tries, ["try 1: A never got it: the flaky link lost it", "try 2: A got it"]);
