@@ -5,7 +5,10 @@
 //! Nothing here does I/O, so every rule can be tested on its own and the three
 //! programs cannot drift apart.
 
+pub mod admin_guard;
 pub mod body;
+pub mod change;
+pub mod faults;
 pub mod files;
 pub mod headers;
 pub mod logline;
