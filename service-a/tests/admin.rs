@@ -261,3 +261,14 @@ async fn without_dedup_every_request_does_the_work() {
     echo(&faults, "/echo?msg=x&delay_ms=200", "n-1").await;
     assert!(started.elapsed() >= Duration::from_millis(200));
 }
+
+#[test]
+fn the_admin_and_seed_flags_are_documented_and_checked() {
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_service-a")).arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    for flag in ["--admin-addr", "SERVICE_A_ADMIN_ADDR", "--seed", "SERVICE_A_SEED"] {
+        assert!(help.contains(flag), "--help lacks {flag}");
+    }
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_service-a")).args(["--seed", "x"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}
