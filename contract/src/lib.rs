@@ -7,6 +7,8 @@
 
 pub mod admin_guard;
 pub mod body;
+pub mod change;
+pub mod faults;
 pub mod files;
 pub mod headers;
 pub mod logline;

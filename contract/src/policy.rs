@@ -79,6 +79,20 @@ pub struct PolicyChange {
     pub deadline: Option<bool>,
 }
 
+/// The fields of `GET /policy` that report the breaker and are not settings:
+/// a `PUT` ignores them, so the body of a `GET` can be sent back as it is.
+pub const READ_ONLY_FIELDS: [&str; 3] = ["breaker_state", "breaker_failures", "breaker_reopens_in_ms"];
+
+const POLICY_EXAMPLE: &str = r#"{"timeout_ms": 1500, "retries": 2, "breaker": true, "deadline": true}"#;
+
+impl PolicyChange {
+    /// Reads a `PUT /policy` body (see [`crate::change::parse_change`]); the
+    /// error is the 400's message.
+    pub fn from_json(body: &[u8]) -> Result<Self, String> {
+        crate::change::parse_change(body, &READ_ONLY_FIELDS, "a policy change", POLICY_EXAMPLE)
+    }
+}
+
 /// The circuit breaker's state as B reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -148,6 +162,12 @@ mod tests {
             json!({"timeout_ms": 1000, "retries": 0, "breaker": false, "deadline": false,
                    "breaker_state": "open", "breaker_failures": 0, "breaker_reopens_in_ms": 4200})
         );
-        assert_eq!(serde_json::from_value::<PolicyStatus>(value).unwrap(), status);
+        assert_eq!(serde_json::from_value::<PolicyStatus>(value.clone()).unwrap(), status);
+        // What GET answers, PUT takes: the breaker's fields are ignored.
+        let change = PolicyChange::from_json(value.to_string().as_bytes()).unwrap();
+        assert_eq!(
+            change,
+            PolicyChange { timeout_ms: Some(1000), retries: Some(0), breaker: Some(false), deadline: Some(false) }
+        );
     }
 }

@@ -4,22 +4,30 @@
 //! `{"echo":"TEXT"}`; bad input → 400 JSON; unknown path → 404 JSON. One log
 //! line per request (see `service_kit::access_log`). A caller's deadline
 //! (`x-deadline-ms`) stops the work once it has passed: 504 `deadline passed`.
+//!
+//! A's own faults (an injected 5xx, an HTML page instead of the JSON, a body
+//! trickled a byte at a time) and its idempotency memory (`dedup`) are set on
+//! its admin listener ([`admin`], `--admin-addr`); [`live`] holds the running
+//! copy, [`echo`] applies them.
+
+pub mod admin;
+pub mod dedup;
+pub mod echo;
+pub mod live;
 
 use std::ffi::OsString;
 use std::future::Future;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue};
 use axum::routing::get;
 use axum::{Json, Router};
 use clap::Parser;
-use contract::headers::DEADLINE_MS;
-use contract::params::{MAX_DELAY_MS, parse_deadline_ms};
-use contract::{EchoBody, HealthBody, Service};
-use service_kit::errors::ApiError;
-use service_kit::{Draining, EchoQuery, HttpService, ListenAddr, LogArgs, ServerArgs};
+use contract::params::MAX_DELAY_MS;
+use contract::{HealthBody, Service};
+use echo::EchoState;
+use live::LiveFaults;
+use service_kit::{Draining, HttpService, ListenAddr, LogArgs, ServerArgs};
 use tokio::net::TcpListener;
 
 /// Command line and environment of service A.
@@ -35,6 +43,14 @@ pub struct Config {
     #[arg(long, env = "SERVICE_A_ADDR", default_value = Service::A.default_addr())]
     pub addr: ListenAddr,
 
+    /// Admin listener for GET/PUT /faults and /policy (off unless given; use a loopback address).
+    #[arg(long, env = "SERVICE_A_ADMIN_ADDR")]
+    pub admin_addr: Option<ListenAddr>,
+
+    /// Seed of the draws that decide which requests a fault answers, so a run can be repeated (default: random; logged at start).
+    #[arg(long, env = "SERVICE_A_SEED")]
+    pub seed: Option<u64>,
+
     #[command(flatten)]
     pub log: LogArgs,
 
@@ -46,11 +62,20 @@ pub struct Config {
 /// bounds how long shutdown can wait for in-flight requests.
 pub const REQUEST_DEADLINE: Duration = Duration::from_millis(MAX_DELAY_MS + 5_000);
 
+/// The whole HTTP surface of A with no fault, with the shared layers (see [`app_with`]).
+pub fn app(draining: Draining) -> HttpService {
+    app_with(draining, LiveFaults::new(fastrand::u64(..)))
+}
+
 /// The whole HTTP surface of A, with the shared layers; `draining` cuts delays
 /// short at shutdown so that stopping A never waits for a 30 s `delay_ms`
-/// (those requests answer 503 `cut at shutdown`).
-pub fn app(draining: Draining) -> HttpService {
-    let routes = Router::new().route("/health", get(health)).route("/echo", get(echo)).with_state(draining);
+/// (those requests answer 503 `cut at shutdown`); `faults` are the ones the
+/// admin listener sets (only `/echo` has them).
+pub fn app_with(draining: Draining, faults: LiveFaults) -> HttpService {
+    let routes = Router::new()
+        .route("/health", get(health))
+        .route("/echo", get(echo::echo))
+        .with_state(EchoState { draining, faults });
     service_kit::server::with_common_layers(routes, REQUEST_DEADLINE)
 }
 
@@ -58,56 +83,48 @@ async fn health() -> Json<HealthBody> {
     Json(HealthBody::ok())
 }
 
-/// A delay cut short by a shutdown answers `503 {"error":"cut at shutdown"}`
-/// (and is logged so): a `200` would tell the caller the delay was served.
-///
-/// With `x-deadline-ms` (B's remaining budget, when B propagates deadlines),
-/// the work stops once that has passed, the delay's wait included:
-/// `504 {"error":"deadline passed"}`, logged so, and no work for a caller
-/// that is gone.
-async fn echo(
-    State(mut draining): State<Draining>,
-    headers: HeaderMap,
-    EchoQuery(params): EchoQuery,
-) -> Result<Json<EchoBody>, ApiError> {
-    let received = Instant::now();
-    // Two header lines are one comma-joined value in HTTP: not a number.
-    if headers.get_all(DEADLINE_MS).iter().nth(1).is_some() {
-        return Err(contract::InvalidInput::BadDeadline.into());
-    }
-    let deadline_ms = parse_deadline_ms(headers.get(DEADLINE_MS).map(HeaderValue::as_bytes))?;
-    // A deadline too far away to be an instant is no deadline.
-    let deadline = deadline_ms.and_then(|ms| received.checked_add(Duration::from_millis(ms)));
-    let delay = Duration::from_millis(params.delay_ms.unwrap_or(0));
-    let work_done = received + delay;
-    let (wait_until, in_time) = match deadline {
-        Some(deadline) if deadline < work_done => (deadline, false),
-        _ => (work_done, true),
-    };
-    if wait_until > received {
-        tokio::select! {
-            () = tokio::time::sleep_until(wait_until.into()) => {}
-            () = draining.started() => return Err(ApiError::CutAtShutdown),
-        }
-    }
-    if !in_time || deadline.is_some_and(|deadline| deadline <= received) {
-        return Err(ApiError::DeadlinePassed);
-    }
-    Ok(Json(EchoBody { echo: params.msg }))
-}
-
-/// Serves A on `listener` with the default limits until `shutdown` resolves, then drains.
+/// Serves A on `listener` with the default limits, no fault and no admin
+/// listener, until `shutdown` resolves, then drains.
 pub async fn run(listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
     run_with(listener, &ServerArgs::default(), shutdown).await
 }
 
-/// Serves A on `listener` with `limits` until `shutdown` resolves, then drains.
+/// Serves A on `listener` with `limits`, no fault and no admin listener,
+/// until `shutdown` resolves, then drains.
 pub async fn run_with(
     listener: TcpListener,
     limits: &ServerArgs,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     service_kit::serve(listener, limits, app, shutdown).await
+}
+
+/// Serves A as `config` says (limits, admin listener, seed) on `listener`
+/// until `shutdown` resolves, then drains both listeners.
+pub async fn run_config_on(
+    listener: TcpListener,
+    config: &Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let seed = config.seed.unwrap_or_else(|| fastrand::u64(..));
+    tracing::info!(target: "lifecycle", event = "config", seed);
+    let faults = LiveFaults::new(seed);
+    live::log_faults("start", &faults.faults());
+    live::log_policy("start", &faults.policy());
+    let admin = match &config.admin_addr {
+        Some(addr) => Some(service_kit::admin::bind(addr, "make A fail on purpose").await?),
+        None => None,
+    };
+    let for_admin = faults.clone();
+    service_kit::admin::serve_with_admin(
+        listener,
+        admin,
+        &config.server,
+        |draining| app_with(draining, faults),
+        |own| admin::app(for_admin, own),
+        shutdown,
+    )
+    .await
 }
 
 /// The whole program: flags, logs, listener, serve until SIGINT/SIGTERM, flush.
@@ -123,6 +140,6 @@ pub fn run_cli(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 /// the flags its own parser read.
 pub fn run_config(config: Config) -> ExitCode {
     service_kit::server::run_service(Service::A, &config.log, &config.addr, |listener| {
-        run_with(listener, &config.server, service_kit::shutdown_signal())
+        run_config_on(listener, &config, service_kit::shutdown_signal())
     })
 }

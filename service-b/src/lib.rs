@@ -167,40 +167,19 @@ pub async fn run(
         timeout_ms = config.timeout_ms,
     );
     live::log_policy("start", &policy);
-    let Some(admin_addr) = &config.admin_addr else {
-        return service_kit::serve(listener, &config.server, |_draining| app(service_a), shutdown).await;
+    let admin = match &config.admin_addr {
+        Some(addr) => Some(service_kit::admin::bind(addr, "change how B calls A").await?),
+        None => None,
     };
-    let admin_listener = service_kit::server::bind(admin_addr).await.map_err(|error| {
-        std::io::Error::new(error.kind(), format!("cannot listen on --admin-addr {admin_addr}: {error}"))
-    })?;
-    let bound = admin_listener.local_addr().map_or_else(|_| admin_addr.to_string(), |addr| addr.to_string());
-    tracing::info!(target: "lifecycle", event = "listening", listener = "admin", addr = bound);
-    if admin_listener.local_addr().is_ok_and(|addr| !addr.ip().is_loopback()) {
-        tracing::warn!(
-            target: "lifecycle",
-            event = "admin_exposed",
-            listener = "admin",
-            addr = bound,
-            error = "the admin listener is not on loopback: anyone who can reach it can change how B calls A",
-        );
-    }
-    // One shutdown for both listeners: the admin one stops with the service.
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let stopped = move || {
-        let mut stop_rx = stop_rx.clone();
-        async move {
-            let _ = stop_rx.wait_for(|stop| *stop).await;
-        }
-    };
-    let admin =
-        service_kit::serve_as(Some("admin"), admin_listener, &config.server, |_draining| admin::app(live), stopped());
-    let public = service_kit::serve(listener, &config.server, |_draining| app(service_a), stopped());
-    let signal = async move {
-        shutdown.await;
-        let _ = stop_tx.send(true);
-    };
-    let ((), public, admin) = tokio::join!(signal, public, admin);
-    public.and(admin)
+    service_kit::admin::serve_with_admin(
+        listener,
+        admin,
+        &config.server,
+        |_draining| app(service_a),
+        |own| admin::app(live, own),
+        shutdown,
+    )
+    .await
 }
 
 /// The whole program: flags, logs, listener, serve until SIGINT/SIGTERM, flush.

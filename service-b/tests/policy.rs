@@ -83,6 +83,11 @@ fn client() -> reqwest::Client {
     reqwest::Client::builder().no_proxy().build().unwrap()
 }
 
+/// `PUT url` with a JSON body, as the admin API asks (`content-type: application/json`).
+fn put_json(url: &str, body: &'static str) -> reqwest::RequestBuilder {
+    client().put(url).header("content-type", "application/json").body(body)
+}
+
 async fn call(b: &Proc, id: &str) -> Answer {
     let started = Instant::now();
     let response =
@@ -287,7 +292,7 @@ async fn the_admin_listener_changes_the_policy_and_refuses_bad_changes_the_publi
                "breaker_state": "off", "breaker_failures": 0})
     );
 
-    let changed = client().put(&policy).body(r#"{"retries": 2, "breaker": true}"#).send().await.unwrap();
+    let changed = put_json(&policy, r#"{"retries": 2, "breaker": true}"#).send().await.unwrap();
     assert_eq!(changed.status(), 200);
     let changed: Value = changed.json().await.unwrap();
     assert_eq!((changed["retries"].as_u64(), changed["breaker_state"].as_str()), (Some(2), Some("closed")));
@@ -301,7 +306,7 @@ async fn the_admin_listener_changes_the_policy_and_refuses_bad_changes_the_publi
         (r#"{"breaker": "yes"}"#, "not a policy change"),
         ("[1500, 2, true, true]", "send a JSON object"),
     ] {
-        let refused = client().put(&policy).body(body).send().await.unwrap();
+        let refused = put_json(&policy, body).send().await.unwrap();
         assert_eq!(refused.status(), 400, "{body}");
         let refused: Value = refused.json().await.unwrap();
         assert!(refused["error"].as_str().unwrap().contains(why), "{body}: {refused}");
@@ -317,7 +322,7 @@ async fn the_admin_listener_changes_the_policy_and_refuses_bad_changes_the_publi
             .collect::<Vec<_>>()
     };
     // Repeating the policy is no change, and no line.
-    let same = client().put(&policy).body(r#"{"retries": 2}"#).send().await.unwrap();
+    let same = put_json(&policy, r#"{"retries": 2}"#).send().await.unwrap();
     assert_eq!(same.status(), 200);
     eventually("B logged the one change", || changes().len() == 2).await;
     assert_eq!(changes(), [("start".to_owned(), "0".to_owned()), ("changed".to_owned(), "2".to_owned())]);
@@ -330,10 +335,49 @@ async fn the_admin_listener_changes_the_policy_and_refuses_bad_changes_the_publi
     // The public port knows no /policy, whatever the method.
     let public = format!("{}/policy", b.url());
     assert_eq!(client().get(&public).send().await.unwrap().status(), 404);
-    let put = client().put(&public).body(r#"{"retries": 0}"#).send().await.unwrap();
+    let put = put_json(&public, r#"{"retries": 0}"#).send().await.unwrap();
     assert_eq!(put.status(), 404);
     let after: Value = client().get(&policy).send().await.unwrap().json().await.unwrap();
     assert_eq!(after["retries"].as_u64(), Some(2));
+    assert!(b.stop().await.success());
+}
+
+/// SPEC "Faults": every admin PUT accepts exactly what its GET returns, and no
+/// web page can change the policy (a foreign Host or Origin is 403, a body not
+/// sent as JSON 415), whatever the request says.
+#[tokio::test]
+async fn a_get_can_be_put_back_and_web_pages_cannot_change_the_policy() {
+    let logs = tempfile::tempdir().unwrap();
+    let (_stub, a_url) = Stub::start(0, StatusCode::OK).await;
+    let b = start_b(logs.path(), &a_url, &["--retries", "1", "--breaker"]);
+    let admin = admin_url(logs.path()).await;
+    let policy = format!("{admin}/policy");
+
+    let shown = client().get(&policy).send().await.unwrap().bytes().await.unwrap();
+    assert!(String::from_utf8_lossy(&shown).contains(r#""breaker_state":"closed""#), "{shown:?}");
+    let put_back =
+        client().put(&policy).header("content-type", "application/json").body(shown.clone()).send().await.unwrap();
+    assert_eq!(put_back.status(), 200);
+    assert_eq!(put_back.bytes().await.unwrap(), shown, "unchanged");
+
+    let text_plain = || client().put(&policy).header("content-type", "text/plain").body(r#"{"retries": 2}"#);
+    for (request, status, why) in [
+        (text_plain().header("host", "evil.example"), 403, "refused: Host evil.example is not this admin listener"),
+        (put_json(&policy, r#"{"retries": 2}"#).header("origin", "http://evil.example"), 403, "refused: Origin"),
+        (put_json(&policy, r#"{"retries": 2}"#).header("origin", "null"), 403, "refused: Origin null"),
+        (text_plain(), 415, "send it with content-type: application/json"),
+        (client().put(&policy).body(r#"{"retries": 2}"#), 415, "no content-type"),
+    ] {
+        let refused = request.send().await.unwrap();
+        assert_eq!(refused.status(), status, "{why}");
+        let body: Value = refused.json().await.unwrap();
+        assert!(body["error"].as_str().unwrap().contains(why), "{why}: {body}");
+    }
+    let after: Value = client().get(&policy).send().await.unwrap().json().await.unwrap();
+    assert_eq!(after["retries"].as_u64(), Some(1), "no refused request changed the policy");
+    let localhost = admin.replace("127.0.0.1", "localhost");
+    let by_name = client().get(format!("{localhost}/policy")).send().await.unwrap();
+    assert_eq!(by_name.status(), 200, "localhost names a loopback listener");
     assert!(b.stop().await.success());
 }
 

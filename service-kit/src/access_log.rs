@@ -41,6 +41,23 @@ pub struct Failure {
 #[derive(Debug, Clone, Copy)]
 pub struct UpstreamTries(pub u32);
 
+/// Which of A's faults answered this request; the line says `fault=<name>`.
+#[derive(Debug, Clone, Copy)]
+pub struct FaultAnswered(pub &'static str);
+
+/// The answer came from A's idempotency memory, not from doing the work
+/// again; the line says `dedup=hit`.
+#[derive(Debug, Clone, Copy)]
+pub struct DedupHit;
+
+/// The fields a handler adds to its line, after the lab's own.
+#[derive(Debug, Clone, Copy, Default)]
+struct Extras {
+    tries: Option<u32>,
+    fault: Option<&'static str>,
+    dedup: Option<&'static str>,
+}
+
 /// Target of the access-log events, for `RUST_LOG` (e.g. `RUST_LOG=access=off`).
 pub const TARGET: &str = "access";
 
@@ -160,11 +177,16 @@ impl PendingLine {
         let status = response.status();
         let fallback_error = (failure.is_none() && !status.is_success()).then(|| status.to_string());
         let error = failure.map(|f| f.message.as_str()).or(fallback_error.as_deref());
-        let tries = response.extensions().get::<UpstreamTries>().map(|tries| tries.0).filter(|tries| *tries > 1);
-        self.write(status.as_u16(), failure.and_then(|f| f.kind), error, tries);
+        let extensions = response.extensions();
+        let extras = Extras {
+            tries: extensions.get::<UpstreamTries>().map(|tries| tries.0).filter(|tries| *tries > 1),
+            fault: extensions.get::<FaultAnswered>().map(|fault| fault.0),
+            dedup: extensions.get::<DedupHit>().map(|_| "hit"),
+        };
+        self.write(status.as_u16(), failure.and_then(|f| f.kind), error, extras);
     }
 
-    fn write(&mut self, status: u16, error_kind: Option<&str>, error: Option<&str>, tries: Option<u32>) {
+    fn write(&mut self, status: u16, error_kind: Option<&str>, error: Option<&str>, extras: Extras) {
         self.written = true;
         let elapsed = self.started.elapsed();
         let path = self.uri.path();
@@ -173,7 +195,7 @@ impl PendingLine {
         let request_id = self.request_id.to_str().unwrap_or_default();
         let endpoint = logged_path(path);
         let latency_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
-        write_line(&endpoint, error_kind, error, tries, latency_ms, request_id);
+        write_line(&endpoint, error_kind, error, extras, latency_ms, request_id);
     }
 }
 
@@ -197,7 +219,7 @@ fn write_line(
     endpoint: &str,
     error_kind: Option<&str>,
     error: Option<&str>,
-    tries: Option<u32>,
+    extras: Extras,
     latency_ms: u64,
     request_id: &str,
 ) {
@@ -207,7 +229,9 @@ fn write_line(
         status = if error.is_none() { "ok" } else { "error" },
         error_kind,
         error,
-        tries,
+        tries = extras.tries,
+        fault = extras.fault,
+        dedup = extras.dedup,
         latency_ms,
         request_id,
     );
@@ -217,7 +241,7 @@ impl Drop for PendingLine {
     fn drop(&mut self) {
         if !self.written {
             let error = if CUTTING.try_with(|()| ()).is_ok() { CUT_AT_SHUTDOWN } else { CLIENT_CLOSED };
-            self.write(NO_ANSWER_STATUS, None, Some(error), None);
+            self.write(NO_ANSWER_STATUS, None, Some(error), Extras::default());
         }
     }
 }
@@ -227,7 +251,7 @@ impl Drop for PendingLine {
 /// error, and a fresh request id (the client's, if any, was never read).
 pub(crate) fn log_rejected(status: u16, error: &str, request_id: &HeaderValue) {
     metrics::get().request("other", status, 0.0);
-    write_line("-", None, Some(error), None, 0, request_id.to_str().unwrap_or_default());
+    write_line("-", None, Some(error), Extras::default(), 0, request_id.to_str().unwrap_or_default());
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! server that holds its limits against hostile clients and always stops.
 
 pub mod access_log;
+pub mod admin;
 pub mod config;
 pub mod connection;
 pub mod errors;
@@ -15,7 +16,7 @@ pub mod signals;
 pub mod telemetry;
 
 pub use access_log::Failure;
-pub use access_log::UpstreamTries;
+pub use access_log::{DedupHit, FaultAnswered, UpstreamTries};
 pub use config::{ListenAddr, LogArgs, LogFormat, LogRotation, ServerArgs};
 pub use errors::{ApiError, EchoQuery};
 pub use server::{Draining, HttpService, serve, serve_as, shutdown_signal};
