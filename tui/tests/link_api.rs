@@ -145,3 +145,36 @@ async fn the_api_says_what_is_wrong_in_toxiproxys_shape() {
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert!(running.link.enabled() && running.link.toxics().is_empty());
 }
+
+#[tokio::test]
+async fn a_web_page_cannot_break_the_lab() {
+    let running = start().await;
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let url = format!("http://{}/proxies/service_a/toxics", running.api);
+    let toxic = r#"{"type": "timeout", "attributes": {"timeout": 0}}"#;
+    // A simple cross-site POST: a form or text body, with the page's Origin.
+    let from_a_page = client
+        .post(&url)
+        .header("origin", "http://evil.example")
+        .header("content-type", "application/json")
+        .body(toxic)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(from_a_page.status(), StatusCode::FORBIDDEN);
+    let text_plain = client.post(&url).header("content-type", "text/plain").body(toxic).send().await.unwrap();
+    assert_eq!(text_plain.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let rebound = client
+        .post(&url)
+        .header("host", "evil.example:8474")
+        .header("content-type", "application/json")
+        .body(toxic)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rebound.status(), StatusCode::FORBIDDEN);
+    assert!(running.link.toxics().is_empty(), "nothing was added");
+    // The same request from a client of the API's own is taken.
+    let own = client.post(&url).header("content-type", "application/json").body(toxic).send().await.unwrap();
+    assert_eq!(own.status(), StatusCode::OK);
+}
