@@ -29,6 +29,12 @@ pub struct DashboardArgs {
     #[arg(long, env = "SERVICE_B_ADMIN_URL")]
     pub b_admin_url: Option<Url>,
 
+    /// A's admin listener, for an A started by hand with `--admin-addr`: the
+    /// faults menu (x) sets A's faults through it. (An A the dashboard starts
+    /// gets one of its own.)
+    #[arg(long, env = "SERVICE_A_ADMIN_URL")]
+    pub a_admin_url: Option<Url>,
+
     /// Never start services; only attach to those already running.
     #[arg(long)]
     pub attach: bool,
@@ -82,6 +88,8 @@ pub struct Settings {
     pub b_url: Url,
     /// B's admin listener, for a B started by hand.
     pub b_admin_url: Option<Url>,
+    /// A's admin listener, for an A started by hand.
+    pub a_admin_url: Option<Url>,
     pub log_dir: PathBuf,
     /// Never start anything.
     pub attach: bool,
@@ -103,6 +111,7 @@ impl From<DashboardArgs> for Settings {
             a_url,
             b_url,
             b_admin_url,
+            a_admin_url,
             log_dir,
             attach,
             timeout_ms,
@@ -121,6 +130,7 @@ impl From<DashboardArgs> for Settings {
             a_url,
             b_url,
             b_admin_url,
+            a_admin_url,
             log_dir,
             attach,
             timeout_ms,

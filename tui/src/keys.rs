@@ -1,9 +1,327 @@
-//! Key → action, as a pure function of the key and the input mode, and the
-//! help table that lists the keys.
+//! The keys, in one table ([`KEYS`]): the key map, the help overlay, the
+//! footer and every "press X" text (the guide, the report, the hints) read
+//! it, so a key is named once. Key → action is a pure function of the key and
+//! the input mode.
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
+use crate::faults;
+use crate::model::TIMEOUT_STEP_MS;
 use crate::msg::{Action, InputMode};
+
+/// One key of the normal mode.
+#[derive(Debug, Clone, Copy)]
+pub struct Key {
+    /// How texts name it: `{key:link}` becomes `n`.
+    pub id: &'static str,
+    /// The key as the screen writes it.
+    pub label: &'static str,
+    pub codes: &'static [KeyCode],
+    pub action: Action,
+    /// Its row in the help overlay (`{timeout_step}` is filled in); `None`:
+    /// the row of the key before covers it (`a / b`).
+    pub help: Option<(&'static str, &'static str)>,
+    /// Its word in the footer, if it has one there.
+    pub footer: Option<&'static str>,
+    /// Also in the short footer of an 80-column terminal.
+    pub short: bool,
+}
+
+const fn key(
+    id: &'static str,
+    label: &'static str,
+    codes: &'static [KeyCode],
+    action: Action,
+    help: Option<(&'static str, &'static str)>,
+    footer: Option<&'static str>,
+    short: bool,
+) -> Key {
+    Key { id, label, codes, action, help, footer, short }
+}
+
+/// Every key of the normal mode, in the help overlay's order.
+pub const KEYS: &[Key] = &[
+    key(
+        "send",
+        "Enter",
+        &[KeyCode::Enter],
+        Action::Send,
+        Some(("Enter", "send /call-echo with the current message")),
+        Some("send"),
+        true,
+    ),
+    key(
+        "edit",
+        "e",
+        &[KeyCode::Char('e')],
+        Action::StartEditing,
+        Some(("e", "edit the message (Enter keeps it, Esc cancels)")),
+        Some("edit"),
+        false,
+    ),
+    key(
+        "slow",
+        "s",
+        &[KeyCode::Char('s')],
+        Action::SendSlow,
+        Some(("s", "send a slow request (delay_ms beyond B's timeout)")),
+        Some("slow"),
+        false,
+    ),
+    key(
+        "load",
+        "l",
+        &[KeyCode::Char('l')],
+        Action::ToggleLoad,
+        Some(("l", "start or stop a steady load (--load-rate requests/s)")),
+        Some("load"),
+        false,
+    ),
+    key(
+        "burst",
+        "L",
+        &[KeyCode::Char('L')],
+        Action::StartBurst,
+        Some(("L", "a burst of N requests at concurrency C (Esc cancels)")),
+        Some("burst"),
+        false,
+    ),
+    key(
+        "a",
+        "a",
+        &[KeyCode::Char('a')],
+        Action::ToggleA,
+        Some(("a / b", "stop or start service A / B (gracefully: drained)")),
+        Some("stop/start"),
+        true,
+    ),
+    key("b", "b", &[KeyCode::Char('b')], Action::ToggleB, None, None, false),
+    key(
+        "crash",
+        "A",
+        &[KeyCode::Char('A')],
+        Action::Fault("crash-a"),
+        Some(("A", "crash service A (SIGKILL: what it had in flight is lost)")),
+        Some("crash"),
+        false,
+    ),
+    key(
+        "freeze",
+        "f",
+        &[KeyCode::Char('f')],
+        Action::ToggleFreeze,
+        Some(("f", "freeze or thaw service A (SIGSTOP: up, but not answering)")),
+        Some("freeze"),
+        true,
+    ),
+    key(
+        "link",
+        "n",
+        &[KeyCode::Char('n')],
+        Action::CycleLink,
+        Some(("n", "the link B→A: ok → delay → partition → reset → flaky → … → ok")),
+        Some("link"),
+        true,
+    ),
+    key(
+        "faults",
+        "x",
+        &[KeyCode::Char('x')],
+        Action::OpenFaults,
+        Some(("x", "every fault, by its key: the link's, A's own, crash")),
+        Some("faults"),
+        true,
+    ),
+    key(
+        "reset",
+        "0",
+        &[KeyCode::Char('0')],
+        Action::ResetAll,
+        Some(("0", "undo every fault: link ok, A's faults off, A thawed, B's policy the lab's")),
+        Some("undo"),
+        true,
+    ),
+    key(
+        "timeout-up",
+        "+",
+        &[KeyCode::Char('+'), KeyCode::Char('=')],
+        Action::TimeoutUp,
+        Some(("+ / -", "B's timeout up / down by {timeout_step} ms (live)")),
+        Some("timeout"),
+        false,
+    ),
+    key("timeout-down", "-", &[KeyCode::Char('-')], Action::TimeoutDown, None, None, false),
+    key(
+        "retries",
+        "R",
+        &[KeyCode::Char('R')],
+        Action::CycleRetries,
+        Some(("R", "B's retries: 0 → 1 → 2 → 3 → 0 (live)")),
+        Some("retries"),
+        false,
+    ),
+    key(
+        "breaker",
+        "c",
+        &[KeyCode::Char('c')],
+        Action::ToggleBreaker,
+        Some(("c", "B's circuit breaker on / off (live)")),
+        Some("breaker"),
+        false,
+    ),
+    key(
+        "deadline",
+        "d",
+        &[KeyCode::Char('d')],
+        Action::ToggleDeadline,
+        Some(("d", "B's deadline propagation to A on / off (live)")),
+        Some("deadline"),
+        false,
+    ),
+    key(
+        "view",
+        "v",
+        &[KeyCode::Char('v')],
+        Action::NextView,
+        Some(("v", "the view: latency chart → timeline → trace of the selected request")),
+        Some("view"),
+        false,
+    ),
+    key(
+        "guide",
+        "g",
+        &[KeyCode::Char('g')],
+        Action::ToggleGuide,
+        Some(("g", "the guided lab: the experiments in order, ticked as you do them")),
+        Some("guide"),
+        false,
+    ),
+    key(
+        "up",
+        "Up",
+        &[KeyCode::Up, KeyCode::Char('k')],
+        Action::SelectUp,
+        Some(("Up/Down, j/k", "select a request (End: newest)")),
+        None,
+        false,
+    ),
+    key("down", "Down", &[KeyCode::Down, KeyCode::Char('j')], Action::SelectDown, None, None, false),
+    key("newest", "End", &[KeyCode::End, KeyCode::Char('G')], Action::SelectNewest, None, None, false),
+    key(
+        "filter",
+        "t",
+        &[KeyCode::Char('t')],
+        Action::ToggleFilter,
+        Some(("t", "show only the selected request's log lines (again: all)")),
+        Some("filter"),
+        false,
+    ),
+    key(
+        "pause",
+        "p",
+        &[KeyCode::Char('p')],
+        Action::TogglePause,
+        Some(("p", "pause or resume following the logs")),
+        None,
+        false,
+    ),
+    key(
+        "page-up",
+        "PgUp",
+        &[KeyCode::PageUp],
+        Action::ScrollLogsUp,
+        Some(("PgUp/PgDn", "scroll the logs (pauses them)")),
+        None,
+        false,
+    ),
+    key("page-down", "PgDn", &[KeyCode::PageDown], Action::ScrollLogsDown, None, None, false),
+    key(
+        "report",
+        "r",
+        &[KeyCode::Char('r')],
+        Action::WriteReport,
+        Some(("r", "write the Markdown report into the log directory")),
+        Some("report"),
+        false,
+    ),
+    key("cancel", "Esc", &[KeyCode::Esc], Action::Cancel, None, None, false),
+    key("help", "?", &[KeyCode::Char('?')], Action::ToggleHelp, Some(("?", "this help")), Some("help"), true),
+    key(
+        "quit",
+        "q",
+        &[KeyCode::Char('q')],
+        Action::Quit,
+        Some(("q, Ctrl-C", "quit (stops the services the dashboard started)")),
+        Some("quit"),
+        true,
+    ),
+];
+
+/// The key with this id.
+pub fn by_id(id: &str) -> Option<&'static Key> {
+    KEYS.iter().find(|key| key.id == id)
+}
+
+/// The label of the key with this id (`?` if there is none: a test checks every text).
+pub fn label(id: &str) -> &'static str {
+    by_id(id).map_or("?", |key| key.label)
+}
+
+/// `text` with each `{key:ID}` replaced by that key's label, `{fault:ID}` by
+/// the keys that cause that fault (`x 5`), and `{timeout_step}` by B's step.
+pub fn fill(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let Some(end) = rest[start..].find('}') else { break };
+        let name = &rest[start + 1..start + end];
+        match name.split_once(':') {
+            Some(("key", id)) => out.push_str(label(id)),
+            Some(("fault", id)) => out.push_str(&fault_keys(id)),
+            _ if name == "timeout_step" => out.push_str(&TIMEOUT_STEP_MS.to_string()),
+            _ => out.push_str(&rest[start..=start + end]),
+        }
+        rest = &rest[start + end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The keys that cause a fault: its own key where it has one, else `x` and its menu key.
+pub fn fault_keys(id: &str) -> String {
+    if let Some(own) = KEYS.iter().find(|key| matches!(key.action, Action::Fault(own) if own == id)) {
+        return own.label.to_owned();
+    }
+    match faults::by_id(id) {
+        Some(fault) => format!("{} {}", label("faults"), fault.key),
+        None => "?".into(),
+    }
+}
+
+/// The footer's keys: `Enter send · e edit · …`, or the short ones for 80
+/// columns (`⏎ send s slow …`; `?` lists the rest).
+pub fn footer(short: bool) -> String {
+    KEYS.iter()
+        .enumerate()
+        .filter(|(_, key)| key.footer.is_some() && (key.short || !short))
+        .map(|(at, key)| {
+            // A key whose help row also covers the next (`a / b`) shows both: `a/b`.
+            let covers_next = KEYS.get(at + 1).is_some_and(|next| next.help.is_none());
+            let shown = match key.help {
+                Some((row, _)) if covers_next => row.replace(" / ", "/"),
+                _ => key.label.to_owned(),
+            };
+            let shown = if short && key.id == "send" { "⏎".to_owned() } else { shown };
+            match key.footer {
+                // Too long for 80 columns: `a/b` says enough there (`?` says the rest).
+                Some(_) if short && covers_next => shown,
+                word => format!("{shown} {}", word.unwrap_or_default()),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(if short { " " } else { " · " })
+}
 
 /// The action for `key` in `mode`, if any. Only presses count (not releases or
 /// repeats reported by some terminals), and Ctrl-C quits in every mode.
@@ -12,7 +330,11 @@ pub fn action_for(key: KeyEvent, mode: &InputMode) -> Option<Action> {
         return None;
     }
     if key.modifiers.contains(KeyModifiers::CONTROL) {
-        return matches!(key.code, KeyCode::Char('c')).then_some(Action::Quit);
+        return match key.code {
+            KeyCode::Char('c') => Some(Action::Quit),
+            KeyCode::Char('u') if matches!(mode, InputMode::Editing(_)) => Some(Action::EditClear),
+            _ => None,
+        };
     }
     match mode {
         InputMode::Editing(_) => match key.code {
@@ -23,63 +345,17 @@ pub fn action_for(key: KeyEvent, mode: &InputMode) -> Option<Action> {
             _ => None,
         },
         InputMode::Help => Some(Action::ToggleHelp),
-        InputMode::Normal => match key.code {
-            KeyCode::Enter => Some(Action::Send),
-            KeyCode::Char('e') => Some(Action::StartEditing),
-            KeyCode::Char('s') => Some(Action::SendSlow),
-            KeyCode::Char('l') => Some(Action::ToggleLoad),
-            KeyCode::Char('L') => Some(Action::StartBurst),
-            KeyCode::Char('n') => Some(Action::CycleLink),
-            KeyCode::Char('v') => Some(Action::NextView),
-            KeyCode::Char('g') => Some(Action::ToggleGuide),
-            KeyCode::Char('+' | '=') => Some(Action::TimeoutUp),
-            KeyCode::Char('-') => Some(Action::TimeoutDown),
-            KeyCode::Char('R') => Some(Action::CycleRetries),
-            KeyCode::Char('c') => Some(Action::ToggleBreaker),
-            KeyCode::Char('d') => Some(Action::ToggleDeadline),
-            KeyCode::Esc => Some(Action::Cancel),
-            KeyCode::Char('a') => Some(Action::ToggleA),
-            KeyCode::Char('b') => Some(Action::ToggleB),
-            KeyCode::Char('f') => Some(Action::ToggleFreeze),
-            KeyCode::Up | KeyCode::Char('k') => Some(Action::SelectUp),
-            KeyCode::Down | KeyCode::Char('j') => Some(Action::SelectDown),
-            KeyCode::End | KeyCode::Char('G') => Some(Action::SelectNewest),
-            KeyCode::Char('t') => Some(Action::ToggleFilter),
-            KeyCode::Char('p') => Some(Action::TogglePause),
-            KeyCode::PageUp => Some(Action::ScrollLogsUp),
-            KeyCode::PageDown => Some(Action::ScrollLogsDown),
-            KeyCode::Char('r') => Some(Action::WriteReport),
-            KeyCode::Char('?') => Some(Action::ToggleHelp),
-            KeyCode::Char('q') => Some(Action::Quit),
-            _ => None,
+        InputMode::Faults => match key.code {
+            KeyCode::Char('0') => Some(Action::ResetAll),
+            KeyCode::Char(c) => match faults::by_key(c) {
+                Some(fault) => Some(Action::Fault(fault.id)),
+                None => Some(Action::CloseFaults),
+            },
+            _ => Some(Action::CloseFaults),
         },
+        InputMode::Normal => KEYS.iter().find(|entry| entry.codes.contains(&key.code)).map(|entry| entry.action),
     }
 }
-
-/// The keys, for the help overlay and the README: (keys, what they do).
-pub const HELP: &[(&str, &str)] = &[
-    ("Enter", "send /call-echo with the current message"),
-    ("e", "edit the message (Enter keeps it, Esc cancels)"),
-    ("s", "send a slow request (delay_ms beyond B's timeout)"),
-    ("l", "start or stop a steady load (--load-rate requests/s)"),
-    ("L", "a burst of N requests at concurrency C (Esc cancels)"),
-    ("a / b", "stop or start service A / B (if the dashboard started it)"),
-    ("f", "freeze or thaw service A (SIGSTOP: up, but not answering)"),
-    ("n", "the link B→A: ok → delay → partition → reset → flaky → ok"),
-    ("+ / -", "B's timeout up / down by 250 ms (live)"),
-    ("R", "B's retries: 0 → 1 → 2 → 3 → 0 (live)"),
-    ("c", "B's circuit breaker on / off (live)"),
-    ("d", "B's deadline propagation to A on / off (live)"),
-    ("v", "the view: latency chart → timeline → trace of the selected request"),
-    ("g", "the guided lab: the experiments in order, ticked as you do them"),
-    ("Up/Down, j/k", "select a request (End: newest)"),
-    ("t", "show only the selected request's log lines (again: all)"),
-    ("p", "pause or resume following the logs"),
-    ("PgUp/PgDn", "scroll the logs (pauses them)"),
-    ("r", "write the Markdown report into the log directory"),
-    ("?", "this help"),
-    ("q, Ctrl-C", "quit (stops the services the dashboard started)"),
-];
 
 #[cfg(test)]
 mod tests {
@@ -148,5 +424,43 @@ mod tests {
     #[test]
     fn any_key_closes_the_help() {
         assert_eq!(action_for(press(KeyCode::Char('x')), &InputMode::Help), Some(Action::ToggleHelp));
+    }
+
+    #[test]
+    fn the_footer_fits_and_names_the_keys_as_the_table_does() {
+        let short = footer(true);
+        assert_eq!(short, "⏎ send a/b f freeze n link x faults 0 undo ? help q quit");
+        // Beside " message: " and at least 8 characters of it, on 80 columns.
+        assert!(short.chars().count() + 1 + 10 + 8 <= 80, "{short}");
+        let long = footer(false);
+        assert!(long.contains("A crash") && long.contains("+/- timeout") && long.contains("g guide"), "{long}");
+    }
+
+    #[test]
+    fn texts_name_keys_and_faults_through_the_table() {
+        assert_eq!(fill("press {key:link} twice, then {key:send}"), "press n twice, then Enter");
+        assert_eq!(fill("{fault:answers-lost}, then {fault:crash-a}"), "x 5, then A");
+        assert_eq!(fill("by {timeout_step} ms"), "by 250 ms");
+        assert_eq!(fill("{key:nope} {unknown}"), "? {unknown}");
+    }
+
+    #[test]
+    fn every_key_is_in_the_table_once_and_the_faults_menu_takes_fault_keys() {
+        for (i, key) in KEYS.iter().enumerate() {
+            for other in &KEYS[..i] {
+                assert_ne!(key.id, other.id);
+                assert!(
+                    key.codes.iter().all(|code| !other.codes.contains(code)),
+                    "{} and {} share a key",
+                    key.id,
+                    other.id
+                );
+            }
+        }
+        let menu = InputMode::Faults;
+        assert_eq!(action_for(press(KeyCode::Char('5')), &menu), Some(Action::Fault("answers-lost")));
+        assert_eq!(action_for(press(KeyCode::Char('0')), &menu), Some(Action::ResetAll));
+        assert_eq!(action_for(press(KeyCode::Char('z')), &menu), Some(Action::CloseFaults));
+        assert_eq!(action_for(press(KeyCode::Char('A')), &InputMode::Normal), Some(Action::Fault("crash-a")));
     }
 }

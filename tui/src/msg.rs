@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use contract::faults::{APolicy, APolicyChange, Faults, FaultsChange};
 use contract::policy::{PolicyChange, PolicyStatus};
 use contract::{ErrorKind, LogRecord, Service};
 use time::OffsetDateTime;
@@ -19,6 +20,8 @@ pub enum InputMode {
     /// Typing a new message; the text so far.
     Editing(String),
     Help,
+    /// The faults menu (`x`): a fault's key causes it (again: undoes it).
+    Faults,
 }
 
 /// Everything the learner can ask for (a key, or a quit signal from outside).
@@ -30,12 +33,23 @@ pub enum Action {
     EditBackspace,
     EditConfirm,
     EditCancel,
+    /// Ctrl-U while editing: clear the text.
+    EditClear,
     SendSlow,
     /// `l`: start or stop the steady load.
     ToggleLoad,
     StartBurst,
     /// `n`: the link's next fault in the cycle.
     CycleLink,
+    /// `x`: open the faults menu; any other key closes it.
+    OpenFaults,
+    CloseFaults,
+    /// A registered fault (by id), from the menu or its own key: caused, or
+    /// undone when it is on.
+    Fault(&'static str),
+    /// `0`: undo everything the learner broke: the link, A's faults, A
+    /// frozen, B's policy.
+    ResetAll,
     /// `v`: the next view in the chart's place.
     NextView,
     /// `g`: open or close the guided lab.
@@ -104,10 +118,14 @@ pub enum Event {
     /// What B's admin listener said of its call policy, or why it said
     /// nothing; `answers_change`: the answer to a change the dashboard sent.
     Policy { seen: Result<PolicyStatus, String>, answers_change: bool },
+    /// Where A's admin listener answers (an A the dashboard started reports it).
+    AAdmin(String),
+    /// What A's admin listener said of its faults and dedup, or why it said nothing.
+    AFaults { seen: Result<AFaultsState, String>, answers_change: bool },
 }
 
 /// What the model asks the runtime to do; each carries all it needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     /// Send one `/call-echo` with this id.
     Send {
@@ -138,7 +156,33 @@ pub enum Effect {
     SetLink(Option<&'static str>),
     /// Change B's call policy through its admin listener.
     ChangePolicy(PolicyChange),
+    /// Change A's faults or dedup through its admin listener.
+    ChangeA(AChange),
+    /// Kill the service (SIGKILL), if the dashboard started it.
+    Crash(Service),
+    /// Undo every fault: the link healthy, A's faults off; and, if given,
+    /// thaw A and set B's policy back.
+    ResetAll {
+        thaw_a: bool,
+        b_policy: Option<PolicyChange>,
+    },
     WriteReport,
+}
+
+/// A's faults and its policy, as its admin listener says.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct AFaultsState {
+    pub faults: Faults,
+    pub policy: APolicy,
+}
+
+/// A change to A through its admin listener.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AChange {
+    Faults(FaultsChange),
+    Policy(APolicyChange),
+    /// Every fault off, dedup off.
+    Reset,
 }
 
 /// One finished `/call-echo`.
@@ -247,6 +291,10 @@ pub struct LogLine {
     pub error: Option<String>,
     /// `tries=` of B's line (absent: one try, or none).
     pub tries: Option<u32>,
+    /// `fault=` of A's line: which of A's faults answered (`error_status`, `bad_body`, `trickle`).
+    pub fault: Option<String>,
+    /// `dedup=hit` in A's line: answered from A's memory, no work done.
+    pub dedup_hit: bool,
     /// The line as written, control characters made visible, clipped.
     pub text: String,
     /// What the log panel shows after the time: the request id first (so it
@@ -279,6 +327,8 @@ impl LogLine {
                 latency_ms: record.get("latency_ms").and_then(|ms| ms.parse().ok()),
                 error: record.get("error").map(sanitize),
                 tries: record.get("tries").and_then(|tries| tries.parse().ok()),
+                fault: record.get("fault").map(sanitize),
+                dedup_hit: record.get("dedup") == Some("hit"),
                 fields: display_fields(&record),
                 text,
             },
@@ -291,6 +341,8 @@ impl LogLine {
                 latency_ms: None,
                 error: None,
                 tries: None,
+                fault: None,
+                dedup_hit: false,
                 fields: text.clone(),
                 text,
             },

@@ -23,12 +23,13 @@ use tokio::task::{JoinError, JoinSet};
 use tokio::time::Instant;
 
 use crate::cli::{DashboardArgs, Settings};
+use crate::io::admin::{self, AFaults, BPolicy};
 use crate::io::burst::{self, BurstSpec};
 use crate::io::http::Client;
 use crate::io::link::{self, Link};
 use crate::io::load::{self, LoadSpec};
 use crate::io::supervisor::{self, Command, Supervisor};
-use crate::io::{policy, report, tail};
+use crate::io::{report, tail};
 use crate::model::Model;
 use crate::msg::{Action, Answer, Effect, Event, LogLine};
 use crate::platform::signals::QuitSignals;
@@ -98,8 +99,10 @@ struct Executor {
     link: Link,
     /// What the faults' presets depend on.
     fault_params: crate::faults::Params,
-    /// Changes to B's call policy, sent in order by [`policy::run`].
+    /// Changes to B's call policy, sent in order by [`admin::run`].
     policy_changes: mpsc::Sender<contract::policy::PolicyChange>,
+    /// Changes to A's faults and dedup, sent in order by [`admin::run`].
+    a_changes: mpsc::Sender<crate::msg::AChange>,
     burst_cancel: Option<watch::Sender<bool>>,
     load_stop: Option<watch::Sender<bool>>,
     /// Requests, bursts and reports in progress.
@@ -139,7 +142,16 @@ async fn run(settings: Settings) -> Result<(), DashboardError> {
     )?;
     let urls = supervisor.urls();
     let (policy_changes, changes_rx) = mpsc::channel(64);
-    background.spawn(policy::run(client.clone(), supervisor.b_admin(), policy_tx, changes_rx, events_tx.clone()));
+    let b_policy = BPolicy { policy: policy_tx };
+    background.spawn(admin::run(b_policy, client.clone(), supervisor.admin(Service::B), changes_rx, events_tx.clone()));
+    let (a_changes, a_changes_rx) = mpsc::channel(64);
+    background.spawn(admin::run(
+        AFaults,
+        client.clone(),
+        supervisor.admin(Service::A),
+        a_changes_rx,
+        events_tx.clone(),
+    ));
     background.spawn(follow_a(urls.clone(), a_target_tx));
     let (counters_of, to_screen) = (link.clone(), events_tx.clone());
     background.spawn(async move {
@@ -192,6 +204,7 @@ async fn run(settings: Settings) -> Result<(), DashboardError> {
         link,
         fault_params,
         policy_changes,
+        a_changes,
         burst_cancel: None,
         load_stop: None,
         work: JoinSet::new(),
@@ -365,6 +378,24 @@ impl Executor {
             Effect::ChangePolicy(change) => {
                 if self.policy_changes.try_send(change).is_err() {
                     let _ = self.events.try_send(Event::Note("too many policy changes at once: try again".into()));
+                }
+            }
+            Effect::Crash(service) => {
+                let _ = self.supervisor.try_send(Command::Crash(service));
+            }
+            Effect::ResetAll { thaw_a, b_policy } => {
+                self.link.reset();
+                let _ = self.a_changes.try_send(crate::msg::AChange::Reset);
+                if let Some(change) = b_policy {
+                    let _ = self.policy_changes.try_send(change);
+                }
+                if thaw_a {
+                    let _ = self.supervisor.try_send(Command::ToggleFreeze);
+                }
+            }
+            Effect::ChangeA(change) => {
+                if self.a_changes.try_send(change).is_err() {
+                    let _ = self.events.try_send(Event::Note("too many changes to A at once: try again".into()));
                 }
             }
             Effect::CancelBurst => {

@@ -111,11 +111,11 @@ fn at_80x24_v_shows_the_timeline_in_the_list_s_place_and_a_cut_log_line_says_so(
     let screen = screen_of_size(&app, 80, 24);
     assert!(screen.contains("Timeline per second"), "{screen}");
     assert!(!screen.contains(&format!("timeout  {id}")), "the list gave way to the timeline:\n{screen}");
-    // Three charts need rows: the timeline also takes the logs' place.
+    // Three charts need rows (three each): the timeline also takes the logs' place.
     let lines: Vec<&str> = screen.lines().collect();
     let top = lines.iter().position(|l| l.contains("Timeline per second")).unwrap();
     let bottom = lines.iter().skip(top).position(|l| l.contains('└')).unwrap();
-    assert!(bottom >= 11, "{bottom} rows for the timeline:\n{screen}");
+    assert!(bottom >= 9, "{bottom} rows for the timeline:\n{screen}");
     assert!(!screen.contains("Logs of A and B"), "{screen}");
     app.on_action(Action::NextView, at(5_000));
     assert!(screen_of_size(&app, 80, 24).contains(&format!("Trace of {id}")), "v again: the trace of the selection");
@@ -225,11 +225,12 @@ fn help_overlay_lists_every_key() {
     let mut app = app();
     app.on_action(Action::ToggleHelp, T0);
     let screen = screen(&app);
-    for (key, what) in tui::keys::HELP {
+    for (key, what) in tui::keys::KEYS.iter().filter_map(|key| key.help) {
         assert!(screen.contains(&format!("{key} ")), "help lacks {key:?}");
-        let start: String = what.chars().take(20).collect();
+        let start: String = tui::keys::fill(what).chars().take(20).collect();
         assert!(screen.contains(&start), "help lacks what {key:?} does");
     }
+    assert!(screen.contains("by 250 ms"), "the step comes from the model's constant");
     insta::assert_snapshot!(screen);
 }
 
@@ -492,7 +493,7 @@ fn the_guide_ticks_off_the_steps_the_dashboard_sees_and_the_keys_keep_working() 
     app.on_event(Event::SessionStarted, T0);
     assert_eq!(app.on_action(Action::ToggleGuide, T0), None);
     let first = screen_of_size(&app, 120, 36);
-    assert!(first.contains("Guided lab: 0 of 7"), "{first}");
+    assert!(first.contains("Guided lab: 0 of 13"), "{first}");
     assert!(first.contains("press: Enter"), "{first}");
     // Enter works while the guide is open, and the success ticks step 1.
     let ok = request(&mut app, 1_000, 200, 3, None, r#"{"service_a":{"echo":"hello"},"service_b":"ok"}"#);
@@ -502,7 +503,7 @@ fn the_guide_ticks_off_the_steps_the_dashboard_sees_and_the_keys_keep_working() 
     let body = r#"{"error":"cannot connect to service A: connection refused","error_kind":"connect","service_a":"unavailable","service_b":"ok"}"#;
     let down = request(&mut app, 3_000, 503, 2, Some(ErrorKind::Connect), body);
     let screen = screen_of_size(&app, 120, 36);
-    assert!(screen.contains("Guided lab: 2 of 7"), "{screen}");
+    assert!(screen.contains("Guided lab: 2 of 13"), "{screen}");
     assert!(screen.contains(&format!("✓ 1. A success  {ok}")), "{screen}");
     assert!(screen.contains(&format!("✓ 2. A stopped  {down}")), "{screen}");
     assert!(screen.contains("▶ 3. A frozen"), "{screen}");
@@ -513,5 +514,5 @@ fn the_guide_ticks_off_the_steps_the_dashboard_sees_and_the_keys_keep_working() 
     assert!(!screen_of_size(&app, 120, 36).contains("Guided lab"), "g closes it");
     // Closed and opened again: the progress is kept.
     app.on_action(Action::ToggleGuide, at(4_000));
-    assert!(screen_of_size(&app, 120, 36).contains("Guided lab: 2 of 7"));
+    assert!(screen_of_size(&app, 120, 36).contains("Guided lab: 2 of 13"));
 }

@@ -7,7 +7,12 @@
 //! A leaf: it holds data and the wire form of a toxic ([`ToxicSpec`]), and
 //! imports nothing else of the dashboard.
 
+mod a_bad_body;
+mod a_dedup;
+mod a_errors;
+mod a_trickle;
 mod answers_lost;
+mod crash_a;
 mod delay;
 mod flaky;
 mod link_down;
@@ -17,6 +22,7 @@ mod requests_lost;
 mod reset;
 mod slow_link;
 
+use contract::faults::{Faults, FaultsChange};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -31,6 +37,11 @@ pub const FAULTS: &[&Fault] = &[
     &slow_link::FAULT,
     &lose_next::FAULT,
     &link_down::FAULT,
+    &a_errors::FAULT,
+    &a_bad_body::FAULT,
+    &a_trickle::FAULT,
+    &a_dedup::FAULT,
+    &crash_a::FAULT,
 ];
 
 /// Which way bytes flow through the link (toxiproxy's words).
@@ -120,6 +131,20 @@ pub enum Setting {
     Toxics(fn(Params) -> Vec<ToxicSpec>),
     /// The link down: open connections cut, new ones refused.
     LinkDown,
+    /// One of A's own faults, through A's admin listener: set with `on`,
+    /// cleared with `off`; `is_on` reads it from what A says.
+    AFault { on: FaultsChange, off: FaultsChange, is_on: fn(&Faults) -> bool },
+    /// A's idempotency memory (dedup) on or off: the fix, not a fault.
+    ADedup,
+    /// A killed (SIGKILL): what it had in flight is lost, unlike `a` (drained).
+    CrashA,
+}
+
+impl Setting {
+    /// It concerns the link (the `n` key's, one at a time).
+    pub fn is_link(&self) -> bool {
+        matches!(self, Setting::Toxics(_) | Setting::LinkDown)
+    }
 }
 
 /// One failure the learner can cause.
@@ -143,11 +168,11 @@ pub struct Fault {
 }
 
 impl Fault {
-    /// The toxics it puts on the link (none for `link down`).
+    /// The toxics it puts on the link (none for `link down` and A's own).
     pub fn toxics(&self, params: Params) -> Vec<ToxicSpec> {
         match self.setting {
             Setting::Toxics(make) => make(params),
-            Setting::LinkDown => Vec::new(),
+            _ => Vec::new(),
         }
     }
 
@@ -155,6 +180,7 @@ impl Fault {
     pub fn matches(&self, enabled: bool, toxics: &[ToxicSpec], params: Params) -> bool {
         match self.setting {
             Setting::LinkDown => !enabled,
+            Setting::AFault { .. } | Setting::ADedup | Setting::CrashA => false,
             Setting::Toxics(make) => {
                 let wanted = make(params);
                 enabled
@@ -243,7 +269,7 @@ mod tests {
 
     #[test]
     fn a_link_state_is_recognised_as_its_fault_and_anything_else_is_described() {
-        for fault in FAULTS {
+        for fault in FAULTS.iter().filter(|fault| fault.setting.is_link()) {
             let toxics = fault.toxics(TEST_PARAMS);
             let enabled = !matches!(fault.setting, Setting::LinkDown);
             assert_eq!(recognise(enabled, &toxics, TEST_PARAMS).map(|f| f.id), Some(fault.id));

@@ -9,6 +9,8 @@ use contract::headers::{REQUEST_ID, SERVER_TIMING, parse_upstream_timing};
 use contract::policy::{PolicyChange, PolicyStatus};
 use contract::{CallEchoUnavailable, ErrorBody};
 use reqwest::Url;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::msg::{Health, Outcome};
 
@@ -56,20 +58,34 @@ impl Client {
 
     /// `GET /policy` on B's admin listener.
     pub async fn policy(&self, admin: &Url) -> Result<PolicyStatus, String> {
-        let request = self.http.get(join(admin, "policy")).timeout(ADMIN_TIMEOUT);
-        read_policy(request).await
+        self.admin_get(admin, "policy").await
     }
 
     /// `PUT /policy` on B's admin listener; B's answer is the policy now.
     pub async fn change_policy(&self, admin: &Url, change: &PolicyChange) -> Result<PolicyStatus, String> {
+        self.admin_put(admin, "policy", change).await
+    }
+
+    /// `GET` of `path` on an admin listener (B's `/policy`, A's `/faults` and `/policy`).
+    pub async fn admin_get<T: DeserializeOwned>(&self, admin: &Url, path: &str) -> Result<T, String> {
+        read_admin(self.http.get(join(admin, path)).timeout(ADMIN_TIMEOUT)).await
+    }
+
+    /// `PUT` of `change` as JSON to `path` on an admin listener; the answer is the state now.
+    pub async fn admin_put<T: DeserializeOwned>(
+        &self,
+        admin: &Url,
+        path: &str,
+        change: &impl Serialize,
+    ) -> Result<T, String> {
         let body = serde_json::to_vec(change).map_err(|e| e.to_string())?;
         let request = self
             .http
-            .put(join(admin, "policy"))
+            .put(join(admin, path))
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body)
             .timeout(ADMIN_TIMEOUT);
-        read_policy(request).await
+        read_admin(request).await
     }
 
     /// `GET /call-echo?msg=..[&delay_ms=..]` on B at `b_url`, with `x-request-id: id`.
@@ -122,7 +138,7 @@ impl Client {
 }
 
 /// B's admin answer: the policy, or B's `{"error": ...}`, or why there was none.
-async fn read_policy(request: reqwest::RequestBuilder) -> Result<PolicyStatus, String> {
+async fn read_admin<T: DeserializeOwned>(request: reqwest::RequestBuilder) -> Result<T, String> {
     let response = request.send().await.map_err(|error| {
         if error.is_connect() { "not answering (connection refused)".to_owned() } else { describe(&error) }
     })?;
@@ -132,10 +148,10 @@ async fn read_policy(request: reqwest::RequestBuilder) -> Result<PolicyStatus, S
         return Err("answer too long".into());
     }
     if status.is_success() {
-        return serde_json::from_slice(&bytes).map_err(|error| format!("not a policy: {error}"));
+        return serde_json::from_slice(&bytes).map_err(|error| format!("not the expected answer: {error}"));
     }
     let why = serde_json::from_slice::<ErrorBody>(&bytes).map_or_else(|_| status.to_string(), |body| body.error);
-    Err(format!("B refused: {why}"))
+    Err(format!("refused: {why}"))
 }
 
 /// `base` with `path` appended to its path.

@@ -2,11 +2,12 @@
 //! and reports back through plain return values or the messages of
 //! [`crate::msg`]; none of them touches the model.
 
+pub mod admin;
 pub mod burst;
 pub mod http;
 pub mod link;
 pub mod load;
-pub mod policy;
+
 pub mod report;
 pub mod supervisor;
 pub mod tail;

@@ -38,6 +38,8 @@ const STDERR_KEPT: usize = 2048;
 pub enum Command {
     ToggleRunning(Service),
     ToggleFreeze,
+    /// Kill the child at once (SIGKILL): what it had in flight is lost.
+    Crash(Service),
     /// Stop every child, then answer.
     Shutdown(oneshot::Sender<()>),
 }
@@ -68,7 +70,7 @@ pub struct Supervisor {
     b_calls_a: Option<Url>,
     /// Where B's admin listener answers: `--b-admin-url`, or what a B started
     /// here reports.
-    b_admin: watch::Sender<Option<Url>>,
+    admins: [watch::Sender<Option<Url>>; 2],
     /// B's policy as last seen, so a B started again keeps what the learner set.
     b_policy: watch::Receiver<Option<Policy>>,
 }
@@ -87,7 +89,8 @@ impl Supervisor {
     ) -> std::io::Result<Self> {
         let lifeline = Lifeline::new(&exe)?;
         let urls = watch::Sender::new([settings.a_url.clone(), settings.b_url.clone()]);
-        let b_admin = watch::Sender::new(settings.b_admin_url.clone());
+        let admins =
+            [watch::Sender::new(settings.a_admin_url.clone()), watch::Sender::new(settings.b_admin_url.clone())];
         let states = [ProcessState::Unknown, ProcessState::Unknown];
         Ok(Self {
             settings,
@@ -99,14 +102,14 @@ impl Supervisor {
             children: [None, None],
             states,
             b_calls_a,
-            b_admin,
+            admins,
             b_policy,
         })
     }
 
     /// Where B's admin listener answers, when known.
-    pub fn b_admin(&self) -> watch::Receiver<Option<Url>> {
-        self.b_admin.subscribe()
+    pub fn admin(&self, service: Service) -> watch::Receiver<Option<Url>> {
+        self.admins[service.index()].subscribe()
     }
 
     /// The services' addresses, updated when a child reports where it listens.
@@ -156,6 +159,7 @@ impl Supervisor {
                 command = commands.recv() => match command {
                     Some(Command::ToggleRunning(service)) => self.toggle_running(service).await,
                     Some(Command::ToggleFreeze) => self.toggle_freeze().await,
+                    Some(Command::Crash(service)) => self.crash(service).await,
                     Some(Command::Shutdown(done)) => {
                         self.shutdown().await;
                         let _ = done.send(());
@@ -227,7 +231,7 @@ impl Supervisor {
         }
         let (listening_tx, mut listening) = oneshot::channel();
         if let Some(pipe) = child.stdout.take() {
-            tokio::spawn(find_listening_line(pipe, listening_tx, self.b_admin.clone()));
+            tokio::spawn(find_listening_line(pipe, listening_tx, self.admins[service.index()].clone()));
         }
         self.children[service.index()] = Some(ChildProcess { child, pid, frozen: false, stderr });
         let deadline = Instant::now() + START_DEADLINE;
@@ -283,6 +287,22 @@ impl Supervisor {
         }
     }
 
+    /// Kills a child at once: no drain, no last log lines, its requests in
+    /// flight cut (`Child::kill` is SIGKILL on Unix, TerminateProcess on Windows).
+    async fn crash(&mut self, service: Service) {
+        let Some(mut child) = self.children[service.index()].take() else { return };
+        if let Err(error) = child.child.kill().await {
+            self.note(format!("could not kill {}: {error}", service.name())).await;
+        }
+        self.set(service, ProcessState::Stopped).await;
+        self.note(format!(
+            "{} crashed (killed): press {} to start it again",
+            service.name(),
+            service.name().to_lowercase()
+        ))
+        .await;
+    }
+
     /// Thaws a frozen child (a stopped process never handles a stop request),
     /// asks it to stop, waits for the drain, kills it after the grace period.
     async fn stop(&mut self, service: Service) {
@@ -320,11 +340,15 @@ impl Supervisor {
         let mut command = ProcessCommand::new(&self.exe);
         // Its last real address, so a restarted A keeps the port B was told.
         command.args([service.subcommand(), "--addr", &socket_addr(&self.url(service))]);
+        // Its admin listener on a free loopback port, reported in its log.
+        command.args(["--admin-addr", "127.0.0.1:0"]);
+        if service == Service::A {
+            // A's faults draw from the session's seed too, so a run repeats.
+            command.args(["--seed", &self.settings.seed.to_string()]);
+        }
         if service == Service::B {
             let a_url = self.b_calls_a.clone().unwrap_or_else(|| self.url(Service::A));
             command.args(["--service-a-url", a_url.as_str()]);
-            // B's admin listener on a free loopback port, reported in its log.
-            command.args(["--admin-addr", "127.0.0.1:0"]);
             let policy =
                 self.b_policy.borrow().unwrap_or(Policy { timeout_ms: self.settings.timeout_ms, ..Policy::default() });
             command.args(["--timeout-ms", &policy.timeout_ms.to_string(), "--retries", &policy.retries.to_string()]);
@@ -346,7 +370,7 @@ impl Supervisor {
 }
 
 /// Reads a child's stdout to its end; the address of its first
-/// `event=listening` line goes to `found`, that of its admin listener (B's
+/// `event=listening` line goes to `found`, that of its admin listener (its
 /// `listener=admin` line) to `admin`.
 async fn find_listening_line(
     pipe: tokio::process::ChildStdout,

@@ -6,54 +6,139 @@
 use contract::ErrorKind;
 
 use super::requests::{AState, Conditions};
-use crate::msg::{LinkCondition, Outcome};
+use contract::Service;
 
-/// One experiment of the lab.
+use super::duplicates::Change;
+use crate::msg::{LinkCondition, LogLine, Outcome};
+
+/// What the dashboard saw that a step may be shown by.
+#[derive(Debug, Clone, Copy)]
+pub enum Seen<'a> {
+    /// B's answer to a request, sent under `conditions`, with `delay_ms`.
+    Answer { outcome: &'a Outcome, delay_ms: Option<u64>, conditions: Conditions },
+    /// A line of either log.
+    Line(&'a LogLine),
+    /// What both logs together say of a request's work.
+    Work(Change),
+}
+
+/// One experiment of the lab: what to press, what to look for, and the
+/// evidence that shows it (a predicate, as the report's questions have).
 #[derive(Debug, Clone, Copy)]
 pub struct Step {
     pub title: &'static str,
-    /// What to press.
+    /// What to press (keys named through [`crate::keys::fill`]).
     pub press: &'static str,
     /// What to look for on the screen and in the logs.
     pub look_for: &'static str,
+    pub shown_by: fn(&Seen<'_>) -> bool,
 }
 
-/// The lab, in order: the failures of A, then the network, then B's policy.
-pub const STEPS: [Step; 7] = [
+impl Step {
+    /// What to press, with the keys' names filled in.
+    pub fn press(&self) -> String {
+        crate::keys::fill(self.press)
+    }
+}
+
+fn answer_kind(seen: &Seen<'_>) -> Option<(Option<ErrorKind>, Conditions, Option<u64>, bool)> {
+    match seen {
+        Seen::Answer { outcome, delay_ms, conditions } => {
+            Some((outcome.error_kind(), *conditions, *delay_ms, outcome.is_ok()))
+        }
+        _ => None,
+    }
+}
+
+/// The lab, in order: the failures of A, the network, B's policy, then the
+/// failures where the work and the answer part ways.
+pub const STEPS: [Step; 13] = [
     Step {
         title: "A success",
-        press: "Enter",
+        press: "{key:send}",
         look_for: "200 in a few ms; one line in B's log and one in A's, with the same request_id",
+        shown_by: |seen| matches!(answer_kind(seen), Some((_, c, _, true)) if c.link == LinkCondition::Healthy),
     },
     Step {
         title: "A stopped",
-        press: "a (stop A), then Enter",
+        press: "{key:a} (stop A), then {key:send}",
         look_for: "503 connect at once, not after 1 s; no line in A's log (A never got it)",
+        shown_by: |seen| matches!(answer_kind(seen), Some((Some(ErrorKind::Connect), c, _, _)) if c.a == AState::Down),
     },
     Step {
         title: "A frozen",
-        press: "a (start A), f (freeze A), then Enter; f again to thaw",
+        press: "{key:a} (start A), {key:freeze} (freeze A), then {key:send}; {key:freeze} again to thaw",
         look_for: "503 timeout after B's timeout; A's line comes only after the thaw",
+        shown_by: |seen| matches!(answer_kind(seen), Some((Some(ErrorKind::Timeout), c, _, _)) if c.a == AState::Frozen),
     },
     Step {
         title: "A slow",
-        press: "f (thaw A if frozen), then s",
+        press: "{key:freeze} (thaw A if frozen), then {key:slow}",
         look_for: "503 timeout; A's line says the client closed the connection at B's timeout",
+        shown_by: |seen| {
+            matches!(answer_kind(seen), Some((Some(ErrorKind::Timeout), c, Some(_), _))
+                if c.a == AState::Up && c.link == LinkCondition::Healthy)
+        },
     },
     Step {
         title: "The network, not A",
-        press: "n twice (the link partitioned), then Enter",
+        press: "{key:link} twice (the link partitioned), then {key:send}",
         look_for: "503 timeout while A is up: no line in A's log, the network lost it",
+        shown_by: |seen| {
+            matches!(answer_kind(seen), Some((Some(ErrorKind::Timeout), c, _, _))
+                if c.a == AState::Up && c.link == LinkCondition::Fault("partition"))
+        },
     },
     Step {
         title: "A retry",
-        press: "n until the link is flaky, R (one retry), then l (a steady load; l stops it)",
-        look_for: "a 200 whose line in B's log says tries=2, and A per B above 1.00×",
+        press: "{fault:lose-next} (the link loses the next 2), {key:retries} twice (two retries), then {key:send}",
+        look_for: "a 200 whose line in B's log says tries=3: two tries lost on the way, the third got through",
+        shown_by: |seen| {
+            matches!(seen, Seen::Line(line)
+                if line.service == Service::B && line.ok == Some(true) && line.tries.is_some_and(|tries| tries > 1))
+        },
+    },
+    Step {
+        title: "A's errors",
+        press: "{key:reset} (undo everything), {fault:a-errors} (half of A's answers 500), then {key:send} a few times",
+        look_for: "503 error_kind status from B; A's line says fault=error_status",
+        shown_by: |seen| matches!(answer_kind(seen), Some((Some(ErrorKind::Status), ..))),
+    },
+    Step {
+        title: "A bad body",
+        press: "{fault:a-errors} (errors off), {fault:a-bad-body} (an HTML page instead of JSON), then {key:send}",
+        look_for: "503 error_kind body from B, although A's line says status=ok fault=bad_body",
+        shown_by: |seen| matches!(answer_kind(seen), Some((Some(ErrorKind::Body), ..))),
+    },
+    Step {
+        title: "Answers lost",
+        press: "{key:reset}, {fault:answers-lost} (the link loses what A sends back), then {key:send}",
+        look_for: "503 timeout from B, yet A's line of the same request_id says status=ok: the work was done",
+        shown_by: |seen| matches!(seen, Seen::Work(Change::DoneButFailed)),
+    },
+    Step {
+        title: "Duplicate work",
+        press: "answers still lost: {key:retries} (one retry), then {key:send}",
+        look_for: "two lines in A's log with one request_id: A did the work twice (Numbers: dup work)",
+        shown_by: |seen| matches!(seen, Seen::Work(Change::Duplicated)),
+    },
+    Step {
+        title: "The fix: dedup",
+        press: "{fault:a-dedup} (A remembers answers by request id), then {key:send}",
+        look_for: "A's second line of the request_id says dedup=hit: answered from memory, not done again",
+        shown_by: |seen| matches!(seen, Seen::Work(Change::FromMemory)),
+    },
+    Step {
+        title: "Crash vs stop",
+        press: "{key:reset}, {key:load} (a steady load), {fault:crash-a} (crash A), {key:a} (start it); then {key:a} twice",
+        look_for: "a crash fails what A had in flight; a graceful stop (a) answers it first, then refuses",
+        shown_by: |seen| matches!(answer_kind(seen), Some((Some(_), c, _, _)) if c.a == AState::Crashed),
     },
     Step {
         title: "The breaker",
-        press: "n until ok, c (breaker on), a (stop A), then Enter six times",
+        press: "{key:reset}, {key:breaker} (breaker on), {key:a} (stop A), then {key:send} six times",
         look_for: "five 503 connect, then 503 circuit_open in about a millisecond: B no longer calls A",
+        shown_by: |seen| matches!(answer_kind(seen), Some((Some(ErrorKind::CircuitOpen), ..))),
     },
 ];
 
@@ -72,43 +157,14 @@ impl Guide {
         self.done.iter().position(Option::is_none)
     }
 
-    /// Takes an answer of B to request `id` (sent under `conditions`, with
-    /// `delay_ms`); returns the title of each step it completes.
-    pub fn observe(
-        &mut self,
-        id: &str,
-        outcome: &Outcome,
-        delay_ms: Option<u64>,
-        conditions: Conditions,
-    ) -> Vec<&'static str> {
-        let kind = outcome.error_kind();
-        let a = conditions.a;
-        let link = conditions.link;
-        let shows = [
-            outcome.is_ok() && link == LinkCondition::Healthy,
-            kind == Some(ErrorKind::Connect) && a == AState::Down,
-            kind == Some(ErrorKind::Timeout) && a == AState::Frozen,
-            kind == Some(ErrorKind::Timeout) && a == AState::Up && link == LinkCondition::Healthy && delay_ms.is_some(),
-            kind == Some(ErrorKind::Timeout) && a == AState::Up && link == LinkCondition::Fault("partition"),
-            false, // a retry is seen in B's log line (tries=2), not in the answer
-            kind == Some(ErrorKind::CircuitOpen),
-        ];
-        self.tick(id, shows)
-    }
-
-    /// Takes a line of B's log: a 200 after more than one try is the retry step.
-    pub fn observe_retry(&mut self, id: &str) -> Vec<&'static str> {
-        let mut shows = [false; STEPS.len()];
-        shows[5] = true;
-        self.tick(id, shows)
-    }
-
-    fn tick(&mut self, id: &str, shows: [bool; STEPS.len()]) -> Vec<&'static str> {
+    /// Takes what the dashboard saw of request `id`; returns the title of
+    /// each step it completes.
+    pub fn observe(&mut self, id: &str, seen: &Seen<'_>) -> Vec<&'static str> {
         let mut ticked = Vec::new();
-        for (index, shown) in shows.into_iter().enumerate() {
-            if shown && self.done[index].is_none() {
+        for (index, step) in STEPS.iter().enumerate() {
+            if self.done[index].is_none() && (step.shown_by)(seen) {
                 self.done[index] = Some(id.to_owned());
-                ticked.push(STEPS[index].title);
+                ticked.push(step.title);
             }
         }
         ticked
@@ -131,28 +187,54 @@ mod tests {
         }
     }
 
+    fn seen(outcome: &Outcome, delay_ms: Option<u64>, conditions: Conditions) -> Seen<'_> {
+        Seen::Answer { outcome, delay_ms, conditions }
+    }
+
     #[test]
     fn each_step_ticks_itself_off_on_the_right_evidence_only() {
         let mut guide = Guide::default();
         let up = Conditions::default();
         assert_eq!(guide.current(), Some(0));
-        assert_eq!(guide.observe("g-1", &answer(200, None), None, up), ["A success"]);
+        assert_eq!(guide.observe("g-1", &seen(&answer(200, None), None, up)), ["A success"]);
         // A 503 connect while A is up (the link reset) is not "A stopped".
         let reset = Conditions { a: AState::Up, link: LinkCondition::Fault("reset") };
-        assert!(guide.observe("g-2", &answer(503, Some(ErrorKind::Connect)), None, reset).is_empty());
+        let connect = answer(503, Some(ErrorKind::Connect));
+        assert!(guide.observe("g-2", &seen(&connect, None, reset)).is_empty());
         let down = Conditions { a: AState::Down, link: LinkCondition::Healthy };
-        assert_eq!(guide.observe("g-3", &answer(503, Some(ErrorKind::Connect)), None, down), ["A stopped"]);
+        assert_eq!(guide.observe("g-3", &seen(&connect, None, down)), ["A stopped"]);
         let frozen = Conditions { a: AState::Frozen, link: LinkCondition::Healthy };
-        assert_eq!(guide.observe("g-4", &answer(503, Some(ErrorKind::Timeout)), None, frozen), ["A frozen"]);
-        assert_eq!(guide.observe("g-5", &answer(503, Some(ErrorKind::Timeout)), Some(1300), up), ["A slow"]);
+        let timeout = answer(503, Some(ErrorKind::Timeout));
+        assert_eq!(guide.observe("g-4", &seen(&timeout, None, frozen)), ["A frozen"]);
+        assert_eq!(guide.observe("g-5", &seen(&timeout, Some(1300), up)), ["A slow"]);
         let cut = Conditions { a: AState::Up, link: LinkCondition::Fault("partition") };
-        assert_eq!(guide.observe("g-6", &answer(503, Some(ErrorKind::Timeout)), None, cut), ["The network, not A"]);
-        assert_eq!(guide.observe_retry("g-7"), ["A retry"]);
-        assert_eq!(guide.current(), Some(6));
-        assert_eq!(guide.observe("g-8", &answer(503, Some(ErrorKind::CircuitOpen)), None, down), ["The breaker"]);
+        assert_eq!(guide.observe("g-6", &seen(&timeout, None, cut)), ["The network, not A"]);
+        let retried = LogLine::parse(
+            Service::B,
+            "2026-02-04 14:29:46,799 service=B endpoint=/call-echo status=ok tries=3 latency_ms=9 request_id=g-7",
+        );
+        assert_eq!(guide.observe("g-7", &Seen::Line(&retried)), ["A retry"]);
+        assert_eq!(guide.observe("g-8", &seen(&answer(503, Some(ErrorKind::Status)), None, up)), ["A's errors"]);
+        assert_eq!(guide.observe("g-9", &seen(&answer(503, Some(ErrorKind::Body)), None, up)), ["A bad body"]);
+        assert_eq!(guide.observe("g-10", &Seen::Work(Change::DoneButFailed)), ["Answers lost"]);
+        assert_eq!(guide.observe("g-11", &Seen::Work(Change::Duplicated)), ["Duplicate work"]);
+        assert_eq!(guide.observe("g-12", &Seen::Work(Change::FromMemory)), ["The fix: dedup"]);
+        let crashed = Conditions { a: AState::Crashed, link: LinkCondition::Healthy };
+        assert_eq!(guide.observe("g-13", &seen(&connect, None, crashed)), ["Crash vs stop"]);
+        assert_eq!(guide.current(), Some(12));
+        let open = answer(503, Some(ErrorKind::CircuitOpen));
+        assert_eq!(guide.observe("g-14", &seen(&open, None, down)), ["The breaker"]);
         assert_eq!(guide.current(), None);
         // The evidence is the first request that showed each step.
         assert_eq!(guide.done[1].as_deref(), Some("g-3"));
-        assert!(guide.observe("g-9", &answer(200, None), None, up).is_empty(), "done steps stay done");
+        assert!(guide.observe("g-15", &seen(&answer(200, None), None, up)).is_empty(), "done steps stay done");
+    }
+
+    #[test]
+    fn every_step_names_its_keys_through_the_key_table() {
+        for step in STEPS {
+            let press = step.press();
+            assert!(!press.contains('{') && !press.contains('?'), "{}: {press}", step.title);
+        }
     }
 }

@@ -48,6 +48,8 @@ pub enum AState {
     Down,
     /// SIGSTOP: its port open, nothing read.
     Frozen,
+    /// Killed (SIGKILL) by the dashboard, not started again yet.
+    Crashed,
 }
 
 /// Something the learner did (or that happened to a service), shown in the

@@ -14,16 +14,21 @@ pub struct ServiceView {
     pub url: String,
     pub health: Health,
     pub process: ProcessState,
+    /// Killed by the dashboard (SIGKILL), not started again since.
+    pub crashed: bool,
 }
 
 impl ServiceView {
     pub fn new(url: impl Into<String>) -> Self {
-        Self { url: url.into(), health: Health::Unknown, process: ProcessState::Unknown }
+        Self { url: url.into(), health: Health::Unknown, process: ProcessState::Unknown, crashed: false }
     }
 
     /// Replaces the process state; returns the mark the change deserves, if any.
     pub fn set_process(&mut self, service: Service, process: ProcessState) -> Option<String> {
         let before = std::mem::replace(&mut self.process, process);
+        if matches!(self.process, ProcessState::Starting | ProcessState::Running { .. }) {
+            self.crashed = false;
+        }
         if matches!(self.process, ProcessState::Running { .. }) && before == ProcessState::Starting {
             // The last health check is from before the start: ask again.
             self.health = Health::Unknown;
@@ -33,6 +38,7 @@ impl ServiceView {
             (ProcessState::Running { .. }, ProcessState::Frozen { .. }) => Some(format!("{name} frozen (SIGSTOP)")),
             (ProcessState::Frozen { .. }, ProcessState::Running { .. }) => Some(format!("{name} thawed (SIGCONT)")),
             (ProcessState::Starting, ProcessState::Running { pid }) => Some(format!("{name} started (pid {pid})")),
+            (_, ProcessState::Stopped) if self.crashed => None,
             (_, ProcessState::Stopped) if before != ProcessState::Stopped => Some(format!("{name} stopped")),
             (_, ProcessState::Failed(why)) => Some(format!("{name} failed to start: {why}")),
             _ => None,

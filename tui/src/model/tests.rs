@@ -9,7 +9,7 @@ use contract::{ErrorKind, Service};
 use super::*;
 use crate::model::logs::MAX_LOG_LINES;
 use crate::model::requests::MAX_ENTRIES;
-use crate::msg::{Health, LogLine, Outcome, ProcessState};
+use crate::msg::{Action, Answer, Effect, Event, Health, InputMode, LogLine, Outcome, ProcessState};
 
 const T0: OffsetDateTime = datetime!(2026-11-24 12:00:00 UTC);
 
@@ -70,17 +70,32 @@ fn slow_request_asks_for_a_delay_beyond_the_timeout_and_leaves_a_marker() {
 }
 
 #[test]
-fn editing_keeps_on_enter_and_drops_on_esc() {
+fn editing_replaces_on_the_first_key_keeps_on_enter_and_drops_on_esc() {
     let mut app = app();
     app.on_action(Action::StartEditing, T0);
+    app.on_action(Action::EditConfirm, T0);
+    assert_eq!(app.message, "hello", "Enter with nothing typed keeps the message");
+    app.on_action(Action::StartEditing, T0);
+    for c in "hello!".chars() {
+        app.on_action(Action::EditChar(c), T0);
+    }
     app.on_action(Action::EditBackspace, T0);
     app.on_action(Action::EditChar('!'), T0);
     app.on_action(Action::EditConfirm, T0);
-    assert_eq!(app.message, "hell!");
+    assert_eq!(app.message, "hello!", "the first key typed replaced the message");
+    app.on_action(Action::StartEditing, T0);
+    app.on_action(Action::EditChar('x'), T0);
+    app.on_action(Action::EditClear, T0);
+    app.on_action(Action::EditChar('y'), T0);
+    app.on_action(Action::EditConfirm, T0);
+    assert_eq!(app.message, "y", "Ctrl-U cleared what was typed");
     app.on_action(Action::StartEditing, T0);
     app.on_action(Action::EditChar('x'), T0);
     app.on_action(Action::EditCancel, T0);
-    assert_eq!((app.message.as_str(), &app.mode), ("hell!", &InputMode::Normal));
+    assert_eq!((app.message.as_str(), &app.mode), ("y", &InputMode::Normal));
+    app.on_action(Action::StartEditing, T0);
+    app.on_action(Action::EditChar('x'), T0);
+    app.on_action(Action::EditCancel, T0);
 }
 
 #[test]

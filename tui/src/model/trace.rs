@@ -234,6 +234,9 @@ fn why_no_a_line(request: &SentRequest, kind: Option<ErrorKind>) -> Option<Strin
     let text = match (kind, conditions.a, link_lost_it) {
         (Some(ErrorKind::CircuitOpen), _, _) => return None,
         (_, AState::Down, _) => "A never got it: A was stopped",
+        (_, AState::Crashed, _) => {
+            faults::by_id("crash-a").and_then(|fault| fault.a_never_got_it).unwrap_or("A never got it: A had crashed")
+        }
         (_, AState::Frozen, _) => "A never got it: A was frozen (it reads it when thawed)",
         (_, _, Some(reason)) => reason,
         (Some(ErrorKind::Connect), _, _) => "A never got it: B could not connect",

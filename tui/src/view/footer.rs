@@ -8,24 +8,31 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Gauge, Paragraph};
 
 use super::{DIM, ERROR, OK, PENDING};
+use crate::keys;
 use crate::model::Model;
 use crate::msg::InputMode;
 use crate::text::{clip, sanitize};
 
-const KEYS: &str = "  Enter send · e edit · s slow · l load · L burst · a/b stop/start · f freeze · n link · +/- timeout · R retries · c breaker · d deadline · v view · t filter · r report · ? help · q quit";
-/// The keys that fit beside a short message on 80 columns; `?` lists the rest.
-const SHORT_KEYS: &str = " ⏎ send s slow l load a/b f freeze n link v view ? keys q quit";
-
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     let [first, second] = Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
-    let keys = if usize::from(area.width) >= KEYS.chars().count() + 24 { KEYS } else { SHORT_KEYS };
+    let long = format!("  {}", keys::footer(false));
+    let keys =
+        if usize::from(area.width) >= long.chars().count() + 24 { long } else { format!(" {}", keys::footer(true)) };
     // The message gives way to the keys (at least a few characters of it stay).
     let room = usize::from(area.width).saturating_sub(keys.chars().count() + " message: ".len()).max(8);
     let message = match &model.mode {
+        InputMode::Editing(text) if text.is_empty() => Line::from(vec![
+            Span::styled(" message: ", Style::new().bold()),
+            Span::styled("█", Style::new().fg(PENDING)),
+            Span::styled(
+                format!("  type to replace {:?} · Enter keeps it · Esc cancels", clip(&sanitize(&model.message), 24)),
+                Style::new().fg(DIM),
+            ),
+        ]),
         InputMode::Editing(text) => Line::from(vec![
             Span::styled(" message: ", Style::new().bold()),
             Span::styled(format!("{text}█"), Style::new().fg(PENDING)),
-            Span::styled("  Enter keeps · Esc cancels", Style::new().fg(DIM)),
+            Span::styled("  Enter keeps · Ctrl-U clears · Esc cancels", Style::new().fg(DIM)),
         ]),
         _ => Line::from(vec![
             Span::styled(" message: ", Style::new().bold()),

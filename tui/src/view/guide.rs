@@ -17,7 +17,17 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     let done = guide.done.iter().filter(|step| step.is_some()).count();
     let title = format!(" Guided lab: {done} of {} (g closes; the keys work) ", STEPS.len());
     let mut lines = Vec::new();
-    for (index, step) in STEPS.iter().enumerate() {
+    // The steps that fit beside what to press and look for (4 lines), around
+    // the current one; those before it are summed up in a line.
+    let room = usize::from(area.height.saturating_sub(2)).saturating_sub(5).max(1);
+    let current = guide.current().unwrap_or(STEPS.len() - 1);
+    let first = current.saturating_sub(room / 2).min(STEPS.len().saturating_sub(room));
+    if first > 0 {
+        let done_before = guide.done[..first].iter().filter(|step| step.is_some()).count();
+        lines.push(Line::styled(format!(" ✓ steps 1-{first}: {done_before} done"), Style::new().fg(OK)));
+    }
+    let shown = room.saturating_sub(usize::from(first > 0));
+    for (index, step) in STEPS.iter().enumerate().skip(first).take(shown) {
         let line = match (&guide.done[index], Some(index) == guide.current()) {
             (Some(id), _) => Line::from(vec![
                 Span::styled(format!(" ✓ {}. {}", index + 1, step.title), Style::new().fg(OK)),
@@ -32,7 +42,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     match guide.current() {
         Some(index) => {
             let step = &STEPS[index];
-            lines.push(Line::from(vec![Span::styled(" press: ", Style::new().bold()), Span::raw(step.press)]));
+            lines.push(Line::from(vec![Span::styled(" press: ", Style::new().bold()), Span::raw(step.press())]));
             lines.push(Line::from(vec![Span::styled(" look for: ", Style::new().bold()), Span::raw(step.look_for)]));
         }
         None => {

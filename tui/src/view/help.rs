@@ -1,30 +1,46 @@
-//! The help overlay (`?`): every key, and what to try first.
+//! The help overlay (`?`): every key, from the one key table, and what to try first.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
-use ratatui::text::Span;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Row, Table, Wrap};
 
-use crate::keys::HELP;
+use crate::keys::{self, KEYS};
 
 pub fn draw(frame: &mut Frame, area: Rect) {
-    let width = area.width.min(84);
-    let height = area.height.min(u16::try_from(HELP.len()).unwrap_or(u16::MAX) + 10);
+    let rows: Vec<(&str, String)> =
+        KEYS.iter().filter_map(|key| key.help.map(|(row, what)| (row, keys::fill(what)))).collect();
+    let width = area.width.min(90);
+    let height = area.height.min(u16::try_from(rows.len()).unwrap_or(u16::MAX) + 8);
     let popup = Rect { x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height };
     frame.render_widget(Clear, popup);
     let block = Block::bordered().title(" Keys (any key closes) ").border_style(Style::new().fg(Color::Cyan));
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
-    let [keys, about] =
-        Layout::vertical([Constraint::Length(u16::try_from(HELP.len()).unwrap_or(0)), Constraint::Min(0)]).areas(inner);
-    let rows = HELP.iter().map(|(key, what)| Row::new([Span::styled(*key, Style::new().bold()), Span::raw(*what)]));
-    frame.render_widget(Table::new(rows, [Constraint::Length(14), Constraint::Min(10)]), keys);
-    let text = "Break A (a stop, f freeze, s slow) and watch B answer 503 with error_kind connect or \
-                timeout, the latency jump to B's timeout, and both services' log lines with the same \
-                request id (select a request, press t).";
-    frame.render_widget(
-        Paragraph::new(text).wrap(Wrap { trim: true }).style(Style::new().add_modifier(Modifier::ITALIC)),
-        about,
+    let about = keys::fill(
+        "Break things ({key:a} stop A, {key:freeze} freeze it, {key:slow} slow, {key:link} the network, \
+         {key:faults} every fault) and watch B's status and error_kind, the latency, and both services' log \
+         lines with the same request id (select a request, press {key:filter}); {key:reset} undoes it all.",
     );
+    let table_rows = u16::try_from(rows.len()).unwrap_or(u16::MAX);
+    if inner.height >= table_rows + 3 {
+        let [table, text] = Layout::vertical([Constraint::Length(table_rows), Constraint::Min(0)]).areas(inner);
+        let rows =
+            rows.into_iter().map(|(key, what)| Row::new([Span::styled(key, Style::new().bold()), Span::raw(what)]));
+        frame.render_widget(Table::new(rows, [Constraint::Length(14), Constraint::Min(10)]), table);
+        let italic = Style::new().add_modifier(Modifier::ITALIC);
+        frame.render_widget(Paragraph::new(about).wrap(Wrap { trim: true }).style(italic), text);
+    } else {
+        // Too short for a row per key (80x24): every key still shows, run together.
+        let mut spans = Vec::new();
+        for (index, (key, what)) in rows.into_iter().enumerate() {
+            if index > 0 {
+                spans.push(Span::raw(" · "));
+            }
+            spans.push(Span::styled(key, Style::new().bold()));
+            spans.push(Span::raw(format!(" {what}")));
+        }
+        frame.render_widget(Paragraph::new(Line::from(spans)).wrap(Wrap { trim: true }), inner);
+    }
 }

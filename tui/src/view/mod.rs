@@ -10,6 +10,7 @@
 
 mod answer;
 mod chart;
+mod faults;
 mod footer;
 mod guide;
 mod header;
@@ -64,6 +65,9 @@ pub fn draw(frame: &mut Frame, model: &Model) {
     if model.mode == InputMode::Help {
         help::draw(frame, area);
     }
+    if model.mode == InputMode::Faults {
+        faults::draw(frame, area, model);
+    }
 }
 
 /// Every panel: services and numbers side by side, the list beside the
@@ -71,7 +75,7 @@ pub fn draw(frame: &mut Frame, model: &Model) {
 fn draw_wide(frame: &mut Frame, area: Rect, model: &Model) {
     let [header, top, middle, logs, footer] = Layout::vertical([
         Constraint::Length(1),
-        Constraint::Length(6),
+        Constraint::Length(7),
         Constraint::Min(8),
         Constraint::Percentage(35),
         Constraint::Length(2),
@@ -117,9 +121,9 @@ fn draw_narrow(frame: &mut Frame, area: Rect, model: &Model) {
     let answer_rows = if area.height >= 36 { 9 } else { 0 };
     let [header, services, numbers, list, detail, logs, footer] = Layout::vertical([
         Constraint::Length(1),
-        Constraint::Length(6),
-        Constraint::Length(3),
-        Constraint::Min(6),
+        Constraint::Length(7),
+        Constraint::Length(4),
+        Constraint::Min(5),
         Constraint::Length(answer_rows),
         Constraint::Percentage(35),
         Constraint::Length(2),

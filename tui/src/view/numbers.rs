@@ -17,7 +17,8 @@ use crate::text::format_ms;
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     let [latency, statuses, kinds] = lines(model);
     frame.render_widget(
-        Paragraph::new(vec![latency, statuses, kinds, work_line(model)]).block(Block::bordered().title(title(model))),
+        Paragraph::new(vec![latency, statuses, kinds, work_line(model), duplicates_line(model)])
+            .block(Block::bordered().title(title(model))),
         area,
     );
 }
@@ -37,6 +38,30 @@ fn work_line(model: &Model) -> Line<'static> {
     ])
 }
 
+/// Work A did twice for one request, work done for requests B said failed,
+/// and answers A gave from memory (dedup).
+fn duplicates_line(model: &Model) -> Line<'static> {
+    let work = &model.duplicates;
+    let style = |count: u64| if count > 0 { Style::new().fg(MARK).bold() } else { Style::new().fg(DIM) };
+    Line::from(vec![
+        Span::styled(format!(" work twice {}", work.duplicated), style(work.duplicated)),
+        Span::styled(format!(" · done, B failed {}", work.done_but_failed), style(work.done_but_failed)),
+        Span::styled(format!(" · dedup hit {}", work.from_memory), style(work.from_memory)),
+    ])
+}
+
+/// The work counts that are not zero, for the compact line.
+fn duplicates_compact(model: &Model) -> Option<Span<'static>> {
+    let work = &model.duplicates;
+    let parts: Vec<String> =
+        [("work twice", work.duplicated), ("done, B failed", work.done_but_failed), ("dedup hit", work.from_memory)]
+            .into_iter()
+            .filter(|(_, count)| *count > 0)
+            .map(|(what, count)| format!("{what} {count}"))
+            .collect();
+    (!parts.is_empty()).then(|| Span::styled(format!(" · {}", parts.join(", ")), Style::new().fg(MARK).bold()))
+}
+
 /// Requests A worked on after B had given up.
 fn orphaned(model: &Model) -> Span<'static> {
     let count = model.orphans.count;
@@ -44,22 +69,29 @@ fn orphaned(model: &Model) -> Span<'static> {
     Span::styled(format!(" · orphaned {count}"), style)
 }
 
-/// The same numbers on one line, for a narrow terminal.
+/// The same numbers on two lines, for a narrow terminal: the latency and
+/// the statuses, then what went wrong (the error kinds that happened, A's
+/// work per B request, orphaned and repeated work).
 pub fn draw_compact(frame: &mut Frame, area: Rect, model: &Model) {
     let [latency, statuses, kinds] = lines(model);
-    let mut spans = latency.spans;
-    spans.push(Span::raw(" ·"));
-    spans.extend(statuses.spans.into_iter().skip(1));
-    spans.push(Span::raw("·"));
-    spans.extend(kinds.spans.into_iter().skip(1).filter(|span| !span.content.ends_with(" 0  ")));
+    let mut first = latency.spans;
+    first.push(Span::raw(" ·"));
+    first.extend(statuses.spans.into_iter().skip(1));
+    let mut second: Vec<Span<'static>> = vec![Span::raw(" ")];
+    second.extend(kinds.spans.into_iter().skip(1).filter(|span| !span.content.ends_with(" 0  ")));
+    if second.len() == 1 {
+        second.push(Span::styled("no errors ", Style::new().fg(DIM)));
+    }
     let (a, b) = model.work.recent(model.clock);
     if b > 0 {
-        spans.push(Span::raw(format!("· A per B {} ", ratio(a, b))));
+        second.push(Span::raw(format!("· A per B {} ", ratio(a, b))));
     }
     if model.orphans.count > 0 {
-        spans.push(orphaned(model));
+        second.push(orphaned(model));
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)).block(Block::bordered().title(title(model))), area);
+    second.extend(duplicates_compact(model));
+    let lines = vec![Line::from(first), Line::from(second)];
+    frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(title(model))), area);
 }
 
 fn title(model: &Model) -> String {

@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 use super::{DIM, ERROR, OK, PENDING};
 use contract::policy::{BreakerPhase, Policy};
 
+use crate::keys;
 use crate::model::policy::on_off;
 use crate::model::{BSeesA, Model};
 use crate::msg::{Health, ProcessState};
@@ -58,6 +59,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
         })
         .collect();
     lines.push(link_line(model));
+    lines.push(a_faults_line(model));
     lines.push(policy_line(model));
     frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(" Services ")), area);
 }
@@ -108,6 +110,23 @@ fn link_line(model: &Model) -> Line<'static> {
             bytes(c.bytes_to_b)
         )),
         Span::styled(through, Style::new().fg(DIM)),
+    ])
+}
+
+/// A's own faults and dedup, as A's admin listener says (the faults menu sets them).
+fn a_faults_line(model: &Model) -> Line<'static> {
+    let view = &model.a_faults;
+    let color = if view.any_on() {
+        ERROR
+    } else if view.state.is_some() {
+        OK
+    } else {
+        DIM
+    };
+    Line::from(vec![
+        Span::styled(" A's faults ", Style::new().bold()),
+        Span::styled(view.label(), Style::new().fg(color).bold()),
+        Span::styled(format!("  ({} sets them)", keys::label("faults")), Style::new().fg(DIM)),
     ])
 }
 

@@ -1,0 +1,26 @@
+//! `crash A`: A is killed (SIGKILL) where `a` stops it gracefully
+//! (SIGTERM: it drains). Under a steady load the difference shows: a crash
+//! loses what A had in flight, a graceful stop answers it first.
+
+use super::{Fault, Setting};
+
+pub const FAULT: Fault = Fault {
+    id: "crash-a",
+    name: "crash A",
+    key: 'k',
+    in_cycle: false,
+    about: "A killed (SIGKILL): requests in flight lost; a stops it gracefully (drained)",
+    shows: "under l (load): B answers 503 for what A had in flight; with a, those are answered first",
+    a_never_got_it: Some("A never got it: A had crashed"),
+    setting: Setting::CrashA,
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn is_not_a_link_fault() {
+        assert!(matches!(FAULT.setting, Setting::CrashA) && !FAULT.setting.is_link());
+    }
+}

@@ -1,0 +1,182 @@
+//! What each background event does to the model: [`Model::on_event`] and its helpers.
+
+use time::OffsetDateTime;
+
+use super::guide::Seen;
+use super::requests::{Entry, SentRequest};
+use super::{BSeesA, Model, NOTE_LIFETIME};
+use crate::msg::{Answer, Event, Health, Outcome};
+
+impl Model {
+    /// Applies a background event that arrived at `now`.
+    pub fn on_event(&mut self, event: Event, now: OffsetDateTime) {
+        self.clock = now;
+        if self.note.as_ref().is_some_and(|(_, at)| now - *at > NOTE_LIFETIME) {
+            self.note = None;
+        }
+        self.timeline.advance(now);
+        match event {
+            Event::SessionStarted => {
+                self.logs.session_started = Some(now);
+                self.timeline.start(now);
+            }
+            Event::LoadAnswer(answer) => {
+                self.record_outcome(&answer.outcome, now);
+                let seen =
+                    Seen::Answer { outcome: &answer.outcome, delay_ms: answer.delay_ms, conditions: self.conditions() };
+                let ticked = self.guide.observe(&answer.id, &seen);
+                self.guide_ticked(&ticked, now);
+                self.session_log.load_answer(&answer.id, &answer.outcome);
+                if let Some(load) = &mut self.load {
+                    load.record(answer.outcome.is_ok());
+                }
+                let Answer { id, sent_at, msg, delay_ms, outcome, .. } = answer;
+                let conditions = self.conditions();
+                let request =
+                    SentRequest { id, sent_at, msg, delay_ms, burst: true, outcome: Some(outcome), conditions };
+                self.requests.push(Entry::Request(request));
+            }
+            Event::LoadSent(sent) => {
+                if let Some(load) = &mut self.load {
+                    load.sent(sent, now);
+                }
+            }
+            Event::LoadDone => {
+                self.session_log.load_ended(now);
+                if let Some(load) = self.load.take() {
+                    let text = format!(
+                        "steady load stopped: {} sent, {} answered, {} failed",
+                        load.sent, load.answered, load.failed
+                    );
+                    self.mark(now, text.clone());
+                    self.say(now, text);
+                }
+            }
+            Event::LinkUp { addr } => self.link.addr = Some(addr),
+            Event::Link(report) => {
+                if self.link.update(report) {
+                    // Changed from outside (its toxiproxy API): marked as the keys' changes are.
+                    self.mark(now, format!("link: {}", self.link.detail()));
+                }
+            }
+            Event::LinkApi(api) => self.link.api = Some(api),
+            Event::AAdmin(url) => self.a_faults.admin = Some(url),
+            Event::AFaults { seen, answers_change } => {
+                if answers_change && let Err(why) = &seen {
+                    self.say(now, format!("A did not take the change: {why}"));
+                }
+                self.a_faults.seen(seen);
+            }
+            Event::Answer(answer) => self.on_answer(answer, now),
+            Event::Health(service, health) => {
+                self.services[service.index()].health = health;
+                if matches!(health, Health::Up { .. }) {
+                    self.logs.health_up[service.index()] += 1;
+                }
+            }
+            Event::Process(service, process) => {
+                if let Some(text) = self.services[service.index()].set_process(service, process) {
+                    self.mark(now, text.clone());
+                    self.say(now, text);
+                }
+            }
+            Event::Listening { service, url } => self.services[service.index()].url = url,
+            Event::Note(text) => self.say(now, text),
+            Event::Logs(lines) => {
+                self.work.add(&lines, self.logs.session_started);
+                self.orphans.add(&lines, self.logs.session_started);
+                let mut ticked = Vec::new();
+                for line in &lines {
+                    if let Some(id) = line.request_id.as_deref() {
+                        ticked.extend(self.guide.observe(id, &Seen::Line(line)));
+                    }
+                }
+                for (id, change) in self.duplicates.add(&lines, self.logs.session_started) {
+                    ticked.extend(self.guide.observe(&id, &Seen::Work(change)));
+                }
+                self.guide_ticked(&ticked, now);
+                self.logs.add(lines);
+            }
+            Event::PolicyAdmin(url) => self.policy.admin = Some(url),
+            Event::Policy { seen, answers_change } => {
+                if let Some(mark) = self.policy.seen(seen, answers_change, now) {
+                    self.mark(now, mark);
+                }
+            }
+            Event::BurstDone { cancelled } => {
+                self.session_log.burst_ended(now, cancelled);
+                if let Some(burst) = self.burst.take() {
+                    let how = if cancelled { "cancelled" } else { "done" };
+                    let text =
+                        format!("burst {how}: {} of {} sent, {} failed", burst.done, burst.requests, burst.failed);
+                    self.mark(now, text.clone());
+                    self.say(now, text);
+                }
+            }
+            Event::ReportWritten(Ok(path)) => self.say(now, format!("report written: {}", path.display())),
+            Event::ReportWritten(Err(error)) => self.say(now, format!("could not write the report: {error}")),
+        }
+    }
+
+    /// Counts an ended call in the numbers, the timeline and B's view of A.
+    fn record_outcome(&mut self, outcome: &Outcome, now: OffsetDateTime) {
+        self.stats.record(outcome);
+        self.timeline.record(now, outcome);
+        if let Outcome::Answered { status, error_kind, .. } = outcome {
+            match error_kind {
+                Some(kind) => self.b_sees_a = Some(BSeesA { failure: Some(*kind), at: now }),
+                None if (200..300).contains(status) => self.b_sees_a = Some(BSeesA { failure: None, at: now }),
+                None => {}
+            }
+        }
+    }
+
+    /// Marks each guide step just shown, and says so, while the guide is open
+    /// (closed, it still keeps count quietly).
+    fn guide_ticked(&mut self, titles: &[&str], now: OffsetDateTime) {
+        if !self.guide.open {
+            return;
+        }
+        for title in titles {
+            self.mark(now, format!("guide: \"{title}\" shown"));
+            self.say(now, format!("guided lab: \"{title}\" shown (g shows the next step)"));
+        }
+    }
+
+    fn on_answer(&mut self, answer: Answer, now: OffsetDateTime) {
+        let Answer { id, sent_at, msg, delay_ms, burst, outcome } = answer;
+        self.record_outcome(&outcome, now);
+        // The conditions when it was sent, for a request sent by hand.
+        let conditions = match self.requests.pending_mut(&id) {
+            Some(pending) => pending.conditions,
+            None => self.conditions(),
+        };
+        let ticked = self.guide.observe(&id, &Seen::Answer { outcome: &outcome, delay_ms, conditions });
+        self.guide_ticked(&ticked, now);
+        if burst {
+            self.session_log.burst_answer(&id, &outcome);
+            if let Some(progress) = &mut self.burst {
+                progress.record(outcome.is_ok());
+            }
+        } else if let Some(pending) = self.requests.pending_mut(&id) {
+            self.session_log.answered_by_hand(&id, &outcome);
+            // A single request already has its (pending) entry: fill it in.
+            pending.outcome = Some(outcome);
+            return;
+        }
+        // A burst's answer, or one whose entry has left the bounded list.
+        if !burst {
+            self.session_log.answered_by_hand(&id, &outcome);
+        }
+        let conditions = self.conditions();
+        self.requests.push(Entry::Request(SentRequest {
+            id,
+            sent_at,
+            msg,
+            delay_ms,
+            burst,
+            outcome: Some(outcome),
+            conditions,
+        }));
+    }
+}

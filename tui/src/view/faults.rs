@@ -1,0 +1,47 @@
+//! The faults menu (`x`): every registered fault with its key, what it does,
+//! and whether it is on now. A key causes it (again: undoes it); `0` undoes
+//! everything; any other key closes the menu.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+use super::{DIM, ERROR};
+use crate::faults::{FAULTS, Fault, Setting};
+use crate::keys;
+use crate::model::Model;
+
+pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
+    let width = area.width.min(96);
+    let height = area.height.min(u16::try_from(FAULTS.len()).unwrap_or(u16::MAX) + 7);
+    let popup = Rect { x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height };
+    frame.render_widget(Clear, popup);
+    let title = " Faults: press a key (again: undo it) · 0 undoes everything · any other key closes ";
+    let block = Block::bordered().title(title).border_style(Style::new().fg(Color::Cyan));
+    let mut lines = vec![Line::from(Span::styled(
+        format!("The link B→A, now: {} (one at a time; {} cycles them)", model.link.detail(), keys::label("link")),
+        Style::new().bold(),
+    ))];
+    lines.extend(FAULTS.iter().filter(|fault| fault.setting.is_link()).map(|fault| row(fault, model)));
+    lines.push(Line::from(Span::styled(format!("A itself, now: {}", model.a_faults.label()), Style::new().bold())));
+    lines.extend(FAULTS.iter().filter(|fault| !fault.setting.is_link()).map(|fault| row(fault, model)));
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(block), popup);
+}
+
+fn row(fault: &Fault, model: &Model) -> Line<'static> {
+    let on = match fault.setting {
+        Setting::Toxics(_) | Setting::LinkDown => model.link.fault().is_some_and(|now| now.id == fault.id),
+        Setting::AFault { .. } | Setting::ADedup => model.a_faults.is_on(fault),
+        Setting::CrashA => false,
+    };
+    let name =
+        Span::styled(format!("{:<14}", fault.name), if on { Style::new().fg(ERROR).bold() } else { Style::new() });
+    Line::from(vec![
+        Span::styled(format!(" {} ", fault.key), Style::new().bold()),
+        name,
+        Span::styled(if on { "on   " } else { "     " }, Style::new().fg(ERROR)),
+        Span::styled(fault.about, Style::new().fg(DIM)),
+    ])
+}
