@@ -14,6 +14,7 @@ pub const FAULT: Fault = Fault {
     about: "A answers 200 with an HTML page, not its JSON (A's bad_body_rate 1.0)",
     shows: "503 error_kind body from B while A's line says status=ok fault=bad_body",
     a_never_got_it: None,
+    answer_lost: None,
     setting: Setting::AFault {
         on: FaultsChange { error_rate: None, error_status: None, bad_body_rate: Some(1.0), trickle_ms: None },
         off: FaultsChange { error_rate: None, error_status: None, bad_body_rate: Some(0.0), trickle_ms: None },

@@ -12,6 +12,7 @@ pub const FAULT: Fault = Fault {
     about: "A remembers each request id's answer for 60 s (the fix for duplicate work)",
     shows: "with answers lost and retries: A's second line of an id says dedup=hit, no work done twice",
     a_never_got_it: None,
+    answer_lost: None,
     setting: Setting::ADedup,
 };
 

@@ -14,6 +14,7 @@ pub const FAULT: Fault = Fault {
     about: "half of A's answers are 500 injected fault (A's error_rate 0.5)",
     shows: "503 error_kind status from B; A's line says fault=error_status; R (retries) hides most",
     a_never_got_it: None,
+    answer_lost: None,
     setting: Setting::AFault {
         on: FaultsChange { error_rate: Some(0.5), error_status: Some(500), bad_body_rate: None, trickle_ms: None },
         off: FaultsChange { error_rate: Some(0.0), error_status: None, bad_body_rate: None, trickle_ms: None },

@@ -14,6 +14,7 @@ pub const FAULT: Fault = Fault {
     about: "A sends the head at once, the body a byte at a time over 2 s (A's trickle_ms)",
     shows: "503 timeout from B although A's line says status=ok fault=trickle at once",
     a_never_got_it: None,
+    answer_lost: None,
     setting: Setting::AFault {
         on: FaultsChange { error_rate: None, error_status: None, bad_body_rate: None, trickle_ms: Some(2_000) },
         off: FaultsChange { error_rate: None, error_status: None, bad_body_rate: None, trickle_ms: Some(0) },

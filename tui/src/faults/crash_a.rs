@@ -12,6 +12,7 @@ pub const FAULT: Fault = Fault {
     about: "A killed (SIGKILL): requests in flight lost; a stops it gracefully (drained)",
     shows: "under l (load): B answers 503 for what A had in flight; with a, those are answered first",
     a_never_got_it: Some("A never got it: A had crashed"),
+    answer_lost: None,
     setting: Setting::CrashA,
 };
 

@@ -11,6 +11,7 @@ pub const FAULT: Fault = Fault {
     about: "A's answers held on the way back (latency, downstream)",
     shows: "B's latency grows by the delay; A's own latency_ms stays small",
     a_never_got_it: None,
+    answer_lost: Some("the link held the answer past B's timeout"),
     setting: Setting::Toxics(toxics),
 };
 

@@ -12,6 +12,7 @@ pub const FAULT: Fault = Fault {
     about: "about 1 request in 3 lost on the way to A (timeout upstream, toxicity 1/3)",
     shows: "some 503 timeout among 200s; with R (retries) most become 200 with tries=2",
     a_never_got_it: Some("A never got it: the flaky link lost it"),
+    answer_lost: None,
     setting: Setting::Toxics(toxics),
 };
 

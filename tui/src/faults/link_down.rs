@@ -12,6 +12,7 @@ pub const FAULT: Fault = Fault {
     about: "the link stops listening: B's connections refused (enabled: false)",
     shows: "503 connect at once while A is up: refused, not timed out",
     a_never_got_it: Some("A never got it: the link was down (connection refused)"),
+    answer_lost: None,
     setting: Setting::LinkDown,
 };
 

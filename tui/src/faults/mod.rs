@@ -164,6 +164,8 @@ pub struct Fault {
     pub shows: &'static str,
     /// Why A has no line of a request sent under it (the trace); `None`: A gets the requests.
     pub a_never_got_it: Option<&'static str>,
+    /// What became of A's answer when B got none (the trace); `None`: answers come back.
+    pub answer_lost: Option<&'static str>,
     pub setting: Setting,
 }
 

@@ -11,6 +11,7 @@ pub const FAULT: Fault = Fault {
     about: "nothing crosses the link either way (timeout 0, both streams)",
     shows: "503 timeout while A is up; no line in A's log",
     a_never_got_it: Some("A never got it: the link was partitioned"),
+    answer_lost: Some("the link was partitioned: the answer never crossed"),
     setting: Setting::Toxics(toxics),
 };
 

@@ -11,6 +11,7 @@ pub const FAULT: Fault = Fault {
     about: "every request lost on the way to A (timeout upstream)",
     shows: "503 timeout and no line in A's log: A never heard of it",
     a_never_got_it: Some("A never got it: the link lost the request"),
+    answer_lost: None,
     setting: Setting::Toxics(toxics),
 };
 

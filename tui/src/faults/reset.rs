@@ -11,6 +11,7 @@ pub const FAULT: Fault = Fault {
     about: "every connection reset at once (reset_peer 0)",
     shows: "503 connect at once while A is up; no line in A's log",
     a_never_got_it: Some("A never got it: the link reset the connection"),
+    answer_lost: None,
     setting: Setting::Toxics(toxics),
 };
 

@@ -14,6 +14,7 @@ pub const FAULT: Fault = Fault {
     about: "A's answers come back at 1 KB/s (bandwidth downstream)",
     shows: "a short message takes ~0.2 s; a long one (e, paste 2 KB) times out at B",
     a_never_got_it: None,
+    answer_lost: Some("the slow link was still carrying the answer when B gave up"),
     setting: Setting::Toxics(toxics),
 };
 

@@ -178,6 +178,17 @@ pub fn build(request: &SentRequest, lines: &[&LogLine]) -> Trace {
             None if a_ok => (HopKind::Ok, format!("{what}{worked}")),
             None => (HopKind::Error, format!("{what}{worked}")),
         };
+        // The link lost what A sent back: the arrow ends on the link.
+        if failed && let Some(lost) = answer_lost(request) {
+            hops.push(Hop {
+                at_ms: a_end,
+                from: Lane::A,
+                to: Lane::Link,
+                kind: HopKind::Missing,
+                text: format!("{text}; {lost}"),
+            });
+            continue;
+        }
         hops.push(Hop { at_ms: a_end, from: Lane::A, to: Lane::B, kind, text });
     }
 
@@ -221,6 +232,14 @@ pub fn build(request: &SentRequest, lines: &[&LogLine]) -> Trace {
 
 fn event(at_ms: Option<i64>, lane: Lane, kind: HopKind, text: &str) -> Hop {
     Hop { at_ms, from: lane, to: lane, kind, text: text.into() }
+}
+
+/// Why B never got A's answer, when the link was losing answers as it was sent.
+fn answer_lost(request: &SentRequest) -> Option<&'static str> {
+    match request.conditions.link {
+        LinkCondition::Fault(id) => faults::by_id(id).and_then(|fault| fault.answer_lost),
+        _ => None,
+    }
 }
 
 /// Why A has no line for a failed request, as far as the evidence goes.

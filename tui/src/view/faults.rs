@@ -6,7 +6,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Clear, Paragraph};
 
 use super::{DIM, ERROR};
 use crate::faults::{FAULTS, Fault, Setting};
@@ -15,7 +15,8 @@ use crate::model::Model;
 
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     let width = area.width.min(96);
-    let height = area.height.min(u16::try_from(FAULTS.len()).unwrap_or(u16::MAX) + 7);
+    // A line per fault, two headings, the borders.
+    let height = area.height.min(u16::try_from(FAULTS.len()).unwrap_or(u16::MAX) + 4);
     let popup = Rect { x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height };
     frame.render_widget(Clear, popup);
     let title = " Faults: press a key (again: undo it) · 0 undoes everything · any other key closes ";
@@ -27,7 +28,8 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     lines.extend(FAULTS.iter().filter(|fault| fault.setting.is_link()).map(|fault| row(fault, model)));
     lines.push(Line::from(Span::styled(format!("A itself, now: {}", model.a_faults.label()), Style::new().bold())));
     lines.extend(FAULTS.iter().filter(|fault| !fault.setting.is_link()).map(|fault| row(fault, model)));
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(block), popup);
+    // One line per fault (a long one is cut at the edge), so every key shows.
+    frame.render_widget(Paragraph::new(lines).block(block), popup);
 }
 
 fn row(fault: &Fault, model: &Model) -> Line<'static> {

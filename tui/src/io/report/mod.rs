@@ -188,7 +188,12 @@ fn header(md: &mut String, model: &Model, generated_at: OffsetDateTime) {
         None => format!("timeout for A: {} ms", settings.timeout_ms),
     };
     let _ = writeln!(md, "- Service B: {} ({policy})", code(model.service(Service::B).url.as_str()));
-    let _ = writeln!(md, "- Log directory: {}\n", code(&settings.log_dir.display().to_string()));
+    let _ = writeln!(md, "- Log directory: {}", code(&settings.log_dir.display().to_string()));
+    let _ = writeln!(
+        md,
+        "- Seed of the link's and A's chance: {} (start with `--seed {}` to lose the same requests again)\n",
+        settings.seed, settings.seed
+    );
 }
 
 fn summary(md: &mut String, model: &Model) {

@@ -24,36 +24,36 @@ struct Question {
     answer: &'static str,
     /// What to do to show it, when no request does yet.
     how: &'static str,
-    shows: fn(&SentRequest) -> bool,
+    shows: fn(&Model, &SentRequest) -> bool,
 }
 
 fn kind(request: &SentRequest) -> Option<ErrorKind> {
     request.outcome.as_ref().and_then(Outcome::error_kind)
 }
 
-const QUESTIONS: [Question; 4] = [
+const QUESTIONS: [Question; 5] = [
     Question {
         title: "What happens if A is down?",
         answer: "B stays up and answers at once: `503` with `error_kind: connect` (A refused the connection), \
                  in a few milliseconds, not after the timeout. A has no line for the request: it never got it.",
-        how: "press `a` to stop A, then Enter.",
-        shows: |r| r.conditions.a == AState::Down && kind(r) == Some(ErrorKind::Connect),
+        how: "press `{key:a}` to stop A, then `{key:send}`.",
+        shows: |_, r| r.conditions.a == AState::Down && kind(r) == Some(ErrorKind::Connect),
     },
     Question {
         title: "What happens on timeout?",
         answer: "B waits for its budget (1000 ms unless you changed it), then answers `503` with \
                  `error_kind: timeout`. A frozen A has no line until it is thawed; a slow A stops when B hangs up, \
                  or works on for nobody (orphaned work) when the hang-up cannot reach it.",
-        how: "press `s` (a slow request), or `f` to freeze A and then Enter.",
-        shows: |r| kind(r) == Some(ErrorKind::Timeout) && r.conditions.link == LinkCondition::Healthy,
+        how: "press `{key:slow}` (a slow request), or `{key:freeze}` to freeze A and then `{key:send}`.",
+        shows: |_, r| kind(r) == Some(ErrorKind::Timeout) && r.conditions.link == LinkCondition::Healthy,
     },
     Question {
         title: "What happens when the network (not A) fails?",
         answer: "A is up and healthy, yet B fails: a partitioned link makes B time out, a reset one makes it fail \
                  at once with `connect`, a flaky one loses some requests. A has no line for the requests the \
                  network lost, which is how the logs tell the network from A.",
-        how: "press `n` twice (the link partitioned), then Enter.",
-        shows: |r| r.conditions.link != LinkCondition::Healthy && r.conditions.a == AState::Up && kind(r).is_some(),
+        how: "press `{key:link}` twice (the link partitioned), then `{key:send}`.",
+        shows: |_, r| r.conditions.link != LinkCondition::Healthy && r.conditions.a == AState::Up && kind(r).is_some(),
     },
     Question {
         title: "What do the logs show, and how would you debug?",
@@ -61,8 +61,19 @@ const QUESTIONS: [Question; 4] = [
                  To debug a failure: take B's error line, read its `error_kind` and `latency_ms`, then look for its \
                  id in A's log (`grep <id> logs/service-a.*`). No line in A: A never got it (stopped, frozen, or \
                  the network). A line that ends after B's: A worked for a caller that was gone.",
-        how: "send any request that fails (press `a`, then Enter).",
-        shows: |r| r.outcome.as_ref().is_some_and(|o| !o.is_ok()),
+        how: "send any request that fails (press `{key:a}`, then `{key:send}`).",
+        shows: |_, r| r.outcome.as_ref().is_some_and(|o| !o.is_ok()),
+    },
+    Question {
+        title: "Did A do the work when B said it failed?",
+        answer: "Yes, for these requests: B answered 503 because nothing came back in time, yet A's log has a \
+                 `status=ok` line with the same `request_id`. The work was done; the answer was lost on the way \
+                 back. A retry then makes A do it again (two lines of one id: duplicate work), which is why a \
+                 retried call must be safe to repeat, or carry an idempotency key: with dedup on, A answers the \
+                 repeat from memory and logs `dedup=hit`.",
+        how: "press `{fault:answers-lost}` (answers lost), then `{key:send}`; `{key:retries}` and `{key:send}` again \
+              for duplicate work.",
+        shows: |model, r| model.duplicates.work(&r.id).done_but_failed(),
     },
 ];
 
@@ -72,9 +83,9 @@ pub fn write(md: &mut String, model: &Model, logs: &HashMap<String, Vec<(Service
     for question in &QUESTIONS {
         let _ = writeln!(md, "### {}\n", question.title);
         let examples: Vec<&SentRequest> =
-            model.session_log.manual.iter().filter(|request| (question.shows)(request)).take(EXAMPLES).collect();
+            model.session_log.manual.iter().filter(|request| (question.shows)(model, request)).take(EXAMPLES).collect();
         let Some(first) = examples.first() else {
-            let _ = writeln!(md, "**Not shown in this session.** To show it: {}\n", question.how);
+            let _ = writeln!(md, "**Not shown in this session.** To show it: {}\n", crate::keys::fill(question.how));
             continue;
         };
         let _ = writeln!(md, "{}\n", question.answer);

@@ -148,3 +148,23 @@ fn a_missing_b_line_and_clocks_a_few_ms_apart_still_give_a_trace() {
     let trace = build(&sent(None, None, Conditions::default()), &[]);
     assert_eq!(trace.hops.last().unwrap().text, "waiting for B's answer");
 }
+
+#[test]
+fn answers_lost_with_a_retry_draw_both_tries_a_did_and_where_each_answer_was_lost() {
+    let first = line(Service::A, 7, "status=ok latency_ms=0");
+    let second = line(Service::A, 518, "status=ok latency_ms=0");
+    let b = line(Service::B, 1006, r#"status=error error_kind=timeout error="did not answer" tries=2 latency_ms=1001"#);
+    let lost = Conditions { a: AState::Up, link: LinkCondition::Fault("answers-lost") };
+    let trace = build(&sent(None, answered(503, 1006, Some(ErrorKind::Timeout)), lost), &[&first, &second, &b]);
+    let answers: Vec<&Hop> = trace.hops.iter().filter(|hop| hop.from == Lane::A).collect();
+    assert_eq!(answers.len(), 2, "{:?}", texts(&trace));
+    for answer in answers {
+        assert_eq!((answer.to, answer.kind), (Lane::Link, HopKind::Missing), "lost on the link, not received by B");
+        assert!(
+            answer.text.contains("A answered ok") && answer.text.contains("the link lost the answer"),
+            "{}",
+            answer.text
+        );
+    }
+    assert_eq!(trace.hops.iter().filter(|hop| hop.text.contains("A got it")).count(), 2, "A did the work twice");
+}
