@@ -309,6 +309,7 @@ async fn burst(b_url: &str, requests: u64, concurrency: u64) {
         msg: "hello".into(),
         b_url: b_url.parse().unwrap(),
         id_prefix: "bnch".into(),
+        wait: watch::channel(tui::model::b_wait(1_000)).1,
     };
     let started = Instant::now();
     burst::run(client, spec, cancel, events_tx).await;
@@ -412,7 +413,8 @@ async fn steady_load(b_url: &str, rate: u32, seconds: u64) {
         (answered, ok)
     });
     let (stop_tx, stop) = watch::channel(false);
-    let spec = LoadSpec { rate, msg: "hello".into(), b_url: b_url.parse().unwrap(), id_prefix: "load".into() };
+    let wait = watch::channel(tui::model::b_wait(1_000)).1;
+    let spec = LoadSpec { rate, msg: "hello".into(), b_url: b_url.parse().unwrap(), id_prefix: "load".into(), wait };
     let started = Instant::now();
     let task = tokio::spawn(load::run(client, spec, stop, events_tx));
     tokio::time::sleep(Duration::from_secs(seconds)).await;

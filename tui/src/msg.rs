@@ -133,8 +133,14 @@ pub enum Effect {
         msg: String,
         delay_ms: Option<u64>,
     },
-    /// Start the service if stopped, stop it if running (if the dashboard owns it).
-    ToggleRunning(Service),
+    /// Start the service if stopped, stop it if running (if the dashboard
+    /// owns it); B starts with `b_policy`, the policy B last reported.
+    ToggleRunning {
+        service: Service,
+        b_policy: Option<contract::policy::Policy>,
+    },
+    /// B's budget for A changed: wait this long for B's answers from now on.
+    WaitForB(Duration),
     /// Freeze A if running, thaw it if frozen.
     ToggleFreeze,
     /// Send `requests` requests, `concurrency` at a time, with ids `<id_prefix>-<n>`.

@@ -24,16 +24,17 @@ use tokio::time::Instant;
 
 use crate::cli::{DashboardArgs, Settings};
 use crate::io::admin::{self, AFaults, BPolicy};
-use crate::io::burst::{self, BurstSpec};
 use crate::io::http::Client;
 use crate::io::link::{self, Link};
-use crate::io::load::{self, LoadSpec};
 use crate::io::supervisor::{self, Command, Supervisor};
-use crate::io::{report, tail};
+use crate::io::tail;
 use crate::model::Model;
-use crate::msg::{Action, Answer, Effect, Event, LogLine};
+use crate::msg::{Action, Event, LogLine};
 use crate::platform::signals::QuitSignals;
 use crate::{keys, view};
+
+mod executor;
+use executor::Executor;
 
 /// Shortest time between two frames.
 pub const FRAME: Duration = Duration::from_millis(50);
@@ -88,27 +89,6 @@ impl Drop for TerminalGuard {
     }
 }
 
-/// Carries out the model's effects; results come back as events.
-struct Executor {
-    client: Client,
-    /// Where A and B answer (the supervisor learns a started child's real port).
-    urls: watch::Receiver<[reqwest::Url; 2]>,
-    events: mpsc::Sender<Event>,
-    supervisor: mpsc::Sender<Command>,
-    /// The link between B and A, whose toxics the `n` and fault keys set.
-    link: Link,
-    /// What the faults' presets depend on.
-    fault_params: crate::faults::Params,
-    /// Changes to B's call policy, sent in order by [`admin::run`].
-    policy_changes: mpsc::Sender<contract::policy::PolicyChange>,
-    /// Changes to A's faults and dedup, sent in order by [`admin::run`].
-    a_changes: mpsc::Sender<crate::msg::AChange>,
-    burst_cancel: Option<watch::Sender<bool>>,
-    load_stop: Option<watch::Sender<bool>>,
-    /// Requests, bursts and reports in progress.
-    work: JoinSet<()>,
-}
-
 async fn run(settings: Settings) -> Result<(), DashboardError> {
     let log_dir = &settings.log_dir;
     std::fs::create_dir_all(log_dir).map_err(|e| DashboardError::LogDir(log_dir.display().to_string(), e))?;
@@ -131,19 +111,16 @@ async fn run(settings: Settings) -> Result<(), DashboardError> {
     });
     let b_calls_a = reqwest::Url::parse(&format!("http://{}", link.addr()))
         .map_err(|e| DashboardError::Link(std::io::Error::other(e)))?;
-    let (policy_tx, policy_rx) = watch::channel(None);
     let mut supervisor = Supervisor::new(
         settings.clone(),
         std::env::current_exe()?,
         client.clone(),
         events_tx.clone(),
         Some(b_calls_a),
-        policy_rx,
     )?;
     let urls = supervisor.urls();
     let (policy_changes, changes_rx) = mpsc::channel(64);
-    let b_policy = BPolicy { policy: policy_tx };
-    background.spawn(admin::run(b_policy, client.clone(), supervisor.admin(Service::B), changes_rx, events_tx.clone()));
+    background.spawn(admin::run(BPolicy, client.clone(), supervisor.admin(Service::B), changes_rx, events_tx.clone()));
     let (a_changes, a_changes_rx) = mpsc::channel(64);
     background.spawn(admin::run(
         AFaults,
@@ -193,9 +170,11 @@ async fn run(settings: Settings) -> Result<(), DashboardError> {
     });
 
     let fault_params = settings.fault_params();
+    let starting_budget_ms = settings.timeout_ms;
     let mut model = Model::new(settings, session);
-    model.on_event(Event::SessionStarted, OffsetDateTime::now_utc());
-    model.on_event(Event::LinkUp { addr: link.addr().to_string() }, OffsetDateTime::now_utc());
+    // Neither asks for anything: the loop carries out effects from here on.
+    let _ = model.on_event(Event::SessionStarted, OffsetDateTime::now_utc());
+    let _ = model.on_event(Event::LinkUp { addr: link.addr().to_string() }, OffsetDateTime::now_utc());
     let mut executor = Executor {
         client,
         urls,
@@ -203,6 +182,7 @@ async fn run(settings: Settings) -> Result<(), DashboardError> {
         supervisor: supervisor_tx,
         link,
         fault_params,
+        b_wait: watch::Sender::new(crate::model::b_wait(starting_budget_ms)),
         policy_changes,
         a_changes,
         burst_cancel: None,
@@ -228,7 +208,10 @@ async fn run(settings: Settings) -> Result<(), DashboardError> {
             }
             tokio::select! {
                 _ = &mut done_rx => break,
-                Some(event) = events.recv() => model.on_event(event, OffsetDateTime::now_utc()),
+                Some(event) = events.recv() => {
+                    // Leaving: what the model asks for now is not carried out.
+                    let _ = model.on_event(event, OffsetDateTime::now_utc());
+                }
                 () = tokio::time::sleep_until(deadline) => break,
             }
         }
@@ -284,7 +267,9 @@ async fn event_loop(
                 }
                 let now = OffsetDateTime::now_utc();
                 for event in batch.drain(..) {
-                    model.on_event(event, now);
+                    for effect in model.on_event(event, now) {
+                        executor.execute(effect, model);
+                    }
                 }
                 dirty = true;
             }
@@ -299,7 +284,8 @@ async fn event_loop(
             }
             name = signals.recv() => {
                 executor.act(model, Action::Quit);
-                model.on_event(Event::Note(format!("{name}: stopping the services the dashboard started...")), OffsetDateTime::now_utc());
+                let note = Event::Note(format!("{name}: stopping the services the dashboard started..."));
+                let _ = model.on_event(note, OffsetDateTime::now_utc());
             }
             () = frame_due => {}
         }
@@ -309,120 +295,6 @@ async fn event_loop(
 
 fn describe_failure(error: &JoinError) -> String {
     if error.is_panic() { "a background task panicked (see the message above)".into() } else { error.to_string() }
-}
-
-impl Executor {
-    /// Applies `action` to the model and carries out what it asks for.
-    fn act(&mut self, model: &mut Model, action: Action) {
-        if let Some(effect) = model.on_action(action, OffsetDateTime::now_utc()) {
-            self.execute(effect, model);
-        }
-    }
-
-    /// Carries out what the model asked for; results come back as events.
-    /// `model` is only read (a report is written from a snapshot of it). Never
-    /// waits: the loop that calls it is the one that empties the event queue.
-    fn execute(&mut self, effect: Effect, model: &Model) {
-        match effect {
-            Effect::Send { id, msg, delay_ms } => {
-                let (client, events) = (self.client.clone(), self.events.clone());
-                let b_url = self.b_url();
-                let sent_at = OffsetDateTime::now_utc();
-                self.work.spawn(async move {
-                    let outcome = client.call_echo(&b_url, &id, &msg, delay_ms).await;
-                    let answer = Answer { id, sent_at, msg, delay_ms, burst: false, outcome };
-                    let _ = events.send(Event::Answer(answer)).await;
-                });
-            }
-            Effect::ToggleRunning(service) => self.tell_supervisor(Command::ToggleRunning(service)),
-            Effect::ToggleFreeze => self.tell_supervisor(Command::ToggleFreeze),
-            Effect::StartBurst { requests, concurrency, msg, id_prefix } => {
-                let (cancel_tx, cancel_rx) = watch::channel(false);
-                self.burst_cancel = Some(cancel_tx);
-                let spec = BurstSpec { requests, concurrency, msg, b_url: self.b_url(), id_prefix };
-                let (client, events) = (self.client.clone(), self.events.clone());
-                self.work.spawn(async move {
-                    let cancelled = burst::run(client, spec, cancel_rx, events.clone()).await;
-                    let _ = events.send(Event::BurstDone { cancelled }).await;
-                });
-            }
-            Effect::StartLoad { rate, msg, id_prefix } => {
-                let (stop_tx, stop_rx) = watch::channel(false);
-                self.load_stop = Some(stop_tx);
-                let spec = LoadSpec { rate, msg, b_url: self.b_url(), id_prefix };
-                let (client, events) = (self.client.clone(), self.events.clone());
-                self.work.spawn(async move {
-                    load::run(client, spec, stop_rx, events.clone()).await;
-                    let _ = events.send(Event::LoadDone).await;
-                });
-            }
-            Effect::StopLoad => {
-                if let Some(stop) = &self.load_stop {
-                    let _ = stop.send(true);
-                }
-            }
-            Effect::SetLink(fault) => {
-                let toxics = fault.and_then(crate::faults::by_id);
-                let result = match toxics {
-                    None => self.link.set_toxics(&[]),
-                    Some(fault) if matches!(fault.setting, crate::faults::Setting::LinkDown) => {
-                        self.link.set_enabled(false);
-                        Ok(())
-                    }
-                    Some(fault) => self.link.set_toxics(&fault.toxics(self.fault_params)),
-                };
-                if let Err(error) = result {
-                    let _ = self.events.try_send(Event::Note(format!("the link refused the change: {error}")));
-                }
-            }
-            Effect::ChangePolicy(change) => {
-                if self.policy_changes.try_send(change).is_err() {
-                    let _ = self.events.try_send(Event::Note("too many policy changes at once: try again".into()));
-                }
-            }
-            Effect::Crash(service) => {
-                let _ = self.supervisor.try_send(Command::Crash(service));
-            }
-            Effect::ResetAll { thaw_a, b_policy } => {
-                self.link.reset();
-                let _ = self.a_changes.try_send(crate::msg::AChange::Reset);
-                if let Some(change) = b_policy {
-                    let _ = self.policy_changes.try_send(change);
-                }
-                if thaw_a {
-                    let _ = self.supervisor.try_send(Command::ToggleFreeze);
-                }
-            }
-            Effect::ChangeA(change) => {
-                if self.a_changes.try_send(change).is_err() {
-                    let _ = self.events.try_send(Event::Note("too many changes to A at once: try again".into()));
-                }
-            }
-            Effect::CancelBurst => {
-                if let Some(cancel) = &self.burst_cancel {
-                    let _ = cancel.send(true);
-                }
-            }
-            Effect::WriteReport => {
-                let snapshot = model.clone();
-                let events = self.events.clone();
-                self.work.spawn_blocking(move || {
-                    let written = report::write(&snapshot, OffsetDateTime::now_utc()).map_err(|e| e.to_string());
-                    let _ = events.blocking_send(Event::ReportWritten(written));
-                });
-            }
-        }
-    }
-
-    fn b_url(&self) -> reqwest::Url {
-        self.urls.borrow()[Service::B.index()].clone()
-    }
-
-    fn tell_supervisor(&self, command: Command) {
-        if self.supervisor.try_send(command).is_err() {
-            let _ = self.events.try_send(Event::Note("the supervisor is busy or gone: try again".into()));
-        }
-    }
 }
 
 /// Checks both services' `/health` every [`HEALTH_INTERVAL`], at the same time.

@@ -33,7 +33,7 @@ fn supervisor(settings: Settings) -> (Supervisor, Client, mpsc::Receiver<Event>)
     let client = Client::new(Duration::from_millis(settings.timeout_ms)).unwrap();
     let (events_tx, events) = mpsc::channel(256);
     let exe = PathBuf::from(env!("CARGO_BIN_EXE_tui"));
-    (Supervisor::new(settings, exe, client.clone(), events_tx, None, watch::channel(None).1).unwrap(), client, events)
+    (Supervisor::new(settings, exe, client.clone(), events_tx, None).unwrap(), client, events)
 }
 
 /// Waits (at most 20 s) for the supervisor to report `wanted` for `service`.
@@ -100,7 +100,7 @@ async fn supervised_a_stopped_frozen_and_restarted() {
     assert!(matches!(client.health(&a_url).await, Health::Up { .. }));
 
     // a: stop A -> B answers 503 connect.
-    commands.send(Command::ToggleRunning(Service::A)).await.unwrap();
+    commands.send(Command::ToggleRunning(Service::A, None)).await.unwrap();
     until_state(&mut events, Service::A, |c| *c == ProcessState::Stopped).await;
     assert!(!pid_alive(a_pid), "A's process is gone");
     let outcome = client.call_echo(&b_url, "e2e-2", "hi", None).await;
@@ -108,7 +108,7 @@ async fn supervised_a_stopped_frozen_and_restarted() {
 
     // a again: A starts on the same port (B was told that one); f: freeze it
     // -> B answers 503 timeout after its 1 s.
-    commands.send(Command::ToggleRunning(Service::A)).await.unwrap();
+    commands.send(Command::ToggleRunning(Service::A, None)).await.unwrap();
     until_state(&mut events, Service::A, is_running).await;
     assert_eq!(url(&urls, Service::A), a_url);
     commands.send(Command::ToggleFreeze).await.unwrap();
@@ -185,8 +185,7 @@ async fn b_started_through_the_link_feels_the_network_while_a_stays_up() {
     let client = Client::new(Duration::from_millis(settings.timeout_ms)).unwrap();
     let (events_tx, mut events) = mpsc::channel(256);
     let exe = PathBuf::from(env!("CARGO_BIN_EXE_tui"));
-    let mut supervisor =
-        Supervisor::new(settings, exe, client.clone(), events_tx, Some(link_url), watch::channel(None).1).unwrap();
+    let mut supervisor = Supervisor::new(settings, exe, client.clone(), events_tx, Some(link_url)).unwrap();
     let urls = supervisor.urls();
     let (commands, commands_rx) = mpsc::channel(8);
     let task = tokio::spawn(async move {

@@ -8,7 +8,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use contract::faults::{APolicy, APolicyChange, FAULTS_PATH, Faults, FaultsChange, POLICY_PATH};
-use contract::policy::{Policy, PolicyChange, PolicyStatus};
+use contract::policy::{PolicyChange, PolicyStatus};
 use reqwest::Url;
 use tokio::sync::{mpsc, watch};
 
@@ -35,8 +35,6 @@ pub trait Admin: Send + 'static {
         url: &Url,
         change: &Self::Change,
     ) -> impl Future<Output = Result<Self::State, String>> + Send;
-    /// The service said `state` (B publishes its policy for a B started again).
-    fn seen(&self, _client: &Client, _state: &Self::State) {}
     /// Where the listener answers, for the model.
     fn found(&self, url: String) -> Event;
     fn event(&self, seen: Result<Self::State, String>, answers_change: bool) -> Event;
@@ -83,9 +81,6 @@ pub async fn run<A: Admin>(
             (Some(at), None) => admin.fetch(&client, at).await,
             (Some(at), Some(change)) => admin.apply(&client, at, change).await,
         };
-        if let Ok(state) = &seen {
-            admin.seen(&client, state);
-        }
         if change.is_some() || last.as_ref() != Some(&seen) {
             last = Some(seen.clone());
             if events.send(admin.event(seen, change.is_some())).await.is_err() {
@@ -95,11 +90,8 @@ pub async fn run<A: Admin>(
     }
 }
 
-/// B's call policy (`/policy`); its budget goes to the client and the policy
-/// to `policy` (for a B started again).
-pub struct BPolicy {
-    pub policy: watch::Sender<Option<Policy>>,
-}
+/// B's call policy (`/policy`).
+pub struct BPolicy;
 
 impl Admin for BPolicy {
     type State = PolicyStatus;
@@ -117,11 +109,6 @@ impl Admin for BPolicy {
         change: &PolicyChange,
     ) -> impl Future<Output = Result<PolicyStatus, String>> + Send {
         client.change_policy(url, change)
-    }
-
-    fn seen(&self, client: &Client, status: &PolicyStatus) {
-        client.set_b_budget(status.policy.timeout_ms);
-        self.policy.send_if_modified(|known| known.replace(status.policy) != Some(status.policy));
     }
 
     fn found(&self, url: String) -> Event {

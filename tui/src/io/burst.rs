@@ -21,6 +21,8 @@ pub struct BurstSpec {
     pub b_url: reqwest::Url,
     /// Prefix of the request ids: `<prefix>-<n>`.
     pub id_prefix: String,
+    /// How long each request waits for B, as the model says for B's policy now.
+    pub wait: tokio::sync::watch::Receiver<std::time::Duration>,
 }
 
 /// Sends the burst; returns when every request is done or `cancel` turns true
@@ -44,7 +46,8 @@ pub async fn run(client: Client, spec: BurstSpec, cancel: watch::Receiver<bool>,
                 }
                 let id = format!("{}-{n:06}", spec.id_prefix);
                 let sent_at = OffsetDateTime::now_utc();
-                let outcome = client.call_echo(&spec.b_url, &id, &spec.msg, None).await;
+                let wait = *spec.wait.borrow();
+                let outcome = client.call_echo_waiting(&spec.b_url, &id, &spec.msg, None, wait).await;
                 let answer = Answer { id, sent_at, msg: spec.msg.clone(), delay_ms: None, burst: true, outcome };
                 if events.send(Event::Answer(answer)).await.is_err() {
                     return;

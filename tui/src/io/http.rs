@@ -1,8 +1,6 @@
 //! The dashboard's HTTP calls: `/call-echo` on B (with our own request id) and
 //! `/health` on both services.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use contract::headers::{REQUEST_ID, SERVER_TIMING, parse_upstream_timing};
@@ -28,13 +26,14 @@ pub const ADMIN_TIMEOUT: Duration = Duration::from_secs(2);
 #[derive(Debug, Clone)]
 pub struct Client {
     http: reqwest::Client,
-    /// B's budget for its call to A, in ms, as B's policy says now: the
-    /// dashboard waits longer than B does, so it always sees B's answer.
-    b_budget_ms: Arc<AtomicU64>,
+    /// How long [`Client::call_echo`] waits for B: [`crate::model::b_wait`] of B's starting
+    /// budget. The dashboard passes the wait for B's current policy to
+    /// [`Client::call_echo_waiting`].
+    default_wait: Duration,
 }
 
 impl Client {
-    /// `b_timeout` is B's starting budget for its call to A (see [`Client::set_b_budget`]).
+    /// `b_timeout` is B's starting budget for its call to A.
     pub fn new(b_timeout: Duration) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
             .no_proxy()
@@ -43,17 +42,7 @@ impl Client {
             .pool_max_idle_per_host(1_024)
             .build()?;
         let budget = u64::try_from(b_timeout.as_millis()).unwrap_or(u64::MAX);
-        Ok(Self { http, b_budget_ms: Arc::new(AtomicU64::new(budget)) })
-    }
-
-    /// B's budget changed (its policy): later calls wait for it.
-    pub fn set_b_budget(&self, timeout_ms: u64) {
-        self.b_budget_ms.store(timeout_ms, Ordering::Relaxed);
-    }
-
-    /// How long to wait for B: twice its budget and 3 s more.
-    fn b_wait(&self) -> Duration {
-        Duration::from_millis(self.b_budget_ms.load(Ordering::Relaxed)).saturating_mul(2) + Duration::from_secs(3)
+        Ok(Self { http, default_wait: crate::model::b_wait(budget) })
     }
 
     /// `GET /policy` on B's admin listener.
@@ -90,12 +79,20 @@ impl Client {
 
     /// `GET /call-echo?msg=..[&delay_ms=..]` on B at `b_url`, with `x-request-id: id`.
     pub async fn call_echo(&self, b_url: &Url, id: &str, msg: &str, delay_ms: Option<u64>) -> Outcome {
-        let mut request = self
-            .http
-            .get(join(b_url, "call-echo"))
-            .query(&[("msg", msg)])
-            .header(REQUEST_ID, id)
-            .timeout(self.b_wait());
+        self.call_echo_waiting(b_url, id, msg, delay_ms, self.default_wait).await
+    }
+
+    /// [`Client::call_echo`], waiting at most `wait` for B.
+    pub async fn call_echo_waiting(
+        &self,
+        b_url: &Url,
+        id: &str,
+        msg: &str,
+        delay_ms: Option<u64>,
+        wait: Duration,
+    ) -> Outcome {
+        let mut request =
+            self.http.get(join(b_url, "call-echo")).query(&[("msg", msg)]).header(REQUEST_ID, id).timeout(wait);
         if let Some(delay_ms) = delay_ms {
             request = request.query(&[("delay_ms", delay_ms)]);
         }

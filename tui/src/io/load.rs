@@ -26,6 +26,8 @@ pub struct LoadSpec {
     pub b_url: Url,
     /// Prefix of the request ids: `<prefix>-<n>`.
     pub id_prefix: String,
+    /// How long each request waits for B, as the model says for B's policy now.
+    pub wait: watch::Receiver<Duration>,
 }
 
 /// Sends until `stop` turns true, then waits for the requests in flight
@@ -45,9 +47,10 @@ pub async fn run(client: Client, spec: LoadSpec, mut stop: watch::Receiver<bool>
         let id = format!("{}-{sent:06}", spec.id_prefix);
         sent += 1;
         let (client, answers, msg, b_url) = (client.clone(), events.clone(), spec.msg.clone(), spec.b_url.clone());
+        let wait = *spec.wait.borrow();
         in_flight.spawn(async move {
             let sent_at = OffsetDateTime::now_utc();
-            let outcome = client.call_echo(&b_url, &id, &msg, None).await;
+            let outcome = client.call_echo_waiting(&b_url, &id, &msg, None, wait).await;
             let answer = Answer { id, sent_at, msg, delay_ms: None, burst: true, outcome };
             let _ = answers.send(Event::LoadAnswer(answer)).await;
         });

@@ -13,30 +13,31 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use contract::LogRecord;
 use contract::Service;
 use contract::policy::Policy;
 use reqwest::Url;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::{Child, Command as ProcessCommand};
 use tokio::sync::{mpsc, oneshot, watch};
+
+mod child;
 
 use super::http::Client;
 use crate::cli::Settings;
 use crate::msg::{Event, Health, ProcessState};
 use crate::platform::process::{self, Lifeline};
+use child::{StderrKept, Which, find_listening_line, keep_stderr};
 
 /// How long a child has to drain and exit after being asked to stop before it is killed.
 pub const STOP_GRACE: Duration = Duration::from_secs(5);
 /// How long a started child has to answer its first health check.
 pub const START_DEADLINE: Duration = Duration::from_secs(15);
-/// How much of a child's stderr is kept (its reason, if it fails).
-const STDERR_KEPT: usize = 2048;
 
 /// Requests from the runtime.
 #[derive(Debug)]
 pub enum Command {
-    ToggleRunning(Service),
+    /// Start the service if stopped (B with this policy, if known, so a B
+    /// started again keeps what the learner set), stop it if running.
+    ToggleRunning(Service, Option<Policy>),
     ToggleFreeze,
     /// Kill the child at once (SIGKILL): what it had in flight is lost.
     Crash(Service),
@@ -68,43 +69,27 @@ pub struct Supervisor {
     states: [ProcessState; 2],
     /// Where a B started here calls A: the link's URL, or (`None`) A's own.
     b_calls_a: Option<Url>,
-    /// Where B's admin listener answers: `--b-admin-url`, or what a B started
-    /// here reports.
+    /// Where each service's admin listener answers: `--a-admin-url` /
+    /// `--b-admin-url`, or what a service started here reports.
     admins: [watch::Sender<Option<Url>>; 2],
-    /// B's policy as last seen, so a B started again keeps what the learner set.
-    b_policy: watch::Receiver<Option<Policy>>,
 }
 
 impl Supervisor {
     /// `b_calls_a`: where a B started here is told A is (the link), or `None`
     /// for A's own address.
-    /// `b_policy`: B's policy as last seen (given to a B started again).
     pub fn new(
         settings: Settings,
         exe: PathBuf,
         client: Client,
         events: mpsc::Sender<Event>,
         b_calls_a: Option<Url>,
-        b_policy: watch::Receiver<Option<Policy>>,
     ) -> std::io::Result<Self> {
         let lifeline = Lifeline::new(&exe)?;
         let urls = watch::Sender::new([settings.a_url.clone(), settings.b_url.clone()]);
         let admins =
             [watch::Sender::new(settings.a_admin_url.clone()), watch::Sender::new(settings.b_admin_url.clone())];
         let states = [ProcessState::Unknown, ProcessState::Unknown];
-        Ok(Self {
-            settings,
-            exe,
-            lifeline,
-            client,
-            events,
-            urls,
-            children: [None, None],
-            states,
-            b_calls_a,
-            admins,
-            b_policy,
-        })
+        Ok(Self { settings, exe, lifeline, client, events, urls, children: [None, None], states, b_calls_a, admins })
     }
 
     /// Where B's admin listener answers, when known.
@@ -146,7 +131,7 @@ impl Supervisor {
             } else if self.settings.attach {
                 self.set(service, ProcessState::Absent).await;
             } else {
-                self.start(service).await;
+                self.start(service, None).await;
             }
         }
     }
@@ -157,7 +142,7 @@ impl Supervisor {
         loop {
             tokio::select! {
                 command = commands.recv() => match command {
-                    Some(Command::ToggleRunning(service)) => self.toggle_running(service).await,
+                    Some(Command::ToggleRunning(service, policy)) => self.toggle_running(service, policy).await,
                     Some(Command::ToggleFreeze) => self.toggle_freeze().await,
                     Some(Command::Crash(service)) => self.crash(service).await,
                     Some(Command::Shutdown(done)) => {
@@ -175,16 +160,20 @@ impl Supervisor {
         }
     }
 
-    async fn toggle_running(&mut self, service: Service) {
+    async fn toggle_running(&mut self, service: Service, policy: Option<Policy>) {
         match self.state(service).clone() {
             // The model lets this through only for one we attached to that went away.
-            ProcessState::Attached if !self.settings.attach && !self.is_up(service).await => self.start(service).await,
+            ProcessState::Attached if !self.settings.attach && !self.is_up(service).await => {
+                self.start(service, policy).await;
+            }
             ProcessState::Attached | ProcessState::Absent => {}
             ProcessState::Running { .. }
             | ProcessState::Frozen { .. }
             | ProcessState::Starting
             | ProcessState::Stopping => self.stop(service).await,
-            ProcessState::Stopped | ProcessState::Failed(_) | ProcessState::Unknown => self.start(service).await,
+            ProcessState::Stopped | ProcessState::Failed(_) | ProcessState::Unknown => {
+                self.start(service, policy).await
+            }
         }
     }
 
@@ -207,9 +196,9 @@ impl Supervisor {
     }
 
     /// Starts `service` as a child and waits until it answers its health check.
-    async fn start(&mut self, service: Service) {
+    async fn start(&mut self, service: Service, policy: Option<Policy>) {
         self.set(service, ProcessState::Starting).await;
-        let mut command = self.command(service);
+        let mut command = self.command(service, policy);
         let mut child = match command.spawn() {
             Ok(child) => child,
             Err(error) => {
@@ -336,7 +325,7 @@ impl Supervisor {
         }
     }
 
-    fn command(&self, service: Service) -> ProcessCommand {
+    fn command(&self, service: Service, policy: Option<Policy>) -> ProcessCommand {
         let mut command = ProcessCommand::new(&self.exe);
         // Its last real address, so a restarted A keeps the port B was told.
         command.args([service.subcommand(), "--addr", &socket_addr(&self.url(service))]);
@@ -349,8 +338,7 @@ impl Supervisor {
         if service == Service::B {
             let a_url = self.b_calls_a.clone().unwrap_or_else(|| self.url(Service::A));
             command.args(["--service-a-url", a_url.as_str()]);
-            let policy =
-                self.b_policy.borrow().unwrap_or(Policy { timeout_ms: self.settings.timeout_ms, ..Policy::default() });
+            let policy = policy.unwrap_or(Policy { timeout_ms: self.settings.timeout_ms, ..Policy::default() });
             command.args(["--timeout-ms", &policy.timeout_ms.to_string(), "--retries", &policy.retries.to_string()]);
             command.args(policy.breaker.then_some("--breaker")).args(policy.deadline.then_some("--deadline"));
         }
@@ -369,81 +357,6 @@ impl Supervisor {
     }
 }
 
-/// Reads a child's stdout to its end; the address of its first
-/// `event=listening` line goes to `found`, that of its admin listener (its
-/// `listener=admin` line) to `admin`.
-async fn find_listening_line(
-    pipe: tokio::process::ChildStdout,
-    found: oneshot::Sender<String>,
-    admin: watch::Sender<Option<Url>>,
-) {
-    let mut lines = BufReader::new(pipe).lines();
-    let mut found = Some(found);
-    while let Ok(Some(line)) = lines.next_line().await {
-        let Ok(record) = LogRecord::parse(&line) else { continue };
-        if record.get("event") != Some("listening") {
-            continue;
-        }
-        let Some(addr) = record.get("addr") else { continue };
-        if record.get("listener") == Some("admin") {
-            if let Ok(url) = Url::parse(&format!("http://{addr}")) {
-                admin.send_replace(Some(url));
-            }
-        } else if let Some(found) = found.take() {
-            let _ = found.send(addr.to_owned());
-        }
-    }
-}
-
-/// The first and the last [`STDERR_KEPT`] bytes of a child's stderr.
-#[derive(Debug, Default)]
-struct StderrKept {
-    head: String,
-    tail: String,
-}
-
-/// Which stderr line explains an exit.
-#[derive(Debug, Clone, Copy)]
-enum Which {
-    First,
-    Last,
-}
-
-impl StderrKept {
-    fn add(&mut self, text: &str) {
-        if self.head.len() < STDERR_KEPT {
-            let room = STDERR_KEPT - self.head.len();
-            let cut = (0..=room.min(text.len())).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
-            self.head.push_str(&text[..cut]);
-        }
-        self.tail.push_str(text);
-        let excess = self.tail.len().saturating_sub(STDERR_KEPT);
-        if excess > 0 {
-            let cut = (excess..self.tail.len()).find(|i| self.tail.is_char_boundary(*i)).unwrap_or(0);
-            self.tail.drain(..cut);
-        }
-    }
-
-    fn line(&self, which: Which) -> Option<String> {
-        let meaningful = |line: &&str| !line.trim().is_empty();
-        let line = match which {
-            Which::First => self.head.lines().find(meaningful),
-            Which::Last => self.tail.lines().rev().find(meaningful),
-        };
-        line.map(|line| line.trim().to_owned())
-    }
-}
-
-/// Reads `pipe` to its end, keeping its beginning and end in `kept`.
-async fn keep_stderr(mut pipe: tokio::process::ChildStderr, kept: Arc<Mutex<StderrKept>>) {
-    let mut buffer = [0u8; 1024];
-    while let Ok(n @ 1..) = pipe.read(&mut buffer).await {
-        if let Ok(mut kept) = kept.lock() {
-            kept.add(&String::from_utf8_lossy(&buffer[..n]));
-        }
-    }
-}
-
 /// `host:port` of a URL, for `--addr` (`[::1]:8080` for IPv6).
 pub fn socket_addr(url: &reqwest::Url) -> String {
     // `host_str` gives IPv6 addresses in their brackets already.
@@ -455,21 +368,6 @@ pub fn socket_addr(url: &reqwest::Url) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_failed_start_is_explained_by_the_first_line_and_a_later_exit_by_the_last() {
-        let mut kept = StderrKept::default();
-        kept.add("error: invalid value 'localhost:x' for '--addr <ADDR>': invalid port\n\n");
-        kept.add("For more information, try '--help'.\n");
-        assert_eq!(
-            kept.line(Which::First).as_deref(),
-            Some("error: invalid value 'localhost:x' for '--addr <ADDR>': invalid port")
-        );
-        assert_eq!(kept.line(Which::Last).as_deref(), Some("For more information, try '--help'."));
-        kept.add(&"x".repeat(3 * STDERR_KEPT));
-        assert!(kept.head.len() <= STDERR_KEPT && kept.tail.len() <= STDERR_KEPT);
-        assert!(kept.line(Which::First).is_some_and(|line| line.starts_with("error: invalid value")));
-    }
 
     #[test]
     fn addresses_for_the_children_keep_ipv6_brackets_and_names() {

@@ -213,7 +213,7 @@ impl Model {
                 self.say(now, why);
                 None
             }
-            None => Some(Effect::ToggleRunning(service)),
+            None => Some(Effect::ToggleRunning { service, b_policy: self.policy.policy() }),
         }
     }
 }

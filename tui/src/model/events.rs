@@ -5,11 +5,23 @@ use time::OffsetDateTime;
 use super::guide::Seen;
 use super::requests::{Entry, SentRequest};
 use super::{BSeesA, Model, NOTE_LIFETIME};
-use crate::msg::{Answer, Event, Health, Outcome};
+use crate::msg::{Answer, Effect, Event, Health, Outcome};
 
 impl Model {
-    /// Applies a background event that arrived at `now`.
-    pub fn on_event(&mut self, event: Event, now: OffsetDateTime) {
+    /// Applies a background event that arrived at `now`; returns what the
+    /// runtime must do because of it (no I/O task keeps a copy of the
+    /// model's state: what they need, the model tells them).
+    pub fn on_event(&mut self, event: Event, now: OffsetDateTime) -> Vec<Effect> {
+        let budget = self.timeout_ms();
+        self.apply_event(event, now);
+        let mut effects = Vec::new();
+        if self.timeout_ms() != budget {
+            effects.push(Effect::WaitForB(super::b_wait(self.timeout_ms())));
+        }
+        effects
+    }
+
+    fn apply_event(&mut self, event: Event, now: OffsetDateTime) {
         self.clock = now;
         if self.note.as_ref().is_some_and(|(_, at)| now - *at > NOTE_LIFETIME) {
             self.note = None;

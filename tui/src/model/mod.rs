@@ -46,6 +46,12 @@ pub const MAX_MESSAGE_BYTES: usize = contract::params::MAX_MSG_BYTES;
 /// How long a note stays in the status line.
 pub const NOTE_LIFETIME: time::Duration = time::Duration::seconds(8);
 
+/// How long the dashboard waits for a B whose budget for A is `timeout_ms`:
+/// twice that and 3 s more, so it always sees B's own answer.
+pub fn b_wait(timeout_ms: u64) -> std::time::Duration {
+    std::time::Duration::from_millis(timeout_ms).saturating_mul(2) + std::time::Duration::from_secs(3)
+}
+
 /// Lines PgUp/PgDn scroll the logs by.
 const SCROLL_STEP: usize = 10;
 

@@ -305,7 +305,7 @@ fn stop_and_freeze_keys_explain_what_they_cannot_do_to_an_attached_service() {
     assert!(app.note().is_some_and(|n| n.contains("kill -STOP $(pgrep -x service-a)")));
     // An attached service that went away may be replaced by one of the dashboard's own.
     app.on_event(Event::Health(Service::B, Health::Down), T0);
-    assert_eq!(app.on_action(Action::ToggleB, T0), Some(Effect::ToggleRunning(Service::B)));
+    assert_eq!(app.on_action(Action::ToggleB, T0), Some(Effect::ToggleRunning { service: Service::B, b_policy: None }));
 }
 
 #[test]
@@ -392,4 +392,26 @@ fn n_cycles_the_link_once_it_is_up_and_marks_each_change() {
     app.on_event(Event::Process(Service::B, ProcessState::Attached), T0);
     app.on_action(Action::CycleLink, T0);
     assert!(app.note().is_some_and(|n| n.contains("--service-a-url http://127.0.0.1:5000")));
+}
+
+#[test]
+fn a_new_budget_for_b_is_told_to_the_runtime_once_and_b_starts_again_with_the_policy() {
+    use contract::policy::{BreakerPhase, Policy, PolicyStatus};
+    let mut app = app();
+    let status = |timeout_ms| PolicyStatus {
+        policy: Policy { timeout_ms, ..Policy::default() },
+        breaker_state: BreakerPhase::Off,
+        breaker_failures: 0,
+        breaker_reopens_in_ms: None,
+    };
+    let seen = |timeout_ms| Event::Policy { seen: Ok(status(timeout_ms)), answers_change: false };
+    assert!(app.on_event(seen(1_000), T0).is_empty(), "the budget it started with");
+    assert_eq!(app.on_event(seen(1_500), T0), [Effect::WaitForB(super::b_wait(1_500))]);
+    assert!(app.on_event(seen(1_500), T0).is_empty(), "said once");
+    app.on_event(Event::Process(Service::B, ProcessState::Running { pid: 7 }), T0);
+    let started_again = app.on_action(Action::ToggleB, T0);
+    assert!(
+        matches!(started_again, Some(Effect::ToggleRunning { service: Service::B, b_policy: Some(policy) }) if policy.timeout_ms == 1_500),
+        "{started_again:?}"
+    );
 }

@@ -150,9 +150,6 @@ async fn hold_until_passing(
         if !current.enabled {
             return Some(End::Reset);
         }
-        if !connection.lost() && !current.on(Stream::Upstream).any(|toxic| toxic.holds_everything()) {
-            return None;
-        }
         // A reset toxic's timer runs from when this connection first saw it.
         {
             let now = Instant::now();
@@ -167,6 +164,13 @@ async fn hold_until_passing(
             }
         }
         let reset_at = current.toxics.iter().filter_map(|toxic| resets.get(&toxic.uid)).min().copied();
+        if reset_at.is_some_and(|at| at <= Instant::now()) {
+            // Reset before A is even connected: A sees nothing of it.
+            return Some(End::Reset);
+        }
+        if !connection.lost() && !current.on(Stream::Upstream).any(|toxic| toxic.holds_everything()) {
+            return None;
+        }
         tokio::select! {
             biased;
             changed = state.changed() => {
@@ -248,12 +252,14 @@ struct Toxics {
 }
 
 impl Toxics {
-    /// Starts the toxics of `state` on `stream` that this direction has not
-    /// seen yet (their timers begin now).
+    /// Starts the toxics of `state` that this direction has not seen yet:
+    /// their timers begin now. A timer ends the whole connection, so each
+    /// direction keeps those of both streams (a `reset_peer` downstream must
+    /// stop a request on its way up as well).
     fn start(&mut self, state: &State, direction: &Direction<'_>) {
         let now = Instant::now();
         let mut rng = direction.shared.rng();
-        for toxic in state.on(direction.stream) {
+        for toxic in &state.toxics {
             if self.memories.contains_key(&toxic.uid) {
                 continue;
             }
@@ -266,9 +272,10 @@ impl Toxics {
     }
 
     /// The first timer of the toxics still on the link.
-    fn next_timer(&self, state: &State, stream: Stream) -> Option<(Instant, Ending)> {
+    fn next_timer(&self, state: &State) -> Option<(Instant, Ending)> {
         state
-            .on(stream)
+            .toxics
+            .iter()
             .filter_map(|toxic| self.memories.get(&toxic.uid).and_then(|(_, timer)| *timer))
             .min_by_key(|(at, _)| *at)
     }
@@ -309,7 +316,7 @@ impl Direction<'_> {
                 return End::Closed;
             }
             let due = queue.front().map(|piece| piece.due);
-            let timer = toxics.next_timer(&current, self.stream);
+            let timer = toxics.next_timer(&current);
             let reading = !peer_closed && !close_after_queue && queued_bytes < MAX_DELAYED;
             tokio::select! {
                 biased;
