@@ -32,34 +32,18 @@ impl Model {
                 self.logs.session_started = Some(now);
                 self.timeline.start(now);
             }
-            Event::LoadAnswer(answer) => {
-                self.record_outcome(&answer.outcome, now);
-                let seen =
-                    Seen::Answer { outcome: &answer.outcome, delay_ms: answer.delay_ms, conditions: self.conditions() };
-                let ticked = self.guide.observe(&answer.id, &seen);
-                self.guide_ticked(&ticked, now);
-                self.session_log.load_answer(&answer.id, &answer.outcome);
-                if let Some(load) = &mut self.load {
-                    load.record(answer.outcome.is_ok());
-                }
-                let Answer { id, sent_at, msg, delay_ms, outcome, .. } = answer;
-                let conditions = self.conditions();
-                let request =
-                    SentRequest { id, sent_at, msg, delay_ms, burst: true, outcome: Some(outcome), conditions };
-                self.requests.push(Entry::Request(request));
-            }
+            Event::LoadAnswer(answer) => self.on_answer(answer, Source::Load, now),
             Event::LoadSent(sent) => {
                 if let Some(load) = &mut self.load {
                     load.sent(sent, now);
                 }
             }
             Event::LoadDone => {
+                let counted = self.session_log.running_load().map_or((0, 0), |load| (load.answered, load.failed()));
                 self.session_log.load_ended(now);
                 if let Some(load) = self.load.take() {
-                    let text = format!(
-                        "steady load stopped: {} sent, {} answered, {} failed",
-                        load.sent, load.answered, load.failed
-                    );
+                    let (answered, failed) = counted;
+                    let text = format!("steady load stopped: {} sent, {answered} answered, {failed} failed", load.sent);
                     self.mark(now, text.clone());
                     self.say(now, text);
                 }
@@ -79,7 +63,10 @@ impl Model {
                 }
                 self.a_faults.seen(seen);
             }
-            Event::Answer(answer) => self.on_answer(answer, now),
+            Event::Answer(answer) => {
+                let source = if answer.burst { Source::Burst } else { Source::ByHand };
+                self.on_answer(answer, source, now);
+            }
             Event::Health(service, health) => {
                 self.services[service.index()].health = health;
                 if matches!(health, Health::Up { .. }) {
@@ -116,11 +103,12 @@ impl Model {
                 }
             }
             Event::BurstDone { cancelled } => {
+                let counted = self.session_log.running_burst().map_or((0, 0), |burst| (burst.answered, burst.failed()));
                 self.session_log.burst_ended(now, cancelled);
                 if let Some(burst) = self.burst.take() {
                     let how = if cancelled { "cancelled" } else { "done" };
-                    let text =
-                        format!("burst {how}: {} of {} sent, {} failed", burst.done, burst.requests, burst.failed);
+                    let (done, failed) = counted;
+                    let text = format!("burst {how}: {done} of {} sent, {failed} failed", burst.requests);
                     self.mark(now, text.clone());
                     self.say(now, text);
                 }
@@ -155,7 +143,11 @@ impl Model {
         }
     }
 
-    fn on_answer(&mut self, answer: Answer, now: OffsetDateTime) {
+    /// The one place an ended call is counted: the numbers, the timeline,
+    /// B's view of A, the guide, the session's record (the report and the
+    /// load's and burst's counts read it) and the request list all take it
+    /// from here.
+    fn on_answer(&mut self, answer: Answer, source: Source, now: OffsetDateTime) {
         let Answer { id, sent_at, msg, delay_ms, burst, outcome } = answer;
         self.record_outcome(&outcome, now);
         // The conditions when it was sent, for a request sent by hand.
@@ -165,30 +157,28 @@ impl Model {
         };
         let ticked = self.guide.observe(&id, &Seen::Answer { outcome: &outcome, delay_ms, conditions });
         self.guide_ticked(&ticked, now);
-        if burst {
-            self.session_log.burst_answer(&id, &outcome);
-            if let Some(progress) = &mut self.burst {
-                progress.record(outcome.is_ok());
-            }
-        } else if let Some(pending) = self.requests.pending_mut(&id) {
-            self.session_log.answered_by_hand(&id, &outcome);
+        match source {
+            Source::Load => self.session_log.load_answer(&id, &outcome),
+            Source::Burst => self.session_log.burst_answer(&id, &outcome),
+            Source::ByHand => self.session_log.answered_by_hand(&id, &outcome),
+        }
+        if source == Source::ByHand
+            && let Some(pending) = self.requests.pending_mut(&id)
+        {
             // A single request already has its (pending) entry: fill it in.
             pending.outcome = Some(outcome);
             return;
         }
-        // A burst's answer, or one whose entry has left the bounded list.
-        if !burst {
-            self.session_log.answered_by_hand(&id, &outcome);
-        }
-        let conditions = self.conditions();
-        self.requests.push(Entry::Request(SentRequest {
-            id,
-            sent_at,
-            msg,
-            delay_ms,
-            burst,
-            outcome: Some(outcome),
-            conditions,
-        }));
+        // A burst's or a load's answer, or one whose entry has left the bounded list.
+        let request = SentRequest { id, sent_at, msg, delay_ms, burst, outcome: Some(outcome), conditions };
+        self.requests.push(Entry::Request(request));
     }
+}
+
+/// Where an answer comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    ByHand,
+    Burst,
+    Load,
 }

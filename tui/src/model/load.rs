@@ -1,31 +1,29 @@
-//! Load the learner puts on B: the burst's progress.
+//! Load the learner puts on B, as it runs. Its answers are counted once, in
+//! the session's summary of it ([`super::session::BurstSummary`]); what is
+//! here is only what that summary does not know.
 
-/// The state of a burst in progress.
+use super::session::BurstSummary;
+
+/// A burst in progress.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BurstProgress {
     pub requests: u64,
     pub concurrency: u64,
-    pub done: u64,
-    pub failed: u64,
+    /// Esc pressed: no new requests; those in flight finish.
     pub cancelling: bool,
 }
 
 impl BurstProgress {
     pub fn new(requests: u64, concurrency: u64) -> Self {
-        Self { requests, concurrency, done: 0, failed: 0, cancelling: false }
+        Self { requests, concurrency, cancelling: false }
     }
 
-    /// Counts one answer of the burst.
-    pub fn record(&mut self, ok: bool) {
-        self.done += 1;
-        self.failed += u64::from(!ok);
-    }
-
-    /// Share of the requests done, 0.0 to 1.0.
-    pub fn ratio(&self) -> f64 {
+    /// Share of the requests done, 0.0 to 1.0, by the burst's summary.
+    pub fn ratio(&self, summary: Option<&BurstSummary>) -> f64 {
+        let done = summary.map_or(0, |summary| summary.answered);
         // Precision loss only past 2^53 requests.
         #[allow(clippy::cast_precision_loss)]
-        let ratio = if self.requests == 0 { 0.0 } else { self.done as f64 / self.requests as f64 };
+        let ratio = if self.requests == 0 { 0.0 } else { done as f64 / self.requests as f64 };
         ratio.min(1.0)
     }
 }
@@ -38,8 +36,6 @@ pub struct SteadyLoad {
     pub started_at: time::OffsetDateTime,
     /// Requests sent so far (as the load last reported).
     pub sent: u64,
-    pub answered: u64,
-    pub failed: u64,
     /// `l` pressed again: no new requests; those in flight finish.
     pub stopping: bool,
     /// `(when, sent)` as reported, for the achieved rate.
@@ -48,12 +44,7 @@ pub struct SteadyLoad {
 
 impl SteadyLoad {
     pub fn new(rate: u32, started_at: time::OffsetDateTime) -> Self {
-        Self { rate, started_at, sent: 0, answered: 0, failed: 0, stopping: false, samples: Default::default() }
-    }
-
-    pub fn record(&mut self, ok: bool) {
-        self.answered += 1;
-        self.failed += u64::from(!ok);
+        Self { rate, started_at, sent: 0, stopping: false, samples: Default::default() }
     }
 
     pub fn sent(&mut self, sent: u64, at: time::OffsetDateTime) {
@@ -65,9 +56,9 @@ impl SteadyLoad {
         }
     }
 
-    /// Requests sent and not answered yet.
-    pub fn in_flight(&self) -> u64 {
-        self.sent.saturating_sub(self.answered)
+    /// Requests sent and not answered yet, by the load's summary.
+    pub fn in_flight(&self, summary: Option<&BurstSummary>) -> u64 {
+        self.sent.saturating_sub(summary.map_or(0, |summary| summary.answered))
     }
 
     /// Requests per second actually sent, over the last reports.

@@ -52,6 +52,12 @@ pub struct BurstSummary {
 }
 
 impl BurstSummary {
+    /// Answers that were not a 2xx (a 503, a 400, no answer at all).
+    pub fn failed(&self) -> u64 {
+        let ok: u64 = self.by_status.iter().filter(|(status, _)| status.starts_with('2')).map(|(_, n)| n).sum();
+        self.answered - ok
+    }
+
     /// Percentiles of the answers B gave (not of calls B never answered).
     pub fn percentiles(&self) -> Percentiles {
         percentiles(self.latencies.iter().copied())
@@ -137,6 +143,16 @@ impl SessionLog {
             .iter_mut()
             .rev()
             .find(|load| load.ended_at.is_none() && matches!(load.kind, LoadKind::Steady { .. }) == steady)
+    }
+
+    /// The burst running now: its counts are the one count of its answers.
+    pub fn running_burst(&self) -> Option<&BurstSummary> {
+        self.bursts.iter().rev().find(|load| load.ended_at.is_none() && load.kind == LoadKind::Burst)
+    }
+
+    /// The steady load running now.
+    pub fn running_load(&self) -> Option<&BurstSummary> {
+        self.bursts.iter().rev().find(|load| load.ended_at.is_none() && matches!(load.kind, LoadKind::Steady { .. }))
     }
 
     /// Counts one answer of the running burst.

@@ -121,8 +121,10 @@ fn a_burst_counts_progress_refuses_a_second_and_can_be_cancelled() {
     assert!(app.note().is_some_and(|n| n.contains("already running")));
     app.on_event(answer("b-1", answered(200, 2, None), true), T0);
     app.on_event(answer("b-2", answered(503, 2, Some(ErrorKind::Connect)), true), T0);
-    let burst = app.burst.expect("running");
-    assert_eq!((burst.done, burst.failed), (2, 1));
+    assert!(app.burst.is_some(), "running");
+    let counted = app.session_log.running_burst().expect("its summary");
+    assert_eq!((counted.answered, counted.failed()), (2, 1), "counted once, in the burst's summary");
+    assert_eq!((app.stats.answered(), app.stats.by_status.get("503")), (2, Some(&1)), "and the numbers agree");
     assert_eq!(app.on_action(Action::Cancel, T0), Some(Effect::CancelBurst));
     assert_eq!(app.on_action(Action::Cancel, T0), None, "cancel once");
     app.on_event(Event::BurstDone { cancelled: true }, T0);
@@ -346,7 +348,8 @@ fn a_steady_load_starts_reports_and_stops_on_l() {
     app.on_event(Event::LoadSent(30), T0 + Duration::from_secs(1));
     app.on_event(Event::LoadAnswer(Answer { id: "t3st-S1-000000".into(), ..answer_of(answered(200, 3, None)) }), T0);
     let load = app.load.as_ref().expect("running");
-    assert_eq!((load.sent, load.answered, load.in_flight()), (30, 1, 29));
+    let counted = app.session_log.running_load();
+    assert_eq!((load.sent, counted.map(|load| load.answered), load.in_flight(counted)), (30, Some(1), 29));
     assert_eq!(load.achieved(), Some(20.0));
     assert_eq!(app.on_action(Action::ToggleLoad, T0), Some(Effect::StopLoad));
     assert!(app.load.as_ref().is_some_and(|load| load.stopping));

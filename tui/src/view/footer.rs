@@ -42,17 +42,17 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     };
     frame.render_widget(Paragraph::new(message), first);
     if let Some(burst) = &model.burst {
+        let counted = model.session_log.running_burst();
+        let (done, failed) = counted.map_or((0, 0), |burst| (burst.answered, burst.failed()));
         let label = format!(
-            "burst {}/{} at {} at a time, {} failed{}",
-            burst.done,
+            "burst {done}/{} at {} at a time, {failed} failed{}",
             burst.requests,
             burst.concurrency,
-            burst.failed,
             if burst.cancelling { " (cancelling)" } else { " (Esc cancels)" }
         );
-        let color = if burst.failed > 0 { ERROR } else { OK };
+        let color = if failed > 0 { ERROR } else { OK };
         frame.render_widget(
-            Gauge::default().gauge_style(Style::new().fg(color)).ratio(burst.ratio()).label(label),
+            Gauge::default().gauge_style(Style::new().fg(color)).ratio(burst.ratio(counted)).label(label),
             second,
         );
     } else if let Some(note) = model.note() {

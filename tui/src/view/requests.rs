@@ -29,11 +29,12 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     let mut title = format!(" Requests ({} answered, {following}) ", model.stats.answered());
     if let Some(load) = &model.load {
         let achieved = load.achieved().map_or_else(|| "…".to_owned(), |rate| format!("{rate:.1}"));
+        let counted = model.session_log.running_load();
         title.push_str(&format!(
             "· load {}/s: {achieved}/s, {} in flight, {} failed{} ",
             load.rate,
-            load.in_flight(),
-            load.failed,
+            load.in_flight(counted),
+            counted.map_or(0, |load| load.failed()),
             if load.stopping { " (stopping)" } else { " (l stops)" }
         ));
     }
