@@ -207,8 +207,8 @@ impl Model {
 
     /// Adds a mark to the request list (also drawn on the chart).
     fn mark(&mut self, at: OffsetDateTime, text: impl Into<String>) {
-        let mark = Mark { at, text: text.into(), at_request: self.stats.total };
-        self.session_log.marks.push(mark.clone());
+        let mark = std::sync::Arc::new(Mark { at, text: text.into(), at_request: self.stats.total });
+        self.session_log.marks.push(std::sync::Arc::clone(&mark));
         self.requests.push(Entry::Mark(mark));
     }
 

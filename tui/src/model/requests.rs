@@ -14,7 +14,8 @@ pub const MAX_ENTRIES: usize = 2_000;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Entry {
     Request(SentRequest),
-    Mark(Mark),
+    /// Shared with the session's record of marks: one mark, stored once.
+    Mark(std::sync::Arc<Mark>),
 }
 
 /// One request and, once it is back, its answer.
@@ -159,7 +160,7 @@ impl RequestList {
     /// The marks, oldest first.
     pub fn marks(&self) -> impl Iterator<Item = &Mark> {
         self.entries.iter().filter_map(|entry| match entry {
-            Entry::Mark(mark) => Some(mark),
+            Entry::Mark(mark) => Some(&**mark),
             Entry::Request(_) => None,
         })
     }

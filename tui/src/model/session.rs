@@ -90,7 +90,8 @@ pub struct SessionLog {
     pub manual: Ring<SentRequest>,
     /// Bursts and steady loads, in the order they started.
     pub bursts: Ring<BurstSummary>,
-    pub marks: Ring<Mark>,
+    /// Every mark, once: the request list, the chart and the timeline show these.
+    pub marks: Ring<std::sync::Arc<Mark>>,
 }
 
 impl Default for SessionLog {

@@ -28,8 +28,9 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     let timeout_line = vec![(first, timeout), (right, timeout)];
     // Events (stop, freeze, burst...) as vertical lines at the request count they happened at.
     let marks: Vec<Vec<(f64, f64)>> = model
-        .requests
-        .marks()
+        .session_log
+        .marks
+        .iter()
         .map(|mark| mark.at_request as f64)
         .filter(|x| *x >= first)
         .map(|x| vec![(x, 0.0), (x, top)])

@@ -242,7 +242,7 @@ fn timeline(md: &mut String, model: &Model) {
             (mark, _) => mark.is_some(),
         };
         if mark_first {
-            if let Some(Mark { at, text, .. }) = marks.next() {
+            if let Some(Mark { at, text, .. }) = marks.next().map(|mark| &**mark) {
                 let _ = writeln!(md, "| {} | **{}** | |", time_of_day(*at), markdown::text(text));
             }
         } else if let Some(request) = requests.next() {
