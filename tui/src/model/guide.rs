@@ -142,6 +142,14 @@ pub const STEPS: [Step; 13] = [
     },
 ];
 
+/// Whether the answer to `request` shows the step titled `title`: the
+/// report asks the guide's own experiments, so the two never disagree.
+pub fn shows(title: &str, request: &super::requests::SentRequest) -> bool {
+    let Some(outcome) = &request.outcome else { return false };
+    let seen = Seen::Answer { outcome, delay_ms: request.delay_ms, conditions: request.conditions };
+    STEPS.iter().any(|step| step.title == title && (step.shown_by)(&seen))
+}
+
 /// Where the learner is in the guide.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Guide {

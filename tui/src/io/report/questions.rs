@@ -10,9 +10,9 @@ use contract::{ErrorKind, Service};
 
 use super::request_table;
 use crate::markdown::{self, code};
-use crate::model::Model;
 use crate::model::requests::{AState, SentRequest};
 use crate::model::trace::{self, render};
+use crate::model::{Model, guide};
 use crate::msg::{LinkCondition, LogLine, Outcome};
 
 /// Examples listed per question, at most.
@@ -37,7 +37,7 @@ const QUESTIONS: [Question; 5] = [
         answer: "B stays up and answers at once: `503` with `error_kind: connect` (A refused the connection), \
                  in a few milliseconds, not after the timeout. A has no line for the request: it never got it.",
         how: "press `{key:a}` to stop A, then `{key:send}`.",
-        shows: |_, r| r.conditions.a == AState::Down && kind(r) == Some(ErrorKind::Connect),
+        shows: |_, r| guide::shows("A stopped", r),
     },
     Question {
         title: "What happens on timeout?",
@@ -45,7 +45,7 @@ const QUESTIONS: [Question; 5] = [
                  `error_kind: timeout`. A frozen A has no line until it is thawed; a slow A stops when B hangs up, \
                  or works on for nobody (orphaned work) when the hang-up cannot reach it.",
         how: "press `{key:slow}` (a slow request), or `{key:freeze}` to freeze A and then `{key:send}`.",
-        shows: |_, r| kind(r) == Some(ErrorKind::Timeout) && r.conditions.link == LinkCondition::Healthy,
+        shows: |_, r| guide::shows("A frozen", r) || guide::shows("A slow", r),
     },
     Question {
         title: "What happens when the network (not A) fails?",
@@ -105,5 +105,48 @@ pub fn write(md: &mut String, model: &Model, logs: &HashMap<String, Vec<(Service
         if let Some(summary) = trace.summary() {
             let _ = writeln!(md, "{}\n", markdown::text(&summary));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::cli::Settings;
+    use crate::model::requests::Conditions;
+
+    fn request(kind: ErrorKind, conditions: Conditions, delay_ms: Option<u64>) -> SentRequest {
+        let outcome = Outcome::Answered {
+            status: 503,
+            latency: Duration::from_millis(3),
+            error_kind: Some(kind),
+            upstream_ms: None,
+            body: String::new(),
+        };
+        let sent_at = datetime!(2026-12-01 12:00:00 UTC);
+        SentRequest {
+            id: "q-1".into(),
+            sent_at,
+            msg: "hi".into(),
+            delay_ms,
+            burst: false,
+            outcome: Some(outcome),
+            conditions,
+        }
+    }
+
+    #[test]
+    fn the_questions_ask_the_guides_experiments() {
+        let model = Model::new(Settings::default(), "q");
+        let down = Conditions { a: AState::Down, link: LinkCondition::Healthy };
+        assert!((QUESTIONS[0].shows)(&model, &request(ErrorKind::Connect, down, None)));
+        let reset = Conditions { a: AState::Up, link: LinkCondition::Fault("reset") };
+        assert!(!(QUESTIONS[0].shows)(&model, &request(ErrorKind::Connect, reset, None)), "the link, not A");
+        let frozen = Conditions { a: AState::Frozen, link: LinkCondition::Healthy };
+        assert!((QUESTIONS[1].shows)(&model, &request(ErrorKind::Timeout, frozen, None)));
+        assert!((QUESTIONS[1].shows)(&model, &request(ErrorKind::Timeout, Conditions::default(), Some(1300))));
     }
 }
