@@ -628,3 +628,49 @@ async fn the_same_seed_loses_the_same_requests() {
     assert_eq!(flaky_losses(9, 40).await, first, "the same seed, the same losses");
     assert_ne!(flaky_losses(10, 40).await, first, "another seed, other losses");
 }
+
+#[tokio::test]
+async fn a_timeout_toxic_closes_the_connection_after_its_time_on_either_stream() {
+    for stream in [Stream::Upstream, Stream::Downstream] {
+        let echo = echo_server().await;
+        let link = start_link(echo.addr).await;
+        link.link.set_toxics(&[ToxicSpec::new("timeout", stream, 1.0, &[("timeout", 300)])]).unwrap();
+        let mut client = link.connect().await;
+        let started = Instant::now();
+        client.write_all(b"lost").await.unwrap();
+        let mut buf = [0; 16];
+        let read = timeout(DEADLINE, client.read(&mut buf)).await.expect("the link closes it");
+        assert!(matches!(read, Ok(0) | Err(_)), "{stream:?}: {read:?}");
+        assert!(started.elapsed() >= Duration::from_millis(280), "{stream:?}: {:?}", started.elapsed());
+    }
+}
+
+#[tokio::test]
+async fn removing_a_toxic_sends_what_it_held_at_once() {
+    let echo = echo_server().await;
+    let link = start_link(echo.addr).await;
+    set_delay(&link.link, 60_000, 0);
+    let mut client = link.connect().await;
+    client.write_all(b"held").await.unwrap();
+    eventually("A answered into the link", || echo.stats.received() == 4).await;
+    let started = Instant::now();
+    link.link.set_toxics(&[]).unwrap();
+    let mut buf = [0; 4];
+    timeout(DEADLINE, client.read_exact(&mut buf)).await.expect("flushed at once").unwrap();
+    assert_eq!(&buf, b"held");
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn a_connection_b_left_while_its_answer_was_held_ends_when_the_toxic_goes() {
+    let echo = echo_server().await;
+    let link = start_link(echo.addr).await;
+    set_delay(&link.link, 60_000, 0);
+    let mut client = link.connect().await;
+    client.write_all(b"gone").await.unwrap();
+    eventually("A answered into the link", || echo.stats.received() == 4).await;
+    // B gives up; the answer is still held. The learner resets the link.
+    drop(client);
+    link.link.reset();
+    eventually("the link lets the connection go", || link.counters().open == 0).await;
+}

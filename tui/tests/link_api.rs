@@ -178,3 +178,20 @@ async fn a_web_page_cannot_break_the_lab() {
     let own = client.post(&url).header("content-type", "application/json").body(toxic).send().await.unwrap();
     assert_eq!(own.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_refused_in_toxiproxys_shape() {
+    let running = start().await;
+    let huge = format!(r#"{{"type": "latency", "name": "{}"}}"#, "x".repeat(1024 * 1024));
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let response = client
+        .post(format!("http://{}/proxies/service_a/toxics", running.api))
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], 413, "{body}");
+}

@@ -312,7 +312,8 @@ fn the_lab_s_questions_are_answered_with_this_session_s_requests_and_traces() {
     assert!(network.contains(&format!("`{cut}`")) && network.contains("the link was partitioned"), "{network}");
     assert!(!network.contains(&format!("`{down}`")), "A was down then, not the network");
     let timeout = section("What happens on timeout?");
-    assert!(timeout.contains("**Not shown in this session.** To show it: press `s`"), "{timeout}");
+    assert!(timeout.contains("**Not shown in this session** by a request sent by hand"), "{timeout}");
+    assert!(timeout.contains("To show it: press `s`"), "{timeout}");
     let debug = section("What do the logs show, and how would you debug?");
     assert!(debug.contains("grep <id> logs/service-a.*") || debug.contains("grep &lt;id&gt;"), "{debug}");
     // The questions come before the timeline and the per-request lines.

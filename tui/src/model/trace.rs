@@ -138,8 +138,15 @@ pub fn build(request: &SentRequest, lines: &[&LogLine]) -> Trace {
     for number in 1..=tries {
         let label = if tries > 1 { format!("try {number}: ") } else { String::new() };
         if number <= unlogged {
-            let why = lost.clone().unwrap_or_else(|| "A never got it".into());
-            let lost_at = if request.conditions.link == LinkCondition::Healthy { Lane::A } else { Lane::Link };
+            // The try that got a 2xx reached A: its line is not read yet.
+            let answered_ok = number == tries && request.outcome.as_ref().is_some_and(Outcome::is_ok);
+            let why = if answered_ok {
+                "no line from A (yet)".to_owned()
+            } else {
+                lost.clone().unwrap_or_else(|| "A never got it".into())
+            };
+            let healthy = request.conditions.link == LinkCondition::Healthy;
+            let lost_at = if healthy || answered_ok { Lane::A } else { Lane::Link };
             hops.push(Hop {
                 at_ms: None,
                 from: Lane::B,
@@ -238,7 +245,8 @@ fn event(at_ms: Option<i64>, lane: Lane, kind: HopKind, text: &str) -> Hop {
 fn answer_lost(request: &SentRequest) -> Option<&'static str> {
     match request.conditions.link {
         LinkCondition::Fault(id) => faults::by_id(id).and_then(|fault| fault.answer_lost),
-        _ => None,
+        LinkCondition::Other => Some("the link's toxics (set through its API) may have held or cut the answer"),
+        LinkCondition::Healthy => None,
     }
 }
 

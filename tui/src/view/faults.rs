@@ -15,16 +15,24 @@ use crate::model::Model;
 
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     let width = area.width.min(96);
-    // A line per fault, two headings, the borders.
-    let height = area.height.min(u16::try_from(FAULTS.len()).unwrap_or(u16::MAX) + 4);
+    // A line per fault, two headings, the API's address, the borders.
+    let height = area.height.min(u16::try_from(FAULTS.len()).unwrap_or(u16::MAX) + 5);
     let popup = Rect { x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height };
     frame.render_widget(Clear, popup);
     let title = " Faults: press a key (again: undo it) · 0 undoes everything · any other key closes ";
     let block = Block::bordered().title(title).border_style(Style::new().fg(Color::Cyan));
-    let mut lines = vec![Line::from(Span::styled(
-        format!("The link B→A, now: {} (one at a time; {} cycles them)", model.link.detail(), keys::label("link")),
-        Style::new().bold(),
-    ))];
+    let api = match &model.link.api {
+        Some(Ok(addr)) => format!("toxiproxy API {addr}"),
+        Some(Err(why)) => format!("no toxiproxy API: {why}"),
+        None => "toxiproxy API starting".to_owned(),
+    };
+    let mut lines = vec![
+        Line::from(Span::styled(
+            format!("The link B→A, now: {} (one at a time; {} cycles them)", model.link.detail(), keys::label("link")),
+            Style::new().bold(),
+        )),
+        Line::from(Span::styled(format!(" {api}: any toxiproxy client drives it too"), Style::new().fg(DIM))),
+    ];
     lines.extend(FAULTS.iter().filter(|fault| fault.setting.is_link()).map(|fault| row(fault, model)));
     lines.push(Line::from(Span::styled(format!("A itself, now: {}", model.a_faults.label()), Style::new().bold())));
     lines.extend(FAULTS.iter().filter(|fault| !fault.setting.is_link()).map(|fault| row(fault, model)));

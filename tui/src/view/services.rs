@@ -89,27 +89,30 @@ fn link_line(model: &Model) -> Line<'static> {
     let color = if text == "ok" { OK } else { ERROR };
     let c = link.counters;
     // Its address matters only to a B started by hand, which must be told it.
+    // Its address matters only to a B started by hand; the API's to every
+    // toxiproxy client: both before the counters, which give way first.
     let through = match (&link.addr, &model.service(Service::B).process) {
-        (None, _) => "starting".to_owned(),
-        (Some(addr), ProcessState::Attached) => format!("at {addr} (B started elsewhere: n says how to use it)"),
-        (Some(_), _) => match &link.api {
-            Some(Ok(api)) => format!("api {api}"),
-            Some(Err(why)) => format!("no api: {why}"),
-            None => String::new(),
-        },
+        (None, _) => " starting".to_owned(),
+        (Some(addr), ProcessState::Attached) => format!(" at {addr} (B started elsewhere: n says how)"),
+        (Some(_), _) => String::new(),
+    };
+    let api = match &link.api {
+        Some(Ok(api)) => format!(" · api {api}"),
+        Some(Err(why)) => format!(" · no api: {}", sanitize(why)),
+        None => String::new(),
     };
     Line::from(vec![
         Span::styled(" link ", Style::new().bold()),
-        Span::styled(format!("B→A {text:<9}"), Style::new().fg(color).bold()),
+        Span::styled(format!("B→A {text}"), Style::new().fg(color).bold()),
+        Span::styled(format!("{through}{api}"), Style::new().fg(DIM)),
         Span::raw(format!(
-            "  {} conns ({} open, {} cut), bytes {}→A {}→B  ",
+            " · {} conns ({} open, {} cut), {}→A {}→B",
             c.connections,
             c.open,
             c.cut,
             bytes(c.bytes_to_a),
             bytes(c.bytes_to_b)
         )),
-        Span::styled(through, Style::new().fg(DIM)),
     ])
 }
 

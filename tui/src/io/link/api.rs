@@ -71,6 +71,7 @@ pub fn app(link: Link, own: SocketAddr) -> Router {
         })
         .method_not_allowed_fallback(|| async { error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::map_response(json_too_large))
         .layer(middleware::from_fn(move |request: Request, next: Next| refuse_the_web(own, request, next)))
         .with_state(Api { link })
 }
@@ -95,6 +96,17 @@ async fn refuse_the_web(own: SocketAddr, request: Request, next: Next) -> Respon
             error(status, refusal.message())
         }
     }
+}
+
+/// The body limit's refusal, in toxiproxy's error shape like every other.
+async fn json_too_large(response: Response) -> Response {
+    if response.status() != StatusCode::PAYLOAD_TOO_LARGE {
+        return response;
+    }
+    error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!("the body is over {} KB: a toxic is a few hundred bytes", MAX_BODY_BYTES / 1024),
+    )
 }
 
 fn error(status: StatusCode, message: impl std::fmt::Display) -> Response {
@@ -193,6 +205,15 @@ async fn change_proxy(State(api): State<Api>, Path(name): Path<String>, body: By
         Some(Value::Bool(enabled)) => {
             api.link.set_enabled(*enabled);
             api.link.settled().await;
+            if *enabled && !api.link.listening() {
+                return Err(ApiError(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!(
+                        "enabled, but {} is taken by another program: the link tries again every 50 ms",
+                        api.link.addr()
+                    ),
+                ));
+            }
         }
         Some(other) => return Err(bad(format!("enabled must be true or false, got {other}"))),
     }

@@ -144,29 +144,33 @@ async fn hold_until_passing(
     state: &mut watch::Receiver<Arc<State>>,
 ) -> Option<End> {
     let mut dropped = vec![0; CHUNK];
-    let mut resets: HashMap<u64, Instant> = HashMap::new();
+    let mut timers: HashMap<u64, (Instant, Ending)> = HashMap::new();
     loop {
         let current = Arc::clone(&state.borrow_and_update());
         if !current.enabled {
             return Some(End::Reset);
         }
-        // A reset toxic's timer runs from when this connection first saw it.
+        // A toxic's timer (`reset_peer`, `timeout` above 0) runs from when
+        // this connection first saw it.
         {
             let now = Instant::now();
             let mut rng = shared.rng();
             for toxic in &current.toxics {
-                if let Some((after, Ending::Reset)) = toxic.toxic.on_start()
-                    && !resets.contains_key(&toxic.uid)
+                if let Some((after, ending)) = toxic.toxic.on_start()
+                    && !timers.contains_key(&toxic.uid)
                     && connection.applies(toxic, &mut rng)
                 {
-                    resets.insert(toxic.uid, now + after);
+                    timers.insert(toxic.uid, (now + after, ending));
                 }
             }
         }
-        let reset_at = current.toxics.iter().filter_map(|toxic| resets.get(&toxic.uid)).min().copied();
-        if reset_at.is_some_and(|at| at <= Instant::now()) {
-            // Reset before A is even connected: A sees nothing of it.
-            return Some(End::Reset);
+        let timer = current.toxics.iter().filter_map(|toxic| timers.get(&toxic.uid)).min_by_key(|(at, _)| *at).copied();
+        let ended = |ending| if ending == Ending::Reset { End::Reset } else { End::Cut };
+        if let Some((at, ending)) = timer
+            && at <= Instant::now()
+        {
+            // Ended before A is even connected: A sees nothing of it.
+            return Some(ended(ending));
         }
         if !connection.lost() && !current.on(Stream::Upstream).any(|toxic| toxic.holds_everything()) {
             return None;
@@ -180,7 +184,9 @@ async fn hold_until_passing(
                     return Some(End::Held);
                 }
             }
-            () = sleep_until(reset_at), if reset_at.is_some() => return Some(End::Reset),
+            () = sleep_until(timer.map(|(at, _)| at)), if timer.is_some() => {
+                return timer.map(|(_, ending)| ended(ending));
+            }
             read = client.read(&mut dropped) => match read {
                 Ok(0) | Err(_) => return Some(End::Held),
                 Ok(_) => connection.lose(),
@@ -324,8 +330,15 @@ impl Direction<'_> {
                     if changed.is_err() {
                         return End::Failed;
                     }
-                    current = Arc::clone(&state.borrow_and_update());
+                    let before = std::mem::replace(&mut current, Arc::clone(&state.borrow_and_update()));
                     toxics.start(&current, self);
+                    // A toxic that held what is queued is gone: it goes now (as
+                    // toxiproxy flushes a toxic's data when it is removed).
+                    let gone = before.on(self.stream).any(|old| current.on(self.stream).all(|new| new.uid != old.uid));
+                    if gone {
+                        let now = Instant::now();
+                        queue.iter_mut().for_each(|piece| piece.due = piece.due.min(now));
+                    }
                 }
                 () = sleep_until(timer.map(|(at, _)| at)), if timer.is_some() => {
                     return match timer.map(|(_, ending)| ending) {

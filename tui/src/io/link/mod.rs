@@ -193,6 +193,12 @@ impl Link {
         });
     }
 
+    /// Whether its port is open now (after `enabled`, a moment later; not
+    /// while another program holds it).
+    pub fn listening(&self) -> bool {
+        *self.shared.listening.borrow()
+    }
+
     /// Waits (at most a second) until the port is open or closed as
     /// `enabled` says, so a client told "disabled" is refused at once.
     pub async fn settled(&self) {

@@ -102,6 +102,22 @@ impl State {
             return Err(LinkError::Invalid("send a JSON object, e.g. {\"attributes\": {\"latency\": 500}}".into()));
         };
         let old = &self.toxics[at];
+        // What a GET gave may be sent back; what cannot change must stay as it is.
+        let shown = old.spec();
+        for (key, value) in change {
+            let same = match key.as_str() {
+                "attributes" | "toxicity" => true,
+                "name" => value.as_str() == Some(shown.name.as_str()),
+                "type" => value.as_str() == Some(shown.kind.as_str()),
+                "stream" => value.as_str() == Some(shown.stream.name()),
+                other => return Err(LinkError::Invalid(format!("a toxic has no field {other:?}"))),
+            };
+            if !same {
+                return Err(LinkError::Invalid(format!(
+                    "a toxic's {key} cannot change (remove it and add another); only attributes and toxicity can"
+                )));
+            }
+        }
         let given = match change.get("attributes") {
             None => Map::new(),
             Some(Value::Object(given)) => given.clone(),
@@ -177,8 +193,14 @@ fn build(spec: &Value) -> Result<Active, LinkError> {
     };
     let name = match spec.get("name") {
         None | Some(Value::Null) => format!("{}_{}", kind.name, stream.name()),
-        Some(Value::String(name)) if !name.is_empty() && name.len() <= 64 && !name.contains('/') => name.clone(),
-        Some(other) => return Err(invalid(format!("name must be 1 to 64 characters without '/', got {other}"))),
+        Some(Value::String(name))
+            if (1..=64).contains(&name.chars().count()) && !name.contains('/') && name != "." && name != ".." =>
+        {
+            name.clone()
+        }
+        Some(other) => {
+            return Err(invalid(format!("name must be 1 to 64 characters, not '.' or '..', without '/'; got {other}")));
+        }
     };
     let toxicity = spec.get("toxicity").map_or(Ok(1.0), toxicity)?;
     let given = match spec.get("attributes") {
@@ -218,6 +240,8 @@ mod tests {
             (json!({"type": "timeout", "attributes": {"timeout": "soon"}}), "whole number"),
             (json!({"type": "timeout", "colour": "red"}), "no field \"colour\""),
             (json!([1]), "send a JSON object"),
+            (json!({"type": "timeout", "name": ".."}), "not '.' or '..'"),
+            (json!({"type": "timeout", "name": "é".repeat(65)}), "1 to 64 characters"),
         ] {
             let error = state.add(&spec).unwrap_err().to_string();
             assert!(error.contains(says), "{spec}: {error}");
@@ -232,6 +256,12 @@ mod tests {
         let updated = state.update("latency_downstream", &json!({"attributes": {"latency": 900}})).unwrap();
         assert_eq!(updated.attributes, *json!({"latency": 900, "jitter": 50}).as_object().unwrap());
         assert_eq!(state.update("nope", &json!({})).unwrap_err(), LinkError::NotFound("nope".into()));
+        let moved = state.update("latency_downstream", &json!({"stream": "upstream"})).unwrap_err();
+        assert!(moved.to_string().contains("stream cannot change"), "{moved}");
+        let unknown = state.update("latency_downstream", &json!({"colour": "red"})).unwrap_err();
+        assert!(unknown.to_string().contains("no field \"colour\""), "{unknown}");
+        let back = json!({"name": "latency_downstream", "type": "latency", "stream": "downstream", "attributes": {"jitter": 1}});
+        assert!(state.update("latency_downstream", &back).is_ok(), "a GET sent back is taken");
         state.remove("latency_downstream").unwrap();
         assert!(state.remove("latency_downstream").is_err());
     }

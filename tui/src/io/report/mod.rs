@@ -189,6 +189,9 @@ fn header(md: &mut String, model: &Model, generated_at: OffsetDateTime) {
     };
     let _ = writeln!(md, "- Service B: {} ({policy})", code(model.service(Service::B).url.as_str()));
     let _ = writeln!(md, "- Log directory: {}", code(&settings.log_dir.display().to_string()));
+    if let Some(Ok(api)) = &model.link.api {
+        let _ = writeln!(md, "- The link's toxiproxy API: {}", code(api));
+    }
     let _ = writeln!(
         md,
         "- Seed of the link's and A's chance: {} (start with `--seed {}` to lose the same requests again)\n",

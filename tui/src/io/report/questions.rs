@@ -1,7 +1,9 @@
 //! The lab's questions, answered with this session's evidence: for each, the
 //! requests sent by hand that show it (id, status, kind, latency), their log
 //! lines from both services, and the first one's trace as a text diagram. A
-//! question no request shows yet says so, and what to press to show it.
+//! question no request sent by hand shows yet says so, and what to press to
+//! show it (the guide also ticks from a load's answers; the report lists the
+//! requests sent by hand only).
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -85,7 +87,12 @@ pub fn write(md: &mut String, model: &Model, logs: &HashMap<String, Vec<(Service
         let examples: Vec<&SentRequest> =
             model.session_log.manual.iter().filter(|request| (question.shows)(model, request)).take(EXAMPLES).collect();
         let Some(first) = examples.first() else {
-            let _ = writeln!(md, "**Not shown in this session.** To show it: {}\n", crate::keys::fill(question.how));
+            let _ = writeln!(
+                md,
+                "**Not shown in this session** by a request sent by hand (loads and bursts are summarised below, \
+                 not examined here). To show it: {}\n",
+                crate::keys::fill(question.how)
+            );
             continue;
         };
         let _ = writeln!(md, "{}\n", question.answer);

@@ -168,3 +168,24 @@ fn answers_lost_with_a_retry_draw_both_tries_a_did_and_where_each_answer_was_los
     }
     assert_eq!(trace.hops.iter().filter(|hop| hop.text.contains("A got it")).count(), 2, "A did the work twice");
 }
+
+#[test]
+fn a_200_whose_line_from_a_is_not_read_yet_never_says_a_never_got_it() {
+    let b = line(Service::B, 4, "status=ok latency_ms=3");
+    let flaky = Conditions { a: AState::Up, link: LinkCondition::Fault("flaky") };
+    let trace = build(&sent(None, answered(200, 5, None), flaky), &[&b]);
+    let to_a: Vec<&Hop> = trace.hops.iter().filter(|hop| hop.from == Lane::B && hop.kind == HopKind::Missing).collect();
+    assert_eq!(to_a.len(), 1, "{:?}", texts(&trace));
+    assert_eq!((to_a[0].to, to_a[0].text.as_str()), (Lane::A, "no line from A (yet)"));
+}
+
+#[test]
+fn an_answer_lost_to_toxics_set_through_the_api_ends_on_the_link() {
+    let a = line(Service::A, 3, "status=ok latency_ms=0");
+    let b = line(Service::B, 1002, r#"status=error error_kind=timeout error="did not answer" latency_ms=1000"#);
+    let other = Conditions { a: AState::Up, link: LinkCondition::Other };
+    let trace = build(&sent(None, answered(503, 1003, Some(ErrorKind::Timeout)), other), &[&a, &b]);
+    let answer = trace.hops.iter().find(|hop| hop.from == Lane::A).expect("A's answer");
+    assert_eq!((answer.to, answer.kind), (Lane::Link, HopKind::Missing), "{:?}", texts(&trace));
+    assert!(answer.text.contains("set through its API"), "{}", answer.text);
+}

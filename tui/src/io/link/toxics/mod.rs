@@ -35,6 +35,11 @@ pub const TYPES: &[ToxicType] = &[
     lose_next::TYPE,
 ];
 
+/// The largest value an attribute takes: a trillion (ms: 31 years; bytes: a
+/// terabyte). Above it, times added to a clock could overflow it on some
+/// platforms, and no lab needs more.
+pub const MAX_ATTRIBUTE: u64 = 1_000_000_000_000;
+
 /// One toxic type: its name, what it does, and how its attributes are read.
 pub struct ToxicType {
     /// toxiproxy's name (`latency`, `timeout`, ...).
@@ -88,8 +93,11 @@ impl ToxicType {
         for &name in self.attributes {
             let value = match given.get(name) {
                 None => base.get(name),
-                Some(value) => value.as_u64().ok_or_else(|| {
-                    format!("{}: attribute {name:?} must be a whole number, 0 or more (got {value})", self.name)
+                Some(value) => value.as_u64().filter(|value| *value <= MAX_ATTRIBUTE).ok_or_else(|| {
+                    format!(
+                        "{}: attribute {name:?} must be a whole number from 0 to {MAX_ATTRIBUTE} (got {value})",
+                        self.name
+                    )
                 })?,
             };
             read.push((name, value));
@@ -232,6 +240,10 @@ mod tests {
         );
         let Value::Object(negative) = json!({"jitter": -1}) else { unreachable!() };
         assert!(latency.attributes_from(&Attributes::default(), &negative).unwrap_err().contains("whole number"));
+        let Value::Object(huge) = json!({"latency": u64::MAX}) else { unreachable!() };
+        assert!(
+            latency.attributes_from(&Attributes::default(), &huge).unwrap_err().contains("from 0 to 1000000000000")
+        );
         let Value::Object(first) = json!({"latency": 300, "jitter": 100}) else { unreachable!() };
         let base = latency.attributes_from(&Attributes::default(), &first).unwrap();
         let Value::Object(update) = json!({"jitter": 5}) else { unreachable!() };

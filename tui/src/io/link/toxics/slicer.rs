@@ -40,7 +40,7 @@ impl Toxic for Slicer {
             let mut due = piece.due;
             let mut rest = piece.bytes.as_slice();
             while !rest.is_empty() {
-                let size = rng.u64(average - variation..=average + variation);
+                let size = rng.u64(average.saturating_sub(variation)..=average.saturating_add(variation));
                 let size = usize::try_from(size).unwrap_or(usize::MAX).clamp(1, rest.len());
                 let (slice, tail) = rest.split_at(size);
                 sliced.push(Piece { due, bytes: slice.to_vec() });
@@ -75,6 +75,16 @@ mod tests {
         for (i, (delay, _)) in pieces.iter().enumerate() {
             assert_eq!(*delay, Duration::from_millis(i as u64));
         }
+    }
+
+    #[test]
+    fn the_largest_sizes_do_not_overflow() {
+        let largest = super::super::MAX_ATTRIBUTE;
+        let toxic = build("slicer", json!({"average_size": largest, "size_variation": largest - 1, "delay": 0}));
+        let (_, mut chunk) = chunk(b"a 4 KB message, say");
+        toxic.on_chunk(&mut chunk, &mut Memory::default(), &mut fastrand::Rng::with_seed(1));
+        let joined: Vec<u8> = chunk.pieces.iter().flat_map(|piece| piece.bytes.clone()).collect();
+        assert_eq!(joined, b"a 4 KB message, say");
     }
 
     #[test]
