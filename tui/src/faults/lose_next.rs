@@ -13,7 +13,7 @@ pub const FAULT: Fault = Fault {
     key: '8',
     in_cycle: true,
     about: "the next 2 requests lost on the way to A, then all pass (lose_next)",
-    shows: "with R twice, one Enter: a 200 with tries=3; without retries two 503 timeouts",
+    shows: "with two retries, one request: a 200 with tries=3; without retries two 503 timeouts",
     a_never_got_it: Some("A never got it: the link lost it (lose next 2)"),
     answer_lost: None,
     setting: Setting::Toxics(toxics),

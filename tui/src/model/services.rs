@@ -70,7 +70,10 @@ impl ServiceView {
                  try `kill -STOP $(pgrep -x service-{})` yourself (or kill -STOP its pid)",
                 name.to_lowercase()
             )),
-            _ => Some(format!("{name} is not running: nothing to freeze (press {} to start it)", name.to_lowercase())),
+            _ => Some(crate::keys::fill(&format!(
+                "{name} is not running: nothing to freeze (press {{key:{}}} to start it)",
+                name.to_lowercase()
+            ))),
         }
     }
 }

@@ -19,7 +19,10 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     let height = area.height.min(u16::try_from(FAULTS.len()).unwrap_or(u16::MAX) + 5);
     let popup = Rect { x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height };
     frame.render_widget(Clear, popup);
-    let title = " Faults: press a key (again: undo it) · 0 undoes everything · any other key closes ";
+    let title = format!(
+        " Faults: press a key (again: undo it) · {} undoes everything · any other key closes ",
+        keys::label("reset")
+    );
     let block = Block::bordered().title(title).border_style(Style::new().fg(Color::Cyan));
     let api = match &model.link.api {
         Some(Ok(addr)) => format!("toxiproxy API {addr}"),

@@ -19,7 +19,8 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     let logs = &model.logs;
     let filter = model.log_filter();
     let mut title = String::from(" Logs of A and B ");
-    title.push_str(if logs.paused { "(PAUSED: p follows again) " } else { "(following) " });
+    let paused = format!("(PAUSED: {} follows again) ", crate::keys::label("pause"));
+    title.push_str(if logs.paused { &paused } else { "(following) " });
     match filter {
         Some(Some(id)) if model.requests.evicted_selection().is_some() => {
             title.push_str(&format!("· only request {id}, which left the request list (t: all) "));

@@ -38,9 +38,9 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
                 ProcessState::Absent => "not running (--attach)".into(),
                 ProcessState::Starting => "child process".into(),
                 ProcessState::Running { pid } => format!("child pid {pid}"),
-                ProcessState::Frozen { pid } => format!("SIGSTOP, pid {pid}: f thaws"),
+                ProcessState::Frozen { pid } => format!("SIGSTOP, pid {pid}: {} thaws", keys::label("freeze")),
                 ProcessState::Stopping => "SIGTERM sent".into(),
-                ProcessState::Stopped => format!("stopped: {} starts it", service.name().to_lowercase()),
+                ProcessState::Stopped => format!("stopped: {} starts it", keys::label(&service.name().to_lowercase())),
                 ProcessState::Failed(why) => format!("failed: {}", sanitize(why)),
             };
             let mut spans = vec![
@@ -93,7 +93,9 @@ fn link_line(model: &Model) -> Line<'static> {
     // toxiproxy client: both before the counters, which give way first.
     let through = match (&link.addr, &model.service(Service::B).process) {
         (None, _) => " starting".to_owned(),
-        (Some(addr), ProcessState::Attached) => format!(" at {addr} (B started elsewhere: n says how)"),
+        (Some(addr), ProcessState::Attached) => {
+            format!(" at {addr} (B started elsewhere: {} says how)", keys::label("link"))
+        }
         (Some(_), _) => String::new(),
     };
     let api = match &link.api {

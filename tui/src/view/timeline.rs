@@ -22,7 +22,10 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     let seconds: Vec<_> =
         model.timeline.seconds().rev().take(wanted.max(10)).collect::<Vec<_>>().into_iter().rev().collect();
     let Some(first) = seconds.first().map(|s| s.at as f64) else {
-        frame.render_widget(Paragraph::new("no full second yet: send requests (l: a steady load)").fg(DIM), inner);
+        frame.render_widget(
+            Paragraph::new(crate::keys::fill("no full second yet: send requests ({key:load}: a steady load)")).fg(DIM),
+            inner,
+        );
         return;
     };
     let last = seconds.last().map_or(first, |s| s.at as f64).max(first + 10.0);
