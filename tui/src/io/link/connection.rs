@@ -14,13 +14,14 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+use super::hold::hold_until_passing;
 use super::state::{Active, State};
 use super::toxics::{Chunk, Ending, Memory, Piece, Verdict};
 use super::{Counters, Open, Shared};
 use crate::faults::Stream;
 
 /// Bytes read per system call and direction: an HTTP call to A fits in one.
-const CHUNK: usize = 16 * 1024;
+pub(super) const CHUNK: usize = 16 * 1024;
 /// Most bytes a delayed direction holds before it stops reading, so a fast A
 /// meets back pressure instead of filling the dashboard's memory.
 const MAX_DELAYED: usize = 1024 * 1024;
@@ -30,7 +31,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How a connection (or one direction of it) ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum End {
+pub(super) enum End {
     /// A peer closed its side; the close was passed on.
     Closed,
     /// A peer closed or failed while the connection was held.
@@ -45,7 +46,7 @@ enum End {
 
 /// What both directions of one connection share.
 #[derive(Debug)]
-struct Connection {
+pub(super) struct Connection {
     /// A byte was lost: the connection never forwards again.
     lost_bytes: AtomicBool,
     draws: Mutex<Draws>,
@@ -65,11 +66,11 @@ impl Connection {
         Connection { lost_bytes: AtomicBool::new(false), draws: Mutex::new(Draws::default()) }
     }
 
-    fn lost(&self) -> bool {
+    pub(super) fn lost(&self) -> bool {
         self.lost_bytes.load(Ordering::Relaxed)
     }
 
-    fn lose(&self) {
+    pub(super) fn lose(&self) {
         self.lost_bytes.store(true, Ordering::Relaxed);
     }
 
@@ -90,7 +91,7 @@ impl Connection {
     }
 
     /// Whether `toxic` applies to the request under way (drawn the first time it is asked).
-    fn applies(&self, toxic: &Active, rng: &mut fastrand::Rng) -> bool {
+    pub(super) fn applies(&self, toxic: &Active, rng: &mut fastrand::Rng) -> bool {
         *self.draws().applies.entry(toxic.uid).or_insert_with(|| toxic.toxicity >= 1.0 || rng.f64() < toxic.toxicity)
     }
 }
@@ -130,68 +131,6 @@ pub(super) async fn serve(mut client: TcpStream, open: Open) {
             shared.counters.cut.fetch_add(1, Ordering::Relaxed);
         }
         End::Closed | End::Failed => {}
-    }
-}
-
-/// While every request is lost for sure (or the connection lost bytes),
-/// reads and drops what B sends, without connecting to A; a reset or the link
-/// going down still ends it. Returns `None` once a request might pass, or how
-/// it ended.
-async fn hold_until_passing(
-    client: &mut TcpStream,
-    connection: &Connection,
-    shared: &Shared,
-    state: &mut watch::Receiver<Arc<State>>,
-) -> Option<End> {
-    let mut dropped = vec![0; CHUNK];
-    let mut timers: HashMap<u64, (Instant, Ending)> = HashMap::new();
-    loop {
-        let current = Arc::clone(&state.borrow_and_update());
-        if !current.enabled {
-            return Some(End::Reset);
-        }
-        // A toxic's timer (`reset_peer`, `timeout` above 0) runs from when
-        // this connection first saw it.
-        {
-            let now = Instant::now();
-            let mut rng = shared.rng();
-            for toxic in &current.toxics {
-                if let Some((after, ending)) = toxic.toxic.on_start()
-                    && !timers.contains_key(&toxic.uid)
-                    && connection.applies(toxic, &mut rng)
-                {
-                    timers.insert(toxic.uid, (now + after, ending));
-                }
-            }
-        }
-        let timer = current.toxics.iter().filter_map(|toxic| timers.get(&toxic.uid)).min_by_key(|(at, _)| *at).copied();
-        let ended = |ending| if ending == Ending::Reset { End::Reset } else { End::Cut };
-        if let Some((at, ending)) = timer
-            && at <= Instant::now()
-        {
-            // Ended before A is even connected: A sees nothing of it.
-            return Some(ended(ending));
-        }
-        if !connection.lost() && !current.on(Stream::Upstream).any(|toxic| toxic.holds_everything()) {
-            return None;
-        }
-        tokio::select! {
-            biased;
-            changed = state.changed() => {
-                if changed.is_err() {
-                    // Cannot happen while this task lives (`Shared` holds the
-                    // sender), but never spin on it.
-                    return Some(End::Held);
-                }
-            }
-            () = sleep_until(timer.map(|(at, _)| at)), if timer.is_some() => {
-                return timer.map(|(_, ending)| ended(ending));
-            }
-            read = client.read(&mut dropped) => match read {
-                Ok(0) | Err(_) => return Some(End::Held),
-                Ok(_) => connection.lose(),
-            },
-        }
     }
 }
 
@@ -411,7 +350,7 @@ impl Direction<'_> {
     }
 }
 
-async fn sleep_until(at: Option<Instant>) {
+pub(super) async fn sleep_until(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,

@@ -35,6 +35,7 @@
 
 pub mod api;
 mod connection;
+mod hold;
 mod state;
 pub mod toxics;
 

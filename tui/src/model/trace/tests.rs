@@ -1,3 +1,5 @@
+//! The trace's rules: each hop from the dashboard's answer and both logs.
+
 use std::time::Duration;
 
 use contract::{ErrorKind, Service};
