@@ -508,6 +508,8 @@ fn the_guide_ticks_off_the_steps_the_dashboard_sees_and_the_keys_keep_working() 
     assert!(screen.contains(&format!("✓ 2. A stopped  {down}")), "{screen}");
     assert!(screen.contains("▶ 3. A frozen"), "{screen}");
     assert!(screen.contains("guide: \"A stopped\" shown"), "a marker says so:\n{screen}");
+    // The marker does not take the place of the answer just sent.
+    assert!(screen.contains(&format!("id {down}")), "the selected answer is the request's:\n{screen}");
     insta::assert_snapshot!("guide_120x36", screen);
     insta::assert_snapshot!("guide_80x24", screen_of_size(&app, 80, 24));
     app.on_action(Action::ToggleGuide, at(4_000));

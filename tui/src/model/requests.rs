@@ -129,9 +129,10 @@ impl RequestList {
     pub fn move_selection(&mut self, delta: isize) {
         let Some(last) = self.entries.len().checked_sub(1) else { return };
         self.evicted = None;
-        let current = self.selected.unwrap_or(last);
+        let current = self.selected_index().unwrap_or(last);
         let next = current.saturating_add_signed(delta).min(last);
-        self.selected = if delta > 0 && current == last { None } else { Some(next) };
+        let at_the_end = self.selected.is_none() || current == last;
+        self.selected = if delta > 0 && at_the_end { None } else { Some(next) };
     }
 
     /// Follows the newest entry.
@@ -140,9 +141,14 @@ impl RequestList {
         self.selected = None;
     }
 
-    /// The index of the entry under the cursor (the newest when following).
+    /// The index of the entry under the cursor. Following, that is the
+    /// newest request (a mark after it, "A thawed" or a guide tick, does not
+    /// take the place of the answer just sent), or the newest mark before any.
     pub fn selected_index(&self) -> Option<usize> {
-        self.selected.or_else(|| self.entries.len().checked_sub(1))
+        self.selected.or_else(|| {
+            let newest_request = self.entries.iter().rposition(|entry| matches!(entry, Entry::Request(_)));
+            newest_request.or_else(|| self.entries.len().checked_sub(1))
+        })
     }
 
     pub fn selected(&self) -> Option<&Entry> {

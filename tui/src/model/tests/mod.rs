@@ -418,3 +418,23 @@ fn a_new_budget_for_b_is_told_to_the_runtime_once_and_b_starts_again_with_the_po
         "{started_again:?}"
     );
 }
+
+#[test]
+fn following_selects_the_newest_request_not_a_mark_after_it() {
+    let mut app = app();
+    app.on_action(Action::Send, T0);
+    app.on_event(Event::Process(Service::A, ProcessState::Frozen { pid: 9 }), T0);
+    assert!(app.requests.is_following());
+    assert!(
+        matches!(app.requests.selected(), Some(Entry::Request(request)) if request.id == "t3st-0001"),
+        "{:?}",
+        app.requests.selected()
+    );
+    // Up from there goes to the entry before the request; Down twice follows again.
+    app.on_action(Action::SelectUp, T0);
+    assert!(!app.requests.is_following());
+    app.on_action(Action::SelectDown, T0);
+    app.on_action(Action::SelectDown, T0);
+    app.on_action(Action::SelectDown, T0);
+    assert!(app.requests.is_following());
+}
