@@ -65,11 +65,14 @@ impl ServiceView {
         let name = service.name();
         match &self.process {
             ProcessState::Running { .. } | ProcessState::Frozen { .. } => None,
-            ProcessState::Attached => Some(format!(
-                "{name} was not started by the dashboard, so it cannot freeze it: \
-                 try `kill -STOP $(pgrep -x service-{})` yourself (or kill -STOP its pid)",
-                name.to_lowercase()
-            )),
+            ProcessState::Attached => {
+                // The process that listens on its port, not any process of that name.
+                let port = self.url.trim_end_matches('/').rsplit(':').next().unwrap_or("PORT");
+                Some(format!(
+                    "{name} was not started by the dashboard, so it cannot freeze it: freeze what listens on \
+                     its port yourself: kill -STOP $(lsof -t -sTCP:LISTEN -i :{port})"
+                ))
+            }
             _ => Some(crate::keys::fill(&format!(
                 "{name} is not running: nothing to freeze (press {{key:{}}} to start it)",
                 name.to_lowercase()

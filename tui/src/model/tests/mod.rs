@@ -304,7 +304,7 @@ fn stop_and_freeze_keys_explain_what_they_cannot_do_to_an_attached_service() {
     assert!(app.note().is_some_and(|n| n.contains("stop it where you started it")));
     app.on_event(Event::Process(Service::A, ProcessState::Attached), T0);
     assert_eq!(app.on_action(Action::ToggleFreeze, T0), None);
-    assert!(app.note().is_some_and(|n| n.contains("kill -STOP $(pgrep -x service-a)")));
+    assert!(app.note().is_some_and(|n| n.contains("kill -STOP $(lsof -t -sTCP:LISTEN -i :8080)")), "{:?}", app.note());
     // An attached service that went away may be replaced by one of the dashboard's own.
     app.on_event(Event::Health(Service::B, Health::Down), T0);
     assert_eq!(app.on_action(Action::ToggleB, T0), Some(Effect::ToggleRunning { service: Service::B, b_policy: None }));
