@@ -53,6 +53,16 @@ pub enum AState {
     Crashed,
 }
 
+impl Entry {
+    /// When it was sent (a request) or happened (a mark): the list's order.
+    pub fn time(&self) -> OffsetDateTime {
+        match self {
+            Entry::Request(request) => request.sent_at,
+            Entry::Mark(mark) => mark.at,
+        }
+    }
+}
+
 /// Something the learner did (or that happened to a service), shown in the
 /// request list and on the chart at the point where it happened.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,8 +91,17 @@ impl Default for RequestList {
 }
 
 impl RequestList {
-    /// Appends an entry; a selected entry stays selected while older ones leave.
+    /// Adds an entry in time order (a request by the time it was sent, a mark
+    /// by when it happened), so the time column never runs backwards: the
+    /// answers of a load come back in any order. A selected entry stays
+    /// selected while others arrive and older ones leave.
     pub fn push(&mut self, entry: Entry) {
+        let at = entry.time();
+        let index = self.entries.partition_point(|existing| existing.time() <= at);
+        if index < self.entries.len() {
+            self.insert_before_newer(index, entry);
+            return;
+        }
         let Some(evicted) = self.entries.push(entry) else { return };
         match self.selected {
             // The selected entry itself left: remember it (once) if it was a request.
@@ -96,6 +115,29 @@ impl RequestList {
             Some(index) => self.selected = Some(index - 1),
             None => {}
         }
+    }
+
+    /// Inserts at `index`, before entries that are newer; the selection
+    /// follows its entry.
+    fn insert_before_newer(&mut self, index: usize, entry: Entry) {
+        let full = self.entries.len() == self.entries.capacity();
+        // Full, the oldest entry makes room (unless the new one would itself be the oldest).
+        let evicts = full && index > 0;
+        if evicts
+            && self.selected == Some(0)
+            && self.evicted.is_none()
+            && let Some(Entry::Request(request)) = self.entries.get(0)
+        {
+            self.evicted = Some(request.id.clone());
+        }
+        self.entries.insert(index, entry);
+        self.selected = self.selected.map(|selected| match (full, evicts) {
+            (false, _) if selected >= index => selected + 1,
+            (false, _) | (true, false) => selected,
+            // Those before the insertion moved up by one; the evicted one's place is the new oldest.
+            (true, true) if selected > 0 && selected < index => selected - 1,
+            (true, true) => selected,
+        });
     }
 
     /// The id of the selected request if it has left the list.

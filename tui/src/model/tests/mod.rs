@@ -438,3 +438,45 @@ fn following_selects_the_newest_request_not_a_mark_after_it() {
     app.on_action(Action::SelectDown, T0);
     assert!(app.requests.is_following());
 }
+
+#[test]
+fn answers_of_a_load_take_their_place_by_the_time_they_were_sent() {
+    let mut app = app();
+    app.on_action(Action::ToggleLoad, T0);
+    let at = |ms: u64| T0 + Duration::from_millis(ms);
+    let load_answer = |id: &str, sent_ms: u64| {
+        Event::LoadAnswer(Answer { id: id.into(), sent_at: at(sent_ms), ..answer_of(answered(200, 3, None)) })
+    };
+    // Answered out of order: the later one first.
+    app.on_event(load_answer("t3st-S1-000001", 100), at(150));
+    app.on_event(load_answer("t3st-S1-000000", 50), at(160));
+    let times: Vec<OffsetDateTime> = app.requests.entries().iter().map(Entry::time).collect();
+    assert!(times.windows(2).all(|pair| pair[0] <= pair[1]), "{times:?}");
+    let ids: Vec<&str> = app
+        .requests
+        .entries()
+        .iter()
+        .filter_map(|entry| match entry {
+            Entry::Request(request) => Some(request.id.as_str()),
+            Entry::Mark(_) => None,
+        })
+        .collect();
+    assert_eq!(ids, ["t3st-S1-000000", "t3st-S1-000001"]);
+}
+
+#[test]
+fn a_selected_entry_stays_selected_when_an_older_answer_is_put_before_it() {
+    let mut app = app();
+    app.on_action(Action::ToggleLoad, T0);
+    let at = |ms: u64| T0 + Duration::from_millis(ms);
+    let load_answer = |id: &str, sent_ms: u64| {
+        Event::LoadAnswer(Answer { id: id.into(), sent_at: at(sent_ms), ..answer_of(answered(200, 3, None)) })
+    };
+    app.on_event(load_answer("t3st-S1-000002", 200), at(210));
+    app.on_action(Action::SelectUp, T0);
+    app.on_action(Action::SelectDown, T0);
+    let selected = |app: &Model| app.requests.selected_request().map(|request| request.id.clone());
+    assert_eq!(selected(&app).as_deref(), Some("t3st-S1-000002"));
+    app.on_event(load_answer("t3st-S1-000001", 100), at(220));
+    assert_eq!(selected(&app).as_deref(), Some("t3st-S1-000002"), "the selection follows its entry");
+}
