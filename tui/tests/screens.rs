@@ -441,6 +441,10 @@ fn the_policy_keys_say_how_to_give_a_hand_started_b_an_admin_listener() {
     let screen = screen_of_size(&app, 160, 45);
     assert!(screen.contains("policy B has no admin listener"), "{screen}");
     assert!(screen.contains("--admin-addr 127.0.0.1:8091"), "{screen}");
+    // At 120 columns the hint takes a second line: its instruction is never cut off.
+    let narrower = screen_of_size(&app, 120, 40);
+    let footer: String = narrower.lines().rev().take(2).collect::<Vec<_>>().join("");
+    assert!(footer.contains("--b-admin-url") && footer.contains("http://127.0.0.1:8091"), "{narrower}");
 }
 
 #[test]

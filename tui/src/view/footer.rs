@@ -1,5 +1,6 @@
-//! The bottom two lines: the message and the keys (or the message being
-//! edited), then the burst's progress or the last note.
+//! The bottom lines: the message and the keys (or the message being
+//! edited), then the burst's progress or the last note; a note too long for
+//! one line gets a second, so a hint's instruction is never cut off.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -14,7 +15,7 @@ use crate::msg::InputMode;
 use crate::text::{clip, sanitize};
 
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
-    let [first, second] = Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
+    let [first, second] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
     let long = format!("  {}", keys::footer(false));
     let keys =
         if usize::from(area.width) >= long.chars().count() + 24 { long } else { format!(" {}", keys::footer(true)) };
@@ -56,6 +57,14 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
             second,
         );
     } else if let Some(note) = model.note() {
-        frame.render_widget(Paragraph::new(format!(" {}", sanitize(note))).fg(Color::Cyan), second);
+        let note = Paragraph::new(format!(" {}", sanitize(note))).wrap(ratatui::widgets::Wrap { trim: false });
+        frame.render_widget(note.fg(Color::Cyan), second);
     }
+}
+
+/// The footer's rows at `width`: two, or three while a note needs a second line.
+pub fn height(model: &Model, width: u16) -> u16 {
+    let long_note = model.burst.is_none()
+        && model.note().is_some_and(|note| sanitize(note).chars().count() + 1 > usize::from(width));
+    2 + u16::from(long_note)
 }

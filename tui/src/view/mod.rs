@@ -78,7 +78,7 @@ fn draw_wide(frame: &mut Frame, area: Rect, model: &Model) {
         Constraint::Length(7),
         Constraint::Min(8),
         Constraint::Percentage(35),
-        Constraint::Length(2),
+        Constraint::Length(footer::height(model, area.width)),
     ])
     .areas(area);
     header::draw(frame, header, model);
@@ -126,7 +126,7 @@ fn draw_narrow(frame: &mut Frame, area: Rect, model: &Model) {
         Constraint::Min(5),
         Constraint::Length(answer_rows),
         Constraint::Percentage(35),
-        Constraint::Length(2),
+        Constraint::Length(footer::height(model, area.width)),
     ])
     .areas(area);
     header::draw(frame, header, model);
