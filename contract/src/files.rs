@@ -1,9 +1,10 @@
 //! Log file naming: `service-a.*` and `service-b.*` inside the log directory.
 //!
-//! tracing-appender names rotated files `PREFIX.DATE.SUFFIX` (DATE in UTC:
-//! `YYYY-MM-DD`, `-HH`, `-HH-MM`) and, with rotation `never`, `PREFIX.SUFFIX`.
-//! Its retention deletes files by prefix and suffix, so the two prefixes must never
-//! be prefixes of each other (they are not: `service-a` / `service-b`).
+//! The services' log writer names rotated files `PREFIX.DATE.SUFFIX` (DATE in
+//! UTC: `YYYY-MM-DD`, `-HH`, `-HH-MM`) and, with rotation `never`,
+//! `PREFIX.SUFFIX`. Retention deletes only a service's own files, matched by
+//! the whole shape, so `service-a.notes.log` or another program's file is never
+//! taken for one.
 
 use crate::Service;
 
