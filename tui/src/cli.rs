@@ -67,8 +67,9 @@ pub struct DashboardArgs {
     #[arg(long, env = "LINK_API", default_value = "127.0.0.1:8474")]
     pub link_api: std::net::SocketAddr,
 
-    /// Seed of every draw of chance on the link (toxicity, jitter): the same
-    /// seed loses the same requests. Default: a fresh one, shown in the report.
+    /// Seed of every draw of chance on the link (toxicity, jitter) and in A's
+    /// faults (when the dashboard starts A): the same seed loses the same
+    /// requests. Default: a fresh one, shown in the report.
     #[arg(long, env = "LINK_SEED")]
     pub seed: Option<u64>,
 

@@ -168,9 +168,10 @@ pub enum Effect {
     ChangeA(AChange),
     /// Kill the service (SIGKILL), if the dashboard started it.
     Crash(Service),
-    /// Undo every fault: the link healthy, A's faults off; and, if given,
-    /// thaw A and set B's policy back.
+    /// Undo every fault: the link healthy; A's faults off (`a_faults`: A
+    /// has some and can be told); and, if given, thaw A and set B's policy back.
     ResetAll {
+        a_faults: bool,
         thaw_a: bool,
         b_policy: Option<PolicyChange>,
     },

@@ -1,7 +1,7 @@
 //! Work A did for one B request, read from both logs by request id: work
 //! done more than once (a retry over a lost answer makes A do it again),
 //! answers from A's memory (`dedup=hit`: the fix), and work A finished for a
-//! request B reported as failed (the answer was lost, not the work).
+//! request B gave up on (a timeout: the answer was lost or late, not the work).
 
 use std::collections::{HashMap, VecDeque};
 
@@ -22,8 +22,8 @@ pub struct Work {
     pub done_ok: u32,
     /// A's lines answered from memory (`dedup=hit`).
     pub from_memory: u32,
-    /// B's line said `status=error`.
-    pub b_failed: bool,
+    /// B's line said it gave up waiting (`error_kind=timeout`).
+    pub b_timed_out: bool,
 }
 
 impl Work {
@@ -32,9 +32,9 @@ impl Work {
         self.done > 1
     }
 
-    /// B said it failed, yet A did the work.
-    pub fn done_but_failed(&self) -> bool {
-        self.b_failed && self.done_ok > 0
+    /// B gave up waiting, yet A did the work.
+    pub fn done_but_timed_out(&self) -> bool {
+        self.b_timed_out && self.done_ok > 0
     }
 }
 
@@ -49,8 +49,8 @@ pub struct Duplicates {
     pub extra_work: u64,
     /// Answers A gave from memory.
     pub from_memory: u64,
-    /// Requests B said failed that A did.
-    pub done_but_failed: u64,
+    /// Requests B gave up on (timeout) that A did.
+    pub done_but_timed_out: u64,
 }
 
 impl Duplicates {
@@ -72,7 +72,9 @@ impl Duplicates {
                     work.done += 1;
                     work.done_ok += u32::from(line.ok == Some(true));
                 }
-                Service::B => work.b_failed |= line.ok == Some(false),
+                Service::B => {
+                    work.b_timed_out |= line.ok == Some(false) && line.error_kind.as_deref() == Some("timeout")
+                }
             }
             let after = *work;
             if after.done > before.done && after.done > 1 {
@@ -86,9 +88,9 @@ impl Duplicates {
                 self.from_memory += 1;
                 changes.push((id.to_owned(), Change::FromMemory));
             }
-            if after.done_but_failed() && !before.done_but_failed() {
-                self.done_but_failed += 1;
-                changes.push((id.to_owned(), Change::DoneButFailed));
+            if after.done_but_timed_out() && !before.done_but_timed_out() {
+                self.done_but_timed_out += 1;
+                changes.push((id.to_owned(), Change::DoneButTimedOut));
             }
         }
         changes
@@ -119,8 +121,8 @@ pub enum Change {
     Duplicated,
     /// A answered it from memory.
     FromMemory,
-    /// B said it failed, and A did it.
-    DoneButFailed,
+    /// B gave up waiting, and A did it.
+    DoneButTimedOut,
 }
 
 #[cfg(test)]
@@ -153,8 +155,8 @@ mod tests {
             let lines: Vec<LogLine> =
                 order.iter().map(|side| line(*side, if *side == Service::A { A_OK } else { B_FAIL })).collect();
             let changes = work.add(&lines, None);
-            assert_eq!(changes, [("r-1".to_owned(), Change::DoneButFailed)], "{order:?}");
-            assert_eq!(work.done_but_failed, 1);
+            assert_eq!(changes, [("r-1".to_owned(), Change::DoneButTimedOut)], "{order:?}");
+            assert_eq!(work.done_but_timed_out, 1);
         }
     }
 

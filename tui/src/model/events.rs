@@ -91,7 +91,8 @@ impl Model {
                     }
                 }
                 for (id, change) in self.duplicates.add(&lines, self.logs.session_started) {
-                    ticked.extend(self.guide.observe(&id, &Seen::Work(change)));
+                    let conditions = self.conditions_of(&id);
+                    ticked.extend(self.guide.observe(&id, &Seen::Work { change, conditions }));
                 }
                 self.guide_ticked(&ticked, now);
                 self.logs.add(lines);
@@ -129,6 +130,18 @@ impl Model {
                 None => {}
             }
         }
+    }
+
+    /// The conditions request `id` was sent under, if it is still known.
+    fn conditions_of(&self, id: &str) -> Option<super::requests::Conditions> {
+        let by_hand = self.session_log.manual.iter().rev().find(|request| request.id == id);
+        let listed = || {
+            self.requests.entries().iter().rev().find_map(|entry| match entry {
+                Entry::Request(request) if request.id == id => Some(request),
+                _ => None,
+            })
+        };
+        by_hand.or_else(listed).map(|request| request.conditions)
     }
 
     /// Marks each guide step just shown, and says so, while the guide is open

@@ -107,6 +107,12 @@ impl Model {
         }
         self.link.expect(None);
         self.mark(now, "everything undone: link ok, A's faults off, A thawed, B's policy the lab's");
-        Some(Effect::ResetAll { thaw_a, b_policy })
+        // A stopped has no faults to undo (a new A starts without them).
+        let a_faults = self.a_faults.any_on()
+            && matches!(
+                self.service(Service::A).process,
+                ProcessState::Running { .. } | ProcessState::Frozen { .. } | ProcessState::Attached
+            );
+        Some(Effect::ResetAll { a_faults, thaw_a, b_policy })
     }
 }

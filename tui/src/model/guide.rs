@@ -18,8 +18,9 @@ pub enum Seen<'a> {
     Answer { outcome: &'a Outcome, delay_ms: Option<u64>, conditions: Conditions },
     /// A line of either log.
     Line(&'a LogLine),
-    /// What both logs together say of a request's work.
-    Work(Change),
+    /// What both logs together say of a request's work, and the conditions
+    /// the request was sent under, when the dashboard still knows them.
+    Work { change: Change, conditions: Option<Conditions> },
 }
 
 /// One experiment of the lab: what to press, what to look for, and the
@@ -73,7 +74,7 @@ pub const STEPS: [Step; 13] = [
     },
     Step {
         title: "A slow",
-        press: "{key:freeze} (thaw A if frozen), then {key:slow}",
+        press: "{key:slow} (A thawed at the end of the step before)",
         look_for: "503 timeout; A's line says the client closed the connection at B's timeout",
         shown_by: |seen| {
             matches!(answer_kind(seen), Some((Some(ErrorKind::Timeout), c, Some(_), _))
@@ -112,31 +113,34 @@ pub const STEPS: [Step; 13] = [
     },
     Step {
         title: "Answers lost",
-        press: "{key:reset}, {fault:answers-lost} (the link loses what A sends back), then {key:send}",
+        press: "{key:reset} (undo A's faults), {fault:answers-lost} (the link loses what A sends back), then {key:send}",
         look_for: "503 timeout from B, yet A's line of the same request_id says status=ok: the work was done",
-        shown_by: |seen| matches!(seen, Seen::Work(Change::DoneButFailed)),
+        shown_by: |seen| {
+            matches!(seen, Seen::Work { change: Change::DoneButTimedOut, conditions: Some(c) }
+                if c.link == LinkCondition::Fault("answers-lost"))
+        },
     },
     Step {
         title: "Duplicate work",
         press: "answers still lost: {key:retries} (one retry), then {key:send}",
-        look_for: "two lines in A's log with one request_id: A did the work twice (Numbers: dup work)",
-        shown_by: |seen| matches!(seen, Seen::Work(Change::Duplicated)),
+        look_for: "two lines in A's log with one request_id: A did the work twice (Numbers: work twice)",
+        shown_by: |seen| matches!(seen, Seen::Work { change: Change::Duplicated, .. }),
     },
     Step {
         title: "The fix: dedup",
         press: "{fault:a-dedup} (A remembers answers by request id), then {key:send}",
         look_for: "A's second line of the request_id says dedup=hit: answered from memory, not done again",
-        shown_by: |seen| matches!(seen, Seen::Work(Change::FromMemory)),
+        shown_by: |seen| matches!(seen, Seen::Work { change: Change::FromMemory, .. }),
     },
     Step {
         title: "Crash vs stop",
-        press: "{key:reset}, {key:load} (a steady load), {fault:crash-a} (crash A), {key:a} (start it); then {key:a} twice",
-        look_for: "a crash fails what A had in flight; a graceful stop (a) answers it first, then refuses",
+        press: "{key:reset}, {key:load} (a steady load), {fault:crash-a} (crash A), {key:a} (start it again), {key:load} (stop the load)",
+        look_for: "503s from the crash on: what A had in flight is lost; try a (a graceful stop) under the load: A answers what it has first",
         shown_by: |seen| matches!(answer_kind(seen), Some((Some(_), c, _, _)) if c.a == AState::Crashed),
     },
     Step {
         title: "The breaker",
-        press: "{key:reset}, {key:breaker} (breaker on), {key:a} (stop A), then {key:send} six times",
+        press: "{key:reset}, {key:breaker} (breaker on), {key:a} (stop A), then {key:send} six times (no load running)",
         look_for: "five 503 connect, then 503 circuit_open in about a millisecond: B no longer calls A",
         shown_by: |seen| matches!(answer_kind(seen), Some((Some(ErrorKind::CircuitOpen), ..))),
     },
@@ -224,9 +228,13 @@ mod tests {
         assert_eq!(guide.observe("g-7", &Seen::Line(&retried)), ["A retry"]);
         assert_eq!(guide.observe("g-8", &seen(&answer(503, Some(ErrorKind::Status)), None, up)), ["A's errors"]);
         assert_eq!(guide.observe("g-9", &seen(&answer(503, Some(ErrorKind::Body)), None, up)), ["A bad body"]);
-        assert_eq!(guide.observe("g-10", &Seen::Work(Change::DoneButFailed)), ["Answers lost"]);
-        assert_eq!(guide.observe("g-11", &Seen::Work(Change::Duplicated)), ["Duplicate work"]);
-        assert_eq!(guide.observe("g-12", &Seen::Work(Change::FromMemory)), ["The fix: dedup"]);
+        // Work done for a B that gave up is the answers-lost step only under that fault (a thawed A is not).
+        let work = |change, conditions| Seen::Work { change, conditions };
+        assert!(guide.observe("g-9b", &work(Change::DoneButTimedOut, Some(frozen))).is_empty());
+        let lost = Conditions { a: AState::Up, link: LinkCondition::Fault("answers-lost") };
+        assert_eq!(guide.observe("g-10", &work(Change::DoneButTimedOut, Some(lost))), ["Answers lost"]);
+        assert_eq!(guide.observe("g-11", &work(Change::Duplicated, None)), ["Duplicate work"]);
+        assert_eq!(guide.observe("g-12", &work(Change::FromMemory, None)), ["The fix: dedup"]);
         let crashed = Conditions { a: AState::Crashed, link: LinkCondition::Healthy };
         assert_eq!(guide.observe("g-13", &seen(&connect, None, crashed)), ["Crash vs stop"]);
         assert_eq!(guide.current(), Some(12));

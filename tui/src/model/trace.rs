@@ -166,13 +166,18 @@ pub fn build(request: &SentRequest, lines: &[&LogLine]) -> Trace {
             text: format!("{label}A got it"),
         });
         let a_end = line.at.map(offset);
-        let worked = line.latency_ms.map_or_else(String::new, |ms| format!(" after {ms} ms of work"));
+        let worked = match line.latency_ms {
+            Some(ms) if !line.dedup_hit => format!(" after {ms} ms of work"),
+            _ => String::new(),
+        };
         let late = match (line.at, b_line.and_then(|b| b.at)) {
             (Some(a_end), Some(b_end)) => orphaned_after(b_end, failed, a_end),
             _ => None,
         };
         let a_ok = line.ok == Some(true);
-        let what = if a_ok {
+        let what = if line.dedup_hit {
+            "A answered from memory (dedup=hit): no work done again".to_owned()
+        } else if a_ok {
             "A answered ok".to_owned()
         } else {
             format!("A gave up: {}", line.error.as_deref().unwrap_or("error"))

@@ -20,6 +20,8 @@ pub struct LogLine {
     pub latency_ms: Option<u64>,
     /// `error=`, made printable.
     pub error: Option<String>,
+    /// `error_kind=` of B's line (`timeout`, `connect`, ...).
+    pub error_kind: Option<String>,
     /// `tries=` of B's line (absent: one try, or none).
     pub tries: Option<u32>,
     /// `fault=` of A's line: which of A's faults answered (`error_status`, `bad_body`, `trickle`).
@@ -57,6 +59,7 @@ impl LogLine {
                 endpoint: record.get("endpoint").map(str::to_owned),
                 latency_ms: record.get("latency_ms").and_then(|ms| ms.parse().ok()),
                 error: record.get("error").map(sanitize),
+                error_kind: record.get("error_kind").map(sanitize),
                 tries: record.get("tries").and_then(|tries| tries.parse().ok()),
                 fault: record.get("fault").map(sanitize),
                 dedup_hit: record.get("dedup") == Some("hit"),
@@ -71,6 +74,7 @@ impl LogLine {
                 endpoint: None,
                 latency_ms: None,
                 error: None,
+                error_kind: None,
                 tries: None,
                 fault: None,
                 dedup_hit: false,

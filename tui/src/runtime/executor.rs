@@ -119,9 +119,11 @@ impl Executor {
             Effect::Crash(service) => {
                 let _ = self.supervisor.try_send(Command::Crash(service));
             }
-            Effect::ResetAll { thaw_a, b_policy } => {
+            Effect::ResetAll { a_faults, thaw_a, b_policy } => {
                 self.link.reset();
-                let _ = self.a_changes.try_send(crate::msg::AChange::Reset);
+                if a_faults {
+                    let _ = self.a_changes.try_send(crate::msg::AChange::Reset);
+                }
                 if let Some(change) = b_policy {
                     let _ = self.policy_changes.try_send(change);
                 }

@@ -21,10 +21,13 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     // the current one; those before it are summed up in a line.
     let room = usize::from(area.height.saturating_sub(2)).saturating_sub(5).max(1);
     let current = guide.current().unwrap_or(STEPS.len() - 1);
-    let first = current.saturating_sub(room / 2).min(STEPS.len().saturating_sub(room));
+    // With a summary line for the steps before, one row fewer is left for steps.
+    let window = |rows: usize| current.saturating_sub(rows / 2).min(STEPS.len().saturating_sub(rows));
+    let first = if window(room) == 0 { 0 } else { window(room.saturating_sub(1)).max(1) };
     if first > 0 {
         let done_before = guide.done[..first].iter().filter(|step| step.is_some()).count();
-        lines.push(Line::styled(format!(" ✓ steps 1-{first}: {done_before} done"), Style::new().fg(OK)));
+        let steps = if first == 1 { "step 1".to_owned() } else { format!("steps 1-{first}") };
+        lines.push(Line::styled(format!(" ✓ {steps}: {done_before} done"), Style::new().fg(OK)));
     }
     let shown = room.saturating_sub(usize::from(first > 0));
     for (index, step) in STEPS.iter().enumerate().skip(first).take(shown) {

@@ -45,7 +45,7 @@ fn duplicates_line(model: &Model) -> Line<'static> {
     let style = |count: u64| if count > 0 { Style::new().fg(MARK).bold() } else { Style::new().fg(DIM) };
     Line::from(vec![
         Span::styled(format!(" work twice {}", work.duplicated), style(work.duplicated)),
-        Span::styled(format!(" · done, B failed {}", work.done_but_failed), style(work.done_but_failed)),
+        Span::styled(format!(" · done, B timed out {}", work.done_but_timed_out), style(work.done_but_timed_out)),
         Span::styled(format!(" · dedup hit {}", work.from_memory), style(work.from_memory)),
     ])
 }
@@ -53,12 +53,15 @@ fn duplicates_line(model: &Model) -> Line<'static> {
 /// The work counts that are not zero, for the compact line.
 fn duplicates_compact(model: &Model) -> Option<Span<'static>> {
     let work = &model.duplicates;
-    let parts: Vec<String> =
-        [("work twice", work.duplicated), ("done, B failed", work.done_but_failed), ("dedup hit", work.from_memory)]
-            .into_iter()
-            .filter(|(_, count)| *count > 0)
-            .map(|(what, count)| format!("{what} {count}"))
-            .collect();
+    let parts: Vec<String> = [
+        ("work twice", work.duplicated),
+        ("done, B timed out", work.done_but_timed_out),
+        ("dedup hit", work.from_memory),
+    ]
+    .into_iter()
+    .filter(|(_, count)| *count > 0)
+    .map(|(what, count)| format!("{what} {count}"))
+    .collect();
     (!parts.is_empty()).then(|| Span::styled(format!(" · {}", parts.join(", ")), Style::new().fg(MARK).bold()))
 }
 

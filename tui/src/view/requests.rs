@@ -44,7 +44,9 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     let width = usize::from(inner.width).saturating_sub(OTHER_COLUMNS).clamp(MIN_MESSAGE, MAX_MESSAGE);
     // Build only the lines that fit, around the selection.
     let selected = list.selected_index();
-    let end = selected.map_or(0, |s| s + 1).max(height.min(list.entries().len()));
+    // Following, the newest entries are in view (marks after the selected request too).
+    let last = if list.is_following() { list.entries().len().checked_sub(1) } else { selected };
+    let end = last.map_or(0, |s| s + 1).max(height.min(list.entries().len()));
     let start = end.saturating_sub(height);
     let header = format!(
         "  {:<12} {} {:>6} {:>9}  {:<8} {}",

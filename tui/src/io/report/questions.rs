@@ -52,8 +52,9 @@ const QUESTIONS: [Question; 5] = [
     Question {
         title: "What happens when the network (not A) fails?",
         answer: "A is up and healthy, yet B fails: a partitioned link makes B time out, a reset one makes it fail \
-                 at once with `connect`, a flaky one loses some requests. A has no line for the requests the \
-                 network lost, which is how the logs tell the network from A.",
+                 at once with `connect`, a flaky one loses some requests. A has no line for a request the \
+                 network lost on the way to A, which is how the logs tell the network from A (when the answers \
+                 are lost instead, A has a `status=ok` line: it did the work).",
         how: "press `{key:link}` twice (the link partitioned), then `{key:send}`.",
         shows: |_, r| r.conditions.link != LinkCondition::Healthy && r.conditions.a == AState::Up && kind(r).is_some(),
     },
@@ -75,7 +76,7 @@ const QUESTIONS: [Question; 5] = [
                  repeat from memory and logs `dedup=hit`.",
         how: "press `{fault:answers-lost}` (answers lost), then `{key:send}`; `{key:retries}` and `{key:send}` again \
               for duplicate work.",
-        shows: |model, r| model.duplicates.work(&r.id).done_but_failed(),
+        shows: |model, r| model.duplicates.work(&r.id).done_but_timed_out(),
     },
 ];
 
