@@ -57,6 +57,28 @@ pub fn pad(text: &str, width: usize) -> String {
     out
 }
 
+/// `text` in lines of at most `width` cells, broken between words (a word
+/// wider than a line is clipped): for text that must be read whole.
+pub fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ').filter(|word| !word.is_empty()) {
+        let word = clip(word, width);
+        if !line.is_empty() && line.width() + 1 + word.width() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(&word);
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 /// `HH:MM:SS,mmm` of a time, in UTC (the log lines' clock).
 pub fn time_of_day(at: OffsetDateTime) -> String {
     at.to_offset(time::UtcOffset::UTC).format(TIME_OF_DAY).unwrap_or_default()
@@ -115,6 +137,17 @@ mod tests {
         assert_eq!(pad("日本", 6), "日本  ");
         assert_eq!(pad("日本語のテキスト", 7).width(), 7);
         assert_eq!(pad("日本語のテキスト", 6), "日本… ", "a wide character does not fit in the last cell");
+    }
+
+    #[test]
+    fn wrapping_breaks_between_words_and_never_mid_word() {
+        assert_eq!(
+            wrap_words("B's breaker opened: B answers circuit_open", 20),
+            ["B's breaker opened:", "B answers", "circuit_open"]
+        );
+        assert_eq!(wrap_words("short", 20), ["short"]);
+        assert_eq!(wrap_words("", 20), [""]);
+        assert_eq!(wrap_words("abcdefghij", 5), ["abcd…"], "a word wider than the line is clipped");
     }
 
     #[test]

@@ -109,8 +109,8 @@ fn at_80x24_v_shows_the_timeline_in_the_list_s_place_and_a_cut_log_line_says_so(
     assert!(log_row.ends_with("…│\""), "a clipped line ends in …: {log_row}");
     app.on_action(Action::NextView, at(5_000));
     let screen = screen_of_size(&app, 80, 24);
-    assert!(screen.contains("Timeline per second"), "{screen}");
-    assert!(!screen.contains(&format!("timeout  {id}")), "the list gave way to the timeline:\n{screen}");
+    assert!(screen.contains("Timeline") && screen.contains("availability (200s) · p99 (v: next view)"), "{screen}");
+    assert!(!screen.contains(&format!("timeout {id}")), "the list gave way to the timeline:\n{screen}");
     // Three charts need rows (three each): the timeline also takes the logs' place.
     let lines: Vec<&str> = screen.lines().collect();
     let top = lines.iter().position(|l| l.contains("Timeline per second")).unwrap();
@@ -120,7 +120,7 @@ fn at_80x24_v_shows_the_timeline_in_the_list_s_place_and_a_cut_log_line_says_so(
     app.on_action(Action::NextView, at(5_000));
     assert!(screen_of_size(&app, 80, 24).contains(&format!("Trace of {id}")), "v again: the trace of the selection");
     app.on_action(Action::NextView, at(5_000));
-    assert!(screen_of_size(&app, 80, 24).contains(&format!("timeout  {id}")), "v a third time: the list is back");
+    assert!(screen_of_size(&app, 80, 24).contains(&format!("timeout {id}")), "v a third time: the list is back");
 }
 
 #[test]
@@ -355,7 +355,7 @@ fn the_timeline_view_shows_calls_availability_and_p99_with_the_actions() {
     let mut app = partitioned_session();
     app.on_action(Action::NextView, at(20_000));
     let screen = screen_of_size(&app, 160, 45);
-    assert!(screen.contains("Timeline per second"), "{screen}");
+    assert!(screen.contains("Timeline") && screen.contains("availability (200s) · p99 (v: next view)"), "{screen}");
     assert!(screen.contains("B cannot reach A (timeout)") || screen.contains("B reaches A"), "{screen}");
     insta::assert_snapshot!(screen);
 }
@@ -504,21 +504,84 @@ fn the_guide_ticks_off_the_steps_the_dashboard_sees_and_the_keys_keep_working() 
     // A stopped: a 503 connect, with the id as evidence.
     app.on_event(Event::Process(Service::A, ProcessState::Stopping), at(2_000));
     app.on_event(Event::Process(Service::A, ProcessState::Stopped), at(2_000));
+    app.on_event(Event::Health(Service::A, Health::Down), at(2_100));
     let body = r#"{"error":"cannot connect to service A: connection refused","error_kind":"connect","service_a":"unavailable","service_b":"ok"}"#;
     let down = request(&mut app, 3_000, 503, 2, Some(ErrorKind::Connect), body);
+    let b_line = format!(
+        r#"endpoint=/call-echo status=error error_kind=connect error="cannot connect to service A: connection refused" latency_ms=1 request_id={down}"#
+    );
+    log(&mut app, Service::B, 3_002, &b_line);
     let screen = screen_of_size(&app, 120, 36);
     assert!(screen.contains("Guided lab: 2 of 13"), "{screen}");
     assert!(screen.contains(&format!("✓ 1. A success  {ok}")), "{screen}");
     assert!(screen.contains(&format!("✓ 2. A stopped  {down}")), "{screen}");
     assert!(screen.contains("▶ 3. A frozen"), "{screen}");
     assert!(screen.contains("guide: \"A stopped\" shown"), "a marker says so:\n{screen}");
-    // The marker does not take the place of the answer just sent.
-    assert!(screen.contains(&format!("id {down}")), "the selected answer is the request's:\n{screen}");
+    // What the guide says to look for stays in view: the row's status and
+    // kind, and B's log line whole, error= included.
+    let row = screen.lines().find(|line| line.contains("12:00:03,000")).expect("the 503 row");
+    assert!(row.contains("503") && row.contains("connect") && row.contains(&down), "{screen}");
+    // A long line continues on the next row, broken between words.
+    let first = screen.lines().position(|line| line.contains("error=\"cannot connect to")).expect("B's line");
+    let next = screen.lines().nth(first + 1).unwrap_or_default();
+    assert!(next.contains("service A: connection refused\" latency_ms=1"), "{screen}");
     insta::assert_snapshot!("guide_120x36", screen);
-    insta::assert_snapshot!("guide_80x24", screen_of_size(&app, 80, 24));
+    // At 80x24 the guide takes the services' place and says how they are.
+    let narrow = screen_of_size(&app, 80, 24);
+    assert!(narrow.contains("· A ○ down · B ● up"), "{narrow}");
+    let row = narrow.lines().find(|line| line.contains("12:00:03,000")).expect("the 503 row at 80x24");
+    assert!(row.contains("503") && row.contains("connect"), "{narrow}");
+    assert!(narrow.contains(&format!("B 12:00:03,002 request_id={down} endpoint=/call-echo status=error")), "{narrow}");
+    insta::assert_snapshot!("guide_80x24", narrow);
     app.on_action(Action::ToggleGuide, at(4_000));
-    assert!(!screen_of_size(&app, 120, 36).contains("Guided lab"), "g closes it");
+    let closed = screen_of_size(&app, 120, 36);
+    assert!(!closed.contains("Guided lab"), "g closes it");
+    // The marker does not take the place of the answer just sent.
+    assert!(closed.contains(&format!("id {down}")), "the selected answer is the request's:\n{closed}");
     // Closed and opened again: the progress is kept.
     app.on_action(Action::ToggleGuide, at(4_000));
     assert!(screen_of_size(&app, 120, 36).contains("Guided lab: 2 of 13"));
+}
+
+/// Every error kind, A frozen, B's breaker open, a long mark, B and the link
+/// attached: at 80x24 and 120x40 what does not fit gives way whole, the
+/// counts that happened and the instructions stay.
+#[test]
+fn long_texts_give_way_by_what_matters_least_never_the_counts_or_the_instructions() {
+    let mut app = app();
+    app.on_event(Event::SessionStarted, T0);
+    app.on_event(Event::Process(Service::B, ProcessState::Attached), T0);
+    app.on_event(Event::LinkUp { addr: "127.0.0.1:40001".into() }, T0);
+    app.on_event(Event::Process(Service::A, ProcessState::Frozen { pid: 4101 }), at(100));
+    let kinds = [ErrorKind::Connect, ErrorKind::Timeout, ErrorKind::Status, ErrorKind::Body, ErrorKind::CircuitOpen];
+    for (i, kind) in (0..).zip(kinds) {
+        let body = format!(r#"{{"error":"x","error_kind":"{kind}","service_a":"unavailable","service_b":"ok"}}"#);
+        request(&mut app, 1_000 + i * 100, 503, 5, Some(kind), &body);
+    }
+    app.on_event(Event::PolicyAdmin("http://127.0.0.1:40002".into()), T0);
+    for (phase, when) in [(BreakerPhase::Closed, 500), (BreakerPhase::Open, 2_000)] {
+        app.on_event(Event::Policy { seen: Ok(policy_status(0, phase, Some(0))), answers_change: true }, at(when));
+    }
+    for (width, height) in [(80, 24), (120, 40)] {
+        let screen = screen_of_size(&app, width, height);
+        for kind in kinds {
+            assert!(screen.contains(&format!("{kind} 1")), "{kind} at {width}x{height}:\n{screen}");
+        }
+        if width >= 120 {
+            assert!(screen.contains("❄ frozen") && screen.contains("f thaws"), "{screen}");
+            assert!(screen.contains("breaker OPEN (next call tries A)"), "not 'OPEN 0 s':\n{screen}");
+            assert!(screen.contains("(B elsewhere: n says how)"), "the link's hint whole:\n{screen}");
+            assert!(screen.contains("no admin listener on A (x says how to give it one)"), "whole:\n{screen}");
+            // The mark is read whole, over two rows.
+            let mark: String = screen
+                .lines()
+                .skip_while(|line| !line.contains("── B's breaker opened"))
+                .take(2)
+                .map(|line| line.split('│').nth(1).unwrap_or("").trim().to_owned())
+                .collect::<Vec<_>>()
+                .join(" ");
+            assert!(mark.ends_with("──"), "the mark ends on the screen: {mark}\n{screen}");
+        }
+        insta::assert_snapshot!(format!("fitted_{width}x{height}"), screen);
+    }
 }

@@ -11,7 +11,7 @@ pub const FAULT: Fault = Fault {
     name: "A trickles",
     key: 't',
     in_cycle: false,
-    about: "A sends the head at once, the body a byte at a time over 2 s (A's trickle_ms)",
+    about: "A sends the head, then the body a byte at a time for 2 s (A's trickle_ms)",
     shows: "503 timeout from B although A's line says status=ok fault=trickle at once",
     a_never_got_it: None,
     answer_lost: None,

@@ -10,7 +10,7 @@ pub const FAULT: Fault = Fault {
     name: "answers lost",
     key: '5',
     in_cycle: true,
-    about: "A gets the requests and answers, the answers never reach B (timeout downstream)",
+    about: "A answers every request, its answers never reach B (timeout downstream)",
     shows: "503 timeout from B while A's line says status=ok: A did the work B says failed",
     a_never_got_it: None,
     answer_lost: Some("the link lost the answer: B never heard back"),

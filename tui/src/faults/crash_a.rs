@@ -9,7 +9,7 @@ pub const FAULT: Fault = Fault {
     name: "crash A",
     key: 'k',
     in_cycle: false,
-    about: "A killed (SIGKILL): requests in flight lost; a stops it gracefully (drained)",
+    about: "SIGKILL: in-flight requests lost; a stops A gracefully",
     shows: "under l (load): B answers 503 for what A had in flight; with a, those are answered first",
     a_never_got_it: Some("A never got it: A had crashed"),
     answer_lost: None,

@@ -45,7 +45,7 @@ impl AFaultsView {
     pub fn label(&self) -> String {
         let Some(state) = &self.state else {
             return match (&self.admin, &self.unreachable) {
-                (None, _) => "A has no admin listener (start A with --admin-addr; x says more)".into(),
+                (None, _) => "no admin listener on A (x says how to give it one)".into(),
                 (Some(_), None) => "asking A...".into(),
                 (Some(_), Some(why)) => format!("unknown: {why}"),
             };

@@ -3,11 +3,12 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::Stylize;
+use ratatui::style::{Style, Stylize};
 use ratatui::symbols::Marker as Dot;
+use ratatui::text::Span;
 use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType};
 
-use super::{DIM, ERROR, MARK, OK, PENDING};
+use super::{DIM, ERROR, MARK, OK, PENDING, fit};
 use crate::model::Model;
 
 // Chart coordinates are floats; precision loss only past 2^53 requests.
@@ -56,7 +57,14 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
         Dataset::default().name("failed").marker(Dot::Braille).fg(ERROR).data(&failed),
     ]);
     let chart = Chart::new(datasets)
-        .block(Block::bordered().title(format!(" Latency (ms) per request; yellow: B's timeout {timeout:.0} ")))
+        .block(Block::bordered().title(fit::title(
+            vec![
+                (fit::KEEP, Span::raw(" Latency (ms) ")),
+                (fit::DETAIL, Span::raw("per request; ")),
+                (fit::KEEP, Span::styled(format!("yellow: B's timeout {timeout:.0} "), Style::new().fg(PENDING))),
+            ],
+            area.width,
+        )))
         .x_axis(Axis::default().bounds([first, right]).labels([format!("{first:.0}"), format!("{right:.0}")]).fg(DIM))
         .y_axis(
             Axis::default()

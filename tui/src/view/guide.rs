@@ -1,6 +1,7 @@
 //! The guided lab's overlay (`g`): the steps, ticked with their evidence, and
-//! what to press and look for in the current one. Drawn over part of the
-//! screen; the keys go on working.
+//! what to press and look for in the current one. It takes the place of
+//! panels it never points at (the answer and the chart; on a short terminal
+//! the services, whose state its title then says); the keys go on working.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -8,28 +9,60 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
-use super::{DIM, OK, PENDING};
+use super::{DIM, OK, PENDING, fit, services};
 use crate::model::Model;
 use crate::model::guide::STEPS;
+use contract::Service;
 
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     let guide = &model.guide;
     let done = guide.done.iter().filter(|step| step.is_some()).count();
-    let title = format!(" Guided lab: {done} of {} (g closes; the keys work) ", STEPS.len());
+    let inner_width = usize::from(area.width.saturating_sub(2));
+    // Where it takes the services' place (a short terminal), it says how A and B are.
+    let compact = area.height < 10;
+    let mut title = vec![
+        (fit::KEEP, Span::raw(format!(" Guided lab: {done} of {} ", STEPS.len()))),
+        (fit::DETAIL, Span::raw("(g closes) ")),
+    ];
+    if compact {
+        for service in Service::ALL {
+            let (dot, state, color) = services::state(model, service);
+            title.push((
+                fit::KEEP,
+                Span::styled(format!("· {} {dot} {state} ", service.name()), Style::new().fg(color)),
+            ));
+        }
+    }
     let mut lines = Vec::new();
-    // The steps that fit beside what to press and look for (4 lines), around
-    // the current one; those before it are summed up in a line.
-    let room = usize::from(area.height.saturating_sub(2)).saturating_sub(5).max(1);
+    // The steps that fit beside what to press and look for, around the
+    // current one; those before it are summed up in a line.
+    let mut instruction = Vec::new();
+    match guide.current() {
+        Some(index) => {
+            let step = &STEPS[index];
+            instruction.push(Line::from(vec![Span::styled(" press: ", Style::new().bold()), Span::raw(step.press())]));
+            instruction
+                .push(Line::from(vec![Span::styled(" look for: ", Style::new().bold()), Span::raw(step.look_for)]));
+        }
+        None => instruction
+            .push(Line::styled(" All done. r writes the report with the evidence.", Style::new().fg(OK).bold())),
+    }
+    let instruction_rows: usize = instruction.iter().map(|line| line.width().div_ceil(inner_width.max(1))).sum();
+    let blank = usize::from(!compact);
+    let room = usize::from(area.height.saturating_sub(2)).saturating_sub(instruction_rows + blank).max(1);
     let current = guide.current().unwrap_or(STEPS.len() - 1);
     // With a summary line for the steps before, one row fewer is left for steps.
     let window = |rows: usize| current.saturating_sub(rows / 2).min(STEPS.len().saturating_sub(rows));
-    let first = if window(room) == 0 { 0 } else { window(room.saturating_sub(1)).max(1) };
-    if first > 0 {
+    let first = match (compact, window(room)) {
+        (true, first) | (false, first @ 0) => first,
+        (false, _) => window(room.saturating_sub(1)).max(1),
+    };
+    if first > 0 && !compact {
         let done_before = guide.done[..first].iter().filter(|step| step.is_some()).count();
         let steps = if first == 1 { "step 1".to_owned() } else { format!("steps 1-{first}") };
         lines.push(Line::styled(format!(" ✓ {steps}: {done_before} done"), Style::new().fg(OK)));
     }
-    let shown = room.saturating_sub(usize::from(first > 0));
+    let shown = room.saturating_sub(usize::from(first > 0 && !compact));
     for (index, step) in STEPS.iter().enumerate().skip(first).take(shown) {
         let line = match (&guide.done[index], Some(index) == guide.current()) {
             (Some(id), _) => Line::from(vec![
@@ -41,17 +74,11 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
         };
         lines.push(line);
     }
-    lines.push(Line::raw(""));
-    match guide.current() {
-        Some(index) => {
-            let step = &STEPS[index];
-            lines.push(Line::from(vec![Span::styled(" press: ", Style::new().bold()), Span::raw(step.press())]));
-            lines.push(Line::from(vec![Span::styled(" look for: ", Style::new().bold()), Span::raw(step.look_for)]));
-        }
-        None => {
-            lines.push(Line::styled(" All done. r writes the report with the evidence.", Style::new().fg(OK).bold()))
-        }
+    if !compact {
+        lines.push(Line::raw(""));
     }
+    lines.extend(instruction);
     frame.render_widget(Clear, area);
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(Block::bordered().title(title)), area);
+    let block = Block::bordered().title(fit::title(title, area.width)).border_style(Style::new().fg(PENDING));
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(block), area);
 }

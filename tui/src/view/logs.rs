@@ -1,6 +1,7 @@
 //! The log panel: both services' lines merged by time, coloured by status,
 //! each as `A 12:00:00,002 request_id=… endpoint=… status=…` so the id stays
-//! readable on a narrow screen; lines of earlier runs under a separator.
+//! readable on a narrow screen (a long one continues on the next rows);
+//! lines of earlier runs under a separator.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -13,7 +14,8 @@ use contract::Service;
 use super::{DIM, ERROR, MARK, OK};
 use crate::model::Model;
 use crate::msg::LogLine;
-use crate::text::{clip, time_of_day};
+use crate::text::{clip, time_of_day, wrap_words};
+use unicode_width::UnicodeWidthStr;
 
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     let logs = &model.logs;
@@ -46,7 +48,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
                 lines.push(Line::from(text).fg(MARK));
             }
         }
-        lines.push(render(line, width));
+        lines.extend(render(line, width, if height >= ROOM_TO_WRAP { MAX_ROWS } else { 1 }));
     }
     let warnings: Vec<Line> = Service::ALL
         .into_iter()
@@ -81,9 +83,17 @@ fn session_time(model: &Model) -> String {
     model.logs.session_started.map(time_of_day).unwrap_or_default()
 }
 
-/// One line, clipped to `width` cells with `…` (a cut value must not pass
-/// for a whole one: `timeout_ms=1` of `timeout_ms=1000`).
-fn render(line: &LogLine, width: usize) -> Line<'static> {
+/// A line of a log never takes more rows than this (the last is clipped),
+/// and only in a panel of [`ROOM_TO_WRAP`] rows or more: in a smaller one a
+/// line takes one row, so A's and B's lines of a request stay in view.
+const MAX_ROWS: usize = 3;
+const ROOM_TO_WRAP: usize = 8;
+
+/// One line: its fields continue on up to `max_rows` rows, broken between
+/// words and indented under the first, so `error="..."` is read whole on a
+/// screen of 120 columns; a longer one is clipped with `…` (a cut value must
+/// not pass for a whole one: `timeout_ms=1` of `timeout_ms=1000`).
+fn render(line: &LogLine, width: usize, max_rows: usize) -> Vec<Line<'static>> {
     let color = match line.ok {
         Some(true) => OK,
         Some(false) => ERROR,
@@ -97,7 +107,26 @@ fn render(line: &LogLine, width: usize) -> Line<'static> {
     if let Some(at) = line.at {
         spans.push(Span::styled(format!("{} ", time_of_day(at)), Style::new().fg(DIM)));
     }
-    let room = width.saturating_sub(spans.iter().map(Span::width).sum());
-    spans.push(Span::styled(clip(&line.fields, room), Style::new().fg(color)));
-    Line::from(spans)
+    let indent: usize = spans.iter().map(Span::width).sum();
+    let room = width.saturating_sub(indent);
+    let style = Style::new().fg(color);
+    if line.fields.width() <= room || room < 20 || max_rows < 2 {
+        spans.push(Span::styled(clip(&line.fields, room), style));
+        return vec![Line::from(spans)];
+    }
+    let mut parts = wrap_words(&line.fields, room);
+    if parts.len() > max_rows {
+        let rest = parts.split_off(max_rows - 1).join(" ");
+        parts.push(clip(&rest, room));
+    }
+    let mut rows = Vec::with_capacity(parts.len());
+    for (index, part) in parts.into_iter().enumerate() {
+        if index == 0 {
+            spans.push(Span::styled(part, style));
+            rows.push(Line::from(std::mem::take(&mut spans)));
+        } else {
+            rows.push(Line::from(vec![Span::raw(" ".repeat(indent)), Span::styled(part, style)]));
+        }
+    }
+    rows
 }

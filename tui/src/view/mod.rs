@@ -4,6 +4,7 @@
 //! header: what talks to what
 //! services (health, who started them)  | numbers (percentiles, counts)
 //! requests (selectable)                | selected answer / latency chart
+//!                                          (or the guide, `g`)
 //! logs of both services, merged by time
 //! message and keys / status line or burst progress
 //! ```
@@ -11,6 +12,7 @@
 mod answer;
 mod chart;
 mod faults;
+mod fit;
 mod footer;
 mod guide;
 mod header;
@@ -54,14 +56,6 @@ pub fn draw(frame: &mut Frame, model: &Model) {
     } else {
         draw_narrow(frame, area, model)
     }
-    if model.guide.open {
-        // Over the lower right (the logs), above the footer: the request
-        // list and the services stay in view while the learner follows it.
-        let width = area.width.min(74);
-        let height = 13.min(area.height.saturating_sub(4));
-        let guide_area = Rect::new(area.right() - width, area.bottom().saturating_sub(height + 2), width, height);
-        guide::draw(frame, guide_area, model);
-    }
     if model.mode == InputMode::Help {
         help::draw(frame, area);
     }
@@ -87,6 +81,14 @@ fn draw_wide(frame: &mut Frame, area: Rect, model: &Model) {
     numbers::draw(frame, numbers, model);
     let [list, right] = Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(middle);
     requests::draw(frame, list, model);
+    // The guide takes the answer's and the chart's place: what it says to
+    // look at (the list's status and kind, the logs, the numbers) stays in view.
+    if model.guide.open && model.view != ChartView::Trace {
+        guide::draw(frame, right, model);
+        logs::draw(frame, logs, model);
+        footer::draw(frame, footer, model);
+        return;
+    }
     match model.view {
         ChartView::Latency => {
             let [detail, chart] =
@@ -102,7 +104,10 @@ fn draw_wide(frame: &mut Frame, area: Rect, model: &Model) {
             answer::draw(frame, detail, model);
             chart::draw(frame, chart, model);
             // The trace is drawn from the log lines, and needs the width: it
-            // takes the logs' place.
+            // takes the logs' place; the guide, the answer's and the chart's.
+            if model.guide.open {
+                guide::draw(frame, right, model);
+            }
             trace::draw(frame, logs, model);
             footer::draw(frame, footer, model);
             return;
@@ -130,7 +135,13 @@ fn draw_narrow(frame: &mut Frame, area: Rect, model: &Model) {
     ])
     .areas(area);
     header::draw(frame, header, model);
-    services::draw(frame, services, model);
+    // The guide takes the services' place (its title says how A and B are):
+    // the list, the numbers and the logs it points at stay in view.
+    if model.guide.open {
+        guide::draw(frame, services, model);
+    } else {
+        services::draw(frame, services, model);
+    }
     numbers::draw_compact(frame, numbers, model);
     match (model.view, answer_rows > 0) {
         (ChartView::Latency, true) => {

@@ -7,7 +7,7 @@ use ratatui::style::{Color, Style, Stylize};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use super::{DIM, ERROR, MARK, OK};
+use super::{DIM, ERROR, MARK, OK, fit};
 use contract::ErrorKind;
 
 use crate::model::Model;
@@ -15,12 +15,30 @@ use crate::model::work::{WINDOW_SECONDS, ratio};
 use crate::text::format_ms;
 
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
-    let [latency, statuses, kinds] = lines(model);
+    let [latency, statuses, _] = lines(model);
+    let kinds = kinds_line(model, usize::from(area.width.saturating_sub(2)));
     frame.render_widget(
         Paragraph::new(vec![latency, statuses, kinds, work_line(model), duplicates_line(model)])
-            .block(Block::bordered().title(title(model))),
+            .block(Block::bordered().title(title(model, area.width))),
         area,
     );
+}
+
+/// Every error kind with its count; when they do not all fit, the kinds that
+/// did not happen give way, then the label, then the spacing.
+fn kinds_line(model: &Model, width: usize) -> Line<'static> {
+    let parts = |gap: &str| {
+        let mut parts = vec![(fit::CONTEXT, Span::raw(" error kind")), (fit::KEEP, Span::raw(" "))];
+        for (kind, count) in
+            model.stats.error_kind_counts().filter(|(kind, count)| *count > 0 || *kind != ErrorKind::CircuitOpen)
+        {
+            let (rank, color) = if count > 0 { (fit::KEEP, ERROR) } else { (fit::DETAIL, DIM) };
+            parts.push((rank, Span::styled(format!("{kind} {count}{gap}"), Style::new().fg(color))));
+        }
+        parts
+    };
+    let line = fit::fit(parts("  "), width);
+    if line.width() <= width { line } else { fit::fit(parts(" "), width) }
 }
 
 /// A's work per request to B, from both logs: over the last seconds (what
@@ -94,22 +112,23 @@ pub fn draw_compact(frame: &mut Frame, area: Rect, model: &Model) {
     }
     second.extend(duplicates_compact(model));
     let lines = vec![Line::from(first), Line::from(second)];
-    frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(title(model))), area);
+    frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(title(model, area.width))), area);
 }
 
-fn title(model: &Model) -> String {
+/// What the numbers are drawn from; on a narrow panel the calls B never
+/// answered stay, the window gives way.
+fn title(model: &Model, width: u16) -> Line<'static> {
     let p = model.stats.percentiles();
     let stats = &model.stats;
-    if stats.no_answer == 0 {
-        format!(" Numbers (last {} of {} answers) ", p.count, stats.answered())
-    } else {
-        format!(
-            " Numbers (last {} of {} answers; {} calls B never answered) ",
-            p.count,
-            stats.answered(),
-            stats.no_answer
-        )
+    let mut parts = vec![
+        (fit::KEEP, Span::raw(" Numbers ")),
+        (fit::DETAIL, Span::raw(format!("(last {} of {} answers) ", p.count, stats.answered()))),
+    ];
+    if stats.no_answer > 0 {
+        let calls = if stats.no_answer == 1 { "call" } else { "calls" };
+        parts.push((fit::KEEP, Span::raw(format!("· {} {calls} B never answered ", stats.no_answer))));
     }
+    fit::title(parts, width)
 }
 
 fn lines(model: &Model) -> [Line<'static>; 3] {

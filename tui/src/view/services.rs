@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Paragraph};
 use contract::Service;
 use time::OffsetDateTime;
 
-use super::{DIM, ERROR, OK, PENDING};
+use super::{DIM, ERROR, OK, PENDING, fit};
 use contract::policy::{BreakerPhase, Policy};
 
 use crate::keys;
@@ -19,49 +19,61 @@ use crate::msg::{Health, ProcessState};
 use crate::text::{format_ms, millis, sanitize};
 
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
-    let mut lines: Vec<Line> = Service::ALL
-        .into_iter()
-        .map(|service| {
-            let view = model.service(service);
-            let (dot, state, color) = match (&view.process, view.health) {
-                (ProcessState::Frozen { .. }, _) => ("❄", "frozen".to_owned(), Color::LightBlue),
-                (ProcessState::Starting, _) => ("◌", "starting".to_owned(), PENDING),
-                (ProcessState::Unknown, _) => ("◌", "checking".to_owned(), PENDING),
-                (ProcessState::Stopping, _) => ("◌", "stopping".to_owned(), PENDING),
-                (_, Health::Up { latency }) => ("●", format!("up {}", format_ms(millis(latency))), OK),
-                (_, Health::Down) => ("○", "down".to_owned(), ERROR),
-                (_, Health::Unknown) => ("?", "checking".to_owned(), DIM),
-            };
-            let who = match &view.process {
-                ProcessState::Unknown => String::new(),
-                ProcessState::Attached => "attached (started elsewhere)".into(),
-                ProcessState::Absent => "not running (--attach)".into(),
-                ProcessState::Starting => "child process".into(),
-                ProcessState::Running { pid } => format!("child pid {pid}"),
-                ProcessState::Frozen { pid } => format!("SIGSTOP, pid {pid}: {} thaws", keys::label("freeze")),
-                ProcessState::Stopping => "SIGTERM sent".into(),
-                ProcessState::Stopped => format!("stopped: {} starts it", keys::label(&service.name().to_lowercase())),
-                ProcessState::Failed(why) => format!("failed: {}", sanitize(why)),
-            };
-            let mut spans = vec![
-                Span::styled(format!(" {} ", service.name()), Style::new().bold()),
-                Span::styled(format!("{dot} {state:<12}"), Style::new().fg(color).bold()),
-            ];
-            // The URLs are in the header line.
-            spans.push(Span::styled(who, Style::new().fg(DIM)));
-            // Two observers of A: the dashboard's own health check (above) and B.
-            if service == Service::A
-                && let Some(seen) = model.b_sees_a
-            {
-                spans.push(b_sees_a(seen, model.clock));
-            }
-            Line::from(spans)
-        })
-        .collect();
-    lines.push(link_line(model));
+    let width = usize::from(area.width.saturating_sub(2));
+    let mut lines: Vec<Line> = Service::ALL.into_iter().map(|service| service_line(model, service, width)).collect();
+    lines.push(link_line(model, width));
     lines.push(a_faults_line(model));
-    lines.push(policy_line(model));
+    lines.push(policy_line(model, width));
     frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(" Services ")), area);
+}
+
+/// A service's state in a word, with its symbol and colour.
+pub(super) fn state(model: &Model, service: Service) -> (&'static str, String, Color) {
+    let view = model.service(service);
+    match (&view.process, view.health) {
+        (ProcessState::Frozen { .. }, _) => ("❄", "frozen".to_owned(), Color::LightBlue),
+        (ProcessState::Starting, _) => ("◌", "starting".to_owned(), PENDING),
+        (ProcessState::Unknown, _) => ("◌", "checking".to_owned(), PENDING),
+        (ProcessState::Stopping, _) => ("◌", "stopping".to_owned(), PENDING),
+        (_, Health::Up { latency }) => ("●", format!("up {}", format_ms(millis(latency))), OK),
+        (_, Health::Down) => ("○", "down".to_owned(), ERROR),
+        (_, Health::Unknown) => ("?", "checking".to_owned(), DIM),
+    }
+}
+
+/// A service's health, who runs it (what the learner can do about it), and
+/// for A what B last saw of it.
+fn service_line(model: &Model, service: Service, width: usize) -> Line<'static> {
+    let view = model.service(service);
+    let (dot, state, color) = state(model, service);
+    // What it is (detail) and what a key does about it (kept).
+    let (who, then) = match &view.process {
+        ProcessState::Unknown => (String::new(), String::new()),
+        ProcessState::Attached => ("attached (started elsewhere)".into(), String::new()),
+        ProcessState::Absent => ("not running (--attach)".into(), String::new()),
+        ProcessState::Starting => ("child process".into(), String::new()),
+        ProcessState::Running { pid } => (format!("child pid {pid}"), String::new()),
+        ProcessState::Frozen { pid } => (format!("SIGSTOP, pid {pid}: "), format!("{} thaws", keys::label("freeze"))),
+        ProcessState::Stopping => ("SIGTERM sent".into(), String::new()),
+        ProcessState::Stopped => {
+            ("stopped: ".into(), format!("{} starts it", keys::label(&service.name().to_lowercase())))
+        }
+        ProcessState::Failed(why) => (format!("failed: {}", sanitize(why)), String::new()),
+    };
+    let mut parts = vec![
+        (fit::KEEP, Span::styled(format!(" {} ", service.name()), Style::new().bold())),
+        (fit::KEEP, Span::styled(format!("{dot} {state:<12}"), Style::new().fg(color).bold())),
+        // The URLs are in the header line.
+        (fit::DETAIL, Span::styled(who, Style::new().fg(DIM))),
+        (fit::KEEP, Span::styled(then, Style::new().fg(DIM))),
+    ];
+    // Two observers of A: the dashboard's own health check (above) and B.
+    if service == Service::A
+        && let Some(seen) = model.b_sees_a
+    {
+        parts.push((fit::CONTEXT, b_sees_a(seen, model.clock)));
+    }
+    fit::fit(parts, width)
 }
 
 /// What B's last answer said of A; once it is [`B_VIEW_FRESH`] old, it says
@@ -82,19 +94,18 @@ fn b_sees_a(seen: BSeesA, now: OffsetDateTime) -> Span<'static> {
 /// How long B's last answer stands for what B sees of A now.
 const B_VIEW_FRESH: time::Duration = time::Duration::seconds(5);
 
-/// The link B→A: its mode, where it listens, what it carried.
-fn link_line(model: &Model) -> Line<'static> {
+/// The link B→A: its mode, where it listens, what it carried. Its address
+/// matters only to a B started by hand, which must be told it (kept); the
+/// API's to every toxiproxy client; the counters give way first.
+fn link_line(model: &Model, width: usize) -> Line<'static> {
     let link = &model.link;
     let text = link.detail();
     let color = if text == "ok" { OK } else { ERROR };
     let c = link.counters;
-    // Its address matters only to a B started by hand, which must be told it.
-    // Its address matters only to a B started by hand; the API's to every
-    // toxiproxy client: both before the counters, which give way first.
     let through = match (&link.addr, &model.service(Service::B).process) {
         (None, _) => " starting".to_owned(),
         (Some(addr), ProcessState::Attached) => {
-            format!(" at {addr} (B started elsewhere: {} says how)", keys::label("link"))
+            format!(" at {addr} (B elsewhere: {} says how)", keys::label("link"))
         }
         (Some(_), _) => String::new(),
     };
@@ -103,19 +114,17 @@ fn link_line(model: &Model) -> Line<'static> {
         Some(Err(why)) => format!(" · no api: {}", sanitize(why)),
         None => String::new(),
     };
-    Line::from(vec![
-        Span::styled(" link ", Style::new().bold()),
-        Span::styled(format!("B→A {text}"), Style::new().fg(color).bold()),
-        Span::styled(format!("{through}{api}"), Style::new().fg(DIM)),
-        Span::raw(format!(
-            " · {} conns ({} open, {} cut), {}→A {}→B",
-            c.connections,
-            c.open,
-            c.cut,
-            bytes(c.bytes_to_a),
-            bytes(c.bytes_to_b)
-        )),
-    ])
+    fit::fit(
+        vec![
+            (fit::KEEP, Span::styled(" link ", Style::new().bold())),
+            (fit::KEEP, Span::styled(format!("B→A {text}"), Style::new().fg(color).bold())),
+            (fit::KEEP, Span::styled(through, Style::new().fg(DIM))),
+            (fit::CONTEXT, Span::styled(api, Style::new().fg(DIM))),
+            (fit::DETAIL, Span::raw(format!(" · {} conns ({} open, {} cut)", c.connections, c.open, c.cut))),
+            (fit::EXTRA, Span::raw(format!(", {}→A {}→B", bytes(c.bytes_to_a), bytes(c.bytes_to_b)))),
+        ],
+        width,
+    )
 }
 
 /// A's own faults and dedup, as A's admin listener says (the faults menu sets them).
@@ -131,12 +140,16 @@ fn a_faults_line(model: &Model) -> Line<'static> {
     Line::from(vec![
         Span::styled(" A's faults ", Style::new().bold()),
         Span::styled(view.label(), Style::new().fg(color).bold()),
-        Span::styled(format!("  ({} sets them)", keys::label("faults")), Style::new().fg(DIM)),
+        // Unknown, the label says why and what to do.
+        Span::styled(
+            if view.state.is_some() { format!("  ({} sets them)", keys::label("faults")) } else { String::new() },
+            Style::new().fg(DIM),
+        ),
     ])
 }
 
 /// B's call policy and its breaker, live (keys `+ - R c d`).
-fn policy_line(model: &Model) -> Line<'static> {
+fn policy_line(model: &Model, width: usize) -> Line<'static> {
     let view = &model.policy;
     let label = Span::styled(" policy ", Style::new().bold());
     let Some(status) = view.status else {
@@ -165,18 +178,24 @@ fn policy_line(model: &Model) -> Line<'static> {
             Span::styled(format!("breaker closed, {} failed", status.breaker_failures), Style::new().fg(PENDING))
         }
         BreakerPhase::Closed => Span::styled("breaker closed", Style::new().fg(OK)),
+        // Its wait is over: B lets the next call try A (half-open) only when it comes.
         BreakerPhase::Open => Span::styled(
-            format!("breaker OPEN {} s", status.breaker_reopens_in_ms.unwrap_or(0).div_ceil(1000)),
+            match status.breaker_reopens_in_ms.unwrap_or(0).div_ceil(1000) {
+                0 => "breaker OPEN (next call tries A)".to_owned(),
+                seconds => format!("breaker OPEN {seconds} s"),
+            },
             Style::new().fg(ERROR).bold(),
         ),
         BreakerPhase::HalfOpen => Span::styled("breaker half-open", Style::new().fg(PENDING).bold()),
     });
-    spans.push(Span::raw(", "));
-    spans.push(setting(format!("deadline {}", on_off(p.deadline)), p.deadline));
+    let mut parts: Vec<_> = spans.into_iter().map(|span| (fit::KEEP, span)).collect();
+    // Deadline propagation off, as in the lab, is what gives way to the breaker.
+    let deadline = setting(format!(", deadline {}", on_off(p.deadline)), p.deadline);
+    parts.push((if p.deadline { fit::KEEP } else { fit::DETAIL }, deadline));
     if view.unreachable.is_some() {
-        spans.push(Span::styled(" (last seen)", Style::new().fg(DIM)));
+        parts.push((fit::KEEP, Span::styled(" (last seen)", Style::new().fg(DIM))));
     }
-    Line::from(spans)
+    fit::fit(parts, width)
 }
 
 /// `812`, `12.3k`, `4.5M` (a unit `B` would read as service B here).

@@ -8,13 +8,22 @@ use ratatui::style::Stylize;
 use ratatui::symbols::Marker as Dot;
 use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph};
 
-use super::{DIM, ERROR, MARK, OK, PENDING};
+use super::{DIM, ERROR, MARK, OK, PENDING, fit};
 use crate::model::Model;
+use ratatui::text::Span;
 
 // Chart coordinates are floats; precision loss only past 2^53 seconds or calls.
 #[allow(clippy::cast_precision_loss)]
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
-    let block = Block::bordered().title(" Timeline per second: calls · availability (200s) · p99 (v: next view) ");
+    let block = Block::bordered().title(fit::title(
+        vec![
+            (fit::KEEP, Span::raw(" Timeline ")),
+            (fit::DETAIL, Span::raw("per second: ")),
+            (fit::CONTEXT, Span::raw("calls · availability (200s) · p99 ")),
+            (fit::KEEP, Span::raw("(v: next view) ")),
+        ],
+        area.width,
+    ));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     // Braille gives two points per cell: show the seconds that fit.
