@@ -370,6 +370,8 @@ pub fn log_lines(log_dir: &Path, service: Service) -> Vec<String> {
         .filter_map(Result::ok)
         .map(|entry| entry.path())
         .filter(|path| files::is_log_file_of(service, &path.file_name().unwrap().to_string_lossy()))
+        // Only regular files: a test may plant a FIFO under a log file's name.
+        .filter(|path| path.is_file())
         .collect();
     paths.sort();
     paths

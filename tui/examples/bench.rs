@@ -125,7 +125,7 @@ fn follower(dir: &str) {
     let follower_dir = dir.clone();
     std::thread::spawn(move || {
         tail::follow(&follower_dir, |batch| {
-            batch.into_iter().all(|(_, line)| {
+            batch.lines.into_iter().all(|(_, line)| {
                 // Only the lines the bench waits for go through the channel.
                 !(line.contains("=marker") || line.contains("=rate-")) || seen_tx.send((Instant::now(), line)).is_ok()
             })

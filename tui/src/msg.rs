@@ -99,6 +99,8 @@ pub enum Event {
     Note(String),
     /// New log lines, in file order per service.
     Logs(Vec<LogLine>),
+    /// Why each service's log cannot be followed now (A, B; `None`: it can).
+    LogProblems([Option<String>; 2]),
     /// A burst ended: all its requests done, or cancelled.
     BurstDone { cancelled: bool },
     /// A `/call-echo` of the steady load finished.

@@ -44,6 +44,8 @@ pub const HEALTH_INTERVAL: Duration = Duration::from_secs(1);
 const BATCH: usize = 8_192;
 /// Background events waiting for the loop, at most.
 const EVENT_QUEUE: usize = 4_096;
+/// How long the end waits for background threads once the dashboard is done.
+const SHUTDOWN_WAIT: Duration = Duration::from_millis(500);
 /// How often the link's counters are shown anew (when they changed).
 const LINK_COUNTERS_INTERVAL: Duration = Duration::from_millis(250);
 
@@ -71,7 +73,11 @@ pub fn main(args: DashboardArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(Settings::from(args))) {
+    let outcome = runtime.block_on(run(Settings::from(args)));
+    // The terminal is restored and the children are stopped: a background
+    // thread stuck in the file system must not keep the process alive.
+    runtime.shutdown_timeout(SHUTDOWN_WAIT);
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("tui: {error}");
@@ -160,10 +166,15 @@ async fn run(settings: Settings) -> Result<(), DashboardError> {
     let (dir, sender) = (settings.log_dir.clone(), events_tx.clone());
     background.spawn_blocking(move || {
         tail::follow(&dir, |batch| {
-            if batch.is_empty() {
+            if let Some(problems) = batch.problems
+                && sender.blocking_send(Event::LogProblems(problems)).is_err()
+            {
+                return false;
+            }
+            if batch.lines.is_empty() {
                 return !sender.is_closed();
             }
-            let lines = batch.iter().map(|(service, raw)| LogLine::parse(*service, raw)).collect();
+            let lines = batch.lines.iter().map(|(service, raw)| LogLine::parse(*service, raw)).collect();
             sender.blocking_send(Event::Logs(lines)).is_ok()
         });
         "the log follower"

@@ -241,3 +241,73 @@ fn a_file_deleted_and_created_again_under_its_name_is_read_from_its_start() {
     lines.extend(tail.poll());
     assert_eq!(lines, ["two", "fresh 1", "fresh 2", "fresh 3"]);
 }
+
+/// A FIFO, a device and a directory under log files' names (newer than the
+/// real file): never opened (a FIFO would block the open), said once, and
+/// the real file is still followed.
+#[cfg(unix)]
+#[test]
+fn a_fifo_or_a_device_under_a_log_file_s_name_is_skipped_and_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = dir.path().join("service-a.2026-11-24.log");
+    append(&real, "real 1\n");
+    age(&real);
+    let fifo = dir.path().join("service-a.2026-11-25.log");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    let mut tail = LogTail::from_start(dir.path(), Service::A);
+    // Without the check this poll blocks for ever in open(2).
+    assert_eq!(tail.poll(), ["real 1"]);
+    let problem = tail.problem().expect("the FIFO is said").to_owned();
+    assert!(problem.contains("service-a.2026-11-25.log is a FIFO, not a log file: skipped"), "{problem}");
+    append(&real, "real 2\n");
+    assert_eq!(tail.poll(), ["real 2"]);
+    std::fs::remove_file(&fifo).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &fifo).unwrap();
+    assert!(tail.poll().is_empty(), "nothing read from /dev/zero");
+    assert!(tail.problem().is_some_and(|p| p.contains("is a device")), "{:?}", tail.problem());
+    std::fs::remove_file(&fifo).unwrap();
+    assert!(tail.poll().is_empty());
+    assert_eq!(tail.problem(), None, "gone: nothing to say any more");
+}
+
+/// The followed file's name replaced by a link to `/dev/zero` while it is
+/// read: what the old file held is read, then it is let go; nothing comes
+/// from the device, and the real file's return is followed from its start.
+#[cfg(unix)]
+#[test]
+fn a_followed_file_replaced_by_a_link_to_dev_zero_is_let_go_and_its_return_is_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("service-b.2026-11-24.log");
+    append(&file, "before\n");
+    let mut tail = LogTail::from_start(dir.path(), Service::B);
+    assert_eq!(tail.poll(), ["before"]);
+    let kept = dir.path().join("kept");
+    std::fs::rename(&file, &kept).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &file).unwrap();
+    append(&kept, "last of the old one\n");
+    assert_eq!(tail.poll(), ["last of the old one"], "what the old file holds is read");
+    for _ in 0..3 {
+        let lines = tail.poll();
+        assert!(lines.iter().all(|line| !line.contains('\0')), "no NULs: {lines:?}");
+        assert!(!tail.is_behind(), "never reading without end");
+    }
+    std::fs::remove_file(&file).unwrap();
+    append(&file, "back\n");
+    assert_eq!(tail.poll(), ["back"]);
+}
+
+/// A log directory that cannot be read says why instead of "no lines yet".
+#[test]
+fn a_log_directory_that_cannot_be_read_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_a_dir = dir.path().join("logs");
+    append(&not_a_dir, "a file, not a directory\n");
+    let mut tail = LogTail::from_start(&not_a_dir, Service::A);
+    assert!(tail.poll().is_empty());
+    let problem = tail.problem().expect("said").to_owned();
+    assert!(problem.starts_with(&format!("cannot read the log directory {}:", not_a_dir.display())), "{problem}");
+    // A directory that does not exist yet is waited for, silently.
+    let mut waiting = LogTail::from_start(dir.path().join("later"), Service::A);
+    assert!(waiting.poll().is_empty());
+    assert_eq!(waiting.problem(), None);
+}

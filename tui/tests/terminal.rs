@@ -162,6 +162,24 @@ fn quit_signals_from_outside_restore_the_terminal_and_stop_the_children_graceful
     }
 }
 
+/// A FIFO named like a newer log file of B: B's lines still arrive, the
+/// screen says what the FIFO is, and `q` ends the dashboard (it used to block
+/// for ever in open(2), ignoring every signal after the terminal came back).
+#[test]
+fn a_fifo_in_the_log_directory_is_skipped_said_and_q_still_ends_the_dashboard() {
+    let logs = tempfile::tempdir().unwrap();
+    let fifo = logs.path().join("service-b.2099-01-01.log");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    let mut dashboard = Dashboard::start(logs.path());
+    dashboard.until_services_up(logs.path());
+    wait_for(Duration::from_secs(10), "the FIFO said on screen", || {
+        dashboard.screen_text().contains("is a FIFO, not a log file").then_some(())
+    });
+    dashboard.press("q");
+    let status = dashboard.wait_exit(Duration::from_secs(15));
+    assert!(status.success(), "the dashboard exited with {status}");
+}
+
 #[test]
 fn a_killed_dashboard_leaves_no_child_even_a_frozen_one() {
     let logs = tempfile::tempdir().unwrap();

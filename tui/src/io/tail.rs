@@ -54,6 +54,9 @@ pub struct LogTail {
     lost: Option<(PathBuf, SystemTime)>,
     /// The last poll stopped at its budget with bytes left to read.
     behind: bool,
+    /// Why nothing can be followed now (an unreadable directory, a FIFO under
+    /// a log file's name, ...), for the screen.
+    problem: Option<String>,
     /// Reused for every read.
     chunk: Vec<u8>,
 }
@@ -65,6 +68,9 @@ struct Followed {
     offset: u64,
     /// When the file was last written, as of the last poll.
     modified: SystemTime,
+    /// Its name points at another file now: read to this length (what it had
+    /// when that was noticed), then let go, whatever is still written to it.
+    until: Option<u64>,
 }
 
 /// Where reading a newly opened file begins.
@@ -100,6 +106,7 @@ impl LogTail {
             first_start: Start::Backlog,
             lost: None,
             behind: false,
+            problem: None,
             chunk: Vec::new(),
         }
     }
@@ -112,6 +119,11 @@ impl LogTail {
     /// Whether the last poll left bytes to read (poll again without waiting).
     pub fn is_behind(&self) -> bool {
         self.behind
+    }
+
+    /// Why the last poll could not follow a file, if it could not.
+    pub fn problem(&self) -> Option<&str> {
+        self.problem.as_deref()
     }
 
     /// The complete new lines since the last poll (without their newlines), in
@@ -130,7 +142,17 @@ impl LogTail {
                 Progress::Gone => self.let_go(&mut lines),
             }
         }
-        let Some(newest) = newest_log_file(&self.dir, self.service) else {
+        let newest = match find_newest(&self.dir, self.service) {
+            Ok(found) => {
+                self.problem = found.skipped;
+                found.newest
+            }
+            Err(why) => {
+                self.problem = Some(why);
+                None
+            }
+        };
+        let Some(newest) = newest else {
             if self.first_start == Start::Backlog && self.current.is_none() && self.lost.is_none() {
                 // Nothing there at start: a file that appears later is new, not backlog.
                 self.first_start = Start::Replacement;
@@ -170,9 +192,15 @@ impl LogTail {
 
     fn open(&mut self, path: PathBuf, start: Start) {
         self.lines.clear();
-        let Ok(file) = File::open(&path) else {
-            self.current = None;
-            return;
+        // Only a regular file, opened without blocking: a FIFO under a log
+        // file's name must not stop the follower (and the dashboard's exit).
+        let file = match crate::platform::files::open_regular(&path) {
+            Ok(file) => file,
+            Err(error) => {
+                self.problem = Some(format!("cannot follow {}: {}", path.display(), describe(&error)));
+                self.current = None;
+                return;
+            }
         };
         let metadata = file.metadata().ok();
         let len = metadata.as_ref().map_or(0, std::fs::Metadata::len);
@@ -190,7 +218,7 @@ impl LogTail {
             self.lines.skip_to_newline();
         }
         self.lost = None;
-        self.current = Some(Followed { path, file, offset, modified });
+        self.current = Some(Followed { path, file, offset, modified, until: None });
     }
 
     /// Reads what the followed file has beyond the offset, up to the budget.
@@ -199,6 +227,13 @@ impl LogTail {
         let Ok(open) = current.file.metadata() else { return Progress::Gone };
         if let Ok(modified) = open.modified() {
             current.modified = modified;
+        }
+        // Every poll, not only at its end: is the name still this file? If
+        // not, what it holds now is read, and then it is let go.
+        let replaced =
+            !std::fs::metadata(&current.path).is_ok_and(|on_disk| crate::platform::files::same_file(&open, &on_disk));
+        if replaced && current.until.is_none() {
+            current.until = Some(open.len());
         }
         if open.len() < current.offset {
             // Truncated: its lines start again from the top.
@@ -211,10 +246,14 @@ impl LogTail {
         self.chunk.resize(CHUNK_BYTES, 0);
         let mut budget = READ_BUDGET_BYTES;
         loop {
+            let left = current.until.map_or(u64::MAX, |until| until.saturating_sub(current.offset));
+            if left == 0 {
+                return Progress::Gone;
+            }
             if budget == 0 {
                 return Progress::More;
             }
-            let want = budget.min(CHUNK_BYTES);
+            let want = budget.min(CHUNK_BYTES).min(usize::try_from(left).unwrap_or(usize::MAX));
             match current.file.read(&mut self.chunk[..want]) {
                 Ok(0) => break,
                 Ok(read) => {
@@ -226,11 +265,8 @@ impl LogTail {
                 Err(_) => return Progress::Gone,
             }
         }
-        // At its end: is the name still this file (not deleted, not replaced)?
-        match std::fs::metadata(&current.path) {
-            Ok(on_disk) if crate::platform::files::same_file(&open, &on_disk) => Progress::End,
-            _ => Progress::Gone,
-        }
+        // At its end: let go of it if its name is another file's now.
+        if replaced { Progress::Gone } else { Progress::End }
     }
 }
 
@@ -308,32 +344,98 @@ fn modified_time(path: &Path) -> Option<SystemTime> {
 }
 
 /// The newest of `service`'s log files in `dir` (latest modified; name breaks ties).
+/// The newest log file of `service` in `dir` (by when it was last written).
 pub fn newest_log_file(dir: &Path, service: Service) -> Option<PathBuf> {
-    std::fs::read_dir(dir)
-        .ok()?
+    find_newest(dir, service).ok()?.newest
+}
+
+/// What a look into the log directory found.
+struct Found {
+    newest: Option<PathBuf>,
+    /// A file with a log file's name that is not a regular file (a FIFO, a
+    /// device, a directory, a dangling link): never opened, said on screen.
+    skipped: Option<String>,
+}
+
+/// Looks for the newest regular log file of `service`; an unreadable
+/// directory is an error that says why (a missing one is not: it may come).
+fn find_newest(dir: &Path, service: Service) -> Result<Found, String> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Found { newest: None, skipped: None }),
+        Err(error) => return Err(format!("cannot read the log directory {}: {}", dir.display(), describe(&error))),
+    };
+    let mut skipped = None;
+    let newest = entries
         .filter_map(Result::ok)
         .filter(|entry| files::is_log_file_of(service, &entry.file_name().to_string_lossy()))
         .filter_map(|entry| {
-            let modified = entry.metadata().ok()?.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-            Some((modified, entry.file_name(), entry.path()))
+            // Through a symbolic link: what counts is what it points at.
+            let path = entry.path();
+            match std::fs::metadata(&path) {
+                Ok(metadata) if metadata.is_file() => {
+                    Some((metadata.modified().unwrap_or(SystemTime::UNIX_EPOCH), entry.file_name(), path))
+                }
+                Ok(metadata) => {
+                    skipped = Some(format!("{} is {}, not a log file: skipped", path.display(), kind_of(&metadata)));
+                    None
+                }
+                Err(error) => {
+                    skipped = Some(format!("{} cannot be read: {}: skipped", path.display(), describe(&error)));
+                    None
+                }
+            }
         })
         .max()
-        .map(|(_, _, path)| path)
+        .map(|(_, _, path)| path);
+    Ok(Found { newest, skipped })
+}
+
+/// What a file that is not a regular one is, in words.
+fn kind_of(metadata: &std::fs::Metadata) -> &'static str {
+    if metadata.is_dir() { "a directory" } else { crate::platform::files::special_kind(metadata) }
+}
+
+/// An I/O error as a person reads it: `permission denied`, not `Permission
+/// denied (os error 13)`.
+fn describe(error: &io::Error) -> String {
+    match error.kind() {
+        io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        io::ErrorKind::NotFound => "it is gone".to_owned(),
+        _ => error.to_string(),
+    }
+}
+
+/// What one poll of both followers brought.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// New lines, in file order per service.
+    pub lines: Vec<(Service, String)>,
+    /// Why each service's follower cannot follow a file (A, B), when that
+    /// changed since the last batch.
+    pub problems: Option<[Option<String>; 2]>,
 }
 
 /// Follows both services' newest files in `dir`, polling every
 /// [`POLL_INTERVAL`] (at once while a follower is behind): each poll's new
-/// lines (in file order per service) go to `deliver`. Blocking file I/O: run it
-/// on a thread of its own. Returns when `deliver` returns false.
-pub fn follow(dir: &Path, mut deliver: impl FnMut(Vec<(Service, String)>) -> bool) {
+/// lines and changed problems go to `deliver`. Blocking file I/O (it never
+/// opens what could block: only regular files): run it on a thread of its
+/// own. Returns when `deliver` returns false.
+pub fn follow(dir: &Path, mut deliver: impl FnMut(Batch) -> bool) {
     let mut tails = Service::ALL.map(|service| LogTail::new(dir, service));
+    let mut problems: [Option<String>; 2] = [None, None];
     loop {
-        let mut batch = Vec::new();
+        let mut batch = Batch::default();
         let mut behind = false;
         for tail in &mut tails {
             let service = tail.service;
-            batch.extend(tail.poll().into_iter().map(|line| (service, line)));
+            batch.lines.extend(tail.poll().into_iter().map(|line| (service, line)));
             behind |= tail.is_behind();
+        }
+        let now = tails.each_ref().map(|tail| tail.problem().map(str::to_owned));
+        if now != problems {
+            problems.clone_from(&now);
+            batch.problems = Some(now);
         }
         if !deliver(batch) {
             return;

@@ -97,6 +97,7 @@ impl Model {
                 self.guide_ticked(&ticked, now);
                 self.logs.add(lines);
             }
+            Event::LogProblems(problems) => self.logs.problems = problems,
             Event::PolicyAdmin(url) => self.policy.admin = Some(url),
             Event::Policy { seen, answers_change } => {
                 if let Some(mark) = self.policy.seen(seen, answers_change, now) {

@@ -30,6 +30,8 @@ pub struct LogView {
     /// Health checks answered per service (A, B): an attached service that
     /// answers but whose lines never arrive logs somewhere else.
     pub health_up: [u64; 2],
+    /// Why a service's log cannot be followed (A, B), as the follower says.
+    pub problems: [Option<String>; 2],
 }
 
 impl Default for LogView {
@@ -43,6 +45,7 @@ impl Default for LogView {
             session_started: None,
             lines_seen: [0; 2],
             health_up: [0; 2],
+            problems: [None, None],
         }
     }
 }
@@ -92,7 +95,9 @@ impl LogView {
     /// True when `service` answers health checks but none of its lines reached
     /// the followed directory: it logs somewhere else.
     pub fn logs_elsewhere(&self, service: Service) -> bool {
-        self.health_up[service.index()] >= 5 && self.lines_seen[service.index()] == 0
+        self.problems[service.index()].is_none()
+            && self.health_up[service.index()] >= 5
+            && self.lines_seen[service.index()] == 0
     }
 
     /// The lines the panel shows, oldest first: all of them, or only those of

@@ -1,3 +1,8 @@
+//! The log follower's file system questions. Opening only a regular file,
+//! without blocking (a FIFO opened for reading blocks until a writer comes):
+//! Unix opens with `O_NONBLOCK` and checks what it opened; Windows has no
+//! FIFOs under a file name and checks the same way.
+//!
 //! Whether two metadata describe the same file: how the log follower notices
 //! that the name it follows now points at a new file (deleted and re-created,
 //! or replaced). Unix compares device and inode. Windows has no stable file id
@@ -5,30 +10,82 @@
 //! over to a file re-created within 15 s; the follower then notices the new
 //! file by its size instead (a shorter file is read from the start).
 
-use std::fs::Metadata;
+use std::fs::{File, Metadata};
+use std::io;
+use std::path::Path;
 
 /// True if `a` and `b` are (as far as the platform can tell) one file.
 pub fn same_file(a: &Metadata, b: &Metadata) -> bool {
     imp::same_file(a, b)
 }
 
+/// `path` opened for reading if it is a regular file (through a symbolic
+/// link, what it points at), without ever blocking in the open.
+pub fn open_regular(path: &Path) -> io::Result<File> {
+    let file = imp::open_without_blocking(path)?;
+    let metadata = file.metadata()?;
+    if metadata.is_file() {
+        Ok(file)
+    } else {
+        Err(io::Error::other(format!("it is {}, not a log file", special_kind(&metadata))))
+    }
+}
+
+/// What a file that is neither regular nor a directory is, in words.
+pub fn special_kind(metadata: &Metadata) -> &'static str {
+    imp::special_kind(metadata)
+}
+
 #[cfg(unix)]
 mod imp {
-    use std::fs::Metadata;
-    use std::os::unix::fs::MetadataExt;
+    use std::fs::{File, Metadata, OpenOptions};
+    use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
+    use std::path::Path;
 
     pub fn same_file(a: &Metadata, b: &Metadata) -> bool {
         (a.dev(), a.ino()) == (b.dev(), b.ino())
+    }
+
+    pub fn open_without_blocking(path: &Path) -> std::io::Result<File> {
+        // O_NONBLOCK only changes how a FIFO or a device opens; on a regular
+        // file, reads are what they always are.
+        OpenOptions::new().read(true).custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits()).open(path)
+    }
+
+    pub fn special_kind(metadata: &Metadata) -> &'static str {
+        let kind = metadata.file_type();
+        if kind.is_fifo() {
+            "a FIFO"
+        } else if kind.is_char_device() || kind.is_block_device() {
+            "a device"
+        } else if kind.is_socket() {
+            "a socket"
+        } else if kind.is_dir() {
+            "a directory"
+        } else {
+            "not a regular file"
+        }
     }
 }
 
 #[cfg(windows)]
 mod imp {
-    use std::fs::Metadata;
+    use std::fs::{File, Metadata};
     use std::os::windows::fs::MetadataExt;
+    use std::path::Path;
 
     pub fn same_file(a: &Metadata, b: &Metadata) -> bool {
         a.creation_time() == b.creation_time()
+    }
+
+    /// Named pipes live under `\\.\pipe\`, not under a file's name: an open
+    /// of a log file's name does not block.
+    pub fn open_without_blocking(path: &Path) -> std::io::Result<File> {
+        File::open(path)
+    }
+
+    pub fn special_kind(metadata: &Metadata) -> &'static str {
+        if metadata.is_dir() { "a directory" } else { "not a regular file" }
     }
 }
 

@@ -14,7 +14,7 @@ use contract::Service;
 use super::{DIM, ERROR, MARK, OK};
 use crate::model::Model;
 use crate::msg::LogLine;
-use crate::text::{clip, time_of_day, wrap_words};
+use crate::text::{clip, sanitize, time_of_day, wrap_words};
 use unicode_width::UnicodeWidthStr;
 
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
@@ -50,18 +50,23 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
         }
         lines.extend(render(line, width, if height >= ROOM_TO_WRAP { MAX_ROWS } else { 1 }));
     }
-    let warnings: Vec<Line> = Service::ALL
-        .into_iter()
-        .filter(|service| logs.logs_elsewhere(*service))
-        .map(|service| {
-            Line::from(format!(
-                "{} answers, but none of its lines arrive in {}: it logs into another directory (--log-dir)?",
-                service.name(),
-                model.settings.log_dir.display()
-            ))
-            .fg(ERROR)
-        })
-        .collect();
+    let mut warnings: Vec<Line> = Vec::new();
+    for service in Service::ALL {
+        // What the follower knows first (permission denied, a FIFO), then
+        // what the numbers suggest.
+        if let Some(problem) = &logs.problems[service.index()] {
+            warnings.push(Line::from(format!("{}'s log: {}", service.name(), sanitize(problem))).fg(ERROR));
+        } else if logs.logs_elsewhere(service) {
+            warnings.push(
+                Line::from(format!(
+                    "{} answers, but none of its lines arrive in {}: it logs into another directory (--log-dir)?",
+                    service.name(),
+                    sanitize(&model.settings.log_dir.display().to_string())
+                ))
+                .fg(ERROR),
+            );
+        }
+    }
     let room = height.saturating_sub(warnings.len());
     let scroll = if logs.paused { logs.scroll.min(lines.len().saturating_sub(room)) } else { 0 };
     let end = lines.len() - scroll;
