@@ -15,17 +15,35 @@ use crate::text::sanitize;
 /// CommonMark lets a backslash escape any ASCII punctuation, inside table cells too.
 const SPECIAL: &[char] = &['\\', '`', '*', '_', '~', '[', ']', '<', '>', '|', '&', '$', '#', '!'];
 
-/// `raw` as literal text in a paragraph, a heading or a table cell.
+/// `raw` as literal text in a paragraph, a heading or a table cell. A word
+/// a code-hosting site would turn into a link or a mention on its own (a
+/// bare URL, `www.`, an e-mail address, `@name`) goes into a code span,
+/// which no site links.
 pub fn text(raw: &str) -> String {
     let clean = sanitize(raw);
     let mut out = String::with_capacity(clean.len() + clean.len() / 8);
-    for c in clean.chars() {
-        if SPECIAL.contains(&c) {
-            out.push('\\');
+    for (index, word) in clean.split(' ').enumerate() {
+        if index > 0 {
+            out.push(' ');
         }
-        out.push(c);
+        if would_link(word) {
+            out.push_str(&cell_code(word));
+            continue;
+        }
+        for c in word.chars() {
+            if SPECIAL.contains(&c) {
+                out.push('\\');
+            }
+            out.push(c);
+        }
     }
     out
+}
+
+/// Whether GitHub-flavoured Markdown would make a link or a mention of
+/// `word` by itself: `http://…`, `www.…`, `a@b.c`, `@name`.
+fn would_link(word: &str) -> bool {
+    word.contains("://") || word.to_ascii_lowercase().contains("www.") || word.contains('@')
 }
 
 /// `raw` as an inline code span (outside tables: see [`cell_code`]).
@@ -74,6 +92,15 @@ mod tests {
         assert_eq!(text("[x](javascript:alert(1))"), "\\[x\\](javascript:alert(1))");
         assert_eq!(text("a|b\nc"), "a\\|b\u{fffd}c");
         assert_eq!(text("hello (delay 20 ms)"), "hello (delay 20 ms)");
+    }
+
+    #[test]
+    fn text_cannot_become_a_link_or_a_mention() {
+        assert_eq!(text("see https://evil.example/x now"), "see `https://evil.example/x` now");
+        assert_eq!(text("www.evil.example"), "`www.evil.example`");
+        assert_eq!(text("hi @octocat and a@b.example"), "hi `@octocat` and `a@b.example`");
+        assert_eq!(text("a|b@c"), "`a\\|b@c`", "still in its cell");
+        assert_eq!(text("x\u{202e}y"), "x\u{fffd}y", "the one sanitiser");
     }
 
     #[test]

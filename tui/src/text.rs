@@ -13,10 +13,13 @@ pub const MAX_LINE_BYTES: usize = 8 * 1024;
 const TIME_OF_DAY: &[BorrowedFormatItem<'_>] = format_description!("[hour]:[minute]:[second],[subsecond digits:3]");
 const FILE_STAMP: &[BorrowedFormatItem<'_>] = format_description!("[year][month][day]-[hour][minute][second]");
 
-/// Replaces control characters (ESC, CR, ...) with a visible `�`, so a line can
-/// never move the cursor or recolour the terminal, and clips very long lines.
+/// Replaces what must not reach a screen or a report as it is with a
+/// visible `�`, and clips very long lines: the one sanitiser of both.
+/// Control characters (ESC, CR, ...) could move the cursor or recolour the
+/// terminal; the others are invisible and change what text around them
+/// means or how it is laid out (see [`is_hidden`]).
 pub fn sanitize(raw: &str) -> String {
-    let mut out: String = raw.chars().map(|c| if c.is_control() { '\u{fffd}' } else { c }).collect();
+    let mut out: String = raw.chars().map(|c| if c.is_control() || is_hidden(c) { '\u{fffd}' } else { c }).collect();
     if out.len() > MAX_LINE_BYTES {
         let mut end = MAX_LINE_BYTES;
         while !out.is_char_boundary(end) {
@@ -26,6 +29,29 @@ pub fn sanitize(raw: &str) -> String {
         out.push('…');
     }
     out
+}
+
+/// Characters that are invisible yet change the text around them: bidi
+/// controls (U+202E makes `txt.exe` of `exe.txt`; U+2066–U+2069 isolates),
+/// zero-width ones (U+200B–U+200D, U+2060: two ids that look the same),
+/// line and paragraph separators (U+2028, U+2029: a terminal draws a line
+/// break there, and the layout breaks), the soft hyphen, the byte-order mark
+/// and the other format characters (tags, interlinear annotation).
+fn is_hidden(c: char) -> bool {
+    matches!(c,
+        '\u{00ad}' // soft hyphen
+        | '\u{034f}' // combining grapheme joiner
+        | '\u{061c}' // Arabic letter mark
+        | '\u{115f}' | '\u{1160}' | '\u{3164}' | '\u{ffa0}' // Hangul fillers, drawn blank
+        | '\u{17b4}' | '\u{17b5}' | '\u{180e}'
+        | '\u{200b}'..='\u{200f}' // zero-width space, joiners, LRM, RLM
+        | '\u{2028}' | '\u{2029}' // line, paragraph separator
+        | '\u{202a}'..='\u{202e}' // bidi embeddings and overrides
+        | '\u{2060}'..='\u{206f}' // word joiner, invisible operators, bidi isolates
+        | '\u{feff}' // byte-order mark, zero-width no-break space
+        | '\u{fff9}'..='\u{fffb}' // interlinear annotation
+        | '\u{e0000}'..='\u{e007f}' // tags
+    )
 }
 
 /// `text` cut to `width` terminal cells (a CJK character takes two), with `…`
@@ -127,6 +153,34 @@ mod tests {
         let clipped = sanitize(&long);
         assert!(clipped.len() <= MAX_LINE_BYTES + '…'.len_utf8());
         assert!(clipped.ends_with('…'));
+    }
+
+    #[test]
+    fn invisible_characters_that_change_the_text_around_them_are_made_visible() {
+        for hidden in [
+            '\u{202e}',
+            '\u{202a}',
+            '\u{2066}',
+            '\u{2067}',
+            '\u{2068}',
+            '\u{2069}',
+            '\u{200b}',
+            '\u{200c}',
+            '\u{200d}',
+            '\u{200e}',
+            '\u{200f}',
+            '\u{2060}',
+            '\u{2028}',
+            '\u{2029}',
+            '\u{00ad}',
+            '\u{feff}',
+            '\u{e0041}',
+        ] {
+            assert_eq!(sanitize(&format!("x{hidden}y")), "x\u{fffd}y", "U+{:04X}", u32::from(hidden));
+        }
+        // What is only a letter stays: accents, CJK, emoji (with their joiner
+        // a family is one emoji: the joiner is shown as �, never hidden).
+        assert_eq!(sanitize("héllo 日本 🙂"), "héllo 日本 🙂");
     }
 
     #[test]

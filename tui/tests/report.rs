@@ -319,3 +319,22 @@ fn the_lab_s_questions_are_answered_with_this_session_s_requests_and_traces() {
     // The questions come before the timeline and the per-request lines.
     assert!(md.find("## The lab's questions").unwrap() < md.find("## Requests sent by hand").unwrap());
 }
+
+/// Two reports in one second are two files, and a link planted under the
+/// report's name is not followed: its target is left as it was.
+#[cfg(unix)]
+#[test]
+fn a_report_never_overwrites_a_file_nor_writes_through_a_planted_link() {
+    let logs = tempfile::tempdir().unwrap();
+    let app = Model::new(Settings { log_dir: logs.path().to_path_buf(), ..Settings::default() }, "r3p0");
+    let at = datetime!(2026-11-24 12:05:00 UTC);
+    let target = logs.path().join("precious.txt");
+    std::fs::write(&target, "keep me").unwrap();
+    std::os::unix::fs::symlink(&target, logs.path().join("report-20261124-120500.md")).unwrap();
+    let first = tui::io::report::write(&app, at).unwrap();
+    let second = tui::io::report::write(&app, at).unwrap();
+    assert_eq!(first, logs.path().join("report-20261124-120500-2.md"));
+    assert_eq!(second, logs.path().join("report-20261124-120500-3.md"));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me", "the link's target is untouched");
+    assert!(std::fs::read_to_string(&first).unwrap().starts_with("# Services A and B: session report"));
+}

@@ -388,7 +388,30 @@ pub fn write(model: &Model, now: OffsetDateTime) -> std::io::Result<PathBuf> {
     let logs = collect_log_lines(&model.settings.log_dir, &ids, since);
     let text = render(model, now, &logs);
     std::fs::create_dir_all(&model.settings.log_dir)?;
-    let path = model.settings.log_dir.join(format!("report-{}.md", file_stamp(now)));
-    std::fs::write(&path, text)?;
-    Ok(path)
+    let stamp = file_stamp(now);
+    create_new(&model.settings.log_dir, &stamp, text.as_bytes())
+}
+
+/// The most names tried for one report (`report-STAMP.md`, `-2`, `-3`, ...).
+const NAMES_TRIED: u32 = 100;
+
+/// Writes `bytes` to a file of a name that was free: never over an existing
+/// file (two reports in one second), never through a link someone planted
+/// (create-new does not follow a symbolic link at the last step).
+fn create_new(dir: &Path, stamp: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
+    use std::io::Write;
+    for n in 1..=NAMES_TRIED {
+        let name = if n == 1 { format!("report-{stamp}.md") } else { format!("report-{stamp}-{n}.md") };
+        let path = dir.join(name);
+        match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+            Ok(mut file) => {
+                file.write_all(bytes)?;
+                file.sync_all()?;
+                return Ok(path);
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Err(std::io::Error::other(format!("{NAMES_TRIED} reports named report-{stamp}*.md exist already")))
 }
