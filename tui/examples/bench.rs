@@ -309,6 +309,7 @@ async fn burst(b_url: &str, requests: u64, concurrency: u64) {
         msg: "hello".into(),
         b_url: b_url.parse().unwrap(),
         id_prefix: "bnch".into(),
+        ids: tui::ids::RequestIds::new("bnch", 1),
         wait: watch::channel(tui::model::b_wait(1_000)).1,
     };
     let started = Instant::now();
@@ -414,7 +415,14 @@ async fn steady_load(b_url: &str, rate: u32, seconds: u64) {
     });
     let (stop_tx, stop) = watch::channel(false);
     let wait = watch::channel(tui::model::b_wait(1_000)).1;
-    let spec = LoadSpec { rate, msg: "hello".into(), b_url: b_url.parse().unwrap(), id_prefix: "load".into(), wait };
+    let spec = LoadSpec {
+        rate,
+        msg: "hello".into(),
+        b_url: b_url.parse().unwrap(),
+        id_prefix: "load".into(),
+        ids: tui::ids::RequestIds::new("load", 1),
+        wait,
+    };
     let started = Instant::now();
     let task = tokio::spawn(load::run(client, spec, stop, events_tx));
     tokio::time::sleep(Duration::from_secs(seconds)).await;

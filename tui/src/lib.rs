@@ -3,12 +3,13 @@
 //! numbers do. It talks to the services only over HTTP and through their log
 //! files, and depends on the `contract` crate alone.
 //!
-//! Imports flow one way: [`msg`], [`text`] and [`ring`] are leaves; the pure
+//! Imports flow one way: [`msg`], [`text`], [`ids`] and [`ring`] are leaves; the pure
 //! [`model`] changes only through its update functions; [`view`] draws it;
 //! [`io`] talks to the world; [`runtime`] wires them together.
 
 pub mod cli;
 pub mod faults;
+pub mod ids;
 pub mod io;
 pub mod keys;
 pub mod markdown;

@@ -182,7 +182,8 @@ async fn run(settings: Settings) -> Result<(), DashboardError> {
 
     let fault_params = settings.fault_params();
     let starting_budget_ms = settings.timeout_ms;
-    let mut model = Model::new(settings, session);
+    // The key that makes request ids unguessable: 122 random bits of a v4 UUID.
+    let mut model = Model::new(settings, session).with_id_key(uuid::Uuid::new_v4().as_u128());
     // Neither asks for anything: the loop carries out effects from here on.
     let _ = model.on_event(Event::SessionStarted, OffsetDateTime::now_utc());
     let _ = model.on_event(Event::LinkUp { addr: link.addr().to_string() }, OffsetDateTime::now_utc());
@@ -196,6 +197,7 @@ async fn run(settings: Settings) -> Result<(), DashboardError> {
         b_wait: watch::Sender::new(crate::model::b_wait(starting_budget_ms)),
         policy_changes,
         a_changes,
+        ids: model.ids().clone(),
         burst_cancel: None,
         load_stop: None,
         work: JoinSet::new(),

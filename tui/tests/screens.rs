@@ -60,6 +60,19 @@ fn log(app: &mut Model, service: Service, when: i64, fields: &str) {
     app.on_event(Event::Logs(vec![LogLine::parse(service, &raw)]), at(when));
 }
 
+/// The rows of the full-width panel titled `title`, without their borders,
+/// joined by spaces: what it says, however its lines are broken.
+fn panel_text(screen: &str, title: &str) -> String {
+    screen
+        .lines()
+        .skip_while(|line| !line.contains(title))
+        .skip(1)
+        .take_while(|line| !line.contains('└'))
+        .map(|line| line.trim_matches('"').trim_matches('│').trim())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn screen(app: &Model) -> String {
     screen_of_size(app, 120, 36)
 }
@@ -409,14 +422,15 @@ fn the_services_panel_shows_b_s_policy_and_the_numbers_a_s_work_per_b_request() 
         assert!(matches!(app.on_action(action, at(500)), Some(Effect::ChangePolicy(_))));
     }
     // Each try of a retried call is a line in A's log: 3 for one request to B.
+    let id = app.ids().sign("d3mo-0001");
     for i in 0..3 {
-        log(&mut app, Service::A, 1_000 + i, "endpoint=/echo status=error latency_ms=0 request_id=d3mo-0001");
+        log(&mut app, Service::A, 1_000 + i, &format!("endpoint=/echo status=error latency_ms=0 request_id={id}"));
     }
     log(
         &mut app,
         Service::B,
         1_010,
-        "endpoint=/call-echo status=error error_kind=status tries=3 latency_ms=9 request_id=d3mo-0001",
+        &format!("endpoint=/call-echo status=error error_kind=status tries=3 latency_ms=9 request_id={id}"),
     );
     app.on_event(
         Event::Policy { seen: Ok(policy_status(2, BreakerPhase::Open, Some(4_200))), answers_change: true },
@@ -522,9 +536,8 @@ fn the_guide_ticks_off_the_steps_the_dashboard_sees_and_the_keys_keep_working() 
     let row = screen.lines().find(|line| line.contains("12:00:03,000")).expect("the 503 row");
     assert!(row.contains("503") && row.contains("connect") && row.contains(&down), "{screen}");
     // A long line continues on the next row, broken between words.
-    let first = screen.lines().position(|line| line.contains("error=\"cannot connect to")).expect("B's line");
-    let next = screen.lines().nth(first + 1).unwrap_or_default();
-    assert!(next.contains("service A: connection refused\" latency_ms=1"), "{screen}");
+    let logs = panel_text(&screen, "Logs of A and B");
+    assert!(logs.contains("error=\"cannot connect to service A: connection refused\" latency_ms=1"), "{screen}");
     insta::assert_snapshot!("guide_120x36", screen);
     // At 80x24 the guide takes the services' place and says how they are.
     let narrow = screen_of_size(&app, 80, 24);

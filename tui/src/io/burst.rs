@@ -19,8 +19,10 @@ pub struct BurstSpec {
     pub msg: String,
     /// B's base URL.
     pub b_url: reqwest::Url,
-    /// Prefix of the request ids: `<prefix>-<n>`.
+    /// Prefix of the request ids: `<prefix>-<n>-<tag>`.
     pub id_prefix: String,
+    /// Tags them.
+    pub ids: crate::ids::RequestIds,
     /// How long each request waits for B, as the model says for B's policy now.
     pub wait: tokio::sync::watch::Receiver<std::time::Duration>,
 }
@@ -44,7 +46,7 @@ pub async fn run(client: Client, spec: BurstSpec, cancel: watch::Receiver<bool>,
                 if n >= spec.requests {
                     return;
                 }
-                let id = format!("{}-{n:06}", spec.id_prefix);
+                let id = spec.ids.sign(&format!("{}-{n:06}", spec.id_prefix));
                 let sent_at = OffsetDateTime::now_utc();
                 let wait = *spec.wait.borrow();
                 let outcome = client.call_echo_waiting(&spec.b_url, &id, &spec.msg, None, wait).await;

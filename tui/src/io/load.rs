@@ -24,8 +24,10 @@ pub struct LoadSpec {
     pub rate: u32,
     pub msg: String,
     pub b_url: Url,
-    /// Prefix of the request ids: `<prefix>-<n>`.
+    /// Prefix of the request ids: `<prefix>-<n>-<tag>`.
     pub id_prefix: String,
+    /// Tags them.
+    pub ids: crate::ids::RequestIds,
     /// How long each request waits for B, as the model says for B's policy now.
     pub wait: watch::Receiver<Duration>,
 }
@@ -44,7 +46,7 @@ pub async fn run(client: Client, spec: LoadSpec, mut stop: watch::Receiver<bool>
             () = tokio::time::sleep_until(due) => {}
             _ = stop.changed() => break,
         }
-        let id = format!("{}-{sent:06}", spec.id_prefix);
+        let id = spec.ids.sign(&format!("{}-{sent:06}", spec.id_prefix));
         sent += 1;
         let (client, answers, msg, b_url) = (client.clone(), events.clone(), spec.msg.clone(), spec.b_url.clone());
         let wait = *spec.wait.borrow();

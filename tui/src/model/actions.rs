@@ -137,7 +137,7 @@ impl Model {
         self.session_log.burst_started(now, requests, concurrency);
         self.mark(now, format!("burst: {requests} requests, {concurrency} at a time"));
         self.next_request += 1;
-        let id_prefix = format!("{}-L{}", self.session, self.next_request);
+        let id_prefix = format!("{}-L{}", self.ids.session(), self.next_request);
         Some(Effect::StartBurst { requests, concurrency, msg: self.message.clone(), id_prefix })
     }
 
@@ -154,7 +154,7 @@ impl Model {
         self.session_log.load_started(now, rate);
         self.mark(now, format!("steady load: {rate} requests/s (l stops it)"));
         self.next_request += 1;
-        let id_prefix = format!("{}-S{}", self.session, self.next_request);
+        let id_prefix = format!("{}-S{}", self.ids.session(), self.next_request);
         Effect::StartLoad { rate, msg: self.message.clone(), id_prefix }
     }
 

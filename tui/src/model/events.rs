@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 use super::guide::Seen;
 use super::requests::{Entry, SentRequest};
 use super::{BSeesA, Model, NOTE_LIFETIME};
-use crate::msg::{Answer, Effect, Event, Health, Outcome};
+use crate::msg::{Answer, Effect, Event, Health, LogLine, Outcome};
 
 impl Model {
     /// Applies a background event that arrived at `now`; returns what the
@@ -82,6 +82,12 @@ impl Model {
             Event::Listening { service, url } => self.services[service.index()].url = url,
             Event::Note(text) => self.say(now, text),
             Event::Logs(lines) => {
+                // Evidence of the dashboard's requests only from lines under
+                // its own ids: another client's lines (or forged ones) are
+                // shown, but never counted for it.
+                let (lines, others): (Vec<LogLine>, Vec<LogLine>) = lines
+                    .into_iter()
+                    .partition(|line| line.request_id.as_deref().is_none_or(|id| self.ids.is_ours(id)));
                 self.work.add(&lines, self.logs.session_started);
                 self.orphans.add(&lines, self.logs.session_started);
                 let mut ticked = Vec::new();
@@ -96,6 +102,7 @@ impl Model {
                 }
                 self.guide_ticked(&ticked, now);
                 self.logs.add(lines);
+                self.logs.add(others);
             }
             Event::LogProblems(problems) => self.logs.problems = problems,
             Event::PolicyAdmin(url) => self.policy.admin = Some(url),

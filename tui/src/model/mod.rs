@@ -33,6 +33,8 @@ use requests::{AState, Conditions, Entry, Mark, RequestList};
 use services::ServiceView;
 pub use services::{BSeesA, LinkView};
 use session::SessionLog;
+
+use crate::ids::RequestIds;
 use stats::Stats;
 use timeline::Timeline;
 use work::WorkRatio;
@@ -108,8 +110,9 @@ pub struct Model {
     note: Option<(String, OffsetDateTime)>,
     /// Makes each request id unique within the session.
     next_request: u64,
-    /// A random part, so ids are unique across sessions in the same log files.
-    session: String,
+    /// Makes the request ids (a random session part, so ids are unique
+    /// across sessions in the same log files) and knows them again.
+    ids: RequestIds,
     quitting: bool,
 }
 
@@ -142,7 +145,9 @@ impl Model {
             session_log: SessionLog::default(),
             note: None,
             next_request: 0,
-            session: session.into(),
+            // A fixed key: tests see the same ids every run; the dashboard
+            // draws one ([`Model::with_id_key`]).
+            ids: RequestIds::new(session, 0),
             quitting: false,
         }
     }
@@ -199,10 +204,23 @@ impl Model {
         self.quitting
     }
 
-    /// A fresh request id: `<session>-<n>`, short enough to read in a log line.
+    /// The same model with request ids tagged by `key` (drawn at random by
+    /// the dashboard, so a client cannot guess the next id).
+    #[must_use]
+    pub fn with_id_key(mut self, key: u128) -> Self {
+        self.ids = RequestIds::new(self.ids.session(), key);
+        self
+    }
+
+    /// Makes and recognises this session's request ids.
+    pub fn ids(&self) -> &RequestIds {
+        &self.ids
+    }
+
+    /// A fresh request id: `<session>-<n>-<tag>`, short enough to read in a log line.
     fn new_request_id(&mut self) -> String {
         self.next_request += 1;
-        format!("{}-{:04}", self.session, self.next_request)
+        self.ids.sign(&format!("{}-{:04}", self.ids.session(), self.next_request))
     }
 
     /// Adds a mark to the request list (also drawn on the chart).

@@ -34,6 +34,8 @@ pub(super) struct Executor {
     pub(super) policy_changes: mpsc::Sender<contract::policy::PolicyChange>,
     /// Changes to A's faults and dedup, sent in order by [`admin::run`].
     pub(super) a_changes: mpsc::Sender<crate::msg::AChange>,
+    /// Tags the ids of a load's and a burst's requests, as the model does its own.
+    pub(super) ids: crate::ids::RequestIds,
     pub(super) burst_cancel: Option<watch::Sender<bool>>,
     pub(super) load_stop: Option<watch::Sender<bool>>,
     /// Requests, bursts and reports in progress.
@@ -74,7 +76,8 @@ impl Executor {
                 let (cancel_tx, cancel_rx) = watch::channel(false);
                 self.burst_cancel = Some(cancel_tx);
                 let wait = self.b_wait.subscribe();
-                let spec = BurstSpec { requests, concurrency, msg, b_url: self.b_url(), id_prefix, wait };
+                let ids = self.ids.clone();
+                let spec = BurstSpec { requests, concurrency, msg, b_url: self.b_url(), id_prefix, ids, wait };
                 let (client, events) = (self.client.clone(), self.events.clone());
                 self.work.spawn(async move {
                     let cancelled = burst::run(client, spec, cancel_rx, events.clone()).await;
@@ -85,7 +88,8 @@ impl Executor {
                 let (stop_tx, stop_rx) = watch::channel(false);
                 self.load_stop = Some(stop_tx);
                 let wait = self.b_wait.subscribe();
-                let spec = LoadSpec { rate, msg, b_url: self.b_url(), id_prefix, wait };
+                let ids = self.ids.clone();
+                let spec = LoadSpec { rate, msg, b_url: self.b_url(), id_prefix, ids, wait };
                 let (client, events) = (self.client.clone(), self.events.clone());
                 self.work.spawn(async move {
                     load::run(client, spec, stop_rx, events.clone()).await;

@@ -47,10 +47,12 @@ fn log(service: Service, second: u8, id: &str, endpoint: &str) -> LogLine {
 fn enter_sends_the_message_with_a_fresh_id_and_shows_a_pending_row() {
     let mut app = app();
     let effect = app.on_action(Action::Send, T0);
-    assert_eq!(effect, Some(Effect::Send { id: "t3st-0001".into(), msg: "hello".into(), delay_ms: None }));
+    let id = app.ids().sign("t3st-0001");
+    assert!(id.starts_with("t3st-0001-"), "readable, then the tag: {id}");
+    assert_eq!(effect, Some(Effect::Send { id: id.clone(), msg: "hello".into(), delay_ms: None }));
     let Some(Entry::Request(row)) = app.requests.entries().back() else { panic!("no row") };
     assert_eq!(row.outcome, None);
-    app.on_event(answer("t3st-0001", answered(503, 1003, Some(ErrorKind::Timeout)), false), T0);
+    app.on_event(answer(&id, answered(503, 1003, Some(ErrorKind::Timeout)), false), T0);
     let Some(Entry::Request(row)) = app.requests.entries().back() else { panic!("no row") };
     assert_eq!(row.outcome.as_ref().map(Outcome::status_label).as_deref(), Some("503"));
     assert_eq!(app.requests.entries().len(), 1, "the answer fills the pending row");
@@ -426,7 +428,7 @@ fn following_selects_the_newest_request_not_a_mark_after_it() {
     app.on_event(Event::Process(Service::A, ProcessState::Frozen { pid: 9 }), T0);
     assert!(app.requests.is_following());
     assert!(
-        matches!(app.requests.selected(), Some(Entry::Request(request)) if request.id == "t3st-0001"),
+        matches!(app.requests.selected(), Some(Entry::Request(request)) if request.id == app.ids().sign("t3st-0001")),
         "{:?}",
         app.requests.selected()
     );
@@ -479,4 +481,35 @@ fn a_selected_entry_stays_selected_when_an_older_answer_is_put_before_it() {
     assert_eq!(selected(&app).as_deref(), Some("t3st-S1-000002"));
     app.on_event(load_answer("t3st-S1-000001", 100), at(220));
     assert_eq!(selected(&app).as_deref(), Some("t3st-S1-000002"), "the selection follows its entry");
+}
+
+#[test]
+fn a_line_under_an_id_the_dashboard_did_not_send_is_shown_but_is_no_evidence() {
+    let mut app = app();
+    app.on_event(Event::SessionStarted, T0);
+    let retried = |id: &str| {
+        LogLine::parse(
+            Service::B,
+            &format!(
+                "2026-11-24 12:00:01,000 service=B endpoint=/call-echo status=ok tries=3 latency_ms=9 request_id={id}"
+            ),
+        )
+    };
+    // Another client's line, or one forged under a guessed id: the next
+    // readable id without the tag, and the real tag of another id.
+    let real = app.ids().sign("t3st-0001");
+    let tag = real.rsplit('-').next().unwrap_or_default();
+    for forged in ["t3st-0001".to_owned(), format!("t3st-0002-{tag}"), "c0ffee-0001".to_owned()] {
+        app.on_event(Event::Logs(vec![retried(&forged)]), T0);
+        assert_eq!(app.guide.done[5], None, "{forged} ticked A retry");
+        assert!(
+            app.logs.visible(None).any(|line| line.request_id.as_deref() == Some(forged.as_str())),
+            "{forged} is shown"
+        );
+    }
+    assert_eq!(app.work.total, (0, 0), "no forged line is counted as B's call");
+    // The same line under the id the dashboard sent is evidence.
+    app.on_event(Event::Logs(vec![retried(&real)]), T0);
+    assert_eq!(app.guide.done[5].as_deref(), Some(real.as_str()));
+    assert_eq!(app.work.total, (0, 1));
 }
