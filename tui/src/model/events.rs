@@ -101,8 +101,8 @@ impl Model {
                     ticked.extend(self.guide.observe(&id, &Seen::Work { change, conditions }));
                 }
                 self.guide_ticked(&ticked, now);
-                self.logs.add(lines);
-                self.logs.add(others);
+                self.logs.add(lines, now);
+                self.logs.add(others, now);
             }
             Event::LogProblems(problems) => self.logs.problems = problems,
             Event::PolicyAdmin(url) => self.policy.admin = Some(url),

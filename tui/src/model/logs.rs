@@ -1,8 +1,15 @@
 //! The log panel's state: both services' lines merged by time, and how the
 //! learner is looking at them (following or paused, scrolled, filtered).
+//!
+//! A line is placed by its own timestamp, held between [`ARRIVAL_WINDOW`]
+//! before its arrival and its arrival (no line is written after it is read):
+//! a line stamped in the future cannot sit below everything that comes after
+//! it, and one from a clock that stepped back cannot hide far above, so the
+//! panel keeps following. Lines of earlier runs (before the session began) keep their own
+//! time: they are history, read from the file at start.
 
 use contract::Service;
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 
 use crate::msg::LogLine;
 use crate::ring::Ring;
@@ -10,10 +17,20 @@ use crate::ring::Ring;
 /// Log lines kept for the log panel.
 pub const MAX_LOG_LINES: usize = 5_000;
 
+/// How far before its arrival a line's own timestamp may place it.
+pub const ARRIVAL_WINDOW: Duration = Duration::seconds(2);
+
+/// A line and the time the panel sorts it by.
+#[derive(Debug, Clone)]
+struct Placed {
+    key: Option<OffsetDateTime>,
+    line: LogLine,
+}
+
 /// Lines and view.
 #[derive(Debug, Clone)]
 pub struct LogView {
-    lines: Ring<LogLine>,
+    lines: Ring<Placed>,
     /// Not following: new lines are kept but the view stays where it is.
     pub paused: bool,
     /// Lines scrolled back from the newest (when paused).
@@ -51,8 +68,9 @@ impl Default for LogView {
 }
 
 impl LogView {
-    /// Adds lines of either service, each in time order within its service.
-    pub fn add(&mut self, lines: Vec<LogLine>) {
+    /// Adds lines of either service that arrived at `now`, each in time order
+    /// within its service.
+    pub fn add(&mut self, lines: Vec<LogLine>, now: OffsetDateTime) {
         for line in lines {
             let this_session = self.is_this_session(&line);
             if this_session {
@@ -64,11 +82,12 @@ impl LogView {
             }
             // Merge by time: each service's lines arrive in order, so a binary
             // search on the timestamp finds where a line of the other one goes.
-            let position = match line.at {
-                Some(at) => self.lines.partition_point(|l| l.at.is_none_or(|t| t <= at)),
+            let key = line.at.map(|at| if this_session { at.clamp(now - ARRIVAL_WINDOW, now) } else { at.min(now) });
+            let position = match key {
+                Some(at) => self.lines.partition_point(|l| l.key.is_none_or(|t| t <= at)),
                 None => self.lines.len(),
             };
-            self.lines.insert(position, line);
+            self.lines.insert(position, Placed { key, line });
             if self.paused {
                 // Keep the view still while new lines arrive below it.
                 self.scroll += 1;
@@ -103,7 +122,7 @@ impl LogView {
     /// The lines the panel shows, oldest first: all of them, or only those of
     /// request `id` (none if the filter has no request to show).
     pub fn visible<'a>(&'a self, filter: Option<Option<&'a str>>) -> impl DoubleEndedIterator<Item = &'a LogLine> {
-        self.lines.iter().filter(move |line| match filter {
+        self.lines.iter().map(|placed| &placed.line).filter(move |line| match filter {
             None => true,
             Some(id) => id.is_some() && line.request_id.as_deref() == id,
         })

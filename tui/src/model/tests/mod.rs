@@ -161,8 +161,12 @@ fn service_changes_leave_markers_at_the_current_request_count() {
 #[test]
 fn logs_merge_by_time_hide_health_checks_and_filter_by_request() {
     let mut app = app();
-    app.on_event(Event::Logs(vec![log(Service::A, 1, "r1", "/echo"), log(Service::A, 3, "r2", "/echo")]), T0);
-    app.on_event(Event::Logs(vec![log(Service::B, 2, "r1", "/call-echo"), log(Service::B, 4, "h", "/health")]), T0);
+    let arrived = T0 + Duration::from_secs(3);
+    app.on_event(Event::Logs(vec![log(Service::A, 1, "r1", "/echo"), log(Service::A, 3, "r2", "/echo")]), arrived);
+    app.on_event(
+        Event::Logs(vec![log(Service::B, 2, "r1", "/call-echo"), log(Service::B, 4, "h", "/health")]),
+        arrived,
+    );
     let order: Vec<(Service, Option<&str>)> =
         app.logs.visible(app.log_filter()).map(|l| (l.service, l.request_id.as_deref())).collect();
     assert_eq!(order, [(Service::A, Some("r1")), (Service::B, Some("r1")), (Service::A, Some("r2"))]);
@@ -175,6 +179,32 @@ fn logs_merge_by_time_hide_health_checks_and_filter_by_request() {
     assert_eq!(app.logs.visible(app.log_filter()).count(), 1);
     app.on_action(Action::ToggleFilter, T0);
     assert_eq!(app.logs.visible(app.log_filter()).count(), 4);
+}
+
+#[test]
+fn a_line_stamped_in_the_future_or_by_a_clock_that_stepped_back_does_not_stop_the_panel_following() {
+    let mut app = app();
+    app.on_event(Event::SessionStarted, T0);
+    let arrival = |second: u64| T0 + Duration::from_secs(second);
+    let newest = |app: &Model| app.logs.visible(None).last().and_then(|l| l.request_id.clone());
+    // One line from a clock a year ahead, then the usual lines: each new one is the newest.
+    let ahead = "2027-11-24 12:00:01,000 service=A endpoint=/echo status=ok latency_ms=0 request_id=ahead";
+    app.on_event(Event::Logs(vec![LogLine::parse(Service::A, ahead)]), arrival(1));
+    for second in 2..6 {
+        app.on_event(
+            Event::Logs(vec![log(Service::B, second, &format!("n{second}"), "/call-echo")]),
+            arrival(second.into()),
+        );
+        assert_eq!(newest(&app), Some(format!("n{second}")), "the panel follows past a line from the future");
+    }
+    // A clock that steps back 30 s: its line arrives last and is shown last.
+    app.on_event(Event::Logs(vec![log(Service::A, 10, "behind", "/echo")]), arrival(40));
+    assert_eq!(newest(&app).as_deref(), Some("behind"));
+    // Within the window lines still merge by their own time.
+    app.on_event(Event::Logs(vec![log(Service::B, 41, "b41", "/call-echo")]), arrival(42));
+    app.on_event(Event::Logs(vec![log(Service::A, 40, "a40", "/echo")]), arrival(42));
+    let last_two: Vec<String> = app.logs.visible(None).rev().take(2).filter_map(|l| l.request_id.clone()).collect();
+    assert_eq!(last_two, ["b41", "a40"], "A's 40 s line goes above B's 41 s line");
 }
 
 #[test]
