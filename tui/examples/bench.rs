@@ -394,7 +394,7 @@ fn line_latency(dir: &str) {
 
 async fn link_serve(listen: &str, target: &str) {
     let (_target_tx, target) = watch::channel(target.parse().unwrap());
-    let (link, run) = Link::bind(listen.parse().unwrap(), target, 1).await.unwrap();
+    let (link, run) = Link::bind(listen.parse().unwrap(), target, 1, tui::io::link::Limits::default()).await.unwrap();
     println!("link: listening on {}", link.addr());
     run.await;
 }

@@ -319,4 +319,32 @@ pub struct LinkCounters {
     pub bytes_to_b: u64,
     /// Connections the link cut (reset), or held (partitioned) when they ended.
     pub cut: u64,
+    /// Connections reset at once because `max_open` were open.
+    pub refused: u64,
+    /// Connections closed quiet: no first byte within `first_byte`, or nothing carried for `idle`.
+    pub idle_closed: u64,
+    /// Accepts that failed (out of file descriptors), and why the last one
+    /// did (`raw_os_error`).
+    pub accept_failed: u64,
+    pub accept_error: Option<i32>,
+    /// The link's limits, to say them when they are hit.
+    pub limits: LinkLimits,
+}
+
+/// What the link allows: how many connections at once, and how long one may
+/// be quiet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkLimits {
+    /// Connections open at once; another one is reset as soon as it is accepted.
+    pub max_open: u64,
+    /// How long a new connection may wait before sending its first byte.
+    pub first_byte: Duration,
+    /// How long a connection may carry nothing either way.
+    pub idle: Duration,
+}
+
+impl Default for LinkLimits {
+    fn default() -> Self {
+        Self { max_open: 256, first_byte: Duration::from_secs(10), idle: Duration::from_secs(60) }
+    }
 }

@@ -25,7 +25,7 @@ use tokio::time::Instant;
 use crate::cli::{DashboardArgs, Settings};
 use crate::io::admin::{self, AFaults, BPolicy};
 use crate::io::http::Client;
-use crate::io::link::{self, Link};
+use crate::io::link::{self, Limits, Link};
 use crate::io::supervisor::{self, Command, Supervisor};
 use crate::io::tail;
 use crate::model::Model;
@@ -96,6 +96,9 @@ impl Drop for TerminalGuard {
 }
 
 async fn run(settings: Settings) -> Result<(), DashboardError> {
+    // The soft limit on open files is often 1024: raised to what the hard
+    // limit allows, so the link's connections and the services' pipes fit.
+    let _ = crate::platform::limits::raise_open_files();
     let log_dir = &settings.log_dir;
     std::fs::create_dir_all(log_dir).map_err(|e| DashboardError::LogDir(log_dir.display().to_string(), e))?;
     let client = Client::new(Duration::from_millis(settings.timeout_ms))?;
@@ -109,8 +112,9 @@ async fn run(settings: Settings) -> Result<(), DashboardError> {
     // The link: a B the dashboard starts calls A through it. It forwards to
     // wherever A answers now (a started A reports its real port).
     let (a_target_tx, a_target) = watch::channel(resolve(&settings.a_url).await.unwrap_or(LOOPBACK_ANY_PORT));
-    let (link, run_link) =
-        Link::bind(settings.link_addr, a_target, settings.seed).await.map_err(DashboardError::Link)?;
+    let (link, run_link) = Link::bind(settings.link_addr, a_target, settings.seed, Limits::default())
+        .await
+        .map_err(DashboardError::Link)?;
     background.spawn(async move {
         run_link.await;
         "the link"

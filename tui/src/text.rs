@@ -140,6 +140,23 @@ pub fn millis(duration: std::time::Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
 }
 
+/// An I/O error as a person reads it: `permission denied`, `out of file
+/// descriptors (too many open files)`, not `Permission denied (os error 13)`.
+pub fn describe_io(error: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    if crate::platform::limits::out_of_descriptors(error) {
+        return "out of file descriptors (too many open files)".to_owned();
+    }
+    match error.kind() {
+        ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        ErrorKind::NotFound => "no such file or directory".to_owned(),
+        ErrorKind::StorageFull => "the disk is full".to_owned(),
+        ErrorKind::QuotaExceeded => "over the disk quota".to_owned(),
+        ErrorKind::ReadOnlyFilesystem => "the file system is read-only".to_owned(),
+        _ => error.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use time::macros::datetime;

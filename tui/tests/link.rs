@@ -16,7 +16,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::{Instant, timeout};
 use tui::faults::{self, Stream, ToxicSpec};
-use tui::io::link::Link;
+use tui::io::link::{Limits, Link};
 use tui::msg::LinkCounters;
 
 /// How long a held connection is watched to prove that nothing arrives.
@@ -116,8 +116,12 @@ async fn start_link(target: SocketAddr) -> Running {
 }
 
 async fn start_seeded(target: SocketAddr, seed: u64) -> Running {
+    start_limited(target, seed, Limits::default()).await
+}
+
+async fn start_limited(target: SocketAddr, seed: u64, limits: Limits) -> Running {
     let (target_tx, target_rx) = watch::channel(target);
-    let (link, run) = Link::bind("127.0.0.1:0".parse().unwrap(), target_rx, seed).await.unwrap();
+    let (link, run) = Link::bind("127.0.0.1:0".parse().unwrap(), target_rx, seed, limits).await.unwrap();
     Running { link, task: tokio::spawn(run), target: target_tx }
 }
 
@@ -202,7 +206,18 @@ async fn ok_passes_bytes_unchanged_and_counts_them() {
         c.bytes_to_a == total && c.bytes_to_b == total
     })
     .await;
-    assert_eq!(link.counters(), LinkCounters { connections: 1, open: 1, bytes_to_a: total, bytes_to_b: total, cut: 0 });
+    let limits = Limits::default();
+    assert_eq!(
+        link.counters(),
+        LinkCounters {
+            connections: 1,
+            open: 1,
+            bytes_to_a: total,
+            bytes_to_b: total,
+            limits,
+            ..LinkCounters::default()
+        }
+    );
 
     // The client closes: both directions end, the server sees the close, nothing is cut.
     drop((reader, writer));
@@ -673,4 +688,80 @@ async fn a_connection_b_left_while_its_answer_was_held_ends_when_the_toxic_goes(
     drop(client);
     link.link.reset();
     eventually("the link lets the connection go", || link.counters().open == 0).await;
+}
+
+/// Reading `stream` ends (a reset or a close) within `limit`.
+async fn assert_ends_within(stream: &mut TcpStream, limit: Duration) {
+    let mut buf = [0; 64];
+    match timeout(limit, stream.read(&mut buf)).await {
+        Ok(Ok(0) | Err(_)) => {}
+        Ok(Ok(n)) => panic!("expected the connection to end, read {n} bytes"),
+        Err(_) => panic!("the connection was still open after {limit:?}"),
+    }
+}
+
+#[tokio::test]
+async fn at_its_cap_the_link_refuses_new_connections_at_once_and_counts_them() {
+    let echo = echo_server().await;
+    let limits = Limits { max_open: 3, ..Limits::default() };
+    let link = start_limited(echo.addr, 1, limits).await;
+    let mut open = Vec::new();
+    for _ in 0..3 {
+        let mut client = link.connect().await;
+        round_trip(&mut client, b"in").await;
+        open.push(client);
+    }
+    let mut over = link.connect().await;
+    assert_reset(&mut over).await;
+    eventually("the refusal is counted", || link.counters().refused == 1).await;
+    assert_eq!(link.counters().open, 3);
+    // The open ones carry on, and a place that frees up is taken again.
+    round_trip(&mut open[0], b"still").await;
+    drop(open.pop());
+    eventually("one fewer open", || link.counters().open == 2).await;
+    let mut again = link.connect().await;
+    round_trip(&mut again, b"again").await;
+    assert_eq!(link.counters().refused, 1);
+}
+
+#[tokio::test]
+async fn a_connection_that_sends_nothing_or_goes_quiet_is_closed_and_a_busy_one_is_not() {
+    let echo = echo_server().await;
+    let limits =
+        Limits { first_byte: Duration::from_millis(300), idle: Duration::from_millis(600), ..Limits::default() };
+    let link = start_limited(echo.addr, 1, limits).await;
+    let mut silent = link.connect().await;
+    let mut quiet = link.connect().await;
+    let mut busy = link.connect().await;
+    round_trip(&mut quiet, b"once").await;
+    // The busy one talks every 100 ms, for three times the idle limit.
+    let started = Instant::now();
+    let mut ticks = tokio::time::interval(Duration::from_millis(100));
+    while started.elapsed() < limits.idle * 3 {
+        ticks.tick().await;
+        round_trip(&mut busy, b"tick").await;
+    }
+    assert_ends_within(&mut silent, Duration::from_millis(1)).await;
+    assert_ends_within(&mut quiet, Duration::from_millis(1)).await;
+    eventually("both quiet connections are counted", || link.counters().idle_closed == 2).await;
+    assert_eq!(link.counters().open, 1, "the busy connection stays");
+    round_trip(&mut busy, b"still here").await;
+}
+
+#[tokio::test]
+async fn a_connection_held_by_a_partition_is_released_once_quiet() {
+    let echo = echo_server().await;
+    let limits = Limits { idle: Duration::from_millis(500), ..Limits::default() };
+    let link = start_limited(echo.addr, 1, limits).await;
+    let mut held = link.connect().await;
+    round_trip(&mut held, b"ping").await;
+    set_fault(&link.link, "partition");
+    held.write_all(b"lost").await.unwrap();
+    // Whoever holds it never gives up; the link lets it go.
+    assert_ends_within(&mut held, DEADLINE).await;
+    eventually("released and counted", || {
+        let c = link.counters();
+        c.open == 0 && c.idle_closed == 1
+    })
+    .await;
 }

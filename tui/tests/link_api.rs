@@ -15,7 +15,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tui::io::link::{Link, api};
+use tui::io::link::{Limits, Link, api};
 
 /// A link to an echo server, and its API, both on port 0.
 struct Running {
@@ -46,7 +46,7 @@ async fn start() -> Running {
         }
     });
     let (_target, target) = watch::channel(echo_addr);
-    let (link, run) = Link::bind("127.0.0.1:0".parse().unwrap(), target, 5).await.unwrap();
+    let (link, run) = Link::bind("127.0.0.1:0".parse().unwrap(), target, 5, Limits::default()).await.unwrap();
     let link_task = tokio::spawn(run);
     let listener = api::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let api = listener.local_addr().unwrap();

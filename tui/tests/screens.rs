@@ -353,7 +353,7 @@ fn partitioned_session() -> Model {
                 open: 20,
                 bytes_to_a: 48_310,
                 bytes_to_b: 61_544,
-                cut: 0,
+                ..tui::msg::LinkCounters::default()
             },
             enabled: true,
             toxics: app.link.toxics.clone(),

@@ -177,7 +177,8 @@ async fn b_started_through_the_link_feels_the_network_while_a_stays_up() {
     let logs = tempfile::tempdir().unwrap();
     // A's port is not known until A starts: the link follows it.
     let (target_tx, target) = watch::channel("127.0.0.1:9".parse().unwrap());
-    let (link, run_link) = Link::bind("127.0.0.1:0".parse().unwrap(), target, 7).await.unwrap();
+    let (link, run_link) =
+        Link::bind("127.0.0.1:0".parse().unwrap(), target, 7, tui::io::link::Limits::default()).await.unwrap();
     let link_task = tokio::spawn(run_link);
     let link_url = Url::parse(&format!("http://{}", link.addr())).unwrap();
 

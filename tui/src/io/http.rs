@@ -137,7 +137,11 @@ impl Client {
 /// B's admin answer: the policy, or B's `{"error": ...}`, or why there was none.
 async fn read_admin<T: DeserializeOwned>(request: reqwest::RequestBuilder) -> Result<T, String> {
     let response = request.send().await.map_err(|error| {
-        if error.is_connect() { "not answering (connection refused)".to_owned() } else { describe(&error) }
+        if error.is_connect() && !out_of_descriptors(&error) {
+            "not answering (connection refused)".to_owned()
+        } else {
+            describe(&error)
+        }
     })?;
     let status = response.status();
     let bytes = response.bytes().await.map_err(|error| describe(&error))?;
@@ -151,6 +155,21 @@ async fn read_admin<T: DeserializeOwned>(request: reqwest::RequestBuilder) -> Re
     Err(format!("refused: {why}"))
 }
 
+/// Whether `error` came from this process having no file descriptor left (a
+/// call that could not even open its socket, not B's or the network's doing).
+fn out_of_descriptors(error: &reqwest::Error) -> bool {
+    let mut inner: &dyn std::error::Error = error;
+    loop {
+        if let Some(io) = inner.downcast_ref::<std::io::Error>() {
+            return crate::platform::limits::out_of_descriptors(io);
+        }
+        match inner.source() {
+            Some(source) => inner = source,
+            None => return false,
+        }
+    }
+}
+
 /// `base` with `path` appended to its path.
 pub fn join(base: &Url, path: &str) -> Url {
     let mut url = base.clone();
@@ -160,6 +179,9 @@ pub fn join(base: &Url, path: &str) -> Url {
 
 /// A short reason for a failed call to B (never the URL, which holds the message).
 fn describe(error: &reqwest::Error) -> String {
+    if out_of_descriptors(error) {
+        return "the dashboard is out of file descriptors (too many open files)".into();
+    }
     if error.is_timeout() {
         return "B did not answer in time".into();
     }

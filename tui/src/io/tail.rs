@@ -17,7 +17,7 @@ use std::time::{Duration, SystemTime};
 
 use contract::{Service, files};
 
-use crate::text::MAX_LINE_BYTES;
+use crate::text::{MAX_LINE_BYTES, describe_io};
 
 /// How often the files are polled: fast enough to feel live, cheap when idle.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
@@ -197,7 +197,7 @@ impl LogTail {
         let file = match crate::platform::files::open_regular(&path) {
             Ok(file) => file,
             Err(error) => {
-                self.problem = Some(format!("cannot follow {}: {}", path.display(), describe(&error)));
+                self.problem = Some(format!("cannot follow {}: {}", path.display(), describe_io(&error)));
                 self.current = None;
                 return;
             }
@@ -363,7 +363,7 @@ fn find_newest(dir: &Path, service: Service) -> Result<Found, String> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Found { newest: None, skipped: None }),
-        Err(error) => return Err(format!("cannot read the log directory {}: {}", dir.display(), describe(&error))),
+        Err(error) => return Err(format!("cannot read the log directory {}: {}", dir.display(), describe_io(&error))),
     };
     let mut skipped = None;
     let newest = entries
@@ -381,7 +381,7 @@ fn find_newest(dir: &Path, service: Service) -> Result<Found, String> {
                     None
                 }
                 Err(error) => {
-                    skipped = Some(format!("{} cannot be read: {}: skipped", path.display(), describe(&error)));
+                    skipped = Some(format!("{} cannot be read: {}: skipped", path.display(), describe_io(&error)));
                     None
                 }
             }
@@ -394,16 +394,6 @@ fn find_newest(dir: &Path, service: Service) -> Result<Found, String> {
 /// What a file that is not a regular one is, in words.
 fn kind_of(metadata: &std::fs::Metadata) -> &'static str {
     if metadata.is_dir() { "a directory" } else { crate::platform::files::special_kind(metadata) }
-}
-
-/// An I/O error as a person reads it: `permission denied`, not `Permission
-/// denied (os error 13)`.
-fn describe(error: &io::Error) -> String {
-    match error.kind() {
-        io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
-        io::ErrorKind::NotFound => "it is gone".to_owned(),
-        _ => error.to_string(),
-    }
 }
 
 /// What one poll of both followers brought.

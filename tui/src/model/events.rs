@@ -50,9 +50,14 @@ impl Model {
             }
             Event::LinkUp { addr } => self.link.addr = Some(addr),
             Event::Link(report) => {
-                if self.link.update(report) {
+                let (changed, limits_hit) = self.link.update(report);
+                if changed {
                     // Changed from outside (its toxiproxy API): marked as the keys' changes are.
                     self.mark(now, format!("link: {}", self.link.detail()));
+                }
+                for text in limits_hit {
+                    self.mark(now, text.clone());
+                    self.say(now, text);
                 }
             }
             Event::LinkApi(api) => self.link.api = Some(api),
@@ -123,7 +128,7 @@ impl Model {
                 }
             }
             Event::ReportWritten(Ok(path)) => self.say(now, format!("report written: {}", path.display())),
-            Event::ReportWritten(Err(error)) => self.say(now, format!("could not write the report: {error}")),
+            Event::ReportWritten(Err(error)) => self.say(now, format!("could not write the report {error}")),
         }
     }
 

@@ -95,11 +95,25 @@ pub struct LinkView {
     pub toxics: Vec<ToxicSpec>,
     /// What its faults depend on (the `delay` preset's delay).
     pub params: faults::Params,
+    /// It is refusing connections over its cap, or failing to accept (said once each time it begins).
+    refusing: bool,
+    accept_failing: bool,
+    closing_quiet: bool,
 }
 
 impl LinkView {
     pub fn new(params: faults::Params) -> Self {
-        Self { addr: None, api: None, counters: LinkCounters::default(), enabled: true, toxics: Vec::new(), params }
+        Self {
+            addr: None,
+            api: None,
+            counters: LinkCounters::default(),
+            enabled: true,
+            toxics: Vec::new(),
+            params,
+            refusing: false,
+            accept_failing: false,
+            closing_quiet: false,
+        }
     }
 
     /// The registered fault the link is in, if it is one.
@@ -132,13 +146,44 @@ impl LinkView {
         }
     }
 
-    /// Shows what the link reports; answers whether its state changed.
-    pub fn update(&mut self, report: LinkReport) -> bool {
+    /// Shows what the link reports; answers whether its state changed, and
+    /// what to say of a limit it hit since the last report (once per
+    /// episode: a flood of refusals is one mark, not hundreds).
+    pub fn update(&mut self, report: LinkReport) -> (bool, Vec<String>) {
         let changed = self.enabled != report.enabled || self.toxics != report.toxics;
+        let (before, now) = (self.counters, report.counters);
+        let mut said = Vec::new();
+        let refusing = now.refused > before.refused;
+        if refusing && !self.refusing {
+            said.push(format!(
+                "link at its cap of {} open connections: new ones are refused (reset) until some close",
+                now.limits.max_open
+            ));
+        }
+        self.refusing = refusing || (self.refusing && now.open >= now.limits.max_open);
+        let failing = now.accept_failed > before.accept_failed;
+        if failing && !self.accept_failing {
+            let why = now.accept_error.map_or_else(
+                || "an error".to_owned(),
+                |code| crate::text::describe_io(&std::io::Error::from_raw_os_error(code)),
+            );
+            said.push(format!("the link cannot accept B's connections: {why}"));
+        }
+        self.accept_failing = failing;
+        let closing = now.idle_closed > before.idle_closed;
+        if closing && !self.closing_quiet {
+            said.push(format!(
+                "link closing quiet connections: nothing sent within {} s of opening, or nothing carried for {} s \
+                 (as a NAT forgets a quiet flow)",
+                now.limits.first_byte.as_secs(),
+                now.limits.idle.as_secs()
+            ));
+        }
+        self.closing_quiet = closing;
         self.counters = report.counters;
         self.enabled = report.enabled;
         self.toxics = report.toxics;
-        changed
+        (changed, said)
     }
 
     /// Shows at once what the dashboard asked of it (the link confirms within a quarter second).

@@ -3,5 +3,6 @@
 //! needs a `cfg`.
 
 pub mod files;
+pub mod limits;
 pub mod process;
 pub mod signals;

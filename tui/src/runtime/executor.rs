@@ -149,7 +149,9 @@ impl Executor {
                 let snapshot = model.clone();
                 let events = self.events.clone();
                 self.work.spawn_blocking(move || {
-                    let written = report::write(&snapshot, OffsetDateTime::now_utc()).map_err(|e| e.to_string());
+                    let written = report::write(&snapshot, OffsetDateTime::now_utc()).map_err(|error| {
+                        format!("in {}: {}", snapshot.settings.log_dir.display(), crate::text::describe_io(&error))
+                    });
                     let _ = events.blocking_send(Event::ReportWritten(written));
                 });
             }

@@ -15,8 +15,8 @@ use contract::policy::{BreakerPhase, Policy};
 use crate::keys;
 use crate::model::policy::on_off;
 use crate::model::{BSeesA, Model};
-use crate::msg::{Health, ProcessState};
-use crate::text::{format_ms, millis, sanitize};
+use crate::msg::{Health, LinkCounters, ProcessState};
+use crate::text::{describe_io, format_ms, millis, sanitize};
 
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     let width = usize::from(area.width.saturating_sub(2));
@@ -109,6 +109,7 @@ fn link_line(model: &Model, width: usize) -> Line<'static> {
         }
         (Some(_), _) => String::new(),
     };
+    let [failed, refused, quiet] = limits_hit(&c);
     let api = match &link.api {
         Some(Ok(api)) => format!(" · api {api}"),
         Some(Err(why)) => format!(" · no api: {}", sanitize(why)),
@@ -120,11 +121,28 @@ fn link_line(model: &Model, width: usize) -> Line<'static> {
             (fit::KEEP, Span::styled(format!("B→A {text}"), Style::new().fg(color).bold())),
             (fit::KEEP, Span::styled(through, Style::new().fg(DIM))),
             (fit::CONTEXT, Span::styled(api, Style::new().fg(DIM))),
+            (fit::CONTEXT, Span::styled(failed, Style::new().fg(ERROR))),
+            (fit::CONTEXT, Span::styled(refused, Style::new().fg(ERROR))),
+            (fit::DETAIL, Span::styled(quiet, Style::new().fg(ERROR))),
             (fit::DETAIL, Span::raw(format!(" · {} conns ({} open, {} cut)", c.connections, c.open, c.cut))),
             (fit::EXTRA, Span::raw(format!(", {}→A {}→B", bytes(c.bytes_to_a), bytes(c.bytes_to_b)))),
         ],
         width,
     )
+}
+
+/// The link's limits, when it hit them: refusals over its cap, connections
+/// closed quiet, accepts that failed (each a part of its own, so what fits is shown).
+fn limits_hit(c: &LinkCounters) -> [String; 3] {
+    let refused =
+        if c.refused > 0 { format!(" · {} refused (cap {})", c.refused, c.limits.max_open) } else { String::new() };
+    let quiet = if c.idle_closed > 0 { format!(" · {} closed quiet", c.idle_closed) } else { String::new() };
+    let failed = match (c.accept_failed, c.accept_error) {
+        (0, _) => String::new(),
+        (n, Some(code)) => format!(" · {n} accepts failed: {}", describe_io(&std::io::Error::from_raw_os_error(code))),
+        (n, None) => format!(" · {n} accepts failed"),
+    };
+    [failed, refused, quiet]
 }
 
 /// A's own faults and dedup, as A's admin listener says (the faults menu sets them).

@@ -17,7 +17,7 @@ use tokio::time::Instant;
 use super::hold::hold_until_passing;
 use super::state::{Active, State};
 use super::toxics::{Chunk, Ending, Memory, Piece, Verdict};
-use super::{Counters, Open, Shared};
+use super::{Counters, Limits, Open, Shared};
 use crate::faults::Stream;
 
 /// Bytes read per system call and direction: an HTTP call to A fits in one.
@@ -42,6 +42,8 @@ pub(super) enum End {
     Cut,
     /// Reading or writing failed while forwarding.
     Failed,
+    /// Nothing carried for too long ([`super::Limits`]).
+    Idle,
 }
 
 /// What both directions of one connection share.
@@ -50,6 +52,10 @@ pub(super) struct Connection {
     /// A byte was lost: the connection never forwards again.
     lost_bytes: AtomicBool,
     draws: Mutex<Draws>,
+    /// When it was accepted, and the last time a byte was read or written
+    /// (milliseconds after `born`, plus one; 0 before the first byte).
+    born: Instant,
+    active_at: AtomicU64,
 }
 
 /// Which toxics apply to the request under way, drawn once per request.
@@ -63,7 +69,36 @@ struct Draws {
 
 impl Connection {
     fn new() -> Self {
-        Connection { lost_bytes: AtomicBool::new(false), draws: Mutex::new(Draws::default()) }
+        Connection {
+            lost_bytes: AtomicBool::new(false),
+            draws: Mutex::new(Draws::default()),
+            born: Instant::now(),
+            active_at: AtomicU64::new(0),
+        }
+    }
+
+    /// A byte was read or written now.
+    pub(super) fn touch(&self) {
+        let since = u64::try_from(self.born.elapsed().as_millis()).unwrap_or(u64::MAX - 1);
+        self.active_at.store(since + 1, Ordering::Relaxed);
+    }
+
+    /// Returns once the connection has been quiet for longer than `limits`
+    /// allow: before its first byte, or since its last one.
+    async fn quiet(&self, limits: Limits) {
+        loop {
+            let deadline = match self.active_at.load(Ordering::Relaxed) {
+                0 => self.born + limits.first_byte,
+                at => self.born + Duration::from_millis(at - 1) + limits.idle,
+            };
+            let now = Instant::now();
+            if now >= deadline {
+                return;
+            }
+            // A first byte can bring the deadline nearer (an idle limit
+            // shorter than the first byte's): never sleep past `idle`.
+            tokio::time::sleep_until(deadline.min(now + limits.idle)).await;
+        }
     }
 
     pub(super) fn lost(&self) -> bool {
@@ -97,35 +132,46 @@ impl Connection {
 }
 
 /// Serves one connection from B: waits while every request would be lost,
-/// connects to A, then forwards both ways until it ends.
+/// connects to A, then forwards both ways until it ends, or until it has
+/// been quiet for longer than the link's limits allow.
 pub(super) async fn serve(mut client: TcpStream, open: Open) {
     let shared = &open.0;
     let connection = Connection::new();
     let mut state = shared.state.subscribe();
     // Latency, not correctness: a failure only costs Nagle's delay.
     let _ = client.set_nodelay(true);
-    let end = match hold_until_passing(&mut client, &connection, shared, &mut state).await {
-        Some(end) => end,
-        None => match connect(current_target(shared)).await {
-            Some(mut server) => {
-                let end = forward(&mut client, &mut server, &connection, shared, state).await;
-                if end == End::Reset {
-                    reset(&server);
-                }
-                end
-            }
-            None => {
-                // A refused: B's connection fails as fast as a refused one
-                // would (with a reset), and is not the link's doing.
-                reset(&client);
-                return;
-            }
-        },
+    let work = async {
+        if let Some(end) = hold_until_passing(&mut client, &connection, shared, &mut state).await {
+            return Some(end);
+        }
+        // None: A refused.
+        let mut server = connect(current_target(shared)).await?;
+        let end = forward(&mut client, &mut server, &connection, shared, state).await;
+        if end == End::Reset {
+            reset(&server);
+        }
+        Some(end)
+    };
+    let end = tokio::select! {
+        end = work => end,
+        // A's side (dropped with `work`) is closed; B's is reset, as a NAT
+        // that forgot the flow answers.
+        () = connection.quiet(shared.limits) => Some(End::Idle),
+    };
+    let Some(end) = end else {
+        // A refused: B's connection fails as fast as a refused one would
+        // (with a reset), and is not the link's doing.
+        reset(&client);
+        return;
     };
     match end {
         End::Reset => {
             reset(&client);
             shared.counters.cut.fetch_add(1, Ordering::Relaxed);
+        }
+        End::Idle => {
+            reset(&client);
+            shared.counters.idle_closed.fetch_add(1, Ordering::Relaxed);
         }
         End::Held | End::Cut => {
             shared.counters.cut.fetch_add(1, Ordering::Relaxed);
@@ -146,7 +192,7 @@ async fn connect(target: SocketAddr) -> Option<TcpStream> {
 }
 
 /// Makes the coming drop of `stream` abortive: the peer gets a reset, not a close.
-fn reset(stream: &TcpStream) {
+pub(super) fn reset(stream: &TcpStream) {
     let _ = stream.set_zero_linger();
 }
 
@@ -291,6 +337,7 @@ impl Direction<'_> {
                         if to.write_all(&piece.bytes).await.is_err() {
                             return End::Failed;
                         }
+                        self.connection.touch();
                         self.forwarded.fetch_add(piece.bytes.len() as u64, Ordering::Relaxed);
                     }
                 }
@@ -301,6 +348,7 @@ impl Direction<'_> {
                     // The healthy link's path: nothing to time, nothing waiting, so
                     // the bytes go on at once, without a copy.
                     Ok(n) if queue.is_empty() && current.on(self.stream).next().is_none() && !self.connection.lost() => {
+                        self.connection.touch();
                         self.connection.begin_read(self.stream);
                         if to.write_all(&buf[..n]).await.is_err() {
                             return End::Failed;
@@ -308,6 +356,7 @@ impl Direction<'_> {
                         self.forwarded.fetch_add(n as u64, Ordering::Relaxed);
                     }
                     Ok(n) => {
+                        self.connection.touch();
                         let (pieces, verdict) = self.through_toxics(&current, &mut toxics, buf[..n].to_vec());
                         match verdict {
                             Verdict::Lose => self.connection.lose(),

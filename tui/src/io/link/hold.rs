@@ -72,7 +72,10 @@ pub(super) async fn hold_until_passing(
             }
             read = client.read(&mut dropped) => match read {
                 Ok(0) | Err(_) => return Some(End::Held),
-                Ok(_) => connection.lose(),
+                Ok(_) => {
+                    connection.touch();
+                    connection.lose();
+                }
             },
         }
     }

@@ -25,6 +25,16 @@
 //! idle pooled connection that lost nothing carries on, as an idle TCP
 //! connection does in a real network). It counts as cut when it ends.
 //!
+//! # Limits
+//!
+//! The link is a loopback port anyone on the machine can open, so it bounds
+//! what it holds ([`Limits`]): at most 256 connections at once (more are
+//! reset at once and counted as refused), a connection that sends nothing in
+//! its first 10 s, or carries nothing either way for 60 s, is closed as a NAT
+//! drops a quiet flow (B's pool lets an idle connection go after 30 s, so B
+//! never meets it; a connection held by a partition is released at last).
+//! The screen says when either happens.
+//!
 //! # Chance, per request, from one seed
 //!
 //! A toxic's `toxicity` is drawn per request, not per connection as
@@ -42,7 +52,7 @@ pub mod toxics;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -52,6 +62,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
 use crate::faults::ToxicSpec;
+pub use crate::msg::LinkLimits as Limits;
 use crate::msg::{Event, LinkCounters, LinkReport};
 use connection::serve;
 pub use state::LinkError;
@@ -82,6 +93,7 @@ struct Shared {
     seed: u64,
     /// Whether the port is open now (it follows `state.enabled` a moment later).
     listening: watch::Sender<bool>,
+    limits: Limits,
     counters: Counters,
 }
 
@@ -93,6 +105,11 @@ struct Counters {
     bytes_to_a: AtomicU64,
     bytes_to_b: AtomicU64,
     cut: AtomicU64,
+    refused: AtomicU64,
+    idle_closed: AtomicU64,
+    accept_failed: AtomicU64,
+    /// Why the last accept failed (`raw_os_error`), 0 for none.
+    accept_error: AtomicI32,
 }
 
 impl Shared {
@@ -106,20 +123,23 @@ impl Link {
     /// Binds `listen` (e.g. `127.0.0.1:0`) and forwards each accepted
     /// connection to the address `target` holds at connect time (A's address
     /// can change once, when A is first started on a port of its own choosing).
-    /// Every draw of chance comes from `seed`. Returns the link, healthy, and
+    /// Every draw of chance comes from `seed`; `limits` bound what it holds.
+    /// Returns the link, healthy, and
     /// the future that runs it: the caller spawns it, and it runs until
     /// dropped or aborted, which also ends every connection it carries.
     pub async fn bind(
         listen: SocketAddr,
         target: watch::Receiver<SocketAddr>,
         seed: u64,
+        limits: Limits,
     ) -> io::Result<(Link, impl Future<Output = ()> + Send + 'static)> {
         let listener = TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
         let (state, _) = watch::channel(Arc::new(State::default()));
         let rng = Mutex::new(fastrand::Rng::with_seed(seed));
         let listening = watch::Sender::new(true);
-        let shared = Arc::new(Shared { addr, state, target, rng, seed, listening, counters: Counters::default() });
+        let shared =
+            Arc::new(Shared { addr, state, target, rng, seed, listening, limits, counters: Counters::default() });
         Ok((Link { shared: Arc::clone(&shared) }, run(listener, shared)))
     }
 
@@ -243,6 +263,14 @@ impl Link {
             bytes_to_a: counters.bytes_to_a.load(Ordering::Relaxed),
             bytes_to_b: counters.bytes_to_b.load(Ordering::Relaxed),
             cut: counters.cut.load(Ordering::Relaxed),
+            refused: counters.refused.load(Ordering::Relaxed),
+            idle_closed: counters.idle_closed.load(Ordering::Relaxed),
+            accept_failed: counters.accept_failed.load(Ordering::Relaxed),
+            accept_error: match counters.accept_error.load(Ordering::Relaxed) {
+                0 => None,
+                code => Some(code),
+            },
+            limits: self.shared.limits,
         }
     }
 }
@@ -264,10 +292,21 @@ async fn run(listener: TcpListener, shared: Arc<Shared>) {
         shared.listening.send_if_modified(|open| std::mem::replace(open, listener.is_some()) != listener.is_some());
         tokio::select! {
             accepted = accept(listener.as_ref()) => match accepted {
+                Ok((client, _)) if shared.counters.open.load(Ordering::Relaxed) >= shared.limits.max_open => {
+                    // Over the cap: refused at once, never held.
+                    connection::reset(&client);
+                    shared.counters.refused.fetch_add(1, Ordering::Relaxed);
+                }
                 Ok((client, _)) => {
                     connections.spawn(serve(client, Open::count(&shared)));
                 }
-                Err(_) => tokio::time::sleep(ACCEPT_BACKOFF).await,
+                Err(error) => {
+                    // Out of file descriptors, most likely: counted and said
+                    // on screen, and tried again after a pause.
+                    shared.counters.accept_failed.fetch_add(1, Ordering::Relaxed);
+                    shared.counters.accept_error.store(error.raw_os_error().unwrap_or(0), Ordering::Relaxed);
+                    tokio::time::sleep(ACCEPT_BACKOFF).await;
+                }
             },
             _ = state.changed() => {}
             () = tokio::time::sleep(ACCEPT_BACKOFF), if enabled && listener.is_none() => {}

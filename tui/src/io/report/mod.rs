@@ -405,9 +405,15 @@ fn create_new(dir: &Path, stamp: &str, bytes: &[u8]) -> std::io::Result<PathBuf>
         let path = dir.join(name);
         match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
             Ok(mut file) => {
-                file.write_all(bytes)?;
-                file.sync_all()?;
-                return Ok(path);
+                return match file.write_all(bytes).and_then(|()| file.sync_all()) {
+                    Ok(()) => Ok(path),
+                    Err(error) => {
+                        // A full disk: no half report left behind.
+                        drop(file);
+                        let _ = std::fs::remove_file(&path);
+                        Err(error)
+                    }
+                };
             }
             Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
             Err(error) => return Err(error),

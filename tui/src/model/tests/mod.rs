@@ -543,3 +543,52 @@ fn a_line_under_an_id_the_dashboard_did_not_send_is_shown_but_is_no_evidence() {
     assert_eq!(app.guide.done[5].as_deref(), Some(real.as_str()));
     assert_eq!(app.work.total, (0, 1));
 }
+
+#[test]
+fn the_links_limits_are_said_once_per_episode_not_once_per_report() {
+    let mut app = app();
+    let report = |refused: u64, open: u64, idle_closed: u64, accept_failed: u64| {
+        Event::Link(crate::msg::LinkReport {
+            counters: crate::msg::LinkCounters {
+                open,
+                refused,
+                idle_closed,
+                accept_failed,
+                accept_error: Some(24),
+                limits: crate::msg::LinkLimits::default(),
+                ..Default::default()
+            },
+            enabled: true,
+            toxics: Vec::new(),
+        })
+    };
+    let marks = |app: &Model| -> Vec<String> {
+        app.requests
+            .entries()
+            .iter()
+            .filter_map(|entry| match entry {
+                Entry::Mark(mark) => Some(mark.text.clone()),
+                Entry::Request(_) => None,
+            })
+            .collect()
+    };
+    // A flood of refusals over several reports: one mark.
+    for refused in 1..5 {
+        app.on_event(report(refused * 100, 256, 0, 0), T0);
+    }
+    assert_eq!(marks(&app).len(), 1, "{:?}", marks(&app));
+    assert!(marks(&app)[0].contains("cap of 256 open connections"), "{:?}", marks(&app));
+    // It ends (connections closed), then starts again: a second mark.
+    app.on_event(report(400, 10, 0, 0), T0);
+    app.on_event(report(401, 256, 0, 0), T0);
+    assert_eq!(marks(&app).len(), 2);
+    // Quiet connections closed, and the dashboard out of descriptors: named.
+    app.on_event(report(401, 256, 3, 0), T0);
+    assert!(marks(&app)[2].contains("link closing quiet connections: nothing sent within 10 s"), "{:?}", marks(&app));
+    app.on_event(report(401, 256, 9, 0), T0);
+    assert_eq!(marks(&app).len(), 3, "closing more in the same episode: no new mark");
+    app.on_event(report(401, 256, 3, 7), T0);
+    if cfg!(unix) {
+        assert!(marks(&app)[3].ends_with("out of file descriptors (too many open files)"), "{:?}", marks(&app));
+    }
+}
