@@ -598,3 +598,30 @@ fn long_texts_give_way_by_what_matters_least_never_the_counts_or_the_instruction
         insta::assert_snapshot!(format!("fitted_{width}x{height}"), screen);
     }
 }
+
+#[test]
+fn numbers_with_big_counts_of_every_kind_stay_whole_at_80x24_and_120x40() {
+    let mut app = app();
+    let kinds = [ErrorKind::Connect, ErrorKind::Timeout, ErrorKind::Status, ErrorKind::Body, ErrorKind::CircuitOpen];
+    // Thousands of each kind, and thousands of successes: a long session under load.
+    let mut when = 1_000;
+    for (n, kind) in (1_000..).step_by(1_111).zip(kinds) {
+        let body = format!(r#"{{"error":"x","error_kind":"{kind}","service_a":"unavailable","service_b":"ok"}}"#);
+        for _ in 0..n {
+            when += 1;
+            request(&mut app, when, 503, 5, Some(kind), &body);
+        }
+    }
+    for _ in 0..1_007 {
+        when += 1;
+        request(&mut app, when, 200, 3, None, r#"{"msg":"hello"}"#);
+    }
+    for (width, height) in [(80, 24), (120, 40)] {
+        let screen = screen_of_size(&app, width, height);
+        for (n, kind) in (1_000..).step_by(1_111).zip(kinds) {
+            assert!(screen.contains(&format!("{kind} {n}")), "{kind} {n} whole at {width}x{height}:\n{screen}");
+        }
+        assert!(screen.contains("200×1007") && screen.contains(" · "), "{screen}");
+        insta::assert_snapshot!(format!("numbers_big_counts_{width}x{height}"), screen);
+    }
+}

@@ -33,12 +33,48 @@ pub struct Step {
     /// What to look for on the screen and in the logs.
     pub look_for: &'static str,
     pub shown_by: fn(&Seen<'_>) -> bool,
+    /// What the step starts from; what an earlier step left otherwise is
+    /// said first ([`Step::first`]).
+    pub starts: Starts,
 }
+
+/// What a step expects of the lab when it begins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Starts {
+    /// A running and thawed (its own keys start or stop it otherwise).
+    pub a_up: bool,
+    /// No steady load running.
+    pub no_load: bool,
+}
+
+/// A up, no load: where most steps begin.
+const CALM: Starts = Starts { a_up: true, no_load: true };
+/// The step's own keys set A as it needs.
+const ANY_A: Starts = Starts { a_up: false, no_load: true };
 
 impl Step {
     /// What to press, with the keys' names filled in.
     pub fn press(&self) -> String {
         crate::keys::fill(self.press)
+    }
+
+    /// What to undo first of what the lab is in now (`a`: A's state, `a_ours`:
+    /// the dashboard started A, `load`: a steady load runs), for this step to
+    /// show what it says: "f (thaw A)", "l (stop the load)". Empty when ready.
+    pub fn first(&self, a: AState, a_ours: bool, load: bool) -> Vec<String> {
+        let mut first = Vec::new();
+        if self.starts.a_up {
+            match a {
+                AState::Up => {}
+                AState::Frozen => first.push(crate::keys::fill("{key:freeze} (thaw A)")),
+                AState::Down | AState::Crashed if a_ours => first.push(crate::keys::fill("{key:a} (start A)")),
+                AState::Down | AState::Crashed => first.push("start A again where it was started".to_owned()),
+            }
+        }
+        if self.starts.no_load && load {
+            first.push(crate::keys::fill("{key:load} (stop the load)"));
+        }
+        first
     }
 }
 
@@ -59,27 +95,31 @@ pub const STEPS: [Step; 13] = [
         press: "{key:send}",
         look_for: "200 in a few ms; one line in B's log and one in A's, with the same request_id",
         shown_by: |seen| matches!(answer_kind(seen), Some((_, c, _, true)) if c.link == LinkCondition::Healthy),
+        starts: CALM,
     },
     Step {
         title: "A stopped",
         press: "{key:a} (stop A), then {key:send}",
         look_for: "503 connect at once, not after 1 s; no line in A's log (A never got it)",
         shown_by: |seen| matches!(answer_kind(seen), Some((Some(ErrorKind::Connect), c, _, _)) if c.a == AState::Down),
+        starts: ANY_A,
     },
     Step {
         title: "A frozen",
         press: "{key:a} (start A), {key:freeze} (freeze A), then {key:send}; {key:freeze} again to thaw",
         look_for: "503 timeout after B's timeout; A's line comes only after the thaw",
         shown_by: |seen| matches!(answer_kind(seen), Some((Some(ErrorKind::Timeout), c, _, _)) if c.a == AState::Frozen),
+        starts: ANY_A,
     },
     Step {
         title: "A slow",
-        press: "{key:slow} (A thawed at the end of the step before)",
+        press: "{key:slow} (a request A takes longer to answer than B waits)",
         look_for: "503 timeout; A's line says the client closed the connection at B's timeout",
         shown_by: |seen| {
             matches!(answer_kind(seen), Some((Some(ErrorKind::Timeout), c, Some(_), _))
                 if c.a == AState::Up && c.link == LinkCondition::Healthy)
         },
+        starts: CALM,
     },
     Step {
         title: "The network, not A",
@@ -89,6 +129,7 @@ pub const STEPS: [Step; 13] = [
             matches!(answer_kind(seen), Some((Some(ErrorKind::Timeout), c, _, _))
                 if c.a == AState::Up && c.link == LinkCondition::Fault("partition"))
         },
+        starts: CALM,
     },
     Step {
         title: "A retry",
@@ -98,18 +139,21 @@ pub const STEPS: [Step; 13] = [
             matches!(seen, Seen::Line(line)
                 if line.service == Service::B && line.ok == Some(true) && line.tries.is_some_and(|tries| tries > 1))
         },
+        starts: CALM,
     },
     Step {
         title: "A's errors",
         press: "{key:reset} (undo everything), {fault:a-errors} (half of A's answers 500), then {key:send} a few times",
         look_for: "503 error_kind status from B; A's line says fault=error_status",
         shown_by: |seen| matches!(answer_kind(seen), Some((Some(ErrorKind::Status), ..))),
+        starts: CALM,
     },
     Step {
         title: "A bad body",
         press: "{fault:a-errors} (errors off), {fault:a-bad-body} (an HTML page instead of JSON), then {key:send}",
         look_for: "503 error_kind body from B, although A's line says status=ok fault=bad_body",
         shown_by: |seen| matches!(answer_kind(seen), Some((Some(ErrorKind::Body), ..))),
+        starts: CALM,
     },
     Step {
         title: "Answers lost",
@@ -119,30 +163,35 @@ pub const STEPS: [Step; 13] = [
             matches!(seen, Seen::Work { change: Change::DoneButTimedOut, conditions: Some(c) }
                 if c.link == LinkCondition::Fault("answers-lost"))
         },
+        starts: CALM,
     },
     Step {
         title: "Duplicate work",
         press: "answers still lost: {key:retries} (one retry), then {key:send}",
         look_for: "two lines in A's log with one request_id: A did the work twice (Numbers: work twice)",
         shown_by: |seen| matches!(seen, Seen::Work { change: Change::Duplicated, .. }),
+        starts: CALM,
     },
     Step {
         title: "The fix: dedup",
         press: "{fault:a-dedup} (A remembers answers by request id), then {key:send}",
         look_for: "A's second line of the request_id says dedup=hit: answered from memory, not done again",
         shown_by: |seen| matches!(seen, Seen::Work { change: Change::FromMemory, .. }),
+        starts: CALM,
     },
     Step {
         title: "Crash vs stop",
         press: "{key:reset}, {key:load} (a steady load), {fault:crash-a} (crash A), {key:a} (start it again), {key:load} (stop the load)",
         look_for: "503s from the crash on: what A had in flight is lost; try a (a graceful stop) under the load: A answers what it has first",
         shown_by: |seen| matches!(answer_kind(seen), Some((Some(_), c, _, _)) if c.a == AState::Crashed),
+        starts: Starts { a_up: true, no_load: false },
     },
     Step {
         title: "The breaker",
-        press: "{key:reset}, {key:breaker} (breaker on), {key:a} (stop A), then {key:send} six times (no load running)",
+        press: "{key:reset}, {key:breaker} (breaker on), {key:a} (stop A), then {key:send} six times",
         look_for: "five 503 connect, then 503 circuit_open in about a millisecond: B no longer calls A",
         shown_by: |seen| matches!(answer_kind(seen), Some((Some(ErrorKind::CircuitOpen), ..))),
+        starts: CALM,
     },
 ];
 
@@ -244,6 +293,20 @@ mod tests {
         // The evidence is the first request that showed each step.
         assert_eq!(guide.done[1].as_deref(), Some("g-3"));
         assert!(guide.observe("g-15", &seen(&answer(200, None), None, up)).is_empty(), "done steps stay done");
+    }
+
+    #[test]
+    fn a_step_says_first_what_an_earlier_step_left_behind() {
+        let step = |title: &str| STEPS.iter().find(|step| step.title == title).expect("a step");
+        // A ticked "A frozen" with A still frozen: "A slow" says to thaw it first.
+        assert_eq!(step("A slow").first(AState::Frozen, true, false), ["f (thaw A)"]);
+        assert!(step("A slow").first(AState::Up, true, false).is_empty());
+        // "Crash vs stop" ticks at the crash: the breaker step says what is left.
+        assert_eq!(step("The breaker").first(AState::Crashed, true, true), ["a (start A)", "l (stop the load)"]);
+        assert_eq!(step("The breaker").first(AState::Down, false, false), ["start A again where it was started"]);
+        // Steps whose own keys set A ask nothing of it; the crash step wants its load.
+        assert!(step("A frozen").first(AState::Down, true, false).is_empty());
+        assert!(step("Crash vs stop").first(AState::Up, true, true).is_empty());
     }
 
     #[test]

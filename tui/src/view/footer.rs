@@ -15,7 +15,7 @@ use crate::msg::InputMode;
 use crate::text::{clip, sanitize};
 
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
-    let [first, second] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    let [first, second] = Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
     let long = format!("  {}", keys::footer(false));
     let keys =
         if usize::from(area.width) >= long.chars().count() + 24 { long } else { format!(" {}", keys::footer(true)) };
@@ -62,9 +62,15 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     }
 }
 
-/// The footer's rows at `width`: two, or three while a note needs a second line.
+/// The footer's rows at `width`: the message and the keys, then a row for a
+/// burst's gauge or a note (two while a note needs them); with nothing to
+/// say, that row goes to the panels above.
 pub fn height(model: &Model, width: u16) -> u16 {
-    let long_note = model.burst.is_none()
-        && model.note().is_some_and(|note| sanitize(note).chars().count() + 1 > usize::from(width));
-    2 + u16::from(long_note)
+    if model.burst.is_some() {
+        return 2;
+    }
+    match model.note() {
+        None => 1,
+        Some(note) => 2 + u16::from(sanitize(note).chars().count() + 1 > usize::from(width)),
+    }
 }

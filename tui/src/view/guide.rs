@@ -12,6 +12,7 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use super::{DIM, OK, PENDING, fit, services};
 use crate::model::Model;
 use crate::model::guide::STEPS;
+use crate::msg::ProcessState;
 use contract::Service;
 
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
@@ -40,6 +41,14 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     match guide.current() {
         Some(index) => {
             let step = &STEPS[index];
+            let a_ours = !matches!(model.service(Service::A).process, ProcessState::Attached);
+            let first = step.first(model.conditions().a, a_ours, model.load.is_some());
+            if !first.is_empty() {
+                instruction.push(Line::from(vec![
+                    Span::styled(" first: ", Style::new().fg(PENDING).bold()),
+                    Span::styled(first.join(", "), Style::new().fg(PENDING)),
+                ]));
+            }
             instruction.push(Line::from(vec![Span::styled(" press: ", Style::new().bold()), Span::raw(step.press())]));
             instruction
                 .push(Line::from(vec![Span::styled(" look for: ", Style::new().bold()), Span::raw(step.look_for)]));

@@ -37,19 +37,6 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     let block = Block::bordered().title(title);
     let inner = block.inner(area);
     let (height, width) = (usize::from(inner.height), usize::from(inner.width));
-    let mut lines: Vec<Line> = Vec::new();
-    let mut separated = false;
-    for line in logs.visible(filter) {
-        // Lines are in time order: earlier runs' lines come first.
-        if !separated && logs.is_this_session(line) {
-            separated = true;
-            if !lines.is_empty() {
-                let text = format!("── above: before this session · this session since {} ──", session_time(model));
-                lines.push(Line::from(text).fg(MARK));
-            }
-        }
-        lines.extend(render(line, width, if height >= ROOM_TO_WRAP { MAX_ROWS } else { 1 }));
-    }
     let mut warnings: Vec<Line> = Vec::new();
     for service in Service::ALL {
         // What the follower knows first (permission denied, a FIFO), then
@@ -68,11 +55,20 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
         }
     }
     let room = height.saturating_sub(warnings.len());
-    let scroll = if logs.paused { logs.scroll.min(lines.len().saturating_sub(room)) } else { 0 };
-    let end = lines.len() - scroll;
-    let start = end.saturating_sub(room);
+    // Paused, the view stays `scroll` lines back from the newest.
+    let scroll = if logs.paused { logs.scroll } else { 0 };
+    // A line continues on more rows in a tall panel; in a short one only when
+    // every line that fits on one row each also fits continued (a request
+    // filtered to its two lines), so A's and B's lines stay in view together.
+    let wrapped = newest_rows(model, filter, width, room, scroll, MAX_ROWS);
+    let lines = if height >= ROOM_TO_WRAP || wrapped.len() <= room {
+        wrapped
+    } else {
+        newest_rows(model, filter, width, room, scroll, 1)
+    };
     let mut shown: Vec<Line> = warnings;
-    shown.extend(lines.drain(start..end));
+    let skip = lines.len().saturating_sub(room);
+    shown.extend(lines.into_iter().skip(skip));
     if shown.is_empty() {
         let hint = match filter {
             Some(None) => "select a request (Up/Down) to see its log lines, or t for all".to_owned(),
@@ -82,6 +78,38 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
         shown.push(Line::from(hint).fg(DIM));
     }
     frame.render_widget(Paragraph::new(shown).block(block), area);
+}
+
+/// The rows of the newest log lines (after skipping `scroll` of them) that
+/// fill `room` rows, oldest first; lines of earlier runs under a separator.
+/// Built from the newest back, so a panel of 5,000 lines renders only what
+/// it shows.
+fn newest_rows(
+    model: &Model,
+    filter: Option<Option<&str>>,
+    width: usize,
+    room: usize,
+    scroll: usize,
+    max_rows: usize,
+) -> Vec<Line<'static>> {
+    let logs = &model.logs;
+    // One row more than the room at most is needed to know the room is full.
+    let mut reversed: Vec<Line<'static>> = Vec::new();
+    let mut later_is_this_session = false;
+    for line in logs.visible(filter).rev().skip(scroll) {
+        if reversed.len() > room {
+            break;
+        }
+        let this_session = logs.is_this_session(line);
+        if !this_session && later_is_this_session {
+            let text = format!("── above: before this session · this session since {} ──", session_time(model));
+            reversed.push(Line::from(text).fg(MARK));
+        }
+        later_is_this_session = this_session;
+        reversed.extend(render(line, width, max_rows).into_iter().rev());
+    }
+    reversed.reverse();
+    reversed
 }
 
 fn session_time(model: &Model) -> String {

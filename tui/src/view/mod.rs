@@ -128,7 +128,8 @@ fn draw_narrow(frame: &mut Frame, area: Rect, model: &Model) {
         Constraint::Length(1),
         Constraint::Length(7),
         Constraint::Length(4),
-        Constraint::Min(5),
+        // Three entries under the list's header at least.
+        Constraint::Min(6),
         Constraint::Length(answer_rows),
         Constraint::Percentage(35),
         Constraint::Length(footer::height(model, area.width)),

@@ -16,29 +16,59 @@ use crate::text::format_ms;
 
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     let [latency, statuses, _] = lines(model);
-    let kinds = kinds_line(model, usize::from(area.width.saturating_sub(2)));
-    frame.render_widget(
-        Paragraph::new(vec![latency, statuses, kinds, work_line(model), duplicates_line(model)])
-            .block(Block::bordered().title(title(model, area.width))),
-        area,
-    );
+    let width = usize::from(area.width.saturating_sub(2));
+    let mut lines = vec![latency, statuses];
+    lines.extend(kinds_lines(model, width));
+    // Kinds on two rows leave one for the work: its counts on one fitted line.
+    if lines.len() + 2 <= usize::from(area.height.saturating_sub(2)) {
+        lines.extend([work_line(model), duplicates_line(model)]);
+    } else {
+        let mut parts: Vec<(u8, Span<'static>)> =
+            work_line(model).spans.into_iter().map(|span| (fit::KEEP, span)).collect();
+        parts.extend(duplicates_compact(model).map(|span| (fit::CONTEXT, span)));
+        lines.push(fit::fit(parts, width));
+    }
+    frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(title(model, area.width))), area);
 }
 
 /// Every error kind with its count; when they do not all fit, the kinds that
-/// did not happen give way, then the label, then the spacing.
-fn kinds_line(model: &Model, width: usize) -> Line<'static> {
-    let parts = |gap: &str| {
-        let mut parts = vec![(fit::CONTEXT, Span::raw(" error kind")), (fit::KEEP, Span::raw(" "))];
-        for (kind, count) in
-            model.stats.error_kind_counts().filter(|(kind, count)| *count > 0 || *kind != ErrorKind::CircuitOpen)
-        {
-            let (rank, color) = if count > 0 { (fit::KEEP, ERROR) } else { (fit::DETAIL, DIM) };
-            parts.push((rank, Span::styled(format!("{kind} {count}{gap}"), Style::new().fg(color))));
-        }
-        parts
+/// did not happen give way, then the label, then the spacing; what still
+/// does not fit (five kinds with big counts) goes on a second row.
+fn kinds_lines(model: &Model, width: usize) -> Vec<Line<'static>> {
+    let kinds = |gap: &str| {
+        model
+            .stats
+            .error_kind_counts()
+            .filter(|(kind, count)| *count > 0 || *kind != ErrorKind::CircuitOpen)
+            .map(|(kind, count)| {
+                let (rank, color) = if count > 0 { (fit::KEEP, ERROR) } else { (fit::DETAIL, DIM) };
+                (rank, Span::styled(format!("{kind} {count}{gap}"), Style::new().fg(color)))
+            })
+            .collect::<Vec<_>>()
     };
-    let line = fit::fit(parts("  "), width);
-    if line.width() <= width { line } else { fit::fit(parts(" "), width) }
+    for gap in ["  ", " "] {
+        let mut parts = vec![(fit::CONTEXT, Span::raw(" error kind")), (fit::KEEP, Span::raw(" "))];
+        parts.extend(kinds(gap));
+        let line = fit::fit(parts, width);
+        if line.width() <= width {
+            return vec![line];
+        }
+    }
+    // Only the kinds that happened, on as many rows as they need (two at most:
+    // there are five kinds).
+    let mut rows = vec![Line::raw(" ")];
+    for (rank, span) in kinds(" ") {
+        if rank != fit::KEEP {
+            continue;
+        }
+        let row = rows.last_mut().expect("a row");
+        if row.width() + span.width() > width && row.width() > 1 {
+            rows.push(Line::from(vec![Span::raw(" "), span]));
+        } else {
+            row.spans.push(span);
+        }
+    }
+    rows
 }
 
 /// A's work per request to B, from both logs: over the last seconds (what
@@ -94,24 +124,33 @@ fn orphaned(model: &Model) -> Span<'static> {
 /// the statuses, then what went wrong (the error kinds that happened, A's
 /// work per B request, orphaned and repeated work).
 pub fn draw_compact(frame: &mut Frame, area: Rect, model: &Model) {
+    let width = usize::from(area.width.saturating_sub(2));
     let [latency, statuses, kinds] = lines(model);
-    let mut first = latency.spans;
-    first.push(Span::raw(" ·"));
-    first.extend(statuses.spans.into_iter().skip(1));
-    let mut second: Vec<Span<'static>> = vec![Span::raw(" ")];
-    second.extend(kinds.spans.into_iter().skip(1).filter(|span| !span.content.ends_with(" 0  ")));
-    if second.len() == 1 {
-        second.push(Span::styled("no errors ", Style::new().fg(DIM)));
+    let mut first: Vec<(u8, Span<'static>)> = latency.spans.into_iter().map(|span| (fit::KEEP, span)).collect();
+    if statuses.spans.len() > 1 {
+        first.push((fit::KEEP, Span::raw(" · ")));
+        first.extend(statuses.spans.into_iter().skip(1).map(|span| (fit::CONTEXT, span)));
     }
+    // The kinds that happened, two spaces apart, none after the last.
+    let mut happened: Vec<Span<'static>> =
+        kinds.spans.into_iter().skip(1).filter(|span| !span.content.ends_with(" 0  ")).collect();
+    if let Some(last) = happened.last_mut() {
+        last.content = last.content.trim_end().to_owned().into();
+    }
+    let mut second: Vec<(u8, Span<'static>)> = vec![(fit::KEEP, Span::raw(" "))];
+    if happened.is_empty() {
+        second.push((fit::KEEP, Span::styled("no errors", Style::new().fg(DIM))));
+    }
+    second.extend(happened.into_iter().map(|span| (fit::KEEP, span)));
     let (a, b) = model.work.recent(model.clock);
     if b > 0 {
-        second.push(Span::raw(format!("· A per B {} ", ratio(a, b))));
+        second.push((fit::CONTEXT, Span::raw(format!(" · A per B {}", ratio(a, b)))));
     }
     if model.orphans.count > 0 {
-        second.push(orphaned(model));
+        second.push((fit::CONTEXT, orphaned(model)));
     }
-    second.extend(duplicates_compact(model));
-    let lines = vec![Line::from(first), Line::from(second)];
+    second.extend(duplicates_compact(model).map(|span| (fit::DETAIL, span)));
+    let lines = vec![fit::fit(first, width), fit::fit(second, width)];
     frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(title(model, area.width))), area);
 }
 
