@@ -23,8 +23,20 @@ pub struct Key {
     pub help: Option<(&'static str, &'static str)>,
     /// Its word in the footer, if it has one there.
     pub footer: Option<&'static str>,
-    /// Also in the short footer of an 80-column terminal.
-    pub short: bool,
+    /// The narrowest footer it is in: [`Footer::Short`] (80 columns),
+    /// [`Footer::Medium`] (100 and more), [`Footer::Long`].
+    pub tier: Footer,
+}
+
+/// The footer's three widths, narrowest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Footer {
+    /// `⏎ send a/b f freeze …`: what 80 columns hold beside the message.
+    Short,
+    /// The short keys and the ones a newcomer needs next (`e edit`, `g guide`).
+    Medium,
+    /// Every key with its word.
+    Long,
 }
 
 const fn key(
@@ -34,9 +46,9 @@ const fn key(
     action: Action,
     help: Option<(&'static str, &'static str)>,
     footer: Option<&'static str>,
-    short: bool,
+    tier: Footer,
 ) -> Key {
-    Key { id, label, codes, action, help, footer, short }
+    Key { id, label, codes, action, help, footer, tier }
 }
 
 /// Every key of the normal mode, in the help overlay's order.
@@ -48,7 +60,7 @@ pub const KEYS: &[Key] = &[
         Action::Send,
         Some(("Enter", "send /call-echo with the current message")),
         Some("send"),
-        true,
+        Footer::Short,
     ),
     key(
         "edit",
@@ -57,7 +69,7 @@ pub const KEYS: &[Key] = &[
         Action::StartEditing,
         Some(("e", "edit the message (Enter keeps it, Esc cancels)")),
         Some("edit"),
-        false,
+        Footer::Medium,
     ),
     key(
         "slow",
@@ -66,7 +78,7 @@ pub const KEYS: &[Key] = &[
         Action::SendSlow,
         Some(("s", "send a slow request (delay_ms beyond B's timeout)")),
         Some("slow"),
-        false,
+        Footer::Long,
     ),
     key(
         "load",
@@ -75,7 +87,7 @@ pub const KEYS: &[Key] = &[
         Action::ToggleLoad,
         Some(("l", "start or stop a steady load (--load-rate requests/s)")),
         Some("load"),
-        false,
+        Footer::Long,
     ),
     key(
         "burst",
@@ -84,7 +96,7 @@ pub const KEYS: &[Key] = &[
         Action::StartBurst,
         Some(("L", "a burst of N requests at concurrency C (Esc cancels)")),
         Some("burst"),
-        false,
+        Footer::Long,
     ),
     key(
         "a",
@@ -93,9 +105,9 @@ pub const KEYS: &[Key] = &[
         Action::ToggleA,
         Some(("a / b", "stop or start service A / B (gracefully: drained)")),
         Some("stop/start"),
-        true,
+        Footer::Short,
     ),
-    key("b", "b", &[KeyCode::Char('b')], Action::ToggleB, None, None, false),
+    key("b", "b", &[KeyCode::Char('b')], Action::ToggleB, None, None, Footer::Long),
     key(
         "crash",
         "A",
@@ -103,7 +115,7 @@ pub const KEYS: &[Key] = &[
         Action::Fault("crash-a"),
         Some(("A", "crash service A (SIGKILL: what it had in flight is lost)")),
         Some("crash"),
-        false,
+        Footer::Long,
     ),
     key(
         "freeze",
@@ -112,7 +124,7 @@ pub const KEYS: &[Key] = &[
         Action::ToggleFreeze,
         Some(("f", "freeze or thaw service A (SIGSTOP: up, but not answering)")),
         Some("freeze"),
-        true,
+        Footer::Short,
     ),
     key(
         "link",
@@ -121,7 +133,7 @@ pub const KEYS: &[Key] = &[
         Action::CycleLink,
         Some(("n", "the link B→A: ok → delay → partition → reset → flaky → … → ok")),
         Some("link"),
-        true,
+        Footer::Short,
     ),
     key(
         "faults",
@@ -130,7 +142,7 @@ pub const KEYS: &[Key] = &[
         Action::OpenFaults,
         Some(("x", "every fault, by its key: the link's, A's own, crash")),
         Some("faults"),
-        true,
+        Footer::Short,
     ),
     key(
         "reset",
@@ -139,7 +151,7 @@ pub const KEYS: &[Key] = &[
         Action::ResetAll,
         Some(("0", "undo every fault: link ok, A's faults off, A thawed, B's policy the lab's")),
         Some("undo"),
-        true,
+        Footer::Short,
     ),
     key(
         "timeout-up",
@@ -148,9 +160,9 @@ pub const KEYS: &[Key] = &[
         Action::TimeoutUp,
         Some(("+ / -", "B's timeout up / down by {timeout_step} ms (live)")),
         Some("timeout"),
-        false,
+        Footer::Long,
     ),
-    key("timeout-down", "-", &[KeyCode::Char('-')], Action::TimeoutDown, None, None, false),
+    key("timeout-down", "-", &[KeyCode::Char('-')], Action::TimeoutDown, None, None, Footer::Long),
     key(
         "retries",
         "R",
@@ -158,7 +170,7 @@ pub const KEYS: &[Key] = &[
         Action::CycleRetries,
         Some(("R", "B's retries: 0 → 1 → 2 → 3 → 0 (live)")),
         Some("retries"),
-        false,
+        Footer::Long,
     ),
     key(
         "breaker",
@@ -167,7 +179,7 @@ pub const KEYS: &[Key] = &[
         Action::ToggleBreaker,
         Some(("c", "B's circuit breaker on / off (live)")),
         Some("breaker"),
-        false,
+        Footer::Long,
     ),
     key(
         "deadline",
@@ -176,7 +188,7 @@ pub const KEYS: &[Key] = &[
         Action::ToggleDeadline,
         Some(("d", "B's deadline propagation to A on / off (live)")),
         Some("deadline"),
-        false,
+        Footer::Long,
     ),
     key(
         "view",
@@ -185,7 +197,7 @@ pub const KEYS: &[Key] = &[
         Action::NextView,
         Some(("v", "the view: latency chart → timeline → trace of the selected request")),
         Some("view"),
-        false,
+        Footer::Long,
     ),
     key(
         "guide",
@@ -194,7 +206,7 @@ pub const KEYS: &[Key] = &[
         Action::ToggleGuide,
         Some(("g", "the guided lab: the experiments in order, ticked as you do them")),
         Some("guide"),
-        false,
+        Footer::Medium,
     ),
     key(
         "up",
@@ -203,10 +215,10 @@ pub const KEYS: &[Key] = &[
         Action::SelectUp,
         Some(("Up/Down, j/k", "select a request (End: newest)")),
         None,
-        false,
+        Footer::Long,
     ),
-    key("down", "Down", &[KeyCode::Down, KeyCode::Char('j')], Action::SelectDown, None, None, false),
-    key("newest", "End", &[KeyCode::End, KeyCode::Char('G')], Action::SelectNewest, None, None, false),
+    key("down", "Down", &[KeyCode::Down, KeyCode::Char('j')], Action::SelectDown, None, None, Footer::Long),
+    key("newest", "End", &[KeyCode::End, KeyCode::Char('G')], Action::SelectNewest, None, None, Footer::Long),
     key(
         "filter",
         "t",
@@ -214,7 +226,7 @@ pub const KEYS: &[Key] = &[
         Action::ToggleFilter,
         Some(("t", "show only the selected request's log lines (again: all)")),
         Some("filter"),
-        false,
+        Footer::Long,
     ),
     key(
         "pause",
@@ -223,7 +235,7 @@ pub const KEYS: &[Key] = &[
         Action::TogglePause,
         Some(("p", "pause or resume following the logs")),
         None,
-        false,
+        Footer::Long,
     ),
     key(
         "page-up",
@@ -232,9 +244,9 @@ pub const KEYS: &[Key] = &[
         Action::ScrollLogsUp,
         Some(("PgUp/PgDn", "scroll the logs (pauses them)")),
         None,
-        false,
+        Footer::Long,
     ),
-    key("page-down", "PgDn", &[KeyCode::PageDown], Action::ScrollLogsDown, None, None, false),
+    key("page-down", "PgDn", &[KeyCode::PageDown], Action::ScrollLogsDown, None, None, Footer::Long),
     key(
         "report",
         "r",
@@ -242,10 +254,10 @@ pub const KEYS: &[Key] = &[
         Action::WriteReport,
         Some(("r", "write the Markdown report into the log directory")),
         Some("report"),
-        false,
+        Footer::Long,
     ),
-    key("cancel", "Esc", &[KeyCode::Esc], Action::Cancel, None, None, false),
-    key("help", "?", &[KeyCode::Char('?')], Action::ToggleHelp, Some(("?", "this help")), Some("help"), true),
+    key("cancel", "Esc", &[KeyCode::Esc], Action::Cancel, None, None, Footer::Long),
+    key("help", "?", &[KeyCode::Char('?')], Action::ToggleHelp, Some(("?", "this help")), Some("help"), Footer::Short),
     key(
         "quit",
         "q",
@@ -253,7 +265,7 @@ pub const KEYS: &[Key] = &[
         Action::Quit,
         Some(("q, Ctrl-C", "quit (stops the services the dashboard started)")),
         Some("quit"),
-        true,
+        Footer::Short,
     ),
 ];
 
@@ -299,12 +311,13 @@ pub fn fault_keys(id: &str) -> String {
     }
 }
 
-/// The footer's keys: `Enter send · e edit · …`, or the short ones for 80
-/// columns (`⏎ send s slow …`; `?` lists the rest).
-pub fn footer(short: bool) -> String {
+/// The footer's keys of `tier`: `Enter send · e edit · …` (long), or the
+/// short form (`⏎ send a/b f freeze …`; `?` lists the rest).
+pub fn footer(tier: Footer) -> String {
+    let short = tier != Footer::Long;
     KEYS.iter()
         .enumerate()
-        .filter(|(_, key)| key.footer.is_some() && (key.short || !short))
+        .filter(|(_, key)| key.footer.is_some() && key.tier <= tier)
         .map(|(at, key)| {
             // A key whose help row also covers the next (`a / b`) shows both: `a/b`.
             let covers_next = KEYS.get(at + 1).is_some_and(|next| next.help.is_none());
@@ -428,11 +441,14 @@ mod tests {
 
     #[test]
     fn the_footer_fits_and_names_the_keys_as_the_table_does() {
-        let short = footer(true);
+        let short = footer(Footer::Short);
         assert_eq!(short, "⏎ send a/b f freeze n link x faults 0 undo ? help q quit");
         // Beside " message: " and at least 8 characters of it, on 80 columns.
         assert!(short.chars().count() + 1 + 10 + 8 <= 80, "{short}");
-        let long = footer(false);
+        let medium = footer(Footer::Medium);
+        assert_eq!(medium, "⏎ send e edit a/b f freeze n link x faults 0 undo g guide ? help q quit");
+        assert!(medium.chars().count() + 1 + 10 + 8 <= 100, "{medium}");
+        let long = footer(Footer::Long);
         assert!(long.contains("A crash") && long.contains("+/- timeout") && long.contains("g guide"), "{long}");
     }
 

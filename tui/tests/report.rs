@@ -338,3 +338,44 @@ fn a_report_never_overwrites_a_file_nor_writes_through_a_planted_link() {
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me", "the link's target is untouched");
     assert!(std::fs::read_to_string(&first).unwrap().starts_with("# Services A and B: session report"));
 }
+
+#[test]
+fn work_done_for_a_b_that_gave_up_is_shown_by_the_lost_answer_first() {
+    let logs = tempfile::tempdir().unwrap();
+    let mut app = session(logs.path(), 10);
+    let t0 = datetime!(2026-11-24 12:00:00 UTC);
+    app.on_event(Event::SessionStarted, t0);
+    app.on_event(Event::Process(Service::A, ProcessState::Running { pid: 9 }), t0);
+    app.on_event(Event::LinkUp { addr: "127.0.0.1:40001".into() }, t0);
+    // First a frozen A, thawed later: its work came after B gave up.
+    app.on_event(Event::Process(Service::A, ProcessState::Frozen { pid: 9 }), t0);
+    let frozen = send_by_hand(&mut app, t0 + Duration::from_secs(1), 503, Some(ErrorKind::Timeout), 1001);
+    app.on_event(Event::Process(Service::A, ProcessState::Running { pid: 9 }), t0 + Duration::from_secs(3));
+    // Then the answers lost on the way back.
+    app.on_action(Action::Fault("answers-lost"), t0 + Duration::from_secs(4));
+    let lost = send_by_hand(&mut app, t0 + Duration::from_secs(5), 503, Some(ErrorKind::Timeout), 1001);
+    let lines = [
+        log_line(Service::B, "12:00:02,002", &frozen, Some("timeout")),
+        log_line(Service::A, "12:00:03,001", &frozen, None),
+        log_line(Service::A, "12:00:05,001", &lost, None),
+        log_line(Service::B, "12:00:06,002", &lost, Some("timeout")),
+    ];
+    let now = t0 + Duration::from_secs(7);
+    let parsed = lines
+        .iter()
+        .map(|line| {
+            let service = if line.contains("service=A") { Service::A } else { Service::B };
+            tui::msg::LogLine::parse(service, line.trim_end())
+        })
+        .collect();
+    app.on_event(Event::Logs(parsed), now);
+    let (a, b): (Vec<&String>, Vec<&String>) = lines.iter().partition(|line| line.contains("service=A"));
+    std::fs::write(logs.path().join("service-a.2026-11-24.log"), a.into_iter().cloned().collect::<String>()).unwrap();
+    std::fs::write(logs.path().join("service-b.2026-11-24.log"), b.into_iter().cloned().collect::<String>()).unwrap();
+
+    let md = std::fs::read_to_string(tui::io::report::write(&app, now).unwrap()).unwrap();
+    let section =
+        md.split("### Did A do the work when B said it failed?").nth(1).unwrap().split("\n### ").next().unwrap();
+    assert!(section.contains(&format!("`{frozen}`")), "both are evidence:\n{section}");
+    assert!(section.contains(&format!("The log lines of `{lost}`")), "the lost answer is the example:\n{section}");
+}

@@ -530,7 +530,7 @@ fn the_guide_ticks_off_the_steps_the_dashboard_sees_and_the_keys_keep_working() 
     assert!(screen.contains(&format!("✓ 1. A success  {ok}")), "{screen}");
     assert!(screen.contains(&format!("✓ 2. A stopped  {down}")), "{screen}");
     assert!(screen.contains("▶ 3. A frozen"), "{screen}");
-    assert!(screen.contains("guide: \"A stopped\" shown"), "a marker says so:\n{screen}");
+    assert!(screen.contains("guide ✓ step 2: A stopped"), "a marker says so:\n{screen}");
     // What the guide says to look for stays in view: the row's status and
     // kind, and B's log line whole, error= included.
     let row = screen.lines().find(|line| line.contains("12:00:03,000")).expect("the 503 row");
@@ -624,4 +624,32 @@ fn numbers_with_big_counts_of_every_kind_stay_whole_at_80x24_and_120x40() {
         assert!(screen.contains("200×1007") && screen.contains(" · "), "{screen}");
         insta::assert_snapshot!(format!("numbers_big_counts_{width}x{height}"), screen);
     }
+}
+
+#[test]
+fn after_a_step_that_left_a_frozen_the_guide_says_to_thaw_it_first() {
+    let mut app = app();
+    app.on_event(Event::SessionStarted, T0);
+    app.on_action(Action::ToggleGuide, T0);
+    request(&mut app, 1_000, 200, 3, None, r#"{"service_a":{"echo":"hello"},"service_b":"ok"}"#);
+    app.on_event(Event::Process(Service::A, ProcessState::Stopped), at(2_000));
+    app.on_event(Event::Health(Service::A, Health::Down), at(2_000));
+    let refused =
+        r#"{"error":"cannot connect to service A","error_kind":"connect","service_a":"unavailable","service_b":"ok"}"#;
+    request(&mut app, 3_000, 503, 2, Some(ErrorKind::Connect), refused);
+    // A started again and frozen: "A frozen" ticks while A is still frozen.
+    app.on_event(Event::Process(Service::A, ProcessState::Running { pid: 4103 }), at(4_000));
+    app.on_event(Event::Health(Service::A, Health::Up { latency: Duration::from_micros(800) }), at(4_000));
+    app.on_event(Event::Process(Service::A, ProcessState::Frozen { pid: 4103 }), at(5_000));
+    let timeout = r#"{"error":"service A did not answer within 1000 ms","error_kind":"timeout","service_a":"unavailable","service_b":"ok"}"#;
+    request(&mut app, 6_000, 503, 1003, Some(ErrorKind::Timeout), timeout);
+    for (width, height) in [(80, 24), (120, 40)] {
+        let screen = screen_of_size(&app, width, height);
+        assert!(screen.contains("▶ 4. A slow"), "{screen}");
+        assert!(screen.contains("first: f (thaw A)"), "what step 3 left is said first:\n{screen}");
+        insta::assert_snapshot!(format!("guide_first_thaw_{width}x{height}"), screen);
+    }
+    // Thawed: nothing to do first.
+    app.on_event(Event::Process(Service::A, ProcessState::Running { pid: 4103 }), at(7_000));
+    assert!(!screen_of_size(&app, 120, 40).contains("first:"));
 }

@@ -87,12 +87,21 @@ impl ToxicSpec {
         }
     }
 
-    /// The same toxic, whatever it is called.
+    /// The same toxic, whatever it is called; `lose_next` also as it counts
+    /// down (its `requests` left fall as it loses them: still that fault).
     pub fn same_effect(&self, other: &ToxicSpec) -> bool {
+        let counted_down = self.kind == "lose_next"
+            && self.attributes.len() == other.attributes.len()
+            && self.attributes.iter().all(|(key, armed)| match other.attributes.get(key) {
+                Some(left) if key == "requests" => {
+                    left.as_u64().zip(armed.as_u64()).is_some_and(|(left, armed)| left <= armed)
+                }
+                seen => seen == Some(armed),
+            });
         self.kind == other.kind
             && self.stream == other.stream
             && self.toxicity == other.toxicity
-            && self.attributes == other.attributes
+            && (self.attributes == other.attributes || counted_down)
     }
 
     /// `latency↓ 300±100 ms`, `timeout↑`, `bandwidth↓ 1 KB/s ⅓`: for the services panel.
@@ -241,6 +250,16 @@ pub(crate) const TEST_PARAMS: Params = Params { delay_ms: 300, jitter_ms: 100 };
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lose_next_is_still_its_fault_as_it_counts_down() {
+        for left in [2, 1, 0] {
+            let toxics = [ToxicSpec::new("lose_next", Stream::Upstream, 1.0, &[("requests", left)])];
+            assert_eq!(recognise(true, &toxics, TEST_PARAMS).map(|fault| fault.id), Some("lose-next"), "{left} left");
+        }
+        let more = [ToxicSpec::new("lose_next", Stream::Upstream, 1.0, &[("requests", 5)])];
+        assert!(recognise(true, &more, TEST_PARAMS).is_none(), "5 to lose is not the lab's preset");
+    }
 
     #[test]
     fn ids_and_keys_are_unique() {

@@ -79,6 +79,18 @@ impl Model {
                     ChartView::Timeline => ChartView::Trace,
                     ChartView::Trace => ChartView::Latency,
                 };
+                // The guide stands where the views are drawn: it makes way.
+                if self.guide.open {
+                    self.guide.open = false;
+                    let keys = (crate::keys::label("view"), crate::keys::label("guide"));
+                    self.say(
+                        now,
+                        format!(
+                            "guide closed to show the view ({} again: the next view, {} opens the guide)",
+                            keys.0, keys.1
+                        ),
+                    );
+                }
             }
             Action::Cancel => {
                 if let Some(burst) = &mut self.burst

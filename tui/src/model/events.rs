@@ -164,8 +164,13 @@ impl Model {
             return;
         }
         for title in titles {
-            self.mark(now, format!("guide: \"{title}\" shown"));
-            self.say(now, format!("guided lab: \"{title}\" shown (g shows the next step)"));
+            let number = crate::model::guide::STEPS.iter().position(|step| step.title == *title).map_or(0, |at| at + 1);
+            self.mark(now, format!("guide ✓ step {number}: {title}"));
+            let next = match self.guide.current() {
+                Some(index) => format!("next: {}. {}", index + 1, crate::model::guide::STEPS[index].title),
+                None => format!("all done: {} writes the report", crate::keys::label("report")),
+            };
+            self.say(now, format!("guided lab ✓ step {number}: {title} ({next})"));
         }
     }
 

@@ -177,6 +177,14 @@ pub fn build(request: &SentRequest, lines: &[&LogLine]) -> Trace {
         let a_ok = line.ok == Some(true);
         let what = if line.dedup_hit {
             "A answered from memory (dedup=hit): no work done again".to_owned()
+        } else if let Some(fault) = line.fault.as_deref() {
+            // One of A's own faults answered: on purpose, not a failure of A's.
+            match fault {
+                "error_status" => "A answered an error on purpose (fault=error_status)".to_owned(),
+                "bad_body" => "A answered a broken body on purpose (fault=bad_body)".to_owned(),
+                "trickle" => "A trickled its answer out (fault=trickle)".to_owned(),
+                other => format!("A answered under its fault {other}"),
+            }
         } else if a_ok {
             "A answered ok".to_owned()
         } else {

@@ -9,16 +9,23 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Gauge, Paragraph};
 
 use super::{DIM, ERROR, OK, PENDING};
-use crate::keys;
+use crate::keys::{self, Footer};
 use crate::model::Model;
 use crate::msg::InputMode;
 use crate::text::{clip, sanitize};
 
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     let [first, second] = Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
-    let long = format!("  {}", keys::footer(false));
-    let keys =
-        if usize::from(area.width) >= long.chars().count() + 24 { long } else { format!(" {}", keys::footer(true)) };
+    // The widest set of keys that leaves the message room.
+    let keys = [Footer::Long, Footer::Medium, Footer::Short]
+        .into_iter()
+        .map(|tier| (tier, keys::footer(tier)))
+        .find(|(tier, keys)| {
+            let room = if *tier == Footer::Long { 24 } else { 18 };
+            *tier == Footer::Short || usize::from(area.width) >= keys.chars().count() + room
+        })
+        .map(|(tier, keys)| if tier == Footer::Long { format!("  {keys}") } else { format!(" {keys}") })
+        .unwrap_or_default();
     // The message gives way to the keys (at least a few characters of it stay).
     let room = usize::from(area.width).saturating_sub(keys.chars().count() + " message: ".len()).max(8);
     let message = match &model.mode {

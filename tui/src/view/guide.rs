@@ -5,7 +5,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::Style;
+use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
@@ -13,6 +13,7 @@ use super::{DIM, OK, PENDING, fit, services};
 use crate::model::Model;
 use crate::model::guide::STEPS;
 use crate::msg::ProcessState;
+use crate::text::wrap_words;
 use contract::Service;
 
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
@@ -44,14 +45,10 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
             let a_ours = !matches!(model.service(Service::A).process, ProcessState::Attached);
             let first = step.first(model.conditions().a, a_ours, model.load.is_some());
             if !first.is_empty() {
-                instruction.push(Line::from(vec![
-                    Span::styled(" first: ", Style::new().fg(PENDING).bold()),
-                    Span::styled(first.join(", "), Style::new().fg(PENDING)),
-                ]));
+                instruction.extend(labelled(" first: ", &first.join(", "), PENDING, inner_width));
             }
-            instruction.push(Line::from(vec![Span::styled(" press: ", Style::new().bold()), Span::raw(step.press())]));
-            instruction
-                .push(Line::from(vec![Span::styled(" look for: ", Style::new().bold()), Span::raw(step.look_for)]));
+            instruction.extend(labelled(" press: ", &step.press(), Color::Reset, inner_width));
+            instruction.extend(labelled(" look for: ", step.look_for, Color::Reset, inner_width));
         }
         None => instruction
             .push(Line::styled(" All done. r writes the report with the evidence.", Style::new().fg(OK).bold())),
@@ -90,4 +87,19 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     frame.render_widget(Clear, area);
     let block = Block::bordered().title(fit::title(title, area.width)).border_style(Style::new().fg(PENDING));
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(block), area);
+}
+
+/// `label` in bold, then `text` broken between words, its later rows
+/// indented under its first (not back at the border).
+fn labelled(label: &'static str, text: &str, color: Color, width: usize) -> Vec<Line<'static>> {
+    let indent = label.chars().count();
+    let style = if color == Color::Reset { Style::new() } else { Style::new().fg(color) };
+    wrap_words(text, width.saturating_sub(indent).max(10))
+        .into_iter()
+        .enumerate()
+        .map(|(row, part)| {
+            let head = if row == 0 { label.to_owned() } else { " ".repeat(indent) };
+            Line::from(vec![Span::styled(head, Style::new().bold().fg(color)), Span::styled(part, style)])
+        })
+        .collect()
 }

@@ -4,18 +4,22 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Block, Clear, Padding, Paragraph, Row, Table, Wrap};
 
 use crate::keys::{self, KEYS};
 
 pub fn draw(frame: &mut Frame, area: Rect) {
     let rows: Vec<(&str, String)> =
         KEYS.iter().filter_map(|key| key.help.map(|(row, what)| (row, keys::fill(what)))).collect();
-    let width = area.width.min(90);
-    let height = area.height.min(u16::try_from(rows.len()).unwrap_or(u16::MAX) + 8);
+    // A cell of room inside each border, and the closing text's three rows.
+    let width = area.width.min(94);
+    let height = area.height.min(u16::try_from(rows.len()).unwrap_or(u16::MAX) + 6);
     let popup = Rect { x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height };
     frame.render_widget(Clear, popup);
-    let block = Block::bordered().title(" Keys (any key closes) ").border_style(Style::new().fg(Color::Cyan));
+    let block = Block::bordered()
+        .title(" Keys (any key closes) ")
+        .border_style(Style::new().fg(Color::Cyan))
+        .padding(Padding::horizontal(1));
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
     let about = keys::fill(

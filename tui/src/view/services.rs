@@ -6,7 +6,7 @@ use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use contract::Service;
+use contract::{ErrorKind, Service};
 use time::OffsetDateTime;
 
 use super::{DIM, ERROR, OK, PENDING, fit};
@@ -71,7 +71,9 @@ fn service_line(model: &Model, service: Service, width: usize) -> Line<'static> 
     if service == Service::A
         && let Some(seen) = model.b_sees_a
     {
-        parts.push((fit::CONTEXT, b_sees_a(seen, model.clock)));
+        // What B saw a while ago gives way before what A is.
+        let rank = if model.clock - seen.at <= B_VIEW_FRESH { fit::CONTEXT } else { fit::EXTRA };
+        parts.push((rank, b_sees_a(seen, model.clock)));
     }
     fit::fit(parts, width)
 }
@@ -84,10 +86,25 @@ fn b_sees_a(seen: BSeesA, now: OffsetDateTime) -> Span<'static> {
     match (seen.failure, fresh) {
         (None, true) => Span::styled("  · B reaches A", Style::new().fg(OK)),
         (None, false) => Span::styled(format!("  · B reached A {age} s ago"), Style::new().fg(DIM)),
-        (Some(kind), true) => Span::styled(format!("  · B cannot reach A ({kind})"), Style::new().fg(ERROR).bold()),
-        (Some(kind), false) => {
-            Span::styled(format!("  · B could not reach A {age} s ago ({kind})"), Style::new().fg(DIM))
+        (Some(kind), true) => {
+            Span::styled(format!("  · {} ({kind})", failed(kind, true)), Style::new().fg(ERROR).bold())
         }
+        (Some(kind), false) => {
+            Span::styled(format!("  · {} {age} s ago ({kind})", failed(kind, false)), Style::new().fg(DIM))
+        }
+    }
+}
+
+/// What B's failure says of A: A answered badly (`status`, `body`), B did
+/// not call it (`circuit_open`), or B could not reach it.
+fn failed(kind: ErrorKind, now: bool) -> &'static str {
+    match (kind, now) {
+        (ErrorKind::Status | ErrorKind::Body, true) => "B gets bad answers from A",
+        (ErrorKind::Status | ErrorKind::Body, false) => "B got a bad answer from A",
+        (ErrorKind::CircuitOpen, true) => "B does not call A",
+        (ErrorKind::CircuitOpen, false) => "B did not call A",
+        (_, true) => "B cannot reach A",
+        (_, false) => "B could not reach A",
     }
 }
 

@@ -27,6 +27,13 @@ struct Question {
     /// What to do to show it, when no request does yet.
     how: &'static str,
     shows: fn(&Model, &SentRequest) -> bool,
+    /// The examples that show it best come first (the answer's own case).
+    best: fn(&SentRequest) -> bool,
+}
+
+/// No example is better than another.
+fn any(_: &SentRequest) -> bool {
+    false
 }
 
 fn kind(request: &SentRequest) -> Option<ErrorKind> {
@@ -36,10 +43,13 @@ fn kind(request: &SentRequest) -> Option<ErrorKind> {
 const QUESTIONS: [Question; 5] = [
     Question {
         title: "What happens if A is down?",
-        answer: "B stays up and answers at once: `503` with `error_kind: connect` (A refused the connection), \
-                 in a few milliseconds, not after the timeout. A has no line for the request: it never got it.",
+        answer: "B stays up and answers at once: `503` with `error_kind: connect`: B could not open a connection \
+                 to A (`connection refused`, or `connection reset by peer` through the link, which resets B's \
+                 connection when A refuses its own), in a few milliseconds, not after the timeout. A has no line \
+                 for the request: it never got it.",
         how: "press `{key:a}` to stop A, then `{key:send}`.",
         shows: |_, r| guide::shows("A stopped", r),
+        best: any,
     },
     Question {
         title: "What happens on timeout?",
@@ -48,6 +58,7 @@ const QUESTIONS: [Question; 5] = [
                  or works on for nobody (orphaned work) when the hang-up cannot reach it.",
         how: "press `{key:slow}` (a slow request), or `{key:freeze}` to freeze A and then `{key:send}`.",
         shows: |_, r| guide::shows("A frozen", r) || guide::shows("A slow", r),
+        best: any,
     },
     Question {
         title: "What happens when the network (not A) fails?",
@@ -57,6 +68,7 @@ const QUESTIONS: [Question; 5] = [
                  are lost instead, A has a `status=ok` line: it did the work).",
         how: "press `{key:link}` twice (the link partitioned), then `{key:send}`.",
         shows: |_, r| r.conditions.link != LinkCondition::Healthy && r.conditions.a == AState::Up && kind(r).is_some(),
+        best: any,
     },
     Question {
         title: "What do the logs show, and how would you debug?",
@@ -66,17 +78,20 @@ const QUESTIONS: [Question; 5] = [
                  the network). A line that ends after B's: A worked for a caller that was gone.",
         how: "send any request that fails (press `{key:a}`, then `{key:send}`).",
         shows: |_, r| r.outcome.as_ref().is_some_and(|o| !o.is_ok()),
+        best: any,
     },
     Question {
         title: "Did A do the work when B said it failed?",
         answer: "Yes, for these requests: B answered 503 because nothing came back in time, yet A's log has a \
-                 `status=ok` line with the same `request_id`. The work was done; the answer was lost on the way \
-                 back. A retry then makes A do it again (two lines of one id: duplicate work), which is why a \
+                 `status=ok` line with the same `request_id`. The work was done: the answer was lost on the way \
+                 back (answers lost), or came after B had stopped waiting (a thawed or slow A). A retry then makes A do it again (two lines of one id: duplicate work), which is why a \
                  retried call must be safe to repeat, or carry an idempotency key: with dedup on, A answers the \
                  repeat from memory and logs `dedup=hit`.",
         how: "press `{fault:answers-lost}` (answers lost), then `{key:send}`; `{key:retries}` and `{key:send}` again \
               for duplicate work.",
         shows: |model, r| model.duplicates.work(&r.id).done_but_timed_out(),
+        // The lost answer first: the question is about the network.
+        best: |r| r.conditions.link == LinkCondition::Fault("answers-lost"),
     },
 ];
 
@@ -85,8 +100,10 @@ pub fn write(md: &mut String, model: &Model, logs: &HashMap<String, Vec<(Service
     let _ = writeln!(md, "## The lab's questions, with this session's evidence\n");
     for question in &QUESTIONS {
         let _ = writeln!(md, "### {}\n", question.title);
-        let examples: Vec<&SentRequest> =
-            model.session_log.manual.iter().filter(|request| (question.shows)(model, request)).take(EXAMPLES).collect();
+        let mut examples: Vec<&SentRequest> =
+            model.session_log.manual.iter().filter(|request| (question.shows)(model, request)).collect();
+        examples.sort_by_key(|request| !(question.best)(request));
+        examples.truncate(EXAMPLES);
         let Some(first) = examples.first() else {
             let _ = writeln!(
                 md,

@@ -592,3 +592,13 @@ fn the_links_limits_are_said_once_per_episode_not_once_per_report() {
         assert!(marks(&app)[3].ends_with("out of file descriptors (too many open files)"), "{:?}", marks(&app));
     }
 }
+
+#[test]
+fn v_with_the_guide_open_closes_it_to_show_the_view_and_says_so() {
+    let mut app = app();
+    app.on_action(Action::ToggleGuide, T0);
+    assert!(app.guide.open);
+    app.on_action(Action::NextView, T0);
+    assert!(!app.guide.open, "the view it would hide is shown");
+    assert!(app.note().is_some_and(|note| note.contains("g opens the guide")), "{:?}", app.note());
+}

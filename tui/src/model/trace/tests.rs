@@ -191,3 +191,16 @@ fn an_answer_lost_to_toxics_set_through_the_api_ends_on_the_link() {
     assert_eq!((answer.to, answer.kind), (Lane::Link, HopKind::Missing), "{:?}", texts(&trace));
     assert!(answer.text.contains("set through its API"), "{}", answer.text);
 }
+
+#[test]
+fn an_error_a_answered_on_purpose_is_not_said_to_be_a_giving_up() {
+    let a = line(Service::A, 1, r#"status=error fault=error_status error="injected fault" latency_ms=0"#);
+    let b = line(Service::B, 2, r#"status=error error_kind=status error="service A answered 500" latency_ms=1"#);
+    let trace = build(&sent(None, answered(503, 3, Some(ErrorKind::Status)), Conditions::default()), &[&a, &b]);
+    let texts: Vec<&str> = trace.hops.iter().map(|hop| hop.text.as_str()).collect();
+    assert!(
+        texts.iter().any(|text| text.starts_with("A answered an error on purpose (fault=error_status)")),
+        "{texts:?}"
+    );
+    assert!(!texts.iter().any(|text| text.contains("A gave up")), "{texts:?}");
+}
