@@ -63,13 +63,17 @@ impl ServiceAClient {
             metrics.upstream_call(ErrorKind::CircuitOpen.as_str());
             return CallOutcome { result: Err(UpstreamError::circuit_open(for_another)), tries: 0 };
         }
+        // A trial whose caller hangs up (this future dropped) decides nothing:
+        // it is let go at once, not after the breaker's open time.
+        let mut trial = TrialGuard { policy: &self.policy, armed: admission == Admission::Trial };
         let give_up_at = started + policy.budget();
         let mut tries = 0;
         let result = loop {
             tries += 1;
             let left = give_up_at.saturating_duration_since(Instant::now());
             let share = try_share(left, policy.retries, tries);
-            let result = self.try_once(params, request_id, share, policy.deadline, policy.timeout_ms).await;
+            let waited_ms = if policy.retries == 0 { policy.timeout_ms } else { millis(share) };
+            let result = self.try_once(params, request_id, share, policy.deadline, waited_ms).await;
             metrics.upstream_try(outcome_name(&result));
             let error = match result {
                 Ok(echo) => break Ok(echo),
@@ -84,28 +88,40 @@ impl ServiceAClient {
                 None => break Err(error),
             }
         };
-        self.policy.record(Instant::now(), result.is_ok());
+        trial.armed = false;
+        // A caller that asked A to wait at least B's whole budget doomed its own
+        // call: its timeout says nothing of A, and must not open the breaker
+        // for everyone else.
+        let doomed = params.delay_ms.is_some_and(|delay_ms| delay_ms >= policy.timeout_ms)
+            && result.as_ref().is_err_and(|error| error.kind == ErrorKind::Timeout);
+        match (doomed, admission) {
+            (true, Admission::Trial) => self.policy.release(Instant::now()),
+            (true, _) => {}
+            (false, _) => self.policy.record(Instant::now(), result.is_ok()),
+        }
         metrics.upstream_call(outcome_name(&result));
         let result = result.map_err(|mut error| {
             if tries > 1 {
-                error.message = format!("{} (after {tries} tries)", error.message);
+                let all = millis(started.elapsed());
+                error.message = format!("{} (after {tries} tries, {all} ms in all)", error.message);
             }
             error
         });
         CallOutcome { result, tries }
     }
 
-    /// One try that may take `left`; with `deadline`, A is told so.
+    /// One try that may take `left`; with `deadline`, A is told so. Its
+    /// timeout says it waited `waited_ms`.
     async fn try_once(
         &self,
         params: &EchoParams,
         request_id: &HeaderValue,
         left: Duration,
         deadline: bool,
-        budget_ms: u64,
+        waited_ms: u64,
     ) -> Result<EchoBody, UpstreamError> {
         let timed_out =
-            || UpstreamError::new(ErrorKind::Timeout, format!("service A did not answer within {budget_ms} ms"));
+            || UpstreamError::new(ErrorKind::Timeout, format!("service A did not answer within {waited_ms} ms"));
         if left.is_zero() {
             return Err(timed_out());
         }
@@ -151,6 +167,25 @@ impl ServiceAClient {
             UpstreamError::new(ErrorKind::Body, format!("service A's answer is not {{\"echo\": \"...\"}}: {error}"))
         })
     }
+}
+
+/// Releases the breaker's trial if the call ends without a result (dropped).
+struct TrialGuard<'a> {
+    policy: &'a LivePolicy,
+    armed: bool,
+}
+
+impl Drop for TrialGuard<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.policy.release(Instant::now());
+        }
+    }
+}
+
+/// Whole milliseconds, for a message.
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// What B tells A is left of its budget: a little less than B itself waits,

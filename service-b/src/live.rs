@@ -77,6 +77,14 @@ impl LivePolicy {
         (policy, admission)
     }
 
+    /// Lets go of a trial that decided nothing (see [`Breaker::release`]).
+    pub fn release(&self, now: Instant) {
+        let changed = self.lock().breaker.release(now);
+        if let Some(state) = changed {
+            breaker_changed(state, now);
+        }
+    }
+
     /// Counts how an admitted call ended, with the breaker on.
     pub fn record(&self, now: Instant, succeeded: bool) {
         let changed = {

@@ -40,14 +40,15 @@ pub fn try_share(left: Duration, retries: u32, try_number: u32) -> Duration {
 /// The pause before retry number `retry` (1 for the first), with full jitter:
 /// `draw(ceiling_us)` returns a number of microseconds from 0 to
 /// `ceiling_us` inclusive, where the ceiling is [`BACKOFF_BASE`] doubled per
-/// retry and capped at [`BACKOFF_CAP`]. `None` when the pause and a useful try
-/// ([`MIN_TRY`]) no longer fit in what is `left` of the budget.
+/// retry and capped at [`BACKOFF_CAP`], and never more than leaves a useful
+/// try ([`MIN_TRY`]) in what is `left` of the budget: the tries use the whole
+/// budget. `None` when not even that is left.
 pub fn backoff(retry: u32, left: Duration, draw: impl FnOnce(u64) -> u64) -> Option<Duration> {
+    let room = left.checked_sub(MIN_TRY)?;
     let doubled = BACKOFF_BASE.saturating_mul(1_u32 << retry.saturating_sub(1).min(16));
     let ceiling = doubled.min(BACKOFF_CAP);
     let ceiling_us = u64::try_from(ceiling.as_micros()).unwrap_or(u64::MAX);
-    let pause = Duration::from_micros(draw(ceiling_us).min(ceiling_us));
-    (pause + MIN_TRY <= left).then_some(pause)
+    Some(Duration::from_micros(draw(ceiling_us).min(ceiling_us)).min(room))
 }
 
 /// The circuit breaker's state, as the services panel shows it.
@@ -115,6 +116,16 @@ impl Breaker {
             BreakerState::Open { until } => Admission::Refuse { for_another: until - now },
             BreakerState::HalfOpen { .. } => Admission::Refuse { for_another: Duration::ZERO },
         }
+    }
+
+    /// Lets go of a trial that decided nothing (its caller hung up, or its
+    /// own `delay_ms` doomed it): the next call is the trial, at once, instead
+    /// of everyone waiting [`OPEN_FOR`] for a result that never comes.
+    pub fn release(&mut self, now: Instant) -> Option<BreakerState> {
+        matches!(self.state, BreakerState::HalfOpen { .. }).then(|| {
+            self.state = BreakerState::Open { until: now };
+            self.state
+        })
     }
 
     /// Counts how an admitted call ended (all its tries together). Returns the
@@ -230,6 +241,31 @@ mod tests {
         assert_eq!(breaker.admit(t3), Admission::Trial);
         assert_eq!(breaker.record(t3, true), Some(BreakerState::Closed { failures: 0 }));
         assert_eq!(breaker.admit(t3), Admission::Call);
+    }
+
+    #[test]
+    fn a_released_trial_lets_the_next_call_be_the_trial_at_once() {
+        let t0 = Instant::now();
+        let mut breaker = Breaker::default();
+        for _ in 0..FAILURES_TO_OPEN {
+            breaker.record(t0, false);
+        }
+        let t1 = t0 + OPEN_FOR;
+        assert_eq!(breaker.admit(t1), Admission::Trial);
+        assert_eq!(breaker.release(t1), Some(BreakerState::Open { until: t1 }));
+        assert_eq!(breaker.admit(t1), Admission::Trial, "no wait for a result that will not come");
+        // Releasing outside a trial changes nothing.
+        breaker.record(t1, true);
+        assert_eq!(breaker.release(t1), None);
+        assert_eq!(breaker.state(), BreakerState::Closed { failures: 0 });
+    }
+
+    #[test]
+    fn backoff_leaves_the_last_try_what_is_left_instead_of_giving_up_early() {
+        // 200 ms left, a 1 s draw: the pause is cut so a try still fits.
+        let pause = backoff(5, Duration::from_millis(200), |ceiling| ceiling).unwrap();
+        assert_eq!(pause + MIN_TRY, Duration::from_millis(200));
+        assert_eq!(backoff(1, MIN_TRY, |_| 0), Some(Duration::ZERO), "exactly a try left: try at once");
     }
 
     #[test]

@@ -177,11 +177,14 @@ async fn a_4xx_is_not_retried_and_retries_stay_inside_the_budget() {
     let slow_b = start_b(logs.path(), &silent_url, &["--retries", "3", "--timeout-ms", "400"]);
     let answer = call(&slow_b, "budget-1").await;
     assert_eq!((answer.status, answer.body["error_kind"].as_str()), (503, Some("timeout")));
-    // At least the first try's share (100 ms); B stops early when no other
-    // try fits, never late.
+    // At least the first try's share (100 ms); the tries use the budget,
+    // never more.
     assert!(answer.took >= Duration::from_millis(100), "{:?}", answer.took);
     assert!(answer.took < Duration::from_millis(900), "the budget covers every try: {:?}", answer.took);
-    assert!(answer.body["error"].as_str().unwrap().contains("tries)"), "{}", answer.body);
+    // The message says how long the last try waited and the call in all.
+    let error = answer.body["error"].as_str().unwrap();
+    assert!(error.contains("did not answer within") && error.contains("(after 4 tries, "), "{error}");
+    assert!(!error.contains("within 400 ms"), "no try had the whole budget: {error}");
     held.abort();
     assert!(b.stop().await.success());
     assert!(slow_b.stop().await.success());
@@ -391,4 +394,66 @@ fn bad_policy_flags_are_refused_with_what_is_wrong() {
     for flag in ["--retries", "--breaker", "--deadline", "--admin-addr", "SERVICE_B_ADMIN_ADDR"] {
         assert!(help.contains(flag), "--help lacks {flag}");
     }
+}
+
+#[tokio::test]
+async fn a_client_whose_own_delay_dooms_its_calls_does_not_open_the_breaker_for_everyone() {
+    let logs = tempfile::tempdir().unwrap();
+    let a = Spawn::reexec("service_a_child", Service::A, logs.path()).start();
+    let b = start_b(logs.path(), &a.url(), &["--breaker", "--timeout-ms", "300"]);
+    // Eight calls that ask A to wait longer than B's whole budget: each a timeout.
+    let doomed: Vec<_> = (0..8)
+        .map(|i| {
+            client()
+                .get(format!("{}/call-echo?msg=x&delay_ms=1000", b.url()))
+                .header("x-request-id", format!("doomed-{i}"))
+                .send()
+        })
+        .collect();
+    for answer in futures_util::future::join_all(doomed).await {
+        let body: Value = answer.unwrap().json().await.unwrap();
+        assert_eq!(body["error_kind"], "timeout", "{body}");
+    }
+    // Everyone else still gets A's answers: the breaker stayed closed.
+    let answer = call(&b, "legit-1").await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let status: Value =
+        client().get(format!("{}/policy", admin_url(logs.path()).await)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        (status["breaker_state"].as_str(), status["breaker_failures"].as_u64()),
+        (Some("closed"), Some(0)),
+        "{status}"
+    );
+    assert!(a.stop().await.success());
+    assert!(b.stop().await.success());
+}
+
+#[tokio::test]
+async fn a_trial_whose_caller_hangs_up_is_let_go_at_once() {
+    let logs = tempfile::tempdir().unwrap();
+    // An A that never answers, until healed.
+    let (stub, a_url) = Stub::start(u32::MAX, None).await;
+    let b = start_b(logs.path(), &a_url, &["--breaker", "--timeout-ms", "300"]);
+    for i in 0..5 {
+        assert_eq!(call(&b, &format!("open-{i}")).await.body["error_kind"], "timeout");
+    }
+    // Poll with a caller that hangs up after 50 ms: an open breaker answers
+    // at once; the trial (after the open time) holds, and the caller goes.
+    let impatient = reqwest::Client::builder().no_proxy().timeout(Duration::from_millis(50)).build().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        assert!(Instant::now() < deadline, "no trial within 10 s");
+        let sent = impatient.get(format!("{}/call-echo?msg=hi", b.url())).header("x-request-id", "trial").send().await;
+        match sent {
+            Err(error) if error.is_timeout() => break,
+            Ok(answer) => assert_eq!(answer.status(), 503),
+            Err(error) => panic!("{error}"),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await; // pacing the polls, not waiting for an event
+    }
+    // The trial's caller is gone: the next call is the trial, at once, and A answers it now.
+    stub.heal();
+    let answer = call(&b, "after-hang-up").await;
+    assert_eq!(answer.status, 200, "not circuit_open for the rest of the open time: {}", answer.body);
+    assert!(b.stop().await.success());
 }
