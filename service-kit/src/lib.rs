@@ -9,6 +9,7 @@ pub mod admin;
 pub mod config;
 pub mod connection;
 pub mod errors;
+mod log_file;
 pub mod logwriter;
 pub mod metrics;
 pub mod server;

@@ -20,7 +20,7 @@
 //!   terminal (which blocks stderr too) can never hold up the file writer.
 
 use std::collections::VecDeque;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -29,6 +29,8 @@ use std::time::{Duration, Instant};
 
 use contract::logline::{Format, LineWriter};
 use contract::{Service, files};
+
+use crate::log_file;
 use time::OffsetDateTime;
 
 use crate::config::LogRotation;
@@ -390,7 +392,7 @@ struct OpenFile {
     /// The file does not end with a newline (a torn line that could not be cut
     /// off, or a process killed mid-write): the next write starts a new line.
     ends_torn: bool,
-    identity: Option<FileIdentity>,
+    identity: Option<log_file::FileIdentity>,
 }
 
 impl RotatingFile {
@@ -403,10 +405,11 @@ impl RotatingFile {
         let (period, ends_at) = period(self.settings.rotation, now);
         let path = self.settings.dir.join(files::file_name(self.service, period.as_deref()));
         fs::create_dir_all(&self.settings.dir)?;
-        let file = OpenOptions::new().create(true).append(true).open(&path)?;
+        let file = log_file::open_append(&path)?;
         let meta = file.metadata()?;
         let ends_torn = meta.len() > 0 && last_byte(&path).is_some_and(|b| b != b'\n');
-        self.open = Some(OpenFile { identity: identity(&meta), len: meta.len(), ends_torn, file, path, ends_at });
+        self.open =
+            Some(OpenFile { identity: log_file::identity(&meta), len: meta.len(), ends_torn, file, path, ends_at });
         self.prune();
         Ok(())
     }
@@ -552,7 +555,7 @@ impl RotatingFile {
             None => true,
             Some(open) if open.ends_at.is_some_and(|end| now.unix_timestamp() >= end) => true,
             Some(open) => match fs::metadata(&open.path) {
-                Ok(meta) => open.identity.is_some() && identity(&meta) != open.identity,
+                Ok(meta) => open.identity.is_some() && log_file::identity(&meta) != open.identity,
                 Err(_) => {
                     let dir_gone = !self.settings.dir.is_dir();
                     notices.push(format!(
@@ -600,21 +603,6 @@ fn period(rotation: LogRotation, now: OffsetDateTime) -> (Option<String>, Option
     };
     let seconds = now.unix_timestamp();
     (Some(name), Some(seconds - seconds.rem_euclid(length) + length))
-}
-
-/// What tells two files apart when one replaced the other under the same name.
-type FileIdentity = (u64, u64);
-
-#[cfg(unix)]
-fn identity(meta: &fs::Metadata) -> Option<FileIdentity> {
-    use std::os::unix::fs::MetadataExt as _;
-    Some((meta.dev(), meta.ino()))
-}
-
-/// Windows does not let an open log file be deleted or replaced; existence is enough.
-#[cfg(not(unix))]
-fn identity(_meta: &fs::Metadata) -> Option<FileIdentity> {
-    None
 }
 
 /// The path of the file a service writes now (for tests and messages).
