@@ -10,7 +10,7 @@ use crate::model::TIMEOUT_STEP_MS;
 use crate::msg::{Action, InputMode};
 
 /// One key of the normal mode.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Key {
     /// How texts name it: `{key:link}` becomes `n`.
     pub id: &'static str,
@@ -366,7 +366,9 @@ pub fn action_for(key: KeyEvent, mode: &InputMode) -> Option<Action> {
             },
             _ => Some(Action::CloseFaults),
         },
-        InputMode::Normal => KEYS.iter().find(|entry| entry.codes.contains(&key.code)).map(|entry| entry.action),
+        InputMode::Normal => {
+            KEYS.iter().find(|entry| entry.codes.contains(&key.code)).map(|entry| entry.action.clone())
+        }
     }
 }
 

@@ -27,11 +27,14 @@ pub enum InputMode {
 }
 
 /// Everything the learner can ask for (a key, or a quit signal from outside).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     Send,
     StartEditing,
     EditChar(char),
+    /// Text pasted into the terminal (bracketed paste): typed into the
+    /// message while editing, else refused (never run as keys).
+    Paste(String),
     EditBackspace,
     EditConfirm,
     EditCancel,

@@ -89,8 +89,20 @@ pub fn main(args: DashboardArgs) -> ExitCode {
 /// Restores the terminal however the loop ends.
 struct TerminalGuard(DefaultTerminal);
 
+impl TerminalGuard {
+    /// The terminal in raw mode on the alternate screen, with bracketed
+    /// paste: pasted text arrives as one event (typed into the message, or
+    /// refused), never as keys that would each run a command.
+    fn init() -> Self {
+        let terminal = ratatui::init();
+        let _ = ratatui::crossterm::execute!(std::io::stdout(), ratatui::crossterm::event::EnableBracketedPaste);
+        Self(terminal)
+    }
+}
+
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
+        let _ = ratatui::crossterm::execute!(std::io::stdout(), ratatui::crossterm::event::DisableBracketedPaste);
         ratatui::restore();
     }
 }
@@ -207,7 +219,7 @@ async fn run(settings: Settings) -> Result<(), DashboardError> {
         work: JoinSet::new(),
     };
     let mut signals = QuitSignals::listen()?;
-    let mut terminal = TerminalGuard(ratatui::init());
+    let mut terminal = TerminalGuard::init();
     let outcome =
         event_loop(&mut terminal.0, &mut model, &mut executor, &mut events, &mut background, &mut signals).await;
 
@@ -272,6 +284,10 @@ async fn event_loop(
                         executor.act(model, action);
                         dirty = true;
                     }
+                }
+                Some(Ok(TerminalEvent::Paste(text))) => {
+                    executor.act(model, Action::Paste(text));
+                    dirty = true;
                 }
                 Some(Ok(TerminalEvent::Resize(..))) => dirty = true,
                 Some(Ok(_)) => {}

@@ -653,3 +653,18 @@ fn after_a_step_that_left_a_frozen_the_guide_says_to_thaw_it_first() {
     app.on_event(Event::Process(Service::A, ProcessState::Running { pid: 4103 }), at(7_000));
     assert!(!screen_of_size(&app, 120, 40).contains("first:"));
 }
+
+#[test]
+fn the_message_being_typed_is_shown_made_safe() {
+    let mut app = app();
+    app.on_action(Action::StartEditing, T0);
+    for c in "x\u{2028}y\u{202e}z\u{e0041}".chars() {
+        app.on_action(Action::EditChar(c), T0);
+    }
+    for (width, height) in [(80, 24), (120, 40)] {
+        let screen = screen_of_size(&app, width, height);
+        let footer = screen.lines().find(|line| line.contains("message:")).expect("the message line");
+        assert!(footer.contains("x�y�z�█"), "{footer}");
+        assert!(!footer.chars().any(|c| ['\u{2028}', '\u{202e}', '\u{e0041}'].contains(&c)), "{footer}");
+    }
+}

@@ -26,7 +26,7 @@ fn start(service: Service, logs: &Path, args: &[&str]) -> Proc {
 
 /// Sends the model's request to B as the dashboard does; returns its id.
 async fn send(model: &mut Model, action: Action, b: &Proc) -> String {
-    let Some(Effect::Send { id, msg, delay_ms }) = model.on_action(action, OffsetDateTime::now_utc()) else {
+    let Some(Effect::Send { id, msg, delay_ms }) = model.on_action(action.clone(), OffsetDateTime::now_utc()) else {
         panic!("{action:?} sends")
     };
     let sent_at = OffsetDateTime::now_utc();

@@ -37,6 +37,24 @@ impl Model {
                     text.push(c);
                 }
             }
+            Action::Paste(pasted) => match &mut self.mode {
+                InputMode::Editing(text) => {
+                    // Lines become spaces: a message is one line.
+                    for c in pasted.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }) {
+                        if text.len() + c.len_utf8() > MAX_MESSAGE_BYTES {
+                            break;
+                        }
+                        text.push(c);
+                    }
+                }
+                _ => {
+                    let edit = crate::keys::label("edit");
+                    self.say(
+                        now,
+                        format!("pasted text is not run as keys: press {edit} first to paste it into the message"),
+                    );
+                }
+            },
             Action::EditBackspace => {
                 if let InputMode::Editing(text) = &mut self.mode {
                     text.pop();

@@ -106,8 +106,9 @@ impl Model {
                     ticked.extend(self.guide.observe(&id, &Seen::Work { change, conditions }));
                 }
                 self.guide_ticked(&ticked, now);
-                self.logs.add(lines, now);
-                self.logs.add(others, now);
+                let ids = &self.ids;
+                self.logs.add(lines, now, |id| ids.is_ours(id));
+                self.logs.add(others, now, |_| false);
             }
             Event::LogProblems(problems) => self.logs.problems = problems,
             Event::PolicyAdmin(url) => self.policy.admin = Some(url),

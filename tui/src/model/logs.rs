@@ -20,17 +20,21 @@ pub const MAX_LOG_LINES: usize = 5_000;
 /// How far before its arrival a line's own timestamp may place it.
 pub const ARRIVAL_WINDOW: Duration = Duration::seconds(2);
 
-/// A line and the time the panel sorts it by.
+/// A line and the time the panel sorts it by (its arrival, if it has no time).
 #[derive(Debug, Clone)]
 struct Placed {
-    key: Option<OffsetDateTime>,
+    key: OffsetDateTime,
     line: LogLine,
 }
 
 /// Lines and view.
 #[derive(Debug, Clone)]
 pub struct LogView {
-    lines: Ring<Placed>,
+    /// Lines under the dashboard's own request ids, and all the others: a
+    /// flood of other lines (another client, a forged file) cannot push the
+    /// evidence of the dashboard's requests out of the panel and the trace.
+    ours: Ring<Placed>,
+    others: Ring<Placed>,
     /// Not following: new lines are kept but the view stays where it is.
     pub paused: bool,
     /// Lines scrolled back from the newest (when paused).
@@ -54,7 +58,8 @@ pub struct LogView {
 impl Default for LogView {
     fn default() -> Self {
         Self {
-            lines: Ring::new(MAX_LOG_LINES),
+            ours: Ring::new(MAX_LOG_LINES),
+            others: Ring::new(MAX_LOG_LINES),
             paused: false,
             scroll: 0,
             filtered: false,
@@ -69,8 +74,8 @@ impl Default for LogView {
 
 impl LogView {
     /// Adds lines of either service that arrived at `now`, each in time order
-    /// within its service.
-    pub fn add(&mut self, lines: Vec<LogLine>, now: OffsetDateTime) {
+    /// within its service; `ours` tells the dashboard's own request ids.
+    pub fn add(&mut self, lines: Vec<LogLine>, now: OffsetDateTime, ours: impl Fn(&str) -> bool) {
         for line in lines {
             let this_session = self.is_this_session(&line);
             if this_session {
@@ -82,12 +87,11 @@ impl LogView {
             }
             // Merge by time: each service's lines arrive in order, so a binary
             // search on the timestamp finds where a line of the other one goes.
-            let key = line.at.map(|at| if this_session { at.clamp(now - ARRIVAL_WINDOW, now) } else { at.min(now) });
-            let position = match key {
-                Some(at) => self.lines.partition_point(|l| l.key.is_none_or(|t| t <= at)),
-                None => self.lines.len(),
-            };
-            self.lines.insert(position, Placed { key, line });
+            let key =
+                line.at.map_or(now, |at| if this_session { at.clamp(now - ARRIVAL_WINDOW, now) } else { at.min(now) });
+            let ring = if line.request_id.as_deref().is_some_and(&ours) { &mut self.ours } else { &mut self.others };
+            let position = ring.partition_point(|l| l.key <= key);
+            ring.insert(position, Placed { key, line });
             if self.paused {
                 // Keep the view still while new lines arrive below it.
                 self.scroll += 1;
@@ -96,11 +100,11 @@ impl LogView {
     }
 
     pub fn len(&self) -> usize {
-        self.lines.len()
+        self.ours.len() + self.others.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.lines.is_empty()
+        self.len() == 0
     }
 
     /// Whether `line` was written in this session (not by an earlier run).
@@ -120,12 +124,26 @@ impl LogView {
     }
 
     /// The lines the panel shows, oldest first: all of them, or only those of
-    /// request `id` (none if the filter has no request to show).
+    /// request `id` (none if the filter has no request to show). Both rings
+    /// merged by time.
     pub fn visible<'a>(&'a self, filter: Option<Option<&'a str>>) -> impl DoubleEndedIterator<Item = &'a LogLine> {
-        self.lines.iter().map(|placed| &placed.line).filter(move |line| match filter {
+        let shown = move |placed: &&Placed| match filter {
             None => true,
-            Some(id) => id.is_some() && line.request_id.as_deref() == id,
-        })
+            Some(id) => id.is_some() && placed.line.request_id.as_deref() == id,
+        };
+        let mut merged: Vec<&LogLine> = Vec::with_capacity(self.len());
+        let (mut ours, mut others) =
+            (self.ours.iter().filter(shown).peekable(), self.others.iter().filter(shown).peekable());
+        loop {
+            let next = match (ours.peek(), others.peek()) {
+                (Some(a), Some(b)) if a.key <= b.key => ours.next(),
+                (Some(_), Some(_)) | (None, Some(_)) => others.next(),
+                (Some(_), None) => ours.next(),
+                (None, None) => break,
+            };
+            merged.extend(next.map(|placed| &placed.line));
+        }
+        merged.into_iter()
     }
 
     pub fn toggle_pause(&mut self) {
@@ -136,7 +154,7 @@ impl LogView {
     /// Scrolls back (pausing), at most to the oldest line.
     pub fn scroll_up(&mut self, by: usize) {
         self.paused = true;
-        self.scroll = self.scroll.saturating_add(by).min(self.lines.len().saturating_sub(1));
+        self.scroll = self.scroll.saturating_add(by).min(self.len().saturating_sub(1));
     }
 
     pub fn scroll_down(&mut self, by: usize) {

@@ -39,7 +39,9 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
         ]),
         InputMode::Editing(text) => Line::from(vec![
             Span::styled(" message: ", Style::new().bold()),
-            Span::styled(format!("{text}█"), Style::new().fg(PENDING)),
+            // What is typed is shown as the message will be: made safe, its
+            // end (where the cursor is) in view.
+            Span::styled(format!("{}█", clip_start(&sanitize(text), room)), Style::new().fg(PENDING)),
             Span::styled("  Enter keeps · Ctrl-U clears · Esc cancels", Style::new().fg(DIM)),
         ]),
         _ => Line::from(vec![
@@ -67,6 +69,21 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
         let note = Paragraph::new(format!(" {}", sanitize(note))).wrap(ratatui::widgets::Wrap { trim: false });
         frame.render_widget(note.fg(Color::Cyan), second);
     }
+}
+
+/// The last `width` cells of `text`: where the cursor is.
+fn clip_start(text: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthChar as _;
+    let mut used = 0;
+    let mut start = text.len();
+    for (at, c) in text.char_indices().rev() {
+        used += c.width().unwrap_or(0);
+        if used > width {
+            break;
+        }
+        start = at;
+    }
+    text[start..].to_owned()
 }
 
 /// The footer's rows at `width`: the message and the keys, then a row for a

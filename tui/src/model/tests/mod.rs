@@ -602,3 +602,32 @@ fn v_with_the_guide_open_closes_it_to_show_the_view_and_says_so() {
     assert!(!app.guide.open, "the view it would hide is shown");
     assert!(app.note().is_some_and(|note| note.contains("g opens the guide")), "{:?}", app.note());
 }
+
+#[test]
+fn pasted_text_goes_into_the_message_while_editing_and_is_never_run_as_keys() {
+    let mut app = app();
+    // Not editing: a paste of "q0a" must not quit, undo or stop A.
+    assert_eq!(app.on_action(Action::Paste("q0a".into()), T0), None);
+    assert!(!app.is_quitting());
+    assert!(app.note().is_some_and(|note| note.contains("press e first")), "{:?}", app.note());
+    app.on_action(Action::StartEditing, T0);
+    app.on_action(Action::Paste("two\nlines\u{1b}[31m".into()), T0);
+    app.on_action(Action::EditConfirm, T0);
+    assert_eq!(app.message, "two lines\u{1b}[31m", "one line, kept as typed (shown made safe)");
+}
+
+#[test]
+fn a_flood_of_other_lines_cannot_push_the_dashboards_own_evidence_out() {
+    let mut app = app();
+    let Some(Effect::Send { id, .. }) = app.on_action(Action::Send, T0) else { panic!("Enter sends") };
+    let arrived = T0 + Duration::from_secs(1);
+    app.on_event(Event::Logs(vec![log(Service::A, 1, &id, "/echo"), log(Service::B, 1, &id, "/call-echo")]), arrived);
+    // Someone floods A's log with more lines than the panel keeps.
+    for chunk in 0..(MAX_LOG_LINES / 500 + 2) {
+        let flood = (0..500).map(|n| log(Service::A, 1, &format!("flood-{chunk}-{n}"), "/echo")).collect();
+        app.on_event(Event::Logs(flood), arrived);
+    }
+    let own: Vec<Service> = app.logs.visible(Some(Some(id.as_str()))).map(|line| line.service).collect();
+    assert_eq!(own, [Service::A, Service::B], "both halves of the request are still there");
+    assert!(app.logs.len() <= 2 * MAX_LOG_LINES, "still bounded: {}", app.logs.len());
+}
