@@ -296,6 +296,27 @@ fn a_followed_file_replaced_by_a_link_to_dev_zero_is_let_go_and_its_return_is_fo
     assert_eq!(tail.poll(), ["back"]);
 }
 
+/// The file followed before, moved away while a link stood in its place and
+/// moved back: read on from where it was left, not shown (and counted) twice.
+#[cfg(unix)]
+#[test]
+fn the_followed_file_moved_back_under_its_name_is_read_on_not_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("service-b.2026-11-24.log");
+    append(&file, "one\ntwo\n");
+    let mut tail = LogTail::from_start(dir.path(), Service::B);
+    assert_eq!(tail.poll(), ["one", "two"]);
+    let kept = dir.path().join("service-b.2026-11-24.log.bak");
+    std::fs::rename(&file, &kept).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &file).unwrap();
+    assert!(tail.poll().is_empty());
+    assert!(tail.poll().is_empty());
+    std::fs::remove_file(&file).unwrap();
+    append(&kept, "three\n");
+    std::fs::rename(&kept, &file).unwrap();
+    assert_eq!(tail.poll(), ["three"], "only what came after");
+}
+
 /// A log directory that cannot be read says why instead of "no lines yet".
 #[test]
 fn a_log_directory_that_cannot_be_read_says_why() {

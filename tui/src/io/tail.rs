@@ -52,6 +52,10 @@ pub struct LogTail {
     /// The followed file that went away (deleted or replaced), and when it was
     /// last written: a file newer than that is its successor.
     lost: Option<(PathBuf, SystemTime)>,
+    /// The file let go last and how far it was read: if the same file comes
+    /// back under the name (a link planted over it, then removed), reading
+    /// goes on from there, never showing (and counting) its lines twice.
+    left: Option<(std::fs::Metadata, u64)>,
     /// The last poll stopped at its budget with bytes left to read.
     behind: bool,
     /// Why nothing can be followed now (an unreadable directory, a FIFO under
@@ -105,6 +109,7 @@ impl LogTail {
             lines: LineSplitter::default(),
             first_start: Start::Backlog,
             lost: None,
+            left: None,
             behind: false,
             problem: None,
             chunk: Vec::new(),
@@ -186,6 +191,7 @@ impl LogTail {
     fn let_go(&mut self, lines: &mut Vec<String>) {
         self.lines.flush(lines);
         if let Some(current) = self.current.take() {
+            self.left = current.file.metadata().ok().map(|metadata| (metadata, current.offset));
             self.lost = Some((current.path, current.modified));
         }
     }
@@ -204,14 +210,20 @@ impl LogTail {
         };
         let metadata = file.metadata().ok();
         let len = metadata.as_ref().map_or(0, std::fs::Metadata::len);
-        let modified = metadata.and_then(|m| m.modified().ok()).unwrap_or(SystemTime::UNIX_EPOCH);
+        let modified = metadata.as_ref().and_then(|m| m.modified().ok()).unwrap_or(SystemTime::UNIX_EPOCH);
         let backlog = match start {
             Start::Backlog => true,
             Start::Replacement => len > REPLACEMENT_FROM_START_BYTES,
             Start::Beginning => false,
         };
         let mut offset = 0;
-        if backlog && len > BACKLOG_BYTES {
+        let back = self.left.take().filter(|(was, read)| {
+            metadata.as_ref().is_some_and(|now| crate::platform::files::same_file(was, now)) && *read <= len
+        });
+        if let Some((_, read)) = back {
+            // The file followed before, back under its name: on from where it was left.
+            offset = read;
+        } else if backlog && len > BACKLOG_BYTES {
             // One byte before the backlog: if it ends a line the backlog starts
             // with a whole line, otherwise the line it is in is skipped.
             offset = len - BACKLOG_BYTES - 1;
