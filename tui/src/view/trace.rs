@@ -10,6 +10,7 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 use super::{DIM, ERROR, MARK, OK};
 use crate::model::Model;
 use crate::model::trace::{HopKind, render};
+use crate::text::wrap_words;
 
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     let Some(trace) = model.selected_trace() else {
@@ -19,18 +20,31 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
         return;
     };
     let title = format!(" Trace of {} (v: next view) ", trace.id);
-    let mut lines: Vec<Line> = render(&trace)
-        .into_iter()
-        .map(|(kind, row)| {
-            let style = match kind {
-                HopKind::Ok => Style::new(),
-                HopKind::Error => Style::new().fg(ERROR),
-                HopKind::Missing => Style::new().fg(DIM),
-                HopKind::Orphaned => Style::new().fg(MARK).bold(),
-            };
-            Line::styled(format!(" {row}"), style)
-        })
-        .collect();
+    let rows = render(&trace);
+    // A hop's words start after the lanes (the header's width and two
+    // spaces); a long one goes on under its first word, not at the border.
+    let lanes = rows.first().map_or(0, |(_, header)| header.chars().count() + 2);
+    let room = usize::from(area.width.saturating_sub(3));
+    let mut lines: Vec<Line> = Vec::new();
+    for (kind, row) in rows {
+        let style = match kind {
+            HopKind::Ok => Style::new(),
+            HopKind::Error => Style::new().fg(ERROR),
+            HopKind::Missing => Style::new().fg(DIM),
+            HopKind::Orphaned => Style::new().fg(MARK).bold(),
+        };
+        let split = row.char_indices().nth(lanes).map(|(at, _)| at);
+        match split {
+            Some(at) if row.chars().count() > room && room > lanes + 20 => {
+                let (diagram, words) = row.split_at(at);
+                for (n, part) in wrap_words(words, room - lanes).into_iter().enumerate() {
+                    let head = if n == 0 { diagram.to_owned() } else { " ".repeat(lanes) };
+                    lines.push(Line::styled(format!(" {head}{part}"), style));
+                }
+            }
+            _ => lines.push(Line::styled(format!(" {row}"), style)),
+        }
+    }
     if let Some(first) = lines.first_mut() {
         *first = first.clone().bold();
     }
