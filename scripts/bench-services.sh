@@ -9,14 +9,17 @@
 # Prints one line per server and endpoint (requests/s, p50, p99, non-2xx), a
 # table with the ratios to nginx, and log lines written vs requests completed.
 # Installs wrk and nginx (apt) when missing, or says clearly that it could not.
-# Ports: BENCH_PORT_A/B (default 18180/18181) for the services, 18280/18281 for nginx.
+# Ports: BENCH_PORT_A/B (default 18180/18181) for the services, 18280/18281 for nginx,
+# 18380/18381 for Go net/http (../shared/anchors/go, built when go is installed;
+# BENCH_ANCHORS=dir points elsewhere).
 # BENCH_BIN_DIR=dir measures the service binaries in dir (e.g. an older build)
 # instead of building target/release.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 d=${1:-5}; c=${2:-32}; rounds=${3:-1}
 port_a=${BENCH_PORT_A:-18180}; port_b=${BENCH_PORT_B:-18181}
-port_ng=18280; port_ngp=18281
+port_ng=18280; port_ngp=18281; port_go=18380; port_gob=18381
+anchors=${BENCH_ANCHORS:-../shared/anchors}
 
 need=()
 command -v wrk >/dev/null || need+=(wrk)
@@ -43,30 +46,41 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 
-# The reference: nginx's static echo (the practical ceiling for A) and a
-# keep-alive reverse proxy to it (the ceiling for B's extra hop); one worker,
-# access log off (as ../shared/anchors/nginx/nginx.conf).
-cat >"$work/nginx.conf" <<EOF
+# The reference, as ../shared/anchors/nginx/nginx-{a,b}.conf with this run's
+# ports and paths: nginx's static echo (the practical ceiling for A) and a
+# keep-alive reverse proxy to it (the ceiling for B's extra hop), each in a
+# process of its own with one worker and a buffered access log, as A and B are
+# two processes that each log every request.
+mkdir -p "$work/a" "$work/b"
+for side in a b; do
+  cat >"$work/nginx-$side.conf" <<EOF
 worker_processes 1;
 daemon off;
-error_log $work/nginx-error.log;
-pid $work/nginx.pid;
+error_log $work/error-$side.log;
+pid $work/nginx-$side.pid;
 events { worker_connections 4096; }
 http {
-  access_log off;
-  client_body_temp_path $work; proxy_temp_path $work; fastcgi_temp_path $work;
-  uwsgi_temp_path $work; scgi_temp_path $work;
-  upstream a { server 127.0.0.1:$port_ng; keepalive 64; }
+  access_log $work/access-$side.log combined buffer=64k flush=1s;
+  client_body_temp_path $work/$side; proxy_temp_path $work/$side; fastcgi_temp_path $work/$side;
+  uwsgi_temp_path $work/$side; scgi_temp_path $work/$side;
+EOF
+done
+cat >>"$work/nginx-a.conf" <<EOF
   server {
     listen 127.0.0.1:$port_ng;
     location /echo { default_type application/json; return 200 '{"echo":"\$arg_msg"}'; }
     location /health { default_type application/json; return 200 '{"status":"ok"}'; }
   }
+}
+EOF
+cat >>"$work/nginx-b.conf" <<EOF
+  upstream a { server 127.0.0.1:$port_ng; keepalive 64; }
   server {
     listen 127.0.0.1:$port_ngp;
     location /health { default_type application/json; return 200 '{"status":"ok"}'; }
     location /call-echo {
       proxy_http_version 1.1; proxy_set_header Connection "";
+      proxy_connect_timeout 1s; proxy_read_timeout 1s;
       proxy_pass http://a/echo?msg=\$arg_msg;
     }
   }
@@ -75,7 +89,7 @@ EOF
 
 wait_port() { for _ in $(seq 100); do curl -fs "http://127.0.0.1:$1/health" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "port $1 did not answer" >&2; return 1; }
 
-declare -A rps sent
+declare -A rps sent p99s
 run() { # key url
   local out r p50 p99 non2xx n
   out=$(wrk -t1 -c"$c" -d"${d}s" --latency "$2" 2>&1)
@@ -85,11 +99,27 @@ run() { # key url
   n=$(awk '/requests in/{print $1}' <<<"$out")
   rps[$1]=$(awk -v a="${rps[$1]:-0}" -v b="$r" 'BEGIN{print a+b}')
   sent[$1]=$(( ${sent[$1]:-0} + n ))
+  p99s[$1]=$p99
   printf '%-22s rps=%-10s p50=%-9s p99=%-9s non2xx=%-6s requests=%s\n' "$1" "$r" "$p50" "$p99" "${non2xx:-0}" "$n"
 }
 
+# Go net/http (../shared/anchors/go, the lab's other track), when go is here.
+have_go=0
+if [ -f "$anchors/go/main.go" ] && command -v go >/dev/null; then
+  if (cd "$anchors/go" && GOCACHE=$work/gocache go build -o "$work/anchor-go" main.go) 2>"$work/go-build.log"; then
+    have_go=1
+    "$work/anchor-go" a $port_go 2>/dev/null & pids+=($!)
+    "$work/anchor-go" b $port_gob "http://127.0.0.1:$port_go" 2>/dev/null & pids+=($!)
+    wait_port $port_go; wait_port $port_gob
+  else
+    echo "the Go anchor did not build (see $work/go-build.log): no Go row." >&2
+  fi
+else
+  echo "go or ../shared/anchors/go is missing: no Go row." >&2
+fi
 if [ $have_nginx = 1 ]; then
-  "$nginx_bin" -c "$work/nginx.conf" & pids+=($!)
+  "$nginx_bin" -c "$work/nginx-a.conf" & pids+=($!)
+  "$nginx_bin" -c "$work/nginx-b.conf" & pids+=($!)
   wait_port $port_ng; wait_port $port_ngp
 fi
 "$bin"/service-a --addr 127.0.0.1:$port_a --log-dir "$logs" >/dev/null & pa=$!; pids+=($pa)
@@ -100,24 +130,29 @@ wait_port $port_a; wait_port $port_b
 for _ in $(seq "$rounds"); do
   [ $have_nginx = 1 ] && run nginx:/echo "http://127.0.0.1:$port_ng/echo?msg=hello"
   run rust-a:/echo "http://127.0.0.1:$port_a/echo?msg=hello"
+  [ $have_go = 1 ] && run go:/echo "http://127.0.0.1:$port_go/echo?msg=hello"
   [ $have_nginx = 1 ] && run nginx-proxy:/call-echo "http://127.0.0.1:$port_ngp/call-echo?msg=hello"
   run rust-b:/call-echo "http://127.0.0.1:$port_b/call-echo?msg=hello"
+  [ $have_go = 1 ] && run go:/call-echo "http://127.0.0.1:$port_gob/call-echo?msg=hello"
 done
 
 # SIGTERM flushes the logs; then count the request lines in the files.
 kill -TERM $pa $pb; wait $pa $pb || true
 
 echo
-echo "| server (mean of $rounds x ${d}s, wrk -t1 -c$c) | /echo rps | /call-echo rps |"
-echo "| --- | --- | --- |"
+echo "| server (mean of $rounds x ${d}s, wrk -t1 -c$c) | /echo rps | p99 | /call-echo rps | p99 |"
+echo "| --- | --- | --- | --- | --- |"
 mean() { awk -v s="${rps[$1]:-0}" -v r="$rounds" 'BEGIN{printf "%.0f", s/r}'; }
+row() { echo "| $1 | $(mean "$2") | ${p99s[$2]:-} | $(mean "$3") | ${p99s[$3]:-} |"; }
+[ $have_nginx = 1 ] && row "nginx, 2 processes of 1 worker, buffered access log" nginx:/echo nginx-proxy:/call-echo
+[ $have_go = 1 ] && row "Go net/http (anchor)" go:/echo go:/call-echo
+row "this project, file logging on" rust-a:/echo rust-b:/call-echo
+ratio() { awk -v a="${rps[$1]}" -v b="${rps[$2]}" 'BEGIN{printf "%.2fx", a/b}'; }
 if [ $have_nginx = 1 ]; then
-  echo "| nginx 1 worker (static / keep-alive proxy) | $(mean nginx:/echo) | $(mean nginx-proxy:/call-echo) |"
+  echo "| ratio to nginx (bars: A >= 0.85x, B >= 0.70x) | $(ratio rust-a:/echo nginx:/echo) | | $(ratio rust-b:/call-echo nginx-proxy:/call-echo) | |"
 fi
-echo "| this project, file logging on | $(mean rust-a:/echo) | $(mean rust-b:/call-echo) |"
-if [ $have_nginx = 1 ]; then
-  ratio() { awk -v a="${rps[$1]}" -v b="${rps[$2]}" 'BEGIN{printf "%.2fx", a/b}'; }
-  echo "| ratio to nginx (target A >= 0.80x, B >= 0.85x) | $(ratio rust-a:/echo nginx:/echo) | $(ratio rust-b:/call-echo nginx-proxy:/call-echo) |"
+if [ $have_go = 1 ]; then
+  echo "| ratio to Go | $(ratio rust-a:/echo go:/echo) | | $(ratio rust-b:/call-echo go:/call-echo) | |"
 fi
 
 echo_lines=$(cat "$logs"/service-a.* | grep -c 'endpoint=/echo ' || true)

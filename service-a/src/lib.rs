@@ -76,7 +76,7 @@ pub fn app_with(draining: Draining, faults: LiveFaults) -> HttpService {
         .route("/health", get(health))
         .route("/echo", get(echo::echo))
         .with_state(EchoState { draining, faults });
-    service_kit::server::with_common_layers(routes, REQUEST_DEADLINE)
+    service_kit::server::with_common_layers(routes, &["/health", "/echo"], REQUEST_DEADLINE)
 }
 
 async fn health() -> Json<HealthBody> {
@@ -139,7 +139,7 @@ pub fn run_cli(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 /// SIGINT/SIGTERM, flush. The dashboard's `tui serve-a` calls this with
 /// the flags its own parser read.
 pub fn run_config(config: Config) -> ExitCode {
-    service_kit::server::run_service(Service::A, &config.log, &config.addr, |listener| {
+    service_kit::server::run_service(Service::A, &config.log, &config.server, &config.addr, |listener| {
         run_config_on(listener, &config, service_kit::shutdown_signal())
     })
 }

@@ -364,6 +364,8 @@ async fn metrics_count_requests_and_are_logged_like_any_request() {
     assert_eq!(metric(&text, r#"http_requests_total{endpoint="/echo",status="200"}"#), 3.0);
     assert_eq!(metric(&text, r#"http_request_duration_seconds_count{endpoint="/echo"}"#), 3.0);
     assert_eq!(metric(&text, r#"log_lines_lost_total{sink="file"}"#), 0.0);
+    // A's metrics name A's paths only: B's `/call-echo` is not one of them.
+    assert!(!text.contains("/call-echo"), "A shows B's endpoint:\n{text}");
     assert!(a.stop().await.success());
     assert!(request_records(logs.path(), Service::A).iter().any(|r| r.get("endpoint") == Some("/metrics")));
 }

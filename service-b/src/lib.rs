@@ -126,7 +126,7 @@ pub fn app(service_a: ServiceAClient) -> HttpService {
         .route("/health", get(health))
         .route("/call-echo", get(call_echo))
         .with_state(AppState { service_a });
-    service_kit::server::with_common_layers(routes, REQUEST_DEADLINE)
+    service_kit::server::with_common_layers(routes, &["/health", "/call-echo"], REQUEST_DEADLINE)
 }
 
 async fn health() -> Json<HealthBody> {
@@ -194,7 +194,7 @@ pub fn run_cli(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 /// SIGINT/SIGTERM, flush. The dashboard's `tui serve-b` calls this with
 /// the flags its own parser read.
 pub fn run_config(config: Config) -> ExitCode {
-    service_kit::server::run_service(Service::B, &config.log, &config.addr, |listener| {
+    service_kit::server::run_service(Service::B, &config.log, &config.server, &config.addr, |listener| {
         run(listener, &config, service_kit::shutdown_signal())
     })
 }

@@ -301,8 +301,11 @@ async fn calls_to_a_are_counted_by_outcome() {
         r#"upstream_calls_total{outcome="ok"} 1"#,
         r#"upstream_calls_total{outcome="connect"} 1"#,
         r#"http_requests_total{endpoint="/call-echo",status="503"} 1"#,
+        r#"http_request_duration_seconds_count{endpoint="/health"} 0"#,
     ] {
         assert!(text.lines().any(|l| l == line), "{line} not in\n{text}");
     }
+    // B's metrics name B's paths only: A's `/echo` is not one of them.
+    assert!(!text.contains(r#"endpoint="/echo""#), "B shows A's endpoint:\n{text}");
     assert!(b.stop().await.success());
 }

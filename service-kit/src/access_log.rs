@@ -92,14 +92,18 @@ pub fn fresh_request_id() -> HeaderValue {
 
 /// The access-log layer: request id, one line per request, metrics. Put it
 /// outside everything that can answer, so every answer has its line.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct AccessLogLayer;
+/// `endpoints` are the service's own paths: each (and `/metrics`) is counted
+/// under its name in the metrics, every other path as `other`.
+#[derive(Debug, Clone, Copy)]
+pub struct AccessLogLayer {
+    pub endpoints: &'static [&'static str],
+}
 
 impl<S> tower::Layer<S> for AccessLogLayer {
     type Service = AccessLog<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        AccessLog { inner }
+        AccessLog { inner, endpoints: self.endpoints }
     }
 }
 
@@ -107,6 +111,7 @@ impl<S> tower::Layer<S> for AccessLogLayer {
 #[derive(Debug, Clone)]
 pub struct AccessLog<S> {
     inner: S,
+    endpoints: &'static [&'static str],
 }
 
 impl<S> tower::Service<Request> for AccessLog<S>
@@ -134,7 +139,15 @@ where
             }
         };
         request.extensions_mut().insert(RequestId::new(request_id.clone()));
-        let pending = PendingLine { started: Instant::now(), uri: request.uri().clone(), request_id, written: false };
+        let path = request.uri().path();
+        let label = self.endpoints.iter().chain([&metrics::PATH]).copied().find(|known| *known == path);
+        let pending = PendingLine {
+            started: Instant::now(),
+            uri: request.uri().clone(),
+            label: label.unwrap_or(metrics::OTHER),
+            request_id,
+            written: false,
+        };
         AccessLogFuture { inner: self.inner.call(request), pending }
     }
 }
@@ -167,6 +180,8 @@ where
 struct PendingLine {
     started: Instant,
     uri: Uri,
+    /// The path's label in the metrics.
+    label: &'static str,
     request_id: HeaderValue,
     written: bool,
 }
@@ -190,7 +205,7 @@ impl PendingLine {
         self.written = true;
         let elapsed = self.started.elapsed();
         let path = self.uri.path();
-        metrics::get().request(metrics::endpoint_label(path), status, elapsed.as_secs_f64());
+        metrics::get().request(self.label, status, elapsed.as_secs_f64());
         // The id was checked (printable ASCII) or made here, so it is text.
         let request_id = self.request_id.to_str().unwrap_or_default();
         let endpoint = logged_path(path);
@@ -250,7 +265,7 @@ impl Drop for PendingLine {
 /// router (head too large, bad request line): `endpoint=-`, the status in the
 /// error, and a fresh request id (the client's, if any, was never read).
 pub(crate) fn log_rejected(status: u16, error: &str, request_id: &HeaderValue) {
-    metrics::get().request("other", status, 0.0);
+    metrics::get().request(metrics::OTHER, status, 0.0);
     write_line("-", None, Some(error), Extras::default(), 0, request_id.to_str().unwrap_or_default());
 }
 

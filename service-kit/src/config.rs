@@ -66,11 +66,22 @@ pub struct ServerArgs {
     /// to finish; what is left is then cut (and logged as cut).
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(0..=600_000))]
     pub shutdown_grace_ms: u64,
+
+    /// Threads that serve requests: 0 (the default) is one per core, 1 runs
+    /// everything on one thread, N spreads the work over N.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=1024).map(usize::from))]
+    pub threads: usize,
 }
 
 impl Default for ServerArgs {
     fn default() -> Self {
-        Self { max_connections: 10_000, header_timeout_ms: 10_000, idle_timeout_ms: 60_000, shutdown_grace_ms: 10_000 }
+        Self {
+            max_connections: 10_000,
+            header_timeout_ms: 10_000,
+            idle_timeout_ms: 60_000,
+            shutdown_grace_ms: 10_000,
+            threads: 0,
+        }
     }
 }
 

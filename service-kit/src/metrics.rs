@@ -11,8 +11,9 @@
 //!   console lines dropped because stdout was not read (`console`).
 //! - `connections_open`, `connection_limit_waits_total`: the connection limit at work.
 //!
-//! The endpoint label is one of the known paths or `other`, so a client cannot
-//! grow the label set by asking for random paths.
+//! The endpoint label is one of the service's own paths (as given to
+//! [`crate::server::with_common_layers`]) or `other`, so a client cannot grow
+//! the label set by asking for random paths, and A shows no `/call-echo`.
 
 use std::sync::OnceLock;
 
@@ -29,8 +30,8 @@ pub const PATH: &str = "/metrics";
 /// The `content-type` of the answer.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-/// Paths that get their own label value; everything else is `other`.
-const KNOWN_ENDPOINTS: [&str; 4] = ["/health", "/echo", "/call-echo", PATH];
+/// The label of every path that is not one of the service's own.
+pub const OTHER: &str = "other";
 
 /// Histogram buckets in seconds: 0.1 ms to ~30 s.
 const LATENCY_BUCKETS: [f64; 16] =
@@ -73,7 +74,7 @@ pub enum Sink {
 pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
-    latency: [Histogram; KNOWN_ENDPOINTS.len() + 1],
+    latency: Family<EndpointLabels, Histogram, fn() -> Histogram>,
     upstream: Family<OutcomeLabels, Counter>,
     tries: Family<OutcomeLabels, Counter>,
     breaker: Family<StateLabels, Counter>,
@@ -88,13 +89,8 @@ pub fn get() -> &'static Metrics {
     METRICS.get_or_init(Metrics::new)
 }
 
-/// The label value for `path`: itself if known, else `other`.
-pub fn endpoint_label(path: &str) -> &'static str {
-    KNOWN_ENDPOINTS.into_iter().find(|known| *known == path).unwrap_or("other")
-}
-
-fn endpoint_index(endpoint: &str) -> usize {
-    KNOWN_ENDPOINTS.iter().position(|known| *known == endpoint).unwrap_or(KNOWN_ENDPOINTS.len())
+fn latency_histogram() -> Histogram {
+    Histogram::new(LATENCY_BUCKETS.iter().copied())
 }
 
 impl Metrics {
@@ -102,18 +98,13 @@ impl Metrics {
         let mut registry = Registry::default();
         let requests = Family::<RequestLabels, Counter>::default();
         registry.register("http_requests", "Requests answered, by endpoint and HTTP status", requests.clone());
-        let latency_family = Family::<EndpointLabels, Histogram>::new_with_constructor(|| {
-            Histogram::new(LATENCY_BUCKETS.iter().copied())
-        });
+        let latency: Family<EndpointLabels, Histogram, fn() -> Histogram> =
+            Family::new_with_constructor(latency_histogram);
         registry.register(
             "http_request_duration_seconds",
             "Time from the request head to the answer, by endpoint",
-            latency_family.clone(),
+            latency.clone(),
         );
-        let latency = std::array::from_fn(|i| {
-            let endpoint = KNOWN_ENDPOINTS.get(i).copied().unwrap_or("other");
-            latency_family.get_or_create_owned(&EndpointLabels { endpoint })
-        });
         let upstream = Family::<OutcomeLabels, Counter>::default();
         registry.register("upstream_calls", "Service B's calls to service A, by outcome", upstream.clone());
         let tries = Family::<OutcomeLabels, Counter>::default();
@@ -149,10 +140,18 @@ impl Metrics {
         Self { registry, requests, latency, upstream, tries, breaker, lost, open_connections, limit_waits }
     }
 
-    /// Counts one answered request.
+    /// Shows a latency series for each of `endpoints` (and `/metrics`, `other`) from the
+    /// start, before any request, as Prometheus expects of known series.
+    pub fn declare_endpoints(&self, endpoints: &[&'static str]) {
+        for endpoint in endpoints.iter().copied().chain([PATH, OTHER]) {
+            drop(self.latency.get_or_create(&EndpointLabels { endpoint }));
+        }
+    }
+
+    /// Counts one answered request; `endpoint` is one of the service's paths or [`OTHER`].
     pub fn request(&self, endpoint: &'static str, status: u16, seconds: f64) {
         self.requests.get_or_create(&RequestLabels { endpoint, status }).inc();
-        self.latency[endpoint_index(endpoint)].observe(seconds);
+        self.latency.get_or_create(&EndpointLabels { endpoint }).observe(seconds);
     }
 
     /// Counts one call from B to A; `outcome` is `ok` or an error kind.
@@ -210,8 +209,9 @@ mod tests {
     #[test]
     fn encodes_requests_latency_upstream_and_lost_lines() {
         let metrics = Metrics::new();
-        metrics.request(endpoint_label("/echo"), 200, 0.002);
-        metrics.request(endpoint_label("/nope/123"), 404, 0.0001);
+        metrics.declare_endpoints(&["/health", "/echo"]);
+        metrics.request("/echo", 200, 0.002);
+        metrics.request(OTHER, 404, 0.0001);
         metrics.upstream_call("timeout");
         metrics.lines_lost(Sink::File, 3);
         let text = metrics.encode();
@@ -219,6 +219,7 @@ mod tests {
             r#"http_requests_total{endpoint="/echo",status="200"} 1"#,
             r#"http_requests_total{endpoint="other",status="404"} 1"#,
             r#"http_request_duration_seconds_count{endpoint="/echo"} 1"#,
+            r#"http_request_duration_seconds_count{endpoint="/health"} 0"#,
             r#"upstream_calls_total{outcome="timeout"} 1"#,
             r#"log_lines_lost_total{sink="file"} 3"#,
             r#"log_lines_lost_total{sink="console"} 0"#,
@@ -226,5 +227,6 @@ mod tests {
             assert!(text.contains(expected), "{expected} not in\n{text}");
         }
         assert!(text.ends_with("# EOF\n"));
+        assert!(!text.contains("/call-echo"), "a path the service does not have is shown:\n{text}");
     }
 }

@@ -67,19 +67,25 @@ pub type HttpService = BoxCloneSyncService<Request, Response, Infallible>;
 
 /// Wraps `router` in what every request to both services needs: `GET /metrics`,
 /// JSON 404 and 405, request ids (kept or made, and sent back), the access log,
-/// and a deadline per request.
+/// and a deadline per request. `endpoints` are the router's paths (each gets
+/// its own series in the metrics; `/metrics` is added here).
 ///
 /// The layers wrap the router from outside (not `Router::layer`, which applies
 /// them per route, lazily): the access line must start as soon as the server
 /// hands over a request. The deadline is inside the access log so a request cut
 /// by it still gets its line.
-pub fn with_common_layers(router: Router, request_deadline: Duration) -> HttpService {
+pub fn with_common_layers(
+    router: Router,
+    endpoints: &'static [&'static str],
+    request_deadline: Duration,
+) -> HttpService {
+    metrics::get().declare_endpoints(endpoints);
     let router = router
         .route(metrics::PATH, get(metrics_text))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed);
     let service = ServiceBuilder::new()
-        .layer(AccessLogLayer)
+        .layer(AccessLogLayer { endpoints })
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, request_deadline))
         .service(router);
     BoxCloneSyncService::new(service)
@@ -406,6 +412,7 @@ pub async fn bind(addr: &crate::ListenAddr) -> std::io::Result<TcpListener> {
 pub fn run_service<F, Fut>(
     service: contract::Service,
     log: &crate::LogArgs,
+    server: &ServerArgs,
     addr: &crate::ListenAddr,
     serve: F,
 ) -> std::process::ExitCode
@@ -422,9 +429,20 @@ where
             return ExitCode::FAILURE;
         }
     };
-    // One worker per core (tokio's default): measured on 2 cores, a
-    // current-thread runtime was ~8 % slower for A under wrk.
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // Measured with `scripts/bench-services.sh` on 2 cores, one thread per
+    // core was as fast as one thread or more for A, and for B within the
+    // run-to-run spread (see the bench's notes in README).
+    let mut builder = match server.threads {
+        1 => tokio::runtime::Builder::new_current_thread(),
+        threads => {
+            let mut builder = tokio::runtime::Builder::new_multi_thread();
+            if threads > 1 {
+                builder.worker_threads(threads);
+            }
+            builder
+        }
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
             tracing::error!(target: "lifecycle", event = "start_failed", error = %error);
