@@ -24,15 +24,15 @@
 use std::fmt::Write as _;
 
 use thiserror::Error;
-use time::format_description::BorrowedFormatItem;
-use time::macros::format_description;
-use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
+use time::{OffsetDateTime, UtcOffset};
 
 /// The key of the timestamp in JSON lines.
 pub const TIMESTAMP_KEY: &str = "timestamp";
 
-/// Length of `YYYY-MM-DD HH:MM:SS,mmm`.
-const TIMESTAMP_LEN: usize = 23;
+mod timestamp;
+
+use timestamp::TIMESTAMP_LEN;
+pub use timestamp::{parse_timestamp, write_timestamp};
 
 /// One log line: when, and its fields in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -234,72 +234,6 @@ fn push_u64(out: &mut String, mut value: u64) {
     }
     out.extend(digits[at..].iter().map(|&d| char::from(d)));
 }
-
-/// Writes `YYYY-MM-DD HH:MM:SS,mmm` (UTC).
-///
-/// The date and time of day are formatted once per second per thread and
-/// reused: a busy service writes thousands of lines within the same second.
-pub fn write_timestamp(out: &mut String, at: OffsetDateTime) {
-    let at = at.to_offset(UtcOffset::UTC);
-    let second = at.unix_timestamp();
-    SECOND.with(|cell| {
-        let (cached, text) = &mut *cell.borrow_mut();
-        if *cached != Some(second) {
-            text.clear();
-            push_padded(text, u32::try_from(at.year()).unwrap_or(0), 4);
-            text.push('-');
-            push_padded(text, u32::from(u8::from(at.month())), 2);
-            text.push('-');
-            push_padded(text, u32::from(at.day()), 2);
-            text.push(' ');
-            push_padded(text, u32::from(at.hour()), 2);
-            text.push(':');
-            push_padded(text, u32::from(at.minute()), 2);
-            text.push(':');
-            push_padded(text, u32::from(at.second()), 2);
-            text.push(',');
-            *cached = Some(second);
-        }
-        out.push_str(text);
-    });
-    push_padded(out, u32::from(at.millisecond()), 3);
-}
-
-thread_local! {
-    /// The last second formatted on this thread: `YYYY-MM-DD HH:MM:SS,`.
-    static SECOND: std::cell::RefCell<(Option<i64>, String)> = const { std::cell::RefCell::new((None, String::new())) };
-}
-
-/// Writes `value` with at least `width` digits, zero-padded.
-fn push_padded(out: &mut String, value: u32, width: usize) {
-    let mut digits = [b'0'; 10];
-    let mut at = digits.len();
-    let mut rest = value;
-    loop {
-        at -= 1;
-        // `rest % 10` is below 10.
-        digits[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    let start = at.min(digits.len() - width.min(digits.len()));
-    out.extend(digits[start..].iter().map(|&d| char::from(d)));
-}
-
-/// Parses `YYYY-MM-DD HH:MM:SS,mmm` as UTC.
-pub fn parse_timestamp(text: &str) -> Option<OffsetDateTime> {
-    // The exact length first: the format description also accepts what is not ours.
-    if text.len() != TIMESTAMP_LEN {
-        return None;
-    }
-    PrimitiveDateTime::parse(text, TIMESTAMP_FORMAT).ok().map(PrimitiveDateTime::assume_utc)
-}
-
-/// `YYYY-MM-DD HH:MM:SS,mmm`, as the lab's Python logging writes it.
-const TIMESTAMP_FORMAT: &[BorrowedFormatItem<'_>] =
-    format_description!("[year]-[month]-[day] [hour]:[minute]:[second],[subsecond digits:3]");
 
 fn write_key(out: &mut String, key: &str) {
     // Keys come from our own code; this keeps the line parseable even if one didn't.
@@ -598,32 +532,5 @@ mod tests {
     fn parses_a_line_with_its_newline() {
         let text = format!("{}\r\n", sample().to_text());
         assert_eq!(LogRecord::parse(&text), Ok(sample()));
-    }
-}
-
-#[cfg(test)]
-mod timestamp_tests {
-    use time::macros::datetime;
-
-    use super::*;
-
-    #[test]
-    fn timestamps_round_trip_and_only_the_exact_shape_parses() {
-        let at = datetime!(2026-02-04 14:29:46.799 UTC);
-        let mut text = String::new();
-        write_timestamp(&mut text, at);
-        assert_eq!(text, "2026-02-04 14:29:46,799");
-        assert_eq!(parse_timestamp(&text), Some(at));
-        for bad in [
-            "2026-02-04 14:29:46.799",
-            "2026-13-04 14:29:46,799",
-            "2026-02-04T14:29:46,799",
-            "2026-02-04 14:29:46,79",
-            "2026-02-04 14:29:46,7990",
-            "2026-2-04 14:29:46,799 ",
-            "",
-        ] {
-            assert_eq!(parse_timestamp(bad), None, "{bad:?}");
-        }
     }
 }

@@ -129,7 +129,7 @@ pub async fn run_config_on(
 
 /// The whole program: flags, logs, listener, serve until SIGINT/SIGTERM, flush.
 pub fn run_cli(args: impl IntoIterator<Item = OsString>) -> ExitCode {
-    match service_kit::server::parse_args(args) {
+    match service_kit::program::parse_args(args) {
         Ok(config) => run_config(config),
         Err(code) => code,
     }
@@ -139,7 +139,7 @@ pub fn run_cli(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 /// SIGINT/SIGTERM, flush. The dashboard's `tui serve-a` calls this with
 /// the flags its own parser read.
 pub fn run_config(config: Config) -> ExitCode {
-    service_kit::server::run_service(Service::A, &config.log, &config.server, &config.addr, |listener| {
+    service_kit::program::run_service(Service::A, &config.log, &config.server, &config.addr, |listener| {
         run_config_on(listener, &config, service_kit::shutdown_signal())
     })
 }

@@ -96,7 +96,7 @@ fn has_body(headers: &HeaderMap) -> bool {
 /// (`listener=admin`), and warns when it is not on loopback: `exposed` says
 /// what anyone who can reach it can do (e.g. "change how B calls A").
 pub async fn bind(addr: &ListenAddr, exposed: &str) -> std::io::Result<TcpListener> {
-    let listener = crate::server::bind(addr)
+    let listener = crate::program::bind(addr)
         .await
         .map_err(|error| std::io::Error::new(error.kind(), format!("cannot listen on --admin-addr {addr}: {error}")))?;
     let bound = listener.local_addr().map_or_else(|_| addr.to_string(), |addr| addr.to_string());

@@ -363,66 +363,8 @@ pub fn child_main(service: Service, run_cli: impl FnOnce(Vec<OsString>) -> std::
     std::process::exit(if code == std::process::ExitCode::SUCCESS { 0 } else { 1 });
 }
 
-/// The raw lines of `service`'s log files, oldest file first.
-pub fn log_lines(log_dir: &Path, service: Service) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(log_dir) else { return Vec::new() };
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .filter(|path| files::is_log_file_of(service, &path.file_name().unwrap().to_string_lossy()))
-        // Only regular files: a test may plant a FIFO under a log file's name.
-        .filter(|path| path.is_file())
-        .collect();
-    paths.sort();
-    paths
-        .iter()
-        .filter_map(|path| std::fs::read(path).ok())
-        .flat_map(|bytes| String::from_utf8_lossy(&bytes).lines().map(str::to_owned).collect::<Vec<_>>())
-        .collect()
-}
+mod logs;
+mod wait;
 
-/// Every parsed line of `service`'s log files; panics on a line that does not parse.
-pub fn log_records(log_dir: &Path, service: Service) -> Vec<LogRecord> {
-    log_lines(log_dir, service)
-        .into_iter()
-        .map(|line| LogRecord::parse(&line).unwrap_or_else(|e| panic!("unparseable log line ({e}): {line:?}")))
-        .collect()
-}
-
-/// The request lines (not lifecycle lines) of `service`.
-pub fn request_records(log_dir: &Path, service: Service) -> Vec<LogRecord> {
-    log_records(log_dir, service).into_iter().filter(|r| r.get("endpoint").is_some()).collect()
-}
-
-/// Polls `check` every 10 ms until it holds, without blocking the runtime;
-/// panics after 10 s. For async tests.
-pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
-    let limit = Duration::from_secs(10);
-    let deadline = Instant::now() + limit;
-    while !check() {
-        assert!(Instant::now() < deadline, "timed out after {limit:?} waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
-/// Polls `check` every 10 ms until it holds; panics after `limit`. For plain
-/// (not async) tests.
-pub fn wait_until(limit: Duration, what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !check() {
-        assert!(Instant::now() < deadline, "timed out after {limit:?} waiting until {what}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-/// The state letter of process `pid` from `/proc` (`R`, `S`, `T` for stopped,
-/// `Z` for a zombie), or `None` if there is no such process. Linux only.
-pub fn process_state(pid: u32) -> Option<char> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    stat.rsplit_once(") ").and_then(|(_, rest)| rest.chars().next())
-}
-
-/// True once process `pid` has ended (gone, or a zombie nobody reaped yet). Linux only.
-pub fn is_gone(pid: u32) -> bool {
-    matches!(process_state(pid), None | Some('Z'))
-}
+pub use logs::{log_lines, log_records, request_records};
+pub use wait::{eventually, is_gone, process_state, wait_until};

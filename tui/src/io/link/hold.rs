@@ -11,7 +11,8 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::Shared;
-use super::connection::{CHUNK, Connection, End, sleep_until};
+use super::connection::{CHUNK, Connection, End};
+use super::direction::sleep_until;
 use super::state::State;
 use super::toxics::Ending;
 use crate::faults::Stream;

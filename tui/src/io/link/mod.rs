@@ -45,6 +45,7 @@
 
 pub mod api;
 mod connection;
+mod direction;
 mod hold;
 mod state;
 pub mod toxics;
