@@ -8,12 +8,16 @@
 //!   at 10 s; two separate limits need this watch.
 //! - **Idle timeout**: a keep-alive connection with no request for
 //!   `--idle-timeout-ms` is closed, and so is one whose client stops reading an answer.
-//! - **Head size**: a head over [`MAX_HEAD_BYTES`] is answered `431` (or `414`
-//!   when the request line alone is too long) with the JSON error body, a log
-//!   line and a fresh request id, and the connection is closed.
-//! - **hyper's own refusals** (a malformed request line or header, too many
-//!   headers) go out as hyper's status with an empty body; they are recognised
-//!   on their way out and replaced by the same JSON answer and log line.
+//! - **Head size**: a head over [`MAX_HEAD_BYTES`] ends the connection's
+//!   reading at once (hyper never buffers more).
+//! - **Refusals**: a head that is too large, malformed or has too many headers
+//!   is answered by [`WatchedStream::refuse`] once hyper has given the
+//!   connection up: `431` (or `414` when the request line alone is too long)
+//!   or `400`, with the JSON error body, a log line and a fresh request id, then
+//!   the connection is closed. hyper writes an empty answer of its own to such a
+//!   head; the socket swallows every byte hyper writes while no request is being
+//!   served, which is only ever that answer (it depends on when hyper writes,
+//!   not on what it writes).
 //!
 //! The server's per-connection service counts requests started and answered in
 //! [`Activity`]; between an answer and the next head the connection is idle.
@@ -22,11 +26,11 @@ use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll, Waker, ready};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use contract::ErrorBody;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt as _, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, Sleep};
 
@@ -71,11 +75,26 @@ pub(crate) struct Limits {
     pub(crate) idle: Duration,
 }
 
-/// A refusal answered by this layer itself, then the connection is closed.
-struct Refusal {
-    bytes: Vec<u8>,
-    sent: usize,
-    shut: bool,
+/// Why the head being read was given up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BadHead {
+    /// Over [`MAX_HEAD_BYTES`] or too many headers; `request_line` says whether its first line was complete.
+    TooLarge { request_line: bool },
+    /// A malformed request line or header.
+    Malformed,
+}
+
+impl BadHead {
+    /// What hyper's error says of the head, if it was the head at fault.
+    pub(crate) fn from_hyper(error: &hyper::Error) -> Option<Self> {
+        if error.is_parse_too_large() {
+            Some(Self::TooLarge { request_line: true })
+        } else if error.is_parse() {
+            Some(Self::Malformed)
+        } else {
+            None
+        }
+    }
 }
 
 /// The watched socket (see the module docs).
@@ -95,7 +114,10 @@ pub(crate) struct WatchedStream {
     head_bytes: usize,
     request_line_done: bool,
     write_blocked_since: Option<Instant>,
-    refusal: Option<Refusal>,
+    /// The head was over the limit: reading stopped there.
+    oversized: bool,
+    /// hyper's own refusal was held back (the JSON one is still to be sent).
+    held_back: bool,
 }
 
 impl WatchedStream {
@@ -114,7 +136,8 @@ impl WatchedStream {
             head_bytes: 0,
             request_line_done: false,
             write_blocked_since: None,
-            refusal: None,
+            oversized: false,
+            held_back: false,
         }
     }
 
@@ -161,49 +184,66 @@ impl WatchedStream {
     }
 
     /// Whether hyper is writing an answer to a head the service never got: its
-    /// automatic refusal of a head it could not parse.
+    /// own refusal of a head it could not parse (it writes nothing else then).
     fn writing_a_refusal(&self) -> bool {
         self.head_bytes > 0
             && self.activity.started.load(Ordering::Relaxed) == self.seen_started
             && self.activity.answered.load(Ordering::Relaxed) == self.seen_started
     }
 
-    fn refuse(&mut self, status: u16) {
-        let (reason, error) = match status {
-            414 => ("URI Too Long", format!("the request line is longer than {MAX_HEAD_BYTES} bytes")),
-            431 => (
+    /// Why the connection ended, if it was a bad head: this socket's own limit,
+    /// else what hyper's `error` says.
+    pub(crate) fn bad_head(&self, error: &hyper::Error) -> Option<BadHead> {
+        let started = self.activity.started.load(Ordering::Relaxed);
+        if started != self.activity.answered.load(Ordering::Relaxed) {
+            // A request was being served: whatever went wrong, it has its own line.
+            return None;
+        }
+        if self.oversized {
+            return Some(BadHead::TooLarge { request_line: self.request_line_done });
+        }
+        match BadHead::from_hyper(error)? {
+            BadHead::TooLarge { .. } => Some(BadHead::TooLarge { request_line: self.request_line_done }),
+            malformed => Some(malformed),
+        }
+    }
+
+    /// Answers a bad head with the JSON refusal, logs it, and closes the
+    /// sending side; gives up after the idle limit if the client reads nothing.
+    ///
+    /// A bad head pipelined behind a good request reaches hyper before this
+    /// socket can tell it from the answer: hyper's own empty refusal has gone
+    /// out then, and it is only logged.
+    pub(crate) async fn refuse(mut self, head: BadHead) {
+        let (status, reason, error) = match head {
+            BadHead::TooLarge { request_line: false } => {
+                (414, "URI Too Long", format!("the request line is longer than {MAX_HEAD_BYTES} bytes"))
+            }
+            BadHead::TooLarge { request_line: true } => (
+                431,
                 "Request Header Fields Too Large",
                 format!("the request head is larger than {MAX_HEAD_BYTES} bytes or has too many headers"),
             ),
-            _ => ("Bad Request", "the request line or a header is malformed".to_owned()),
+            BadHead::Malformed => (400, "Bad Request", "the request line or a header is malformed".to_owned()),
         };
         let request_id = access_log::fresh_request_id();
         access_log::log_rejected(status, &format!("{error} ({status})"), &request_id);
+        if !(self.oversized || self.held_back) {
+            return;
+        }
         let body = serde_json::to_string(&ErrorBody { error }).unwrap_or_default();
-        let bytes = format!(
+        let answer = format!(
             "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n{}: {}\r\nconnection: close\r\n\r\n{body}",
             body.len(),
             contract::headers::REQUEST_ID,
             request_id.to_str().unwrap_or_default(),
         );
-        self.refusal = Some(Refusal { bytes: bytes.into_bytes(), sent: 0, shut: false });
-    }
-
-    /// Sends the refusal, then closes the sending side.
-    fn poll_refusal(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let Some(refusal) = self.refusal.as_mut() else { return Poll::Ready(Ok(())) };
-        while refusal.sent < refusal.bytes.len() {
-            let n = ready!(Pin::new(&mut self.stream).poll_write(cx, &refusal.bytes[refusal.sent..]))?;
-            if n == 0 {
-                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
-            }
-            refusal.sent += n;
-        }
-        if !refusal.shut {
-            ready!(Pin::new(&mut self.stream).poll_shutdown(cx))?;
-            refusal.shut = true;
-        }
-        Poll::Ready(Ok(()))
+        let send = async {
+            self.stream.write_all(answer.as_bytes()).await?;
+            self.stream.shutdown().await
+        };
+        // A client that does not read its answer is not waited for.
+        let _ = tokio::time::timeout(self.limits.idle, send).await;
     }
 
     /// A write that cannot proceed may wait at most the idle timeout.
@@ -214,34 +254,16 @@ impl WatchedStream {
         }
         Poll::Pending
     }
-
-    /// Starts a refusal if hyper is about to write one of its own (`HTTP/1.1 4xx`).
-    fn intercept(&mut self, first: &[u8]) {
-        if self.refusal.is_none() && self.writing_a_refusal() {
-            let status = first
-                .strip_prefix(b"HTTP/1.1 ")
-                .and_then(|rest| rest.get(..3))
-                .and_then(|code| std::str::from_utf8(code).ok()?.parse::<u16>().ok());
-            if let Some(status @ 400..=499) = status {
-                self.refuse(status);
-            }
-        }
-    }
 }
 
 impl AsyncRead for WatchedStream {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let this = &mut *self;
-        if this.refusal.is_some() {
-            // Answered and closing: hyper reads the end of the stream.
-            ready!(this.poll_refusal(cx))?;
-            return Poll::Ready(Ok(()));
-        }
         let busy = this.observe();
         if !busy && this.head_bytes > MAX_HEAD_BYTES {
-            this.refuse(if this.request_line_done { 431 } else { 414 });
-            ready!(this.poll_refusal(cx))?;
-            return Poll::Ready(Ok(()));
+            // hyper gives the connection up; the server then answers the refusal.
+            this.oversized = true;
+            return Poll::Ready(Err(io::Error::new(io::ErrorKind::InvalidData, "the request head is too large")));
         }
         // While a head is read, hyper gets at most one byte over the limit, so
         // the limit holds however large its reads are.
@@ -292,10 +314,9 @@ impl AsyncRead for WatchedStream {
 impl AsyncWrite for WatchedStream {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let this = &mut *self;
-        this.intercept(buf);
-        if this.refusal.is_some() {
-            // hyper's own bytes are replaced by the refusal.
-            ready!(this.poll_refusal(cx))?;
+        if this.writing_a_refusal() {
+            // hyper's own empty refusal: the server sends the JSON one instead.
+            this.held_back = true;
             return Poll::Ready(Ok(buf.len()));
         }
         match Pin::new(&mut this.stream).poll_write(cx, buf) {
@@ -313,11 +334,8 @@ impl AsyncWrite for WatchedStream {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
-        if let Some(first) = bufs.iter().find(|b| !b.is_empty()) {
-            this.intercept(first);
-        }
-        if this.refusal.is_some() {
-            ready!(this.poll_refusal(cx))?;
+        if this.writing_a_refusal() {
+            this.held_back = true;
             return Poll::Ready(Ok(bufs.iter().map(|b| b.len()).sum()));
         }
         match Pin::new(&mut this.stream).poll_write_vectored(cx, bufs) {
@@ -334,18 +352,14 @@ impl AsyncWrite for WatchedStream {
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let this = &mut *self;
-        if this.refusal.is_some() {
-            return this.poll_refusal(cx);
-        }
-        Pin::new(&mut this.stream).poll_flush(cx)
+        Pin::new(&mut self.stream).poll_flush(cx)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let this = &mut *self;
-        if this.refusal.is_some() {
-            return this.poll_refusal(cx);
+        if self.writing_a_refusal() {
+            // The refusal is still to be sent.
+            return Poll::Ready(Ok(()));
         }
-        Pin::new(&mut this.stream).poll_shutdown(cx)
+        Pin::new(&mut self.stream).poll_shutdown(cx)
     }
 }

@@ -273,9 +273,15 @@ impl Connection {
         } else {
             loop {
                 tokio::select! {
-                    _result = connection.as_mut() => {
-                        // Errors are the client's (reset, timeout, bad head): the
-                        // refusals that matter were answered and logged on the socket.
+                    result = connection.as_mut() => {
+                        // A bad head is answered here, once hyper has let the
+                        // socket go; other errors are the client's (reset, timeout).
+                        if let Err(error) = result {
+                            let stream = Pin::into_inner(connection).into_parts().io.into_inner();
+                            if let Some(head) = stream.bad_head(&error) {
+                                stream.refuse(head).await;
+                            }
+                        }
                         break;
                     }
                     changed = self.phase.changed(), if follow_phase => {
