@@ -445,6 +445,15 @@ fn the_services_panel_shows_b_s_policy_and_the_numbers_a_s_work_per_b_request() 
     assert!(narrow.contains("breaker OPEN"), "{narrow}");
     assert!(narrow.contains("A per B 3.00×"), "{narrow}");
     insta::assert_snapshot!("policy_80x24", narrow);
+
+    // Counting failures toward opening: all four settings stay at 120
+    // columns (the count gives way first), and the count is there at 80.
+    let counting = PolicyStatus { breaker_failures: 2, ..policy_status(0, BreakerPhase::Closed, None) };
+    app.on_event(Event::Policy { seen: Ok(counting), answers_change: false }, at(1_200));
+    let wide = screen_of_size(&app, 120, 36);
+    assert!(wide.contains(", breaker closed, deadline off"), "{wide}");
+    let narrow = screen_of_size(&app, 80, 24);
+    assert!(narrow.contains("breaker closed, 2 failed, deadline off"), "{narrow}");
 }
 
 #[test]
@@ -667,4 +676,39 @@ fn the_message_being_typed_is_shown_made_safe() {
         assert!(footer.contains("x�y�z�█"), "{footer}");
         assert!(!footer.chars().any(|c| ['\u{2028}', '\u{202e}', '\u{e0041}'].contains(&c)), "{footer}");
     }
+}
+
+/// Second newcomer pass: at 120x40 a load's long ids stay whole beside
+/// `circuit_open` (the message column gives way), and with every kind on two
+/// rows the work A did twice or for nobody is still said.
+#[test]
+fn at_120x40_load_ids_stay_whole_and_the_work_counts_are_not_pushed_out() {
+    let mut app = app();
+    let kinds = [ErrorKind::Connect, ErrorKind::Timeout, ErrorKind::Status, ErrorKind::Body, ErrorKind::CircuitOpen];
+    for (i, kind) in kinds.into_iter().enumerate() {
+        for n in 0..(130 + i * 7) {
+            request(&mut app, 1_000 + (i * 200 + n) as i64, 503, 5, Some(kind), r#"{"error":"x"}"#);
+        }
+    }
+    let id = "4520-L25-000193-rzmswc";
+    let outcome = Outcome::Answered {
+        status: 503,
+        latency: Duration::from_millis(4),
+        error_kind: Some(ErrorKind::CircuitOpen),
+        upstream_ms: None,
+        body: String::new(),
+    };
+    let answer =
+        Answer {
+            id: id.into(), sent_at: at(3_000), msg: "héllo wörld".into(), delay_ms: None, burst: false, outcome
+        };
+    app.on_event(Event::Answer(answer), at(3_000));
+    app.duplicates.duplicated = 1;
+    app.duplicates.done_but_timed_out = 3;
+    app.duplicates.from_memory = 1;
+    let screen = screen_of_size(&app, 120, 40);
+    assert!(screen.contains(id), "the id whole:\n{screen}");
+    assert!(screen.contains("circuit_open 159"), "{screen}");
+    assert!(screen.contains("work twice 1, after timeout 3, dedup 1"), "{screen}");
+    insta::assert_snapshot!(screen);
 }

@@ -23,9 +23,13 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     if lines.len() + 2 <= usize::from(area.height.saturating_sub(2)) {
         lines.extend([work_line(model), duplicates_line(model)]);
     } else {
-        let mut parts: Vec<(u8, Span<'static>)> =
-            work_line(model).spans.into_iter().map(|span| (fit::KEEP, span)).collect();
-        parts.extend(duplicates_compact(model).map(|span| (fit::CONTEXT, span)));
+        // What happened stays; the windows and the zeros give way first.
+        let mut spans = work_line(model).spans.into_iter();
+        let mut parts: Vec<(u8, Span<'static>)> = spans.by_ref().take(2).map(|span| (fit::KEEP, span)).collect();
+        parts.extend(spans.next().map(|windows| (fit::DETAIL, windows)));
+        let orphans = if model.orphans.count > 0 { fit::KEEP } else { fit::CONTEXT };
+        parts.extend(spans.map(|span| (orphans, span)));
+        parts.extend(duplicates_compact(model).map(|span| (fit::KEEP, span)));
         lines.push(fit::fit(parts, width));
     }
     frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(title(model, area.width))), area);
@@ -101,15 +105,12 @@ fn duplicates_line(model: &Model) -> Line<'static> {
 /// The work counts that are not zero, for the compact line.
 fn duplicates_compact(model: &Model) -> Option<Span<'static>> {
     let work = &model.duplicates;
-    let parts: Vec<String> = [
-        ("work twice", work.duplicated),
-        ("done, B timed out", work.done_but_timed_out),
-        ("dedup hit", work.from_memory),
-    ]
-    .into_iter()
-    .filter(|(_, count)| *count > 0)
-    .map(|(what, count)| format!("{what} {count}"))
-    .collect();
+    let parts: Vec<String> =
+        [("work twice", work.duplicated), ("after timeout", work.done_but_timed_out), ("dedup", work.from_memory)]
+            .into_iter()
+            .filter(|(_, count)| *count > 0)
+            .map(|(what, count)| format!("{what} {count}"))
+            .collect();
     (!parts.is_empty()).then(|| Span::styled(format!(" · {}", parts.join(", ")), Style::new().fg(MARK).bold()))
 }
 

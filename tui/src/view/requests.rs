@@ -16,17 +16,24 @@ use unicode_width::UnicodeWidthStr;
 
 use crate::text::{display_message, format_ms, millis, pad, sanitize, time_of_day, wrap_words};
 
-/// Width of the message column: at least this, more on a wide terminal.
+/// Width of the message column: at least this, more on a wide terminal; on a
+/// narrow panel it gives way first (to [`NARROW_MESSAGE`]), so the request id,
+/// what the logs are searched by, is always shown whole.
 const MIN_MESSAGE: usize = 8;
+const NARROW_MESSAGE: usize = 3;
 const MAX_MESSAGE: usize = 60;
-/// Width of the fixed columns: time, status, latency, with their spaces.
-const FIXED_COLUMNS: usize = 2 + 12 + 1 + 1 + 6 + 1 + 8 + 1;
+/// Width of the time column: `12:00:01,400`, or `12:00:01` when narrow.
+const TIME: usize = 12;
+const NARROW_TIME: usize = 8;
+/// Width of the other fixed columns: the selection, status, latency, with their spaces.
+const FIXED_COLUMNS: usize = 2 + 1 + 1 + 6 + 1 + 8 + 1;
 
 /// The widths of the columns that depend on what the list holds: the kind
 /// as wide as `circuit_open` only once there is one, the request id as wide
 /// as the longest (load and burst ids are longer), the message the rest.
 #[derive(Clone, Copy)]
 struct Columns {
+    time: usize,
     message: usize,
     kind: usize,
     id: usize,
@@ -45,8 +52,20 @@ impl Columns {
         }
         // `B down` when B gave no answer.
         kind = kind.max("B down".len());
-        let message = inner_width.saturating_sub(FIXED_COLUMNS + kind + 1 + id).clamp(MIN_MESSAGE, MAX_MESSAGE);
-        Columns { message, kind, id }
+        let others = FIXED_COLUMNS + kind + 1 + id;
+        let (time, min_message) = if others + TIME + MIN_MESSAGE <= inner_width {
+            (TIME, MIN_MESSAGE)
+        } else {
+            (NARROW_TIME, NARROW_MESSAGE)
+        };
+        let message = inner_width.saturating_sub(others + time).clamp(min_message, MAX_MESSAGE);
+        Columns { time, message, kind, id }
+    }
+
+    /// The time column's text: milliseconds only when there is room.
+    fn time(self, at: time::OffsetDateTime) -> String {
+        let text = time_of_day(at);
+        format!("{:<width$}", text.get(..self.time).unwrap_or(&text), width = self.time)
     }
 }
 
@@ -78,13 +97,14 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     let last = if list.is_following() { list.entries().len().checked_sub(1) } else { selected };
     let end = last.map_or(0, |s| s + 1).max(height.min(list.entries().len()));
     let header = format!(
-        "  {:<12} {} {:>6} {:>8} {:<kind$} {:<id$}",
-        "time (UTC)",
+        "  {:<time$} {} {:>6} {:>8} {:<kind$} {:<id$}",
+        if columns.time == TIME { "time (UTC)" } else { "UTC" },
         pad("message", columns.message),
         "status",
         "latency",
         "kind",
         "request id",
+        time = columns.time,
         kind = columns.kind,
         id = columns.id,
     );
@@ -149,13 +169,16 @@ fn render_entry(entry: &Entry, columns: Columns, row_width: usize, orphaned: Opt
             let style = Style::new().fg(MARK).bold();
             // The time column, the rules on both sides.
             let text = sanitize(&mark.text);
-            let mut parts = wrap_words(&text, row_width.saturating_sub(13 + 6)).into_iter();
+            let indent = columns.time + 1;
+            let mut parts = wrap_words(&text, row_width.saturating_sub(indent + 6)).into_iter();
             let first = parts.next().unwrap_or_default();
             let mut rows = vec![Line::from(vec![
-                Span::raw(format!("{:<12} ", time_of_day(mark.at))),
+                Span::raw(format!("{} ", columns.time(mark.at))),
                 Span::styled(format!("── {first}"), style),
             ])];
-            rows.extend(parts.map(|part| Line::from(vec![Span::raw(" ".repeat(13 + 3)), Span::styled(part, style)])));
+            rows.extend(
+                parts.map(|part| Line::from(vec![Span::raw(" ".repeat(indent + 3)), Span::styled(part, style)])),
+            );
             if let Some(last) = rows.last_mut() {
                 last.spans.push(Span::styled(" ──", style));
             }
@@ -186,7 +209,7 @@ fn render_entry(entry: &Entry, columns: Columns, row_width: usize, orphaned: Opt
                 }
             };
             vec![Line::from(vec![
-                Span::raw(format!("{:<12} {message} ", time_of_day(r.sent_at))),
+                Span::raw(format!("{} {message} ", columns.time(r.sent_at))),
                 Span::styled(format!("{status:>6} "), Style::new().fg(color)),
                 Span::raw(format!("{latency:>8} ")),
                 Span::styled(format!("{kind:<width$} ", width = columns.kind), Style::new().fg(color)),

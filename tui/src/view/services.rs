@@ -52,7 +52,7 @@ fn service_line(model: &Model, service: Service, width: usize) -> Line<'static> 
         ProcessState::Attached => ("attached (started elsewhere)".into(), String::new()),
         ProcessState::Absent => ("not running (--attach)".into(), String::new()),
         ProcessState::Starting => ("child process".into(), String::new()),
-        ProcessState::Running { pid } => (format!("child pid {pid}"), String::new()),
+        ProcessState::Running { pid } => (format!("pid {pid}"), String::new()),
         ProcessState::Frozen { pid } => (format!("SIGSTOP, pid {pid}: "), format!("{} thaws", keys::label("freeze"))),
         ProcessState::Stopping => ("SIGTERM sent".into(), String::new()),
         ProcessState::Stopped => {
@@ -63,7 +63,14 @@ fn service_line(model: &Model, service: Service, width: usize) -> Line<'static> 
     let mut parts = vec![
         (fit::KEEP, Span::styled(format!(" {} ", service.name()), Style::new().bold())),
         (fit::KEEP, Span::styled(format!("{dot} {state:<12}"), Style::new().fg(color).bold())),
-        // The URLs are in the header line.
+        // The URLs are in the header line. "child" goes before the pid does.
+        (
+            fit::EXTRA,
+            Span::styled(
+                if matches!(view.process, ProcessState::Running { .. }) { "child " } else { "" },
+                Style::new().fg(DIM),
+            ),
+        ),
         (fit::DETAIL, Span::styled(who, Style::new().fg(DIM))),
         (fit::KEEP, Span::styled(then, Style::new().fg(DIM))),
     ];
@@ -209,9 +216,7 @@ fn policy_line(model: &Model, width: usize) -> Line<'static> {
     ];
     spans.push(match status.breaker_state {
         BreakerPhase::Off => Span::raw("breaker off"),
-        BreakerPhase::Closed if status.breaker_failures > 0 => {
-            Span::styled(format!("breaker closed, {} failed", status.breaker_failures), Style::new().fg(PENDING))
-        }
+        BreakerPhase::Closed if status.breaker_failures > 0 => Span::styled("breaker closed", Style::new().fg(PENDING)),
         BreakerPhase::Closed => Span::styled("breaker closed", Style::new().fg(OK)),
         // Its wait is over: B lets the next call try A (half-open) only when it comes.
         BreakerPhase::Open => Span::styled(
@@ -224,9 +229,13 @@ fn policy_line(model: &Model, width: usize) -> Line<'static> {
         BreakerPhase::HalfOpen => Span::styled("breaker half-open", Style::new().fg(PENDING).bold()),
     });
     let mut parts: Vec<_> = spans.into_iter().map(|span| (fit::KEEP, span)).collect();
-    // Deadline propagation off, as in the lab, is what gives way to the breaker.
+    // The four settings stay; the failures counted toward opening give way first.
+    if status.breaker_state == BreakerPhase::Closed && status.breaker_failures > 0 {
+        let failed = Span::styled(format!(", {} failed", status.breaker_failures), Style::new().fg(PENDING));
+        parts.push((fit::DETAIL, failed));
+    }
     let deadline = setting(format!(", deadline {}", on_off(p.deadline)), p.deadline);
-    parts.push((if p.deadline { fit::KEEP } else { fit::DETAIL }, deadline));
+    parts.push((if p.deadline { fit::KEEP } else { fit::CONTEXT }, deadline));
     if view.unreachable.is_some() {
         parts.push((fit::KEEP, Span::styled(" (last seen)", Style::new().fg(DIM))));
     }
