@@ -712,3 +712,17 @@ fn at_120x40_load_ids_stay_whole_and_the_work_counts_are_not_pushed_out() {
     assert!(screen.contains("work twice 1, after timeout 3, dedup 1"), "{screen}");
     insta::assert_snapshot!(screen);
 }
+
+/// Second newcomer pass: a note too long for one row goes on under its first
+/// word, not from column 0, and is read whole.
+#[test]
+fn a_long_note_wraps_under_itself_at_80x24() {
+    let mut app = app();
+    let note = "link closing quiet connections: a connection that carries nothing is closed after it has carried nothing for 60 s (as a NAT forgets a quiet flow)";
+    app.on_event(Event::Note(note.into()), at(100));
+    let screen = screen_of_size(&app, 80, 24);
+    let rows: Vec<&str> = screen.lines().rev().take(2).collect();
+    assert!(rows[1].starts_with("\" link closing quiet connections:"), "{screen}");
+    assert!(rows[0].starts_with("\" ") && !rows[0].starts_with("\"  "), "{screen}");
+    assert!(rows[0].contains("a quiet flow)"), "{screen}");
+}

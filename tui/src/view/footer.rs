@@ -12,7 +12,7 @@ use super::{DIM, ERROR, OK, PENDING};
 use crate::keys::{self, Footer};
 use crate::model::Model;
 use crate::msg::InputMode;
-use crate::text::{clip, sanitize};
+use crate::text::{clip, sanitize, wrap_words};
 
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     let [first, second] = Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
@@ -66,9 +66,16 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
             second,
         );
     } else if let Some(note) = model.note() {
-        let note = Paragraph::new(format!(" {}", sanitize(note))).wrap(ratatui::widgets::Wrap { trim: false });
-        frame.render_widget(note.fg(Color::Cyan), second);
+        let lines: Vec<Line> =
+            note_lines(note, area.width).into_iter().map(|line| Line::raw(format!(" {line}"))).collect();
+        frame.render_widget(Paragraph::new(lines).fg(Color::Cyan), second);
     }
+}
+
+/// A note cut into lines at word ends, each a cell in from the edge (the
+/// second under the first, never at column 0).
+fn note_lines(note: &str, width: u16) -> Vec<String> {
+    wrap_words(&sanitize(note), usize::from(width).saturating_sub(2))
 }
 
 /// The last `width` cells of `text`: where the cursor is.
@@ -95,6 +102,6 @@ pub fn height(model: &Model, width: u16) -> u16 {
     }
     match model.note() {
         None => 1,
-        Some(note) => 2 + u16::from(sanitize(note).chars().count() + 1 > usize::from(width)),
+        Some(note) => 2 + u16::from(note_lines(note, width).len() > 1),
     }
 }

@@ -152,9 +152,17 @@ fn rows_up_to(
             let prefix = if selected && row == 0 { "▶ " } else { "  " };
             line.spans.insert(0, Span::raw(prefix));
         }
-        // An entry that does not fit whole: its top rows are cut.
-        let skip = lines.len().saturating_sub(room);
-        rows.splice(0..0, lines.into_iter().skip(skip));
+        // A long mark that does not fit whole is left out (its end alone
+        // would read as nonsense); the one entry of a tiny panel shows its top.
+        if lines.len() > room {
+            if rows.is_empty() {
+                lines.truncate(room);
+                rows = lines;
+                first = index;
+            }
+            break;
+        }
+        rows.splice(0..0, lines);
         first = index;
     }
     (rows, first)
