@@ -91,7 +91,7 @@ fn answer_kind(seen: &Seen<'_>) -> Option<(Option<ErrorKind>, Conditions, Option
 /// failures where the work and the answer part ways.
 pub const STEPS: [Step; 13] = [
     Step {
-        title: "A success",
+        title: "One that works",
         press: "{key:send}",
         look_for: "200 in a few ms; one line in B's log and one in A's, with the same request_id",
         shown_by: |seen| matches!(answer_kind(seen), Some((_, c, _, true)) if c.link == LinkCondition::Healthy),
@@ -107,7 +107,7 @@ pub const STEPS: [Step; 13] = [
     Step {
         title: "A frozen",
         press: "{key:a} (start A), {key:freeze} (freeze A), then {key:send}; {key:freeze} again to thaw",
-        look_for: "503 timeout after B's timeout; A's line comes only after the thaw",
+        look_for: "503 timeout after B's timeout (this ticks it); thaw A: its line comes only then (⚠A+)",
         shown_by: |seen| matches!(answer_kind(seen), Some((Some(ErrorKind::Timeout), c, _, _)) if c.a == AState::Frozen),
         starts: ANY_A,
     },
@@ -257,7 +257,7 @@ mod tests {
         let mut guide = Guide::default();
         let up = Conditions::default();
         assert_eq!(guide.current(), Some(0));
-        assert_eq!(guide.observe("g-1", &seen(&answer(200, None), None, up)), ["A success"]);
+        assert_eq!(guide.observe("g-1", &seen(&answer(200, None), None, up)), ["One that works"]);
         // A 503 connect while A is up (the link reset) is not "A stopped".
         let reset = Conditions { a: AState::Up, link: LinkCondition::Fault("reset") };
         let connect = answer(503, Some(ErrorKind::Connect));

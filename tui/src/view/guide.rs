@@ -5,16 +5,17 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Style};
+use ratatui::style::{Color, Style, Stylize as _};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use super::{DIM, OK, PENDING, fit, services};
 use crate::model::Model;
-use crate::model::guide::STEPS;
+use crate::model::guide::{STEPS, Step};
 use crate::msg::ProcessState;
 use crate::text::wrap_words;
 use contract::Service;
+use unicode_width::UnicodeWidthStr as _;
 
 pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     let guide = &model.guide;
@@ -50,8 +51,11 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
             instruction.extend(labelled(" press: ", &step.press(), Color::Reset, inner_width));
             instruction.extend(labelled(" look for: ", step.look_for, Color::Reset, inner_width));
         }
-        None => instruction
-            .push(Line::styled(" All done. r writes the report with the evidence.", Style::new().fg(OK).bold())),
+        None => instruction.extend(
+            labelled(" ", "All done. r writes the report with the evidence.", OK, inner_width)
+                .into_iter()
+                .map(|line| line.bold()),
+        ),
     }
     let instruction_rows: usize = instruction.iter().map(|line| line.width().div_ceil(inner_width.max(1))).sum();
     let blank = usize::from(!compact);
@@ -69,10 +73,16 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
         lines.push(Line::styled(format!(" ✓ {steps}: {done_before} done"), Style::new().fg(OK)));
     }
     let shown = room.saturating_sub(usize::from(first > 0 && !compact));
+    // The ids of the ticked steps in one column.
+    let numbered = |index: usize, step: &Step| format!("{}. {}", index + 1, step.title);
+    let title_width = STEPS.iter().enumerate().skip(first).take(shown).map(|(i, s)| numbered(i, s).width()).max();
     for (index, step) in STEPS.iter().enumerate().skip(first).take(shown) {
         let line = match (&guide.done[index], Some(index) == guide.current()) {
             (Some(id), _) => Line::from(vec![
-                Span::styled(format!(" ✓ {}. {}", index + 1, step.title), Style::new().fg(OK)),
+                Span::styled(
+                    format!(" ✓ {:<width$}", numbered(index, step), width = title_width.unwrap_or(0)),
+                    Style::new().fg(OK),
+                ),
                 Span::styled(format!("  {id}"), Style::new().fg(DIM)),
             ]),
             (None, true) => Line::styled(format!(" ▶ {}. {}", index + 1, step.title), Style::new().fg(PENDING).bold()),
