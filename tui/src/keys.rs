@@ -195,7 +195,7 @@ pub const KEYS: &[Key] = &[
         "v",
         &[KeyCode::Char('v')],
         Action::NextView,
-        Some(("v", "the view: latency chart → timeline → trace of the selected request")),
+        Some(("v", "the view: latency chart (wide screens) → timeline → trace of the selected request")),
         Some("view"),
         Footer::Long,
     ),

@@ -20,6 +20,17 @@ use crate::msg::{LinkCondition, LogLine, Outcome};
 /// is the two services' clocks and B's own last steps).
 pub const ORPHAN_TOLERANCE_MS: i64 = 50;
 
+/// What B's failed answer of `kind` means, said from B's side.
+fn b_outcome(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::Connect => "B could not connect",
+        ErrorKind::Timeout => "B gave up",
+        ErrorKind::Status => "A answered an error",
+        ErrorKind::Body => "A's answer was not what B expects",
+        ErrorKind::CircuitOpen => "B's breaker was open, B did not call A",
+    }
+}
+
 /// How long after B gave up (its line ended at `b_end`, failed) A's line
 /// for the same request ended at `a_end`, if that makes it orphaned work.
 /// The one rule behind the trace and the count.
@@ -216,10 +227,8 @@ pub fn build(request: &SentRequest, lines: &[&LogLine]) -> Trace {
         Some(Outcome::Answered { status, error_kind, .. }) => {
             let (kind, text) = match error_kind {
                 _ if (200..300).contains(status) => (HopKind::Ok, format!("{status}")),
-                Some(ErrorKind::CircuitOpen) => {
-                    (HopKind::Error, format!("{status} circuit_open: B's breaker was open, B did not call A"))
-                }
-                Some(kind) => (HopKind::Error, format!("{status} {kind}: B gave up")),
+                // What B's answer says happened, in B's own terms.
+                Some(kind) => (HopKind::Error, format!("{status} {kind}: {}", b_outcome(*kind))),
                 None => (HopKind::Error, format!("{status}")),
             };
             hops.push(Hop { at_ms: answered_at, from: Lane::B, to: Lane::Dashboard, kind, text });

@@ -196,6 +196,11 @@ fn manual(md: &mut String, model: &Model, logs: &HashMap<String, Vec<(Service, S
         let _ = writeln!(md, "No request was sent by hand.\n");
         return;
     }
+    let _ = writeln!(
+        md,
+        "The number in an id counts everything the dashboard started: a gap in these is the number \
+         of a burst (its ids read `L25-…`) or a steady load (`S28-…`).\n"
+    );
     request_table(md, requests.iter());
 
     let _ = writeln!(md, "\n## Log lines of each request sent by hand\n");

@@ -98,11 +98,14 @@ const QUESTIONS: [Question; 5] = [
 /// The section: one subsection per question.
 pub fn write(md: &mut String, model: &Model, logs: &HashMap<String, Vec<(Service, String)>>) {
     let _ = writeln!(md, "## The lab's questions, with this session's evidence\n");
+    // A request an earlier question already showed in full goes after the
+    // others, so two questions do not quote the same lines and trace.
+    let mut shown_in_full: Vec<&str> = Vec::new();
     for question in &QUESTIONS {
         let _ = writeln!(md, "### {}\n", question.title);
         let mut examples: Vec<&SentRequest> =
             model.session_log.manual.iter().filter(|request| (question.shows)(model, request)).collect();
-        examples.sort_by_key(|request| !(question.best)(request));
+        examples.sort_by_key(|request| (!(question.best)(request), shown_in_full.contains(&request.id.as_str())));
         examples.truncate(EXAMPLES);
         let Some(first) = examples.first() else {
             let _ = writeln!(
@@ -115,6 +118,7 @@ pub fn write(md: &mut String, model: &Model, logs: &HashMap<String, Vec<(Service
         };
         let _ = writeln!(md, "{}\n", question.answer);
         request_table(md, examples.iter().copied());
+        shown_in_full.push(&first.id);
         let raw = logs.get(&first.id).map(Vec::as_slice).unwrap_or_default();
         let _ = writeln!(md, "\nThe log lines of {}:\n", code(&first.id));
         if raw.is_empty() {

@@ -71,7 +71,7 @@ fn a_stopped_a_is_drawn_as_a_missing_hop_with_the_reason() {
     let missing = trace.hops.iter().find(|hop| hop.kind == HopKind::Missing).expect("a missing hop");
     assert_eq!((missing.from, missing.to, missing.at_ms), (Lane::B, Lane::A, None));
     assert!(render(&trace).iter().any(|(_, row)| row.contains("╌╌╳  A never got it: A was stopped")));
-    assert_eq!(trace.hops.last().unwrap().text, "503 connect: B gave up");
+    assert_eq!(trace.hops.last().unwrap().text, "503 connect: B could not connect");
 }
 
 #[test]
