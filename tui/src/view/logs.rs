@@ -122,6 +122,12 @@ fn session_time(model: &Model) -> String {
 const MAX_ROWS: usize = 3;
 const ROOM_TO_WRAP: usize = 8;
 
+/// `fields` with `request_id=` (first) and `endpoint=` shown as their values only.
+fn without_names(fields: &str) -> String {
+    let fields = fields.strip_prefix("request_id=").unwrap_or(fields);
+    fields.replacen(" endpoint=", " ", 1)
+}
+
 /// One line: its fields continue on up to `max_rows` rows, broken between
 /// words and indented under the first, so `error="..."` is read whole on a
 /// screen of 120 columns; a longer one is clipped with `…` (a cut value must
@@ -144,7 +150,10 @@ fn render(line: &LogLine, width: usize, max_rows: usize) -> Vec<Line<'static>> {
     let room = width.saturating_sub(indent);
     let style = Style::new().fg(color);
     if line.fields.width() <= room || room < 20 || max_rows < 2 {
-        spans.push(Span::styled(clip(&line.fields, room), style));
+        // On one row too narrow for it, the id and the endpoint go without
+        // their names, so the status and error_kind after them are in view.
+        let fields = if line.fields.width() <= room { line.fields.clone() } else { without_names(&line.fields) };
+        spans.push(Span::styled(clip(&fields, room), style));
         return vec![Line::from(spans)];
     }
     let mut parts = wrap_words(&line.fields, room);
