@@ -29,9 +29,10 @@ use time::{OffsetDateTime, UtcOffset};
 /// The key of the timestamp in JSON lines.
 pub const TIMESTAMP_KEY: &str = "timestamp";
 
+mod parse;
 mod timestamp;
 
-use timestamp::TIMESTAMP_LEN;
+use parse::{parse_json, parse_lab_text, parse_text};
 pub use timestamp::{parse_timestamp, write_timestamp};
 
 /// One log line: when, and its fields in order.
@@ -118,6 +119,19 @@ impl LogRecord {
     pub fn parse(line: &str) -> Result<Self, ParseLineError> {
         let line = line.trim_end_matches(['\n', '\r']);
         if line.starts_with('{') { parse_json(line) } else { parse_text(line) }
+    }
+
+    /// [`LogRecord::parse`], and failing that the original lab's shape as
+    /// Python's logging writes it: a quoted value is taken as written, up to
+    /// the quote that ends the line or is followed by ` key=`, so an `error=`
+    /// holding quotes of its own (`error="... url: '/echo' ..."`) or a
+    /// backslash still reads. For a reader of other implementations' logs; the
+    /// services' own lines always parse strictly.
+    pub fn parse_lenient(line: &str) -> Result<Self, ParseLineError> {
+        Self::parse(line).or_else(|strict| {
+            let line = line.trim_end_matches(['\n', '\r']);
+            if line.starts_with('{') { Err(strict) } else { parse_lab_text(line).map_err(|_| strict) }
+        })
     }
 }
 
@@ -303,87 +317,6 @@ fn is_json_number(value: &str) -> bool {
     !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) && (digits == "0" || !digits.starts_with('0'))
 }
 
-fn parse_text(line: &str) -> Result<LogRecord, ParseLineError> {
-    let stamp = line.get(..TIMESTAMP_LEN).ok_or(ParseLineError::Timestamp)?;
-    let timestamp = parse_timestamp(stamp).ok_or(ParseLineError::Timestamp)?;
-    let mut record = LogRecord { timestamp, fields: Vec::new() };
-    let mut rest = &line[TIMESTAMP_LEN..];
-    while !rest.is_empty() {
-        rest = rest.strip_prefix(' ').ok_or(ParseLineError::Field(record.fields.len()))?;
-        let (key, after_key) = rest.split_once('=').ok_or(ParseLineError::Field(record.fields.len()))?;
-        if key.is_empty() || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-            return Err(ParseLineError::Field(record.fields.len()));
-        }
-        let (value, after_value) = if let Some(quoted) = after_key.strip_prefix('"') {
-            parse_quoted(quoted)?
-        } else {
-            let end = after_key.find(' ').unwrap_or(after_key.len());
-            (after_key[..end].to_owned(), &after_key[end..])
-        };
-        record.fields.push((key.to_owned(), value));
-        rest = after_value;
-    }
-    Ok(record)
-}
-
-/// Reads a quoted value after its opening quote; returns it and what follows the closing quote.
-fn parse_quoted(input: &str) -> Result<(String, &str), ParseLineError> {
-    let mut value = String::new();
-    let mut chars = input.char_indices();
-    while let Some((i, c)) = chars.next() {
-        match c {
-            '"' => return Ok((value, &input[i + 1..])),
-            '\\' => match chars.next().map(|(_, c)| c) {
-                Some('"') => value.push('"'),
-                Some('\\') => value.push('\\'),
-                Some('n') => value.push('\n'),
-                Some('r') => value.push('\r'),
-                Some('t') => value.push('\t'),
-                Some('u') => {
-                    if chars.next().map(|(_, c)| c) != Some('{') {
-                        return Err(ParseLineError::Quote);
-                    }
-                    let mut hex = String::new();
-                    loop {
-                        match chars.next().map(|(_, c)| c) {
-                            Some('}') => break,
-                            Some(h) if h.is_ascii_hexdigit() && hex.len() < 6 => hex.push(h),
-                            _ => return Err(ParseLineError::Quote),
-                        }
-                    }
-                    let code = u32::from_str_radix(&hex, 16).map_err(|_| ParseLineError::Quote)?;
-                    value.push(char::from_u32(code).ok_or(ParseLineError::Quote)?);
-                }
-                _ => return Err(ParseLineError::Quote),
-            },
-            c => value.push(c),
-        }
-    }
-    Err(ParseLineError::Quote)
-}
-
-fn parse_json(line: &str) -> Result<LogRecord, ParseLineError> {
-    // serde_json's `preserve_order` feature keeps the keys in the order written.
-    let value: serde_json::Value = serde_json::from_str(line).map_err(|_| ParseLineError::Json)?;
-    let serde_json::Value::Object(object) = value else {
-        return Err(ParseLineError::Json);
-    };
-    let stamp = object.get(TIMESTAMP_KEY).and_then(|v| v.as_str()).ok_or(ParseLineError::Json)?;
-    let timestamp = parse_timestamp(stamp).ok_or(ParseLineError::Json)?;
-    let mut record = LogRecord { timestamp, fields: Vec::with_capacity(object.len()) };
-    for (key, value) in object {
-        let text = match value {
-            _ if key == TIMESTAMP_KEY => continue,
-            serde_json::Value::String(s) => s,
-            serde_json::Value::Number(n) => n.to_string(),
-            serde_json::Value::Bool(b) => b.to_string(),
-            _ => return Err(ParseLineError::Json),
-        };
-        record.fields.push((key, text));
-    }
-    Ok(record)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -532,5 +465,32 @@ mod tests {
     fn parses_a_line_with_its_newline() {
         let text = format!("{}\r\n", sample().to_text());
         assert_eq!(LogRecord::parse(&text), Ok(sample()));
+    }
+
+    #[test]
+    fn the_original_labs_lines_read_leniently_quotes_and_backslashes_as_written() {
+        // As the Flask pair writes them (str(e) of requests' errors, unescaped).
+        let line = r#"2026-02-04 14:29:46,799 service=B endpoint=/call-echo status=error error="HTTPConnectionPool(host='127.0.0.1', port=8080): Read timed out. (read timeout=1.0) "quoted" C:\x" latency_ms=1003"#;
+        assert!(LogRecord::parse(line).is_err(), "not this project's escaping");
+        let record = LogRecord::parse_lenient(line).unwrap();
+        assert_eq!(record.get("endpoint"), Some("/call-echo"));
+        assert_eq!(
+            record.get("error"),
+            Some(
+                r#"HTTPConnectionPool(host='127.0.0.1', port=8080): Read timed out. (read timeout=1.0) "quoted" C:\x"#
+            )
+        );
+        assert_eq!(record.get("latency_ms"), Some("1003"));
+        // A quote at the end of the line ends the value too.
+        let last = r#"2026-02-04 14:29:46,799 service=B status=error error="a "b" c""#;
+        assert_eq!(LogRecord::parse_lenient(last).unwrap().get("error"), Some(r#"a "b" c"#));
+        // This project's lines read the same either way; what is no record stays none.
+        let ours = sample().to_text();
+        assert_eq!(LogRecord::parse_lenient(&ours), LogRecord::parse(&ours));
+        for bad in
+            ["", "not a line", "2026-02-04 14:29:46,799 service=B error=\"never closed", "2026-02-04 14:29:46,799 =x"]
+        {
+            assert!(LogRecord::parse_lenient(bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -108,6 +108,13 @@ fn lines_are_parsed_and_made_safe_to_show() {
     assert_eq!((foreign.at, foreign.ok), (None, None));
     assert!(!foreign.text.chars().any(char::is_control), "{:?}", foreign.text);
     assert!(sanitize(&"y".repeat(20_000)).len() < 9_000);
+    // The original Flask B's error line, its quotes unescaped: still a record.
+    let flask = LogLine::parse(
+        Service::B,
+        r#"2026-11-24 12:00:00,000 service=B endpoint=/call-echo status=error error="HTTPConnectionPool(host='127.0.0.1', port=8080): Max retries exceeded with url: /echo?msg=hi (Caused by NewConnectionError("Failed to establish a new connection: [Errno 111] Connection refused"))" latency_ms=3"#,
+    );
+    assert_eq!((flask.ok, flask.latency_ms, flask.endpoint.as_deref()), (Some(false), Some(3), Some("/call-echo")));
+    assert!(flask.error.as_deref().is_some_and(|e| e.ends_with("Connection refused\"))")), "{:?}", flask.error);
 }
 
 /// Bytes of text in `lines` (newlines not counted).

@@ -57,7 +57,7 @@ pub fn collect_log_lines(
             if !filter.may_hold(line) {
                 return;
             }
-            let Ok(record) = LogRecord::parse(line) else { return };
+            let Ok(record) = LogRecord::parse_lenient(line) else { return };
             if let Some(id) = record.get("request_id").filter(|id| ids.contains(*id)) {
                 found.entry(id.to_owned()).or_default().push((record.timestamp, service, line.to_owned()));
             }
