@@ -9,7 +9,9 @@
 //! - **Idle timeout**: a keep-alive connection with no request for
 //!   `--idle-timeout-ms` is closed, and so is one whose client stops reading an answer.
 //! - **Head size**: a head over [`MAX_HEAD_BYTES`] ends the connection's
-//!   reading at once (hyper never buffers more).
+//!   reading at once (hyper never buffers more). A head pipelined behind
+//!   another request, partly read with it, is bounded by hyper's own buffer
+//!   limit (set to the same size) plus what it had read: about 72 KiB at most.
 //! - **Refusals**: a head that is too large, malformed or has too many headers
 //!   is answered by [`WatchedStream::refuse`] once hyper has given the
 //!   connection up: `431` (or `414` when the request line alone is too long)
@@ -199,11 +201,15 @@ impl WatchedStream {
             // A request was being served: whatever went wrong, it has its own line.
             return None;
         }
+        // Only a head read from its first byte tells a long request line from
+        // a large head: one after an earlier request on the connection may
+        // have begun in the bytes read with that request, so it says "head".
+        let request_line = self.request_line_done || self.seen_started > 0;
         if self.oversized {
-            return Some(BadHead::TooLarge { request_line: self.request_line_done });
+            return Some(BadHead::TooLarge { request_line });
         }
         match BadHead::from_hyper(error)? {
-            BadHead::TooLarge { .. } => Some(BadHead::TooLarge { request_line: self.request_line_done }),
+            BadHead::TooLarge { .. } => Some(BadHead::TooLarge { request_line }),
             malformed => Some(malformed),
         }
     }
@@ -214,7 +220,7 @@ impl WatchedStream {
     /// A bad head pipelined behind a good request reaches hyper before this
     /// socket can tell it from the answer: hyper's own empty refusal has gone
     /// out then, and it is only logged.
-    pub(crate) async fn refuse(mut self, head: BadHead) {
+    pub(crate) async fn refuse(mut self, head: BadHead, h2_preface: bool) {
         let (status, reason, error) = match head {
             BadHead::TooLarge { request_line: false } => {
                 (414, "URI Too Long", format!("the request line is longer than {MAX_HEAD_BYTES} bytes"))
@@ -228,7 +234,8 @@ impl WatchedStream {
         };
         let request_id = access_log::fresh_request_id();
         access_log::log_rejected(status, &format!("{error} ({status})"), &request_id);
-        if !(self.oversized || self.held_back) {
+        // hyper sends nothing of its own to an HTTP/2 preface.
+        if !(self.oversized || self.held_back || h2_preface) {
             return;
         }
         let body = serde_json::to_string(&ErrorBody { error }).unwrap_or_default();
@@ -260,14 +267,15 @@ impl AsyncRead for WatchedStream {
     fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let this = &mut *self;
         let busy = this.observe();
-        if !busy && this.head_bytes > MAX_HEAD_BYTES {
-            // hyper gives the connection up; the server then answers the refusal.
+        if !busy && this.head_bytes >= MAX_HEAD_BYTES {
+            // hyper wants more than the limit for one head: it gives the
+            // connection up, and the server then answers the refusal.
             this.oversized = true;
             return Poll::Ready(Err(io::Error::new(io::ErrorKind::InvalidData, "the request head is too large")));
         }
-        // While a head is read, hyper gets at most one byte over the limit, so
-        // the limit holds however large its reads are.
-        let budget = if busy { usize::MAX } else { MAX_HEAD_BYTES + 1 - this.head_bytes };
+        // While a head is read, hyper gets at most the limit, so the limit
+        // holds however large its reads are (a head of exactly the limit passes).
+        let budget = if busy { usize::MAX } else { MAX_HEAD_BYTES - this.head_bytes };
         let before = buf.filled().len();
         let polled = if budget < buf.remaining() {
             let mut bounded = vec![0; budget];

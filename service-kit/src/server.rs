@@ -147,6 +147,9 @@ where
     // kept by the watched socket (hyper's header timeout would also close idle
     // keep-alive connections at the header limit).
     http.timer(TokioTimer::new()).header_read_timeout(None).keep_alive(true);
+    // hyper's own bound on what it buffers holds the head limit for a head
+    // pipelined behind another request (read before the socket could count it).
+    http.max_buf_size(crate::connection::MAX_HEAD_BYTES);
     let http = Arc::new(http);
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let mut shutdown = std::pin::pin!(shutdown);
@@ -279,7 +282,7 @@ impl Connection {
                         if let Err(error) = result {
                             let stream = Pin::into_inner(connection).into_parts().io.into_inner();
                             if let Some(head) = stream.bad_head(&error) {
-                                stream.refuse(head).await;
+                                stream.refuse(head, error.is_parse_version_h2()).await;
                             }
                         }
                         break;
