@@ -39,6 +39,18 @@ pub struct DashboardArgs {
     #[arg(long)]
     pub attach: bool,
 
+    /// Start this instead of the built-in A (your own implementation), e.g.
+    /// "python3 service_a.py {port}". {port}, {a_url} and {log_dir} are
+    /// replaced, and PORT, SERVICE_A_URL, LOG_DIR set in its environment; what
+    /// it writes to the console goes into service-a.DATE.log in the log
+    /// directory. Split into words like a shell would, run without one.
+    #[arg(long, value_name = "CMD", value_parser = parse_command, conflicts_with = "attach")]
+    pub a_cmd: Option<CommandLine>,
+
+    /// The same for B ({a_url} is where B must call A: the link).
+    #[arg(long, value_name = "CMD", value_parser = parse_command, conflicts_with = "attach")]
+    pub b_cmd: Option<CommandLine>,
+
     /// B's timeout for its call to A, in ms: given to a B the dashboard starts,
     /// drawn on the latency chart, and the base of the slow request's delay.
     #[arg(long, env = "SERVICE_A_TIMEOUT_MS", default_value_t = contract::DEFAULT_TIMEOUT_MS,
@@ -94,6 +106,9 @@ pub struct Settings {
     pub log_dir: PathBuf,
     /// Never start anything.
     pub attach: bool,
+    /// `--a-cmd`, `--b-cmd`: the words of the command that runs each service
+    /// instead of the built-in one, placeholders not yet replaced.
+    pub commands: [Option<CommandLine>; 2],
     pub timeout_ms: u64,
     pub load_rate: u32,
     pub link_delay_ms: u64,
@@ -115,6 +130,8 @@ impl From<DashboardArgs> for Settings {
             a_admin_url,
             log_dir,
             attach,
+            a_cmd,
+            b_cmd,
             timeout_ms,
             load_rate,
             link_delay_ms,
@@ -134,6 +151,7 @@ impl From<DashboardArgs> for Settings {
             a_admin_url,
             log_dir,
             attach,
+            commands: [a_cmd, b_cmd],
             timeout_ms,
             load_rate,
             link_delay_ms,
@@ -145,6 +163,19 @@ impl From<DashboardArgs> for Settings {
             burst_concurrency,
         }
     }
+}
+
+/// The words of `--a-cmd` / `--b-cmd`: a program and its arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandLine(pub Vec<String>);
+
+/// `--a-cmd`'s words: quotes as a shell reads them, at least a program.
+fn parse_command(text: &str) -> Result<CommandLine, String> {
+    let words = shell_words::split(text).map_err(|error| format!("{error} in {text:?}"))?;
+    if words.is_empty() {
+        return Err("give the command to run, e.g. \"python3 service_a.py {port}\"".into());
+    }
+    Ok(CommandLine(words))
 }
 
 impl Default for Settings {

@@ -266,3 +266,63 @@ async fn poll_log_line(dir: &std::path::Path, service: &str, id: &str) -> String
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// `--a-cmd`: the dashboard runs another implementation of A (a stdlib Python
+/// one here) on a port it gives it, its console goes into A's log file, the
+/// built-in B calls it, and freezing and stopping work on its process.
+#[tokio::test]
+async fn another_implementation_of_a_runs_with_its_console_in_a_s_log() {
+    if std::process::Command::new("python3").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: python3 is not installed; --a-cmd is not tested here");
+        return;
+    }
+    let logs = tempfile::tempdir().unwrap();
+    let stub = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/stub_a.py");
+    let args = [
+        "tui",
+        "--a-url",
+        "http://127.0.0.1:0",
+        "--b-url",
+        "http://127.0.0.1:0",
+        "--log-dir",
+        logs.path().to_str().unwrap(),
+        "--a-cmd",
+        &format!("python3 '{stub}' {{port}}"),
+    ];
+    let (mut supervisor, client, mut events) = supervisor(Settings::from(DashboardArgs::parse_from(args)));
+    let urls = supervisor.urls();
+    let (commands, commands_rx) = mpsc::channel(8);
+    let task = tokio::spawn(async move {
+        supervisor.start_missing().await;
+        supervisor.run(commands_rx).await;
+    });
+    let ProcessState::Running { pid } = until_state(&mut events, Service::A, is_running).await else { unreachable!() };
+    until_state(&mut events, Service::B, is_running).await;
+    let (a_url, b_url) = (url(&urls, Service::A), url(&urls, Service::B));
+    assert_ne!(a_url.port(), Some(0), "a free port, given to the command");
+    assert_eq!(status_and_kind(&client.call_echo(&b_url, "cmd-1", "hi", None).await), (200, None));
+    // The pid is the implementation's own (no shell between): freezing it holds B's call.
+    commands.send(Command::ToggleFreeze).await.unwrap();
+    until_state(&mut events, Service::A, |c| matches!(c, ProcessState::Frozen { .. })).await;
+    let outcome = client.call_echo(&b_url, "cmd-2", "hi", None).await;
+    assert_eq!(status_and_kind(&outcome), (503, Some(ErrorKind::Timeout)));
+    commands.send(Command::ToggleFreeze).await.unwrap();
+    until_state(&mut events, Service::A, is_running).await;
+    // Its console lines are in A's log file, in the lab's shape.
+    assert_eq!(status_and_kind(&client.call_echo(&b_url, "cmd-3", "hi", None).await), (200, None));
+    testkit::eventually("the stub's /echo lines in A's log", || {
+        testkit::log_lines(logs.path(), Service::A)
+            .iter()
+            .filter(|l| l.contains("service=A endpoint=/echo status=ok"))
+            .count()
+            >= 2
+    })
+    .await;
+    let (done_tx, done_rx) = oneshot::channel();
+    commands.send(Command::Shutdown(done_tx)).await.unwrap();
+    let drain = tokio::spawn(async move { while events.recv().await.is_some() {} });
+    tokio::time::timeout(Duration::from_secs(20), done_rx).await.unwrap().unwrap();
+    task.await.unwrap();
+    drain.await.unwrap();
+    assert!(!pid_alive(pid), "the stub outlived the supervisor");
+}

@@ -25,7 +25,7 @@ use super::http::Client;
 use crate::cli::Settings;
 use crate::msg::{Event, Health, ProcessState};
 use crate::platform::process::{self, Lifeline};
-use child::{StderrKept, Which, find_listening_line, keep_stderr};
+use child::{StderrKept, Which, console_to_log, find_listening_line, keep_stderr};
 
 /// How long a child has to drain and exit after being asked to stop before it is killed.
 pub const STOP_GRACE: Duration = Duration::from_secs(5);
@@ -198,7 +198,14 @@ impl Supervisor {
     /// Starts `service` as a child and waits until it answers its health check.
     async fn start(&mut self, service: Service, policy: Option<Policy>) {
         self.set(service, ProcessState::Starting).await;
-        let mut command = self.command(service, policy);
+        let custom = self.settings.commands[service.index()].clone();
+        if custom.is_some() {
+            self.fix_port(service);
+        }
+        let mut command = match &custom {
+            Some(words) => self.custom_command(service, words),
+            None => self.command(service, policy),
+        };
         let mut child = match command.spawn() {
             Ok(child) => child,
             Err(error) => {
@@ -214,13 +221,26 @@ impl Supervisor {
             self.note(format!("{} may outlive the dashboard: {error}", service.name())).await;
         }
         let stderr = Arc::new(Mutex::new(StderrKept::default()));
-        if let Some(pipe) = child.stderr.take() {
-            // Drained for the child's whole life: a full pipe would block it.
-            tokio::spawn(keep_stderr(pipe, stderr.clone()));
-        }
         let (listening_tx, mut listening) = oneshot::channel();
-        if let Some(pipe) = child.stdout.take() {
-            tokio::spawn(find_listening_line(pipe, listening_tx, self.admins[service.index()].clone()));
+        // Both pipes drained for the child's whole life: a full pipe would block it.
+        if custom.is_some() {
+            // Another implementation's console is its log: into the file the
+            // dashboard follows. Its address is the one it was given.
+            let path = self.settings.log_dir.join(contract::files::file_name(service, Some(&today())));
+            if let Some(pipe) = child.stdout.take() {
+                tokio::spawn(console_to_log(pipe, path.clone(), None));
+            }
+            if let Some(pipe) = child.stderr.take() {
+                tokio::spawn(console_to_log(pipe, path, Some(stderr.clone())));
+            }
+            let _ = listening_tx.send(socket_addr(&self.url(service)));
+        } else {
+            if let Some(pipe) = child.stderr.take() {
+                tokio::spawn(keep_stderr(pipe, stderr.clone()));
+            }
+            if let Some(pipe) = child.stdout.take() {
+                tokio::spawn(find_listening_line(pipe, listening_tx, self.admins[service.index()].clone()));
+            }
         }
         self.children[service.index()] = Some(ChildProcess { child, pid, frozen: false, stderr });
         let deadline = Instant::now() + START_DEADLINE;
@@ -325,6 +345,51 @@ impl Supervisor {
         }
     }
 
+    /// A command given with `--a-cmd` must be told its port: port 0 becomes
+    /// a free one, found now (and kept for its restarts).
+    fn fix_port(&mut self, service: Service) {
+        let url = self.url(service);
+        if url.port_or_known_default() != Some(0) {
+            return;
+        }
+        let host = url.host_str().unwrap_or("127.0.0.1").trim_matches(['[', ']']).to_owned();
+        let free = std::net::TcpListener::bind((host.as_str(), 0)).and_then(|listener| listener.local_addr());
+        if let Ok(free) = free {
+            let mut url = url;
+            if url.set_port(Some(free.port())).is_ok() {
+                self.urls.send_modify(|urls| urls[service.index()] = url);
+            }
+        }
+    }
+
+    /// `--a-cmd` / `--b-cmd`: the learner's own implementation, its
+    /// placeholders filled and its environment set (see the flag's help).
+    fn custom_command(&self, service: Service, words: &crate::cli::CommandLine) -> ProcessCommand {
+        let port = self.url(service).port_or_known_default().unwrap_or(0).to_string();
+        // For B, where to call A: the link when it stands between them.
+        let a_url = match service {
+            Service::A => self.url(Service::A),
+            Service::B => self.b_calls_a.clone().unwrap_or_else(|| self.url(Service::A)),
+        };
+        let a_url = a_url.as_str().trim_end_matches('/').to_owned();
+        let log_dir = self.settings.log_dir.to_string_lossy().into_owned();
+        let fill =
+            |word: &String| word.replace("{port}", &port).replace("{a_url}", &a_url).replace("{log_dir}", &log_dir);
+        let mut filled = words.0.iter().map(fill);
+        let mut command = ProcessCommand::new(filled.next().unwrap_or_default());
+        command
+            .args(filled)
+            .env("PORT", &port)
+            .env("SERVICE_A_URL", &a_url)
+            .env("LOG_DIR", &log_dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        self.lifeline.prepare(&mut command);
+        command
+    }
+
     fn command(&self, service: Service, policy: Option<Policy>) -> ProcessCommand {
         let mut command = ProcessCommand::new(&self.exe);
         // Its last real address, so a restarted A keeps the port B was told.
@@ -355,6 +420,12 @@ impl Supervisor {
         self.lifeline.prepare(&mut command);
         command
     }
+}
+
+/// Today's UTC date, `2026-12-03`: the period of a daily log file's name.
+fn today() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    format!("{:04}-{:02}-{:02}", now.year(), u8::from(now.month()), now.day())
 }
 
 /// `host:port` of a URL, for `--addr` (`[::1]:8080` for IPv6).

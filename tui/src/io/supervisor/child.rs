@@ -88,6 +88,42 @@ pub async fn keep_stderr(mut pipe: tokio::process::ChildStderr, kept: Arc<Mutex<
     }
 }
 
+/// Copies what a child started with `--a-cmd` writes to one of its pipes
+/// into its log file (appended, as it comes), keeping stderr's beginning and
+/// end in `kept` too. A file that cannot be opened or written is said once in
+/// `kept`; the pipe is drained anyway (a full pipe would block the child).
+pub async fn console_to_log(
+    mut pipe: impl tokio::io::AsyncRead + Unpin,
+    path: std::path::PathBuf,
+    kept: Option<Arc<Mutex<StderrKept>>>,
+) {
+    use tokio::io::AsyncWriteExt as _;
+    let opened = async {
+        if let Some(dir) = path.parent() {
+            tokio::fs::create_dir_all(dir).await?;
+        }
+        tokio::fs::OpenOptions::new().create(true).append(true).open(&path).await
+    };
+    let mut file = opened.await.ok();
+    let mut buffer = vec![0u8; 16 * 1024];
+    while let Ok(n @ 1..) = pipe.read(&mut buffer).await {
+        let chunk = &buffer[..n];
+        if let Some(kept) = &kept
+            && let Ok(mut kept) = kept.lock()
+        {
+            kept.add(&String::from_utf8_lossy(chunk));
+        }
+        if let Some(open) = file.as_mut()
+            && open.write_all(chunk).await.is_err()
+        {
+            file = None;
+        }
+    }
+    if let Some(mut file) = file {
+        let _ = file.flush().await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
