@@ -43,6 +43,9 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
                             format_ms(*upstream),
                             format_ms((total - upstream).max(0.0))
                         )));
+                    } else if model.settings.commands[contract::Service::B.index()].is_some() {
+                        // Another implementation may call A without saying so.
+                        lines.push(Line::from("no server-timing: B's time is not split").fg(DIM));
                     } else {
                         lines.push(Line::from("B did not call A (no server-timing)").fg(DIM));
                     }
