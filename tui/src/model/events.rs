@@ -106,6 +106,21 @@ impl Model {
                     ticked.extend(self.guide.observe(&id, &Seen::Work { change, conditions }));
                 }
                 self.guide_ticked(&ticked, now);
+                // Another implementation may log no ids: said once, plainly.
+                for line in &lines {
+                    if let Some(service) = line.call_of().filter(|_| line.request_id.is_none())
+                        && !std::mem::replace(&mut self.no_ids_said[service.index()], true)
+                    {
+                        let name = service.name();
+                        self.say(
+                            now,
+                            format!(
+                                "{name}'s request lines carry no request_id: the dashboard cannot tie them to its \
+                                 requests (no trace of them, t finds none)"
+                            ),
+                        );
+                    }
+                }
                 let ids = &self.ids;
                 self.logs.add(lines, now, |id| ids.is_ours(id));
                 self.logs.add(others, now, |_| false);

@@ -101,6 +101,8 @@ pub struct Model {
     pub orphans: orphans::Orphans,
     /// The guided lab (`g`): which steps the learner has shown, with evidence.
     pub guide: guide::Guide,
+    /// Per service: it was said that its request lines carry no `request_id`.
+    pub no_ids_said: [bool; 2],
     /// When the latest action or event arrived: the screen's clock, so a view
     /// can say how old what it shows is.
     pub clock: OffsetDateTime,
@@ -141,6 +143,7 @@ impl Model {
             work: WorkRatio::default(),
             orphans: orphans::Orphans::default(),
             guide: guide::Guide::default(),
+            no_ids_said: [false; 2],
             clock: OffsetDateTime::UNIX_EPOCH,
             session_log: SessionLog::default(),
             note: None,

@@ -631,3 +631,26 @@ fn a_flood_of_other_lines_cannot_push_the_dashboards_own_evidence_out() {
     assert_eq!(own, [Service::A, Service::B], "both halves of the request are still there");
     assert!(app.logs.len() <= 2 * MAX_LOG_LINES, "still bounded: {}", app.logs.len());
 }
+
+#[test]
+fn request_lines_without_ids_are_said_once_per_service() {
+    let mut app = app();
+    let bare = |service: Service, endpoint: &str| {
+        let raw =
+            format!("2026-11-24 12:00:01,000 service={} endpoint={endpoint} status=ok latency_ms=0", service.name());
+        LogLine::parse(service, &raw)
+    };
+    app.on_event(Event::Logs(vec![bare(Service::A, "/health")]), T0);
+    assert_eq!(app.note(), None, "a health check is not a request line of the lab");
+    app.on_event(Event::Logs(vec![bare(Service::A, "/echo"), bare(Service::A, "/echo")]), T0);
+    assert!(
+        app.note().is_some_and(|note| note.starts_with("A's request lines carry no request_id")),
+        "{:?}",
+        app.note()
+    );
+    app.on_event(Event::Note("something else".into()), T0);
+    app.on_event(Event::Logs(vec![bare(Service::A, "/echo")]), T0);
+    assert_eq!(app.note(), Some("something else"), "said once");
+    app.on_event(Event::Logs(vec![bare(Service::B, "/call-echo")]), T0);
+    assert!(app.note().is_some_and(|note| note.starts_with("B's request lines")), "{:?}", app.note());
+}
