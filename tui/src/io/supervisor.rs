@@ -209,7 +209,13 @@ impl Supervisor {
         let mut child = match command.spawn() {
             Ok(child) => child,
             Err(error) => {
-                self.set(service, ProcessState::Failed(format!("cannot start: {error}"))).await;
+                let program = command.as_std().get_program().to_string_lossy().into_owned();
+                let why = if error.kind() == std::io::ErrorKind::NotFound {
+                    format!("{program}: no such program")
+                } else {
+                    format!("cannot start {program:?}: {error}")
+                };
+                self.set(service, ProcessState::Failed(why)).await;
                 return;
             }
         };

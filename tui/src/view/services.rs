@@ -71,7 +71,11 @@ fn service_line(model: &Model, service: Service, width: usize) -> Line<'static> 
                 Style::new().fg(DIM),
             ),
         ),
-        (fit::DETAIL, Span::styled(who, Style::new().fg(DIM))),
+        // Why a start failed is what to act on: it stays.
+        (
+            if matches!(view.process, ProcessState::Failed(_)) { fit::KEEP } else { fit::DETAIL },
+            Span::styled(who, Style::new().fg(DIM)),
+        ),
         (fit::KEEP, Span::styled(then, Style::new().fg(DIM))),
     ];
     // Two observers of A: the dashboard's own health check (above) and B.
