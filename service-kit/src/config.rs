@@ -67,9 +67,9 @@ pub struct ServerArgs {
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(0..=600_000))]
     pub shutdown_grace_ms: u64,
 
-    /// Threads that serve requests: 0 (the default) is one per core, 1 runs
-    /// everything on one thread, N spreads the work over N.
-    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=1024).map(usize::from))]
+    /// Threads that serve requests: 1 (the default) runs everything on one
+    /// thread, 0 is one per core, N spreads the work over N.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(0..=1024).map(usize::from))]
     pub threads: usize,
 }
 
@@ -80,7 +80,7 @@ impl Default for ServerArgs {
             header_timeout_ms: 10_000,
             idle_timeout_ms: 60_000,
             shutdown_grace_ms: 10_000,
-            threads: 0,
+            threads: 1,
         }
     }
 }

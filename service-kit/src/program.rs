@@ -58,9 +58,11 @@ where
             return ExitCode::FAILURE;
         }
     };
-    // Measured with `scripts/bench-services.sh` on 2 cores, one thread per
-    // core was as fast as one thread or more for A, and for B within the
-    // run-to-run spread (see the bench's notes in README).
+    // One thread by default: measured on 2 cores shared with the other
+    // service and the client (wrk), B served 20-60 % more with one thread than
+    // with one per core (its handler and its connection to A wake each other
+    // on the same thread, no hand-over between threads), and A as much with a
+    // lower p99 (README, "Tests and benchmarks").
     let mut builder = match server.threads {
         1 => tokio::runtime::Builder::new_current_thread(),
         threads => {
