@@ -5,30 +5,27 @@ use super::timestamp::{TIMESTAMP_LEN, parse_timestamp};
 use super::{LogRecord, ParseLineError, TIMESTAMP_KEY};
 
 pub(super) fn parse_text(line: &str) -> Result<LogRecord, ParseLineError> {
-    let stamp = line.get(..TIMESTAMP_LEN).ok_or(ParseLineError::Timestamp)?;
-    let timestamp = parse_timestamp(stamp).ok_or(ParseLineError::Timestamp)?;
-    let mut record = LogRecord { timestamp, fields: Vec::new() };
-    let mut rest = &line[TIMESTAMP_LEN..];
-    while !rest.is_empty() {
-        rest = rest.strip_prefix(' ').ok_or(ParseLineError::Field(record.fields.len()))?;
-        let (key, after_key) = rest.split_once('=').ok_or(ParseLineError::Field(record.fields.len()))?;
-        if key.is_empty() || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-            return Err(ParseLineError::Field(record.fields.len()));
-        }
-        let (value, after_value) = if let Some(quoted) = after_key.strip_prefix('"') {
-            parse_quoted(quoted)?
-        } else {
-            let end = after_key.find(' ').unwrap_or(after_key.len());
-            (after_key[..end].to_owned(), &after_key[end..])
-        };
-        record.fields.push((key.to_owned(), value));
-        rest = after_value;
-    }
-    Ok(record)
+    parse_fields(line, parse_quoted)
 }
 
 /// The lab's text shape with raw quoted values (see [`LogRecord::parse_lenient`]).
 pub(super) fn parse_lab_text(line: &str) -> Result<LogRecord, ParseLineError> {
+    parse_fields(line, |quoted| {
+        let end = quoted
+            .match_indices('"')
+            .map(|(at, _)| at)
+            .find(|&at| ends_a_value(&quoted[at + 1..]))
+            .ok_or(ParseLineError::Quote)?;
+        Ok((quoted[..end].to_owned(), &quoted[end + 1..]))
+    })
+}
+
+/// The timestamp, then ` key=value` fields; a value in quotes is read by
+/// `quoted` (after its opening quote: the value and what follows it).
+fn parse_fields(
+    line: &str,
+    quoted: impl Fn(&str) -> Result<(String, &str), ParseLineError>,
+) -> Result<LogRecord, ParseLineError> {
     let stamp = line.get(..TIMESTAMP_LEN).ok_or(ParseLineError::Timestamp)?;
     let timestamp = parse_timestamp(stamp).ok_or(ParseLineError::Timestamp)?;
     let mut record = LogRecord { timestamp, fields: Vec::new() };
@@ -40,17 +37,13 @@ pub(super) fn parse_lab_text(line: &str) -> Result<LogRecord, ParseLineError> {
             return Err(ParseLineError::Field(record.fields.len()));
         }
         let (value, after_value) = match after_key.strip_prefix('"') {
-            Some(quoted) => {
-                let end = quoted
-                    .match_indices('"')
-                    .map(|(at, _)| at)
-                    .find(|&at| ends_a_value(&quoted[at + 1..]))
-                    .ok_or(ParseLineError::Quote)?;
-                (&quoted[..end], &quoted[end + 1..])
+            Some(inside) => quoted(inside)?,
+            None => {
+                let end = after_key.find(' ').unwrap_or(after_key.len());
+                (after_key[..end].to_owned(), &after_key[end..])
             }
-            None => after_key.split_at(after_key.find(' ').unwrap_or(after_key.len())),
         };
-        record.fields.push((key.to_owned(), value.to_owned()));
+        record.fields.push((key.to_owned(), value));
         rest = after_value;
     }
     Ok(record)

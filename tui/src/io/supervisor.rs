@@ -383,17 +383,8 @@ impl Supervisor {
             |word: &String| word.replace("{port}", &port).replace("{a_url}", &a_url).replace("{log_dir}", &log_dir);
         let mut filled = words.0.iter().map(fill);
         let mut command = ProcessCommand::new(filled.next().unwrap_or_default());
-        command
-            .args(filled)
-            .env("PORT", &port)
-            .env("SERVICE_A_URL", &a_url)
-            .env("LOG_DIR", &log_dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        self.lifeline.prepare(&mut command);
-        command
+        command.args(filled).env("PORT", &port).env("SERVICE_A_URL", &a_url).env("LOG_DIR", &log_dir);
+        self.supervised(command)
     }
 
     fn command(&self, service: Service, policy: Option<Policy>) -> ProcessCommand {
@@ -418,11 +409,14 @@ impl Supervisor {
             .arg(&self.settings.log_dir)
             // The console gets the lifecycle lines only (the files have every
             // line): the supervisor reads the `listening` line from it.
-            .env("RUST_LOG", "warn,lifecycle=info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
+            .env("RUST_LOG", "warn,lifecycle=info");
+        self.supervised(command)
+    }
+
+    /// What every child gets: no stdin, both outputs to be drained, killed
+    /// with its handle, and on the dashboard's lifeline.
+    fn supervised(&self, mut command: ProcessCommand) -> ProcessCommand {
+        command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
         self.lifeline.prepare(&mut command);
         command
     }
