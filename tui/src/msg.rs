@@ -249,12 +249,39 @@ impl Outcome {
         matches!(self, Outcome::Answered { status: 200..=299, .. })
     }
 
-    /// B's `error_kind`, if B answered with one.
+    /// B's `error_kind`, if B answered with one (or one was read from its
+    /// error text: [`Outcome::kind_guessed`]).
     pub fn error_kind(&self) -> Option<ErrorKind> {
         match self {
             Outcome::Answered { error_kind, .. } => *error_kind,
             Outcome::NoAnswer { .. } => None,
         }
+    }
+
+    /// The kind was read from the text of B's error, not said by B: another
+    /// implementation's 503 with no `error_kind` ([`kind_from_error_text`]).
+    pub fn kind_guessed(&self) -> bool {
+        matches!(self, Outcome::Answered { error_kind: Some(_), body, .. }
+            if body.contains("\"error\"") && !body.contains("\"error_kind\""))
+    }
+}
+
+/// The kind an error text names, for a B that does not say it: the words
+/// Python's `requests` and most HTTP clients use (`Read timed out`,
+/// `Connection refused`, `500 Server Error`, `Expecting value`).
+pub fn kind_from_error_text(text: &str) -> Option<ErrorKind> {
+    let text = text.to_lowercase();
+    let has = |words: &[&str]| words.iter().any(|word| text.contains(word));
+    if has(&["timed out", "timeout"]) {
+        Some(ErrorKind::Timeout)
+    } else if has(&["refused", "failed to establish", "connection reset", "connection aborted", "not known"]) {
+        Some(ErrorKind::Connect)
+    } else if has(&["server error", "client error", "status code", "bad status"]) {
+        Some(ErrorKind::Status)
+    } else if has(&["json", "expecting value", "decode"]) {
+        Some(ErrorKind::Body)
+    } else {
+        None
     }
 }
 
@@ -349,5 +376,53 @@ pub struct LinkLimits {
 impl Default for LinkLimits {
     fn default() -> Self {
         Self { max_open: 256, first_byte: Duration::from_secs(10), idle: Duration::from_secs(60) }
+    }
+}
+
+#[cfg(test)]
+mod kind_tests {
+    use super::*;
+
+    #[test]
+    fn the_kind_is_read_from_the_error_texts_of_pythons_requests() {
+        let cases = [
+            (
+                "HTTPConnectionPool(host='127.0.0.1', port=8080): Read timed out. (read timeout=1.0)",
+                Some(ErrorKind::Timeout),
+            ),
+            (
+                "HTTPConnectionPool(host='127.0.0.1', port=8080): Max retries exceeded with url: /echo?msg=hi (Caused by NewConnectionError('<urllib3.connection.HTTPConnection object at 0x7f>: Failed to establish a new connection: [Errno 111] Connection refused'))",
+                Some(ErrorKind::Connect),
+            ),
+            (
+                "('Connection aborted.', ConnectionResetError(104, 'Connection reset by peer'))",
+                Some(ErrorKind::Connect),
+            ),
+            (
+                "500 Server Error: INTERNAL SERVER ERROR for url: http://127.0.0.1:8080/echo?msg=hi",
+                Some(ErrorKind::Status),
+            ),
+            ("Expecting value: line 1 column 1 (char 0)", Some(ErrorKind::Body)),
+            ("something went wrong", None),
+        ];
+        for (text, kind) in cases {
+            assert_eq!(kind_from_error_text(text), kind, "{text}");
+        }
+        let said = Outcome::Answered {
+            status: 503,
+            latency: Duration::from_millis(3),
+            error_kind: Some(ErrorKind::Connect),
+            upstream_ms: None,
+            body: r#"{"error":"x","error_kind":"connect"}"#.into(),
+        };
+        assert!(!said.kind_guessed());
+        let read = Outcome::Answered {
+            status: 503,
+            latency: Duration::from_millis(3),
+            error_kind: Some(ErrorKind::Connect),
+            upstream_ms: None,
+            body: r#"{"error":"Connection refused"}"#.into(),
+        };
+        assert!(read.kind_guessed());
     }
 }

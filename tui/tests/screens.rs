@@ -695,7 +695,8 @@ fn at_120x40_load_ids_stay_whole_and_the_work_counts_are_not_pushed_out() {
     let kinds = [ErrorKind::Connect, ErrorKind::Timeout, ErrorKind::Status, ErrorKind::Body, ErrorKind::CircuitOpen];
     for (i, kind) in kinds.into_iter().enumerate() {
         for n in 0..(130 + i * 7) {
-            request(&mut app, 1_000 + (i * 200 + n) as i64, 503, 5, Some(kind), r#"{"error":"x"}"#);
+            let body = format!(r#"{{"error":"x","error_kind":"{kind}"}}"#);
+            request(&mut app, 1_000 + (i * 200 + n) as i64, 503, 5, Some(kind), &body);
         }
     }
     let id = "4520-L25-000193-rzmswc";
@@ -733,4 +734,17 @@ fn a_long_note_wraps_under_itself_at_80x24() {
     assert!(rows[1].starts_with("\" link closing quiet connections:"), "{screen}");
     assert!(rows[0].starts_with("\" ") && !rows[0].starts_with("\"  "), "{screen}");
     assert!(rows[0].contains("a quiet flow)"), "{screen}");
+}
+
+/// Another implementation's 503 without `error_kind`: the kind read from its
+/// error text is shown as such, never as B's word.
+#[test]
+fn a_kind_read_from_b_s_error_text_is_shown_as_a_guess() {
+    let mut app = app();
+    let body = r#"{"error":"HTTPConnectionPool(host='127.0.0.1', port=8080): Read timed out. (read timeout=1.0)","service_a":"unavailable","service_b":"ok"}"#;
+    request(&mut app, 1_000, 503, 1003, Some(ErrorKind::Timeout), body);
+    let screen = screen_of_size(&app, 120, 40);
+    let row = screen.lines().find(|line| line.contains("12:00:01,000")).expect("the row");
+    assert!(row.contains("503") && row.contains("timeout?"), "{row}");
+    assert!(screen.contains("timeout? read from B's error text"), "{screen}");
 }

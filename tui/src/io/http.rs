@@ -120,6 +120,11 @@ impl Client {
         let body = String::from_utf8_lossy(&bytes).into_owned();
         let error_kind =
             serde_json::from_slice::<CallEchoUnavailable>(&bytes).ok().map(|unavailable| unavailable.error_kind);
+        // Another implementation's failure without `error_kind`: read from its text.
+        let error_kind = error_kind.or_else(|| {
+            let json: serde_json::Value = serde_json::from_slice(&bytes).ok().filter(|_| status >= 500)?;
+            crate::msg::kind_from_error_text(json.get("error")?.as_str()?)
+        });
         Outcome::Answered { status, latency, error_kind, upstream_ms, body }
     }
 

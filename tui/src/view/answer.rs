@@ -30,7 +30,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
                     lines.push(Line::from(format!("no answer after {}", format_ms(millis(*latency)))).fg(ERROR));
                     lines.push(Line::from(sanitize(error)));
                 }
-                Some(Outcome::Answered { status, latency, upstream_ms, body, .. }) => {
+                Some(outcome @ Outcome::Answered { status, latency, upstream_ms, body, .. }) => {
                     let total = millis(*latency);
                     let color = if (200..300).contains(status) { OK } else { ERROR };
                     lines.push(Line::from(vec![
@@ -48,6 +48,11 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
                         lines.push(Line::from("no server-timing: B's time is not split").fg(DIM));
                     } else {
                         lines.push(Line::from("B did not call A (no server-timing)").fg(DIM));
+                    }
+                    if let Some(kind) = outcome.error_kind().filter(|_| outcome.kind_guessed()) {
+                        lines.push(
+                            Line::from(format!("{kind}? read from B's error text (B said no error_kind)")).fg(DIM),
+                        );
                     }
                     // Pretty JSON wraps between fields, not in the middle of a word.
                     let body = serde_json::from_str::<serde_json::Value>(body)

@@ -45,8 +45,8 @@ impl Columns {
         for entry in model.requests.entries() {
             if let Entry::Request(request) = entry {
                 id = id.max(request.id.width());
-                if let Some(Outcome::Answered { error_kind: Some(error_kind), .. }) = &request.outcome {
-                    kind = kind.max(error_kind.as_str().len());
+                if let Some(outcome @ Outcome::Answered { error_kind: Some(error_kind), .. }) = &request.outcome {
+                    kind = kind.max(error_kind.as_str().len() + usize::from(outcome.kind_guessed()));
                 }
             }
         }
@@ -205,7 +205,10 @@ fn render_entry(entry: &Entry, columns: Columns, row_width: usize, orphaned: Opt
                 None => ("…".to_owned(), "waiting".to_owned(), String::new(), PENDING),
                 Some(outcome) => {
                     let kind = match outcome {
-                        Outcome::Answered { error_kind, .. } => error_kind.map(|k| k.to_string()).unwrap_or_default(),
+                        // `timeout?`: read from B's error text, not said by B.
+                        Outcome::Answered { error_kind, .. } => error_kind
+                            .map(|k| if outcome.kind_guessed() { format!("{k}?") } else { k.to_string() })
+                            .unwrap_or_default(),
                         Outcome::NoAnswer { .. } => "B down".into(),
                     };
                     let color = if outcome.is_ok() { OK } else { ERROR };

@@ -246,7 +246,10 @@ fn outcome_cells(outcome: Option<&Outcome>) -> (String, String, String) {
         Some(outcome @ Outcome::Answered { error_kind, .. }) => (
             markdown::text(&outcome.status_label()),
             format!("{:.1} ms", millis(outcome.latency())),
-            error_kind.map(|k| k.to_string()).unwrap_or_default(),
+            // `timeout (read from B's error text)`: B did not say it.
+            error_kind
+                .map(|k| if outcome.kind_guessed() { format!("{k} (read from B's error text)") } else { k.to_string() })
+                .unwrap_or_default(),
         ),
         Some(outcome @ Outcome::NoAnswer { error, .. }) => (
             markdown::text(&outcome.status_label()),
