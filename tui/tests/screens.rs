@@ -748,3 +748,23 @@ fn a_kind_read_from_b_s_error_text_is_shown_as_a_guess() {
     assert!(row.contains("503") && row.contains("timeout?"), "{row}");
     assert!(screen.contains("timeout? read from B's error text"), "{screen}");
 }
+
+/// Another implementation run with `--a-cmd` / `--b-cmd` has no admin API:
+/// the rows and the keys say so instead of telling to start it with flags it
+/// does not have.
+#[test]
+fn another_implementation_is_not_told_to_use_this_projects_admin_flags() {
+    let words = |text: &str| Some(tui::cli::CommandLine(text.split(' ').map(str::to_owned).collect()));
+    let settings = Settings {
+        log_dir: std::path::PathBuf::from("/srv/lab/logs"),
+        commands: [words("python3 a.py {port}"), words("python3 b.py {port} {a_url}")],
+        ..Settings::default()
+    };
+    let mut app = Model::new(settings, "d3mo");
+    let screen = screen_of_size(&app, 120, 40);
+    assert!(screen.contains("A's faults none: your A has no admin API (link faults work)"), "{screen}");
+    assert!(screen.contains("policy your B's own (no admin API to read or change it)"), "{screen}");
+    app.on_action(Action::CycleRetries, at(100));
+    assert!(app.note().is_some_and(|note| note.starts_with("your B (--b-cmd) has no admin API")), "{:?}", app.note());
+    assert!(!screen.contains("--admin-addr"), "{screen}");
+}

@@ -212,11 +212,14 @@ impl Model {
     /// The screen shows the change at once; B's next answer confirms it.
     fn change_policy(&mut self, action: Action, now: OffsetDateTime) -> Option<Effect> {
         let Some(admin) = &self.policy.admin else {
-            self.say(
-                now,
+            let how = if self.is_foreign(contract::Service::B) {
+                "your B (--b-cmd) has no admin API like this project's B, so its call policy cannot be changed \
+                 from here: it calls A as it was written to"
+            } else {
                 "B was started by hand without its admin listener, so its policy cannot be changed from here: \
-                 start B with --admin-addr 127.0.0.1:8091 and the dashboard with --b-admin-url http://127.0.0.1:8091",
-            );
+                 start B with --admin-addr 127.0.0.1:8091 and the dashboard with --b-admin-url http://127.0.0.1:8091"
+            };
+            self.say(now, how);
             return None;
         };
         let Some(current) = self.policy.policy() else {

@@ -51,11 +51,14 @@ impl Model {
     /// One of A's faults (or dedup) through A's admin listener.
     fn a_change(&mut self, fault: &Fault, now: OffsetDateTime, change: AChange, was_on: bool) -> Option<Effect> {
         if self.a_faults.admin.is_none() {
-            self.say(
-                now,
+            let how = if self.is_foreign(contract::Service::A) {
+                "your A (--a-cmd) has no admin API like this project's A, so its own faults cannot be set from \
+                 here; the link's faults (n, and the link's keys in x) still work"
+            } else {
                 "A has no admin listener, so its faults cannot be set from here: start A with \
-                 --admin-addr 127.0.0.1:8090 and the dashboard with --a-admin-url http://127.0.0.1:8090",
-            );
+                 --admin-addr 127.0.0.1:8090 and the dashboard with --a-admin-url http://127.0.0.1:8090"
+            };
+            self.say(now, how);
             return None;
         }
         let state = if was_on { "off" } else { "on" };

@@ -194,6 +194,11 @@ impl Model {
     }
 
     /// What the status line says (a note expires after [`NOTE_LIFETIME`]).
+    /// `service` is another implementation the dashboard runs (`--a-cmd`, `--b-cmd`).
+    pub fn is_foreign(&self, service: Service) -> bool {
+        self.settings.commands[service.index()].is_some()
+    }
+
     pub fn note(&self) -> Option<&str> {
         self.note.as_ref().map(|(text, _)| text.as_str())
     }

@@ -183,9 +183,14 @@ fn a_faults_line(model: &Model) -> Line<'static> {
     } else {
         DIM
     };
+    let label = if view.admin.is_none() && model.is_foreign(Service::A) {
+        "none: your A has no admin API (link faults work)".to_owned()
+    } else {
+        view.label()
+    };
     Line::from(vec![
         Span::styled(" A's faults ", Style::new().bold()),
-        Span::styled(view.label(), Style::new().fg(color).bold()),
+        Span::styled(label, Style::new().fg(color).bold()),
         // Unknown, the label says why and what to do.
         Span::styled(
             if view.state.is_some() { format!("  ({} sets them)", keys::label("faults")) } else { String::new() },
@@ -200,6 +205,7 @@ fn policy_line(model: &Model, width: usize) -> Line<'static> {
     let label = Span::styled(" policy ", Style::new().bold());
     let Some(status) = view.status else {
         let text = match (&view.admin, &view.unreachable) {
+            (None, _) if model.is_foreign(Service::B) => "your B's own (no admin API to read or change it)".to_owned(),
             (None, _) => "B has no admin listener (+ says how to give it one)".to_owned(),
             (Some(_), None) => "asking B...".to_owned(),
             (Some(_), Some(why)) => format!("unknown: {}", sanitize(why)),
