@@ -25,7 +25,7 @@ use super::http::Client;
 use crate::cli::Settings;
 use crate::msg::{Event, Health, ProcessState};
 use crate::platform::process::{self, Lifeline};
-use child::{StderrKept, Which, console_to_log, find_listening_line, keep_stderr};
+use child::{StderrKept, Which, console_to_log, find_listening_line, keep_stderr, open_console_log};
 
 /// How long a child has to drain and exit after being asked to stop before it is killed.
 pub const STOP_GRACE: Duration = Duration::from_secs(5);
@@ -233,11 +233,27 @@ impl Supervisor {
             // Another implementation's console is its log: into the file the
             // dashboard follows. Its address is the one it was given.
             let path = self.settings.log_dir.join(contract::files::file_name(service, Some(&today())));
+            let (out, err) = match open_console_log(&path) {
+                Ok(file) => {
+                    let second = file.try_clone().await.ok();
+                    (Some(file), second)
+                }
+                Err(error) => {
+                    let what = crate::text::describe_io(&error);
+                    self.note(format!(
+                        "{}'s console cannot go into {}: {what}; its lines are lost",
+                        service.name(),
+                        path.display()
+                    ))
+                    .await;
+                    (None, None)
+                }
+            };
             if let Some(pipe) = child.stdout.take() {
-                tokio::spawn(console_to_log(pipe, path.clone(), None));
+                tokio::spawn(console_to_log(pipe, out, None));
             }
             if let Some(pipe) = child.stderr.take() {
-                tokio::spawn(console_to_log(pipe, path, Some(stderr.clone())));
+                tokio::spawn(console_to_log(pipe, err, Some(stderr.clone())));
             }
             let _ = listening_tx.send(socket_addr(&self.url(service)));
         } else {

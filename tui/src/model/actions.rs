@@ -76,7 +76,12 @@ impl Model {
                 } else {
                     format!("B waits up to {timeout} ms, so it should get through")
                 };
-                self.mark(now, format!("slow request: A waits {delay} ms, {what}"));
+                if self.is_foreign(contract::Service::A) {
+                    // Another A may not know delay_ms: ask, do not claim.
+                    self.mark(now, format!("slow request: asks A to wait {delay} ms (delay_ms; your A may ignore it)"));
+                } else {
+                    self.mark(now, format!("slow request: A waits {delay} ms, {what}"));
+                }
                 return Some(self.send(Some(delay), now));
             }
             Action::StartBurst => return self.start_burst(now),

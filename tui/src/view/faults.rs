@@ -43,7 +43,12 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
         Line::from(Span::styled(format!(" {api}: any toxiproxy client drives it too"), Style::new().fg(DIM))),
     ];
     lines.extend(FAULTS.iter().filter(|fault| fault.setting.is_link()).map(|fault| row(fault, model, width)));
-    lines.push(Line::from(Span::styled(format!("A itself, now: {}", model.a_faults.label()), Style::new().bold())));
+    let label = if model.a_faults.admin.is_none() && model.is_foreign(contract::Service::A) {
+        "your A has no admin API: its own faults cannot be set (the link's can)".to_owned()
+    } else {
+        model.a_faults.label()
+    };
+    lines.push(Line::from(Span::styled(format!("A itself, now: {label}"), Style::new().bold())));
     lines.extend(FAULTS.iter().filter(|fault| !fault.setting.is_link()).map(|fault| row(fault, model, width)));
     // One line per fault, so every key shows.
     frame.render_widget(Paragraph::new(lines).block(block), popup);

@@ -212,7 +212,7 @@ fn manual(md: &mut String, model: &Model, logs: &HashMap<String, Vec<(Service, S
                 let _ = writeln!(md, "{}", markdown::code_block("text", lines.iter().map(|(_, line)| line.as_str())));
             }
             None => {
-                let _ = writeln!(md, "_No log line has this id (yet): the logs may be in another directory._\n");
+                let _ = writeln!(md, "_{}_\n", no_line_because(model));
             }
         }
     }
@@ -256,6 +256,20 @@ fn outcome_cells(outcome: Option<&Outcome>) -> (String, String, String) {
             format!("{:.1} ms", millis(outcome.latency())),
             markdown::text(error),
         ),
+    }
+}
+
+/// Why no log line has a request's id: the services log none, or the logs are elsewhere.
+pub(super) fn no_line_because(model: &Model) -> String {
+    let without: Vec<&str> = contract::Service::ALL
+        .into_iter()
+        .filter(|service| model.no_ids_said[service.index()])
+        .map(contract::Service::name)
+        .collect();
+    if without.is_empty() {
+        "No log line has this id (yet): the logs may be in another directory.".to_owned()
+    } else {
+        format!("No log line has this id: {}'s request lines carry no request_id.", without.join(" and "))
     }
 }
 

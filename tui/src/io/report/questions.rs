@@ -98,6 +98,14 @@ const QUESTIONS: [Question; 5] = [
 /// The section: one subsection per question.
 pub fn write(md: &mut String, model: &Model, logs: &HashMap<String, Vec<(Service, String)>>) {
     let _ = writeln!(md, "## The lab's questions, with this session's evidence\n");
+    if model.no_ids_said.iter().any(|said| *said) || Service::ALL.into_iter().any(|s| model.is_foreign(s)) {
+        let _ = writeln!(
+            md,
+            "_The answers below say what this project's services do (request ids in both logs, `error_kind`). \
+             Another implementation ran in this session: trust its own log lines and answers quoted below over \
+             those sentences; a kind marked \"read from B's error text\" was not said by B._\n"
+        );
+    }
     // A request an earlier question already showed in full goes after the
     // others, so two questions do not quote the same lines and trace.
     let mut shown_in_full: Vec<&str> = Vec::new();
@@ -122,7 +130,7 @@ pub fn write(md: &mut String, model: &Model, logs: &HashMap<String, Vec<(Service
         let raw = logs.get(&first.id).map(Vec::as_slice).unwrap_or_default();
         let _ = writeln!(md, "\nThe log lines of {}:\n", code(&first.id));
         if raw.is_empty() {
-            let _ = writeln!(md, "_No log line has this id: the logs may be in another directory._\n");
+            let _ = writeln!(md, "_{}_\n", super::no_line_because(model));
         } else {
             let _ = writeln!(md, "{}", markdown::code_block("text", raw.iter().map(|(_, line)| line.as_str())));
         }

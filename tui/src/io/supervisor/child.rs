@@ -88,23 +88,26 @@ pub async fn keep_stderr(mut pipe: tokio::process::ChildStderr, kept: Arc<Mutex<
     }
 }
 
+/// Opens (creates) the log file a child started with `--a-cmd` writes its
+/// console into, appending.
+pub fn open_console_log(path: &std::path::Path) -> std::io::Result<tokio::fs::File> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    Ok(tokio::fs::File::from_std(file))
+}
+
 /// Copies what a child started with `--a-cmd` writes to one of its pipes
-/// into its log file (appended, as it comes), keeping stderr's beginning and
-/// end in `kept` too. A file that cannot be opened or written is said once in
-/// `kept`; the pipe is drained anyway (a full pipe would block the child).
+/// into its log file (`file`, appended, as it comes), keeping stderr's
+/// beginning and end in `kept` too. Without a file, or once a write failed,
+/// the pipe is still drained (a full pipe would block the child).
 pub async fn console_to_log(
     mut pipe: impl tokio::io::AsyncRead + Unpin,
-    path: std::path::PathBuf,
+    mut file: Option<tokio::fs::File>,
     kept: Option<Arc<Mutex<StderrKept>>>,
 ) {
     use tokio::io::AsyncWriteExt as _;
-    let opened = async {
-        if let Some(dir) = path.parent() {
-            tokio::fs::create_dir_all(dir).await?;
-        }
-        tokio::fs::OpenOptions::new().create(true).append(true).open(&path).await
-    };
-    let mut file = opened.await.ok();
     let mut buffer = vec![0u8; 16 * 1024];
     while let Ok(n @ 1..) = pipe.read(&mut buffer).await {
         let chunk = &buffer[..n];
