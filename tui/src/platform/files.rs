@@ -1,4 +1,5 @@
-//! The log follower's file system questions. Opening only a regular file,
+//! The log follower's file system questions (and where another
+//! implementation's console is appended). Opening only a regular file,
 //! without blocking (a FIFO opened for reading blocks until a writer comes):
 //! Unix opens with `O_NONBLOCK` and checks what it opened; Windows has no
 //! FIFOs under a file name and checks the same way.
@@ -31,6 +32,23 @@ pub fn open_regular(path: &Path) -> io::Result<File> {
     }
 }
 
+/// `path` opened for appending (created if missing) if it is a regular file,
+/// without ever blocking in the open (a FIFO opened for writing blocks until
+/// a reader comes): where another implementation's console is written.
+pub fn append_regular(path: &Path) -> io::Result<File> {
+    let not_regular =
+        |metadata: &Metadata| io::Error::other(format!("it is {}, not a log file", special_kind(metadata)));
+    let file = imp::append_without_blocking(path).map_err(|error| {
+        // A FIFO nobody reads refuses a non-blocking writer (ENXIO): say what it is.
+        match std::fs::metadata(path) {
+            Ok(metadata) if !metadata.is_file() => not_regular(&metadata),
+            _ => error,
+        }
+    })?;
+    let metadata = file.metadata()?;
+    if metadata.is_file() { Ok(file) } else { Err(not_regular(&metadata)) }
+}
+
 /// What a file that is neither regular nor a directory is, in words.
 pub fn special_kind(metadata: &Metadata) -> &'static str {
     imp::special_kind(metadata)
@@ -50,6 +68,11 @@ mod imp {
         // O_NONBLOCK only changes how a FIFO or a device opens; on a regular
         // file, reads are what they always are.
         OpenOptions::new().read(true).custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits()).open(path)
+    }
+
+    pub fn append_without_blocking(path: &Path) -> std::io::Result<File> {
+        // Appends to a regular file do not care for O_NONBLOCK either.
+        OpenOptions::new().create(true).append(true).custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits()).open(path)
     }
 
     pub fn special_kind(metadata: &Metadata) -> &'static str {
@@ -84,6 +107,10 @@ mod imp {
         File::open(path)
     }
 
+    pub fn append_without_blocking(path: &Path) -> std::io::Result<File> {
+        std::fs::OpenOptions::new().create(true).append(true).open(path)
+    }
+
     pub fn special_kind(metadata: &Metadata) -> &'static str {
         if metadata.is_dir() { "a directory" } else { "not a regular file" }
     }
@@ -106,5 +133,20 @@ mod tests {
         std::fs::write(&path, "two").expect("written");
         assert!(!same_file(&first, &std::fs::metadata(&path).expect("metadata")));
         drop(open);
+    }
+
+    #[test]
+    fn a_fifo_under_a_console_logs_name_is_refused_at_once_and_a_file_is_appended_to() {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let fifo = dir.path().join("service-a.2026-12-03.log");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).expect("a FIFO");
+        // A plain open for writing would wait here for a reader, for ever.
+        let error = append_regular(&fifo).expect_err("not a regular file");
+        assert!(error.to_string().contains("a FIFO"), "{error}");
+        let file = dir.path().join("service-b.2026-12-03.log");
+        std::fs::write(&file, "one\n").expect("written");
+        use std::io::Write as _;
+        append_regular(&file).expect("opened").write_all(b"two\n").expect("appended");
+        assert_eq!(std::fs::read_to_string(&file).expect("read"), "one\ntwo\n");
     }
 }

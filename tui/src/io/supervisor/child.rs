@@ -94,8 +94,8 @@ pub fn open_console_log(path: &std::path::Path) -> std::io::Result<tokio::fs::Fi
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
-    Ok(tokio::fs::File::from_std(file))
+    // Never blocking on a FIFO planted under the name, never through one.
+    Ok(tokio::fs::File::from_std(crate::platform::files::append_regular(path)?))
 }
 
 /// Copies what a child started with `--a-cmd` writes to one of its pipes
