@@ -312,8 +312,19 @@ impl Supervisor {
                 && let Some(reason) = self.exit_reason(service, Which::Last)
             {
                 self.children[service.index()] = None;
-                self.set(service, ProcessState::Stopped).await;
-                self.note(format!("{} exited by itself: {reason}", service.name())).await;
+                if self.is_up(service).await {
+                    // Something it left behind (a daemonized child) still answers.
+                    self.set(service, ProcessState::Attached).await;
+                    self.note(format!(
+                        "{} exited by itself ({reason}), yet its port still answers: a process it left behind, \
+                         which the dashboard cannot stop or freeze",
+                        service.name()
+                    ))
+                    .await;
+                } else {
+                    self.set(service, ProcessState::Stopped).await;
+                    self.note(format!("{} exited by itself: {reason}", service.name())).await;
+                }
             }
         }
     }
