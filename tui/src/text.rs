@@ -12,6 +12,7 @@ pub const MAX_LINE_BYTES: usize = 8 * 1024;
 
 const TIME_OF_DAY: &[BorrowedFormatItem<'_>] = format_description!("[hour]:[minute]:[second],[subsecond digits:3]");
 const FILE_STAMP: &[BorrowedFormatItem<'_>] = format_description!("[year][month][day]-[hour][minute][second]");
+const DATE: &[BorrowedFormatItem<'_>] = format_description!("[year]-[month]-[day]");
 
 /// Replaces what must not reach a screen or a report as it is with a
 /// visible `�`, and clips very long lines: the one sanitiser of both.
@@ -120,6 +121,11 @@ pub fn timestamp(at: OffsetDateTime) -> String {
 /// `YYYYMMDD-HHMMSS` in UTC, for file names.
 pub fn file_stamp(at: OffsetDateTime) -> String {
     at.to_offset(time::UtcOffset::UTC).format(FILE_STAMP).unwrap_or_default()
+}
+
+/// `YYYY-MM-DD` in UTC: the period in a daily log file's name.
+pub fn date(at: OffsetDateTime) -> String {
+    at.to_offset(time::UtcOffset::UTC).format(DATE).unwrap_or_default()
 }
 
 /// The message as the lists show it: `hello`, `hello (delay 2000 ms)`.

@@ -232,7 +232,10 @@ impl Supervisor {
         if custom.is_some() {
             // Another implementation's console is its log: into the file the
             // dashboard follows. Its address is the one it was given.
-            let path = self.settings.log_dir.join(contract::files::file_name(service, Some(&commands::today())));
+            let path = self
+                .settings
+                .log_dir
+                .join(contract::files::file_name(service, Some(&crate::text::date(time::OffsetDateTime::now_utc()))));
             let (out, err) = match open_console_log(&path) {
                 Ok(file) => {
                     let second = file.try_clone().await.ok();

@@ -35,6 +35,8 @@ pub struct WorkRatio {
     b_lines: VecDeque<(i64, String)>,
     /// A's lines per request id, and the second of the last one.
     a_lines: HashMap<String, (u64, i64)>,
+    /// The newest second of a line seen: what is kept is measured back from it.
+    newest: Option<i64>,
     /// The same over the whole session.
     pub total: (u64, u64),
 }
@@ -49,6 +51,7 @@ impl WorkRatio {
             }
             let Some(side) = line.call_of() else { continue };
             let second = at.unix_timestamp();
+            self.newest = self.newest.max(Some(second));
             match (side, line.request_id.as_deref()) {
                 (Service::A, Some(id)) => {
                     let seen = self.a_lines.entry(id.to_owned()).or_default();
@@ -68,9 +71,7 @@ impl WorkRatio {
 
     /// Forgets what is older than [`KEEP_SECONDS`] before the newest line, and past [`MAX_IDS`].
     fn prune(&mut self) {
-        let newest = self.b_lines.back().map(|(second, _)| *second);
-        let newest = newest.into_iter().chain(self.a_lines.values().map(|(_, second)| *second)).max();
-        let Some(newest) = newest else { return };
+        let Some(newest) = self.newest else { return };
         let oldest = newest - KEEP_SECONDS;
         while self.b_lines.front().is_some_and(|(second, _)| *second < oldest) || self.b_lines.len() > MAX_IDS {
             self.b_lines.pop_front();

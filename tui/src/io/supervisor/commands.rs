@@ -35,7 +35,7 @@ impl Supervisor {
         // For B, where to call A: the link when it stands between them.
         let a_url = match service {
             Service::A => self.url(Service::A),
-            Service::B => self.b_calls_a.clone().unwrap_or_else(|| self.url(Service::A)),
+            Service::B => self.a_url_for_b(),
         };
         let a_url = a_url.as_str().trim_end_matches('/').to_owned();
         let log_dir = self.settings.log_dir.to_string_lossy().into_owned();
@@ -58,8 +58,7 @@ impl Supervisor {
             command.args(["--seed", &self.settings.seed.to_string()]);
         }
         if service == Service::B {
-            let a_url = self.b_calls_a.clone().unwrap_or_else(|| self.url(Service::A));
-            command.args(["--service-a-url", a_url.as_str()]);
+            command.args(["--service-a-url", self.a_url_for_b().as_str()]);
             let policy = policy.unwrap_or(Policy { timeout_ms: self.settings.timeout_ms, ..Policy::default() });
             command.args(["--timeout-ms", &policy.timeout_ms.to_string(), "--retries", &policy.retries.to_string()]);
             command.args(policy.breaker.then_some("--breaker")).args(policy.deadline.then_some("--deadline"));
@@ -73,6 +72,11 @@ impl Supervisor {
         self.supervised(command)
     }
 
+    /// Where B is told to call A: the link when it stands between them, else A.
+    fn a_url_for_b(&self) -> reqwest::Url {
+        self.b_calls_a.clone().unwrap_or_else(|| self.url(Service::A))
+    }
+
     /// What every child gets: no stdin, both outputs to be drained, killed
     /// with its handle, and on the dashboard's lifeline.
     fn supervised(&self, mut command: ProcessCommand) -> ProcessCommand {
@@ -80,10 +84,4 @@ impl Supervisor {
         self.lifeline.prepare(&mut command);
         command
     }
-}
-
-/// Today's UTC date, `2026-12-03`: the period of a daily log file's name.
-pub(super) fn today() -> String {
-    let now = time::OffsetDateTime::now_utc();
-    format!("{:04}-{:02}-{:02}", now.year(), u8::from(now.month()), now.day())
 }
