@@ -86,19 +86,6 @@ pub(crate) enum BadHead {
     Malformed,
 }
 
-impl BadHead {
-    /// What hyper's error says of the head, if it was the head at fault.
-    pub(crate) fn from_hyper(error: &hyper::Error) -> Option<Self> {
-        if error.is_parse_too_large() {
-            Some(Self::TooLarge { request_line: true })
-        } else if error.is_parse() {
-            Some(Self::Malformed)
-        } else {
-            None
-        }
-    }
-}
-
 /// The watched socket (see the module docs).
 pub(crate) struct WatchedStream {
     stream: TcpStream,
@@ -205,12 +192,12 @@ impl WatchedStream {
         // a large head: one after an earlier request on the connection may
         // have begun in the bytes read with that request, so it says "head".
         let request_line = self.request_line_done || self.seen_started > 0;
-        if self.oversized {
-            return Some(BadHead::TooLarge { request_line });
-        }
-        match BadHead::from_hyper(error)? {
-            BadHead::TooLarge { .. } => Some(BadHead::TooLarge { request_line }),
-            malformed => Some(malformed),
+        if self.oversized || error.is_parse_too_large() {
+            Some(BadHead::TooLarge { request_line })
+        } else if error.is_parse() {
+            Some(BadHead::Malformed)
+        } else {
+            None
         }
     }
 
