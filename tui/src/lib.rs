@@ -12,6 +12,7 @@ pub mod faults;
 pub mod ids;
 pub mod io;
 pub mod keys;
+pub mod lab;
 pub mod markdown;
 pub mod model;
 pub mod msg;

@@ -37,6 +37,9 @@ enum Program {
     /// Run service B (as `service-b` does).
     #[command(name = Service::B.subcommand(), hide = true)]
     ServeB(service_b::Config),
+    /// Run the guided lab's experiments without a keyboard: PASS, FAIL or
+    /// SKIP per experiment, the report and its JSON; exit 0 when none failed.
+    Lab(Box<tui::lab::LabArgs>),
     /// Wait for the dashboard to go away, then end its children.
     #[command(name = GUARD_SUBCOMMAND, hide = true)]
     Guard,
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
         Some(Program::ServeA(config)) => service_a::run_config(config),
         Some(Program::ServeB(config)) => service_b::run_config(config),
         Some(Program::Guard) => tui::platform::process::run_guard(),
+        Some(Program::Lab(args)) => tui::lab::main(*args),
         None => tui::runtime::main(cli.dashboard),
     }
 }

@@ -143,7 +143,9 @@ impl Model {
                     self.say(now, text);
                 }
             }
-            Event::ReportWritten(Ok(path)) => self.say(now, format!("report written: {}", path.display())),
+            Event::ReportWritten(Ok(path)) => {
+                self.say(now, format!("report written: {} (its data: .json beside it)", path.display()))
+            }
             Event::ReportWritten(Err(error)) => self.say(now, format!("could not write the report {error}")),
         }
     }

@@ -19,6 +19,7 @@ pub mod session;
 pub mod stats;
 pub mod timeline;
 pub mod trace;
+pub mod verdict;
 pub mod work;
 
 use contract::Service;

@@ -25,10 +25,29 @@ pub struct Percentiles {
     pub count: usize,
 }
 
+/// Percentiles over the whole session (every answer B gave), from an HDR
+/// histogram: constant memory, each value within 0.1 %; the max is exact.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct SessionPercentiles {
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub max: f64,
+    pub count: u64,
+}
+
+/// Microseconds the session histogram holds: 1 µs to an hour (longer is an hour).
+const HDR_HIGHEST_US: u64 = 3_600_000_000;
+
 /// Session counters and the recent window.
 #[derive(Debug, Clone)]
 pub struct Stats {
     window: Ring<f64>,
+    /// Every answer's latency in µs (`None` if the histogram could not be made).
+    session: Option<hdrhistogram::Histogram<u64>>,
+    /// The slowest answer of the session, exactly (ms).
+    session_max: f64,
     /// `(request number, latency ms, ok)` for the chart.
     chart: Ring<(f64, f64, bool)>,
     /// Calls that ended, answered or not.
@@ -44,6 +63,8 @@ impl Default for Stats {
     fn default() -> Self {
         Self {
             window: Ring::new(WINDOW),
+            session: hdrhistogram::Histogram::new_with_bounds(1, HDR_HIGHEST_US, 3).ok(),
+            session_max: 0.0,
             chart: Ring::new(CHART_POINTS),
             total: 0,
             no_answer: 0,
@@ -67,6 +88,11 @@ impl Stats {
         }
         let ms = millis(outcome.latency());
         self.window.push(ms);
+        if let Some(session) = &mut self.session {
+            let micros = u64::try_from(outcome.latency().as_micros()).unwrap_or(u64::MAX);
+            session.saturating_record(micros.clamp(1, HDR_HIGHEST_US));
+        }
+        self.session_max = self.session_max.max(ms);
         // Precision loss only past 2^53 requests.
         #[allow(clippy::cast_precision_loss)]
         self.chart.push((self.total as f64, ms, outcome.is_ok()));
@@ -85,6 +111,25 @@ impl Stats {
     /// Percentiles of the recent window (nearest-rank).
     pub fn percentiles(&self) -> Percentiles {
         percentiles(self.window.iter().copied())
+    }
+
+    /// Percentiles of every answer of the session (not only the recent window).
+    pub fn session_percentiles(&self) -> SessionPercentiles {
+        let Some(session) = self.session.as_ref().filter(|session| !session.is_empty()) else {
+            return SessionPercentiles::default();
+        };
+        // Microseconds to milliseconds; precision loss only past 2^53 µs.
+        #[allow(clippy::cast_precision_loss)]
+        // HDR gives a bucket's highest value, which may pass the exact max.
+        let at = |quantile: f64| (session.value_at_quantile(quantile) as f64 / 1_000.0).min(self.session_max);
+        SessionPercentiles {
+            p50: at(0.50),
+            p90: at(0.90),
+            p99: at(0.99),
+            p999: at(0.999),
+            max: self.session_max,
+            count: session.len(),
+        }
     }
 
     /// The chart's points, oldest first.
@@ -127,6 +172,22 @@ mod tests {
         assert_eq!(percentiles(std::iter::empty()), Percentiles::default());
         let one = percentiles(std::iter::once(7.0));
         assert_eq!((one.p50, one.p99, one.max), (7.0, 7.0, 7.0));
+    }
+
+    #[test]
+    fn the_session_percentiles_keep_what_the_recent_window_forgot() {
+        let mut stats = Stats::default();
+        // 10,000 answers: 1 to 10,000 ms, the slowest first. The window keeps the last 1,000.
+        for ms in (1..=10_000).rev() {
+            stats.record(&answered(200, ms, None));
+        }
+        assert_eq!(stats.percentiles().max, 1_000.0, "the window forgot the slow ones");
+        let session = stats.session_percentiles();
+        assert_eq!((session.count, session.max), (10_000, 10_000.0), "the max is exact");
+        for (seen, exact) in [(session.p50, 5_000.0), (session.p99, 9_900.0), (session.p999, 9_990.0)] {
+            assert!((seen - exact).abs() <= exact * 0.001, "{seen} is within 0.1 % of {exact}");
+        }
+        assert_eq!(Stats::default().session_percentiles(), SessionPercentiles::default());
     }
 
     fn answered(status: u16, ms: u64, error_kind: Option<ErrorKind>) -> Outcome {

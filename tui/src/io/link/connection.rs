@@ -214,12 +214,23 @@ async fn forward(
     let toward_b = downstream.pump(&mut from_a, &mut to_b, state);
     tokio::pin!(toward_a, toward_b);
     let (mut a_done, mut b_done) = (false, false);
+    let mut held = false;
     loop {
         let end = tokio::select! {
             end = &mut toward_a, if !a_done => { a_done = true; end }
             end = &mut toward_b, if !b_done => { b_done = true; end }
             else => End::Closed,
         };
+        // A closed while what it sent was being lost: its close is lost too
+        // (as toxiproxy's `timeout` holds a connection), so B's side stays
+        // open until B gives up, as across a real network that lost the answer.
+        if end == End::Held && b_done && !a_done {
+            held = true;
+            continue;
+        }
+        if held && a_done {
+            return End::Held;
+        }
         if end != End::Closed || (a_done && b_done) {
             return end;
         }

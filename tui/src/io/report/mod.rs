@@ -10,15 +10,17 @@
 //! lines that can hold a wanted id are parsed. Everything the learner typed and
 //! every log line goes through [`crate::markdown`].
 
+mod files;
+mod json;
 mod logs;
+
+pub use files::{write, write_lab};
 mod questions;
 
 pub use logs::collect_log_lines;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use contract::Service;
 use time::OffsetDateTime;
@@ -28,13 +30,25 @@ use crate::model::Model;
 use crate::model::policy::on_off;
 use crate::model::requests::{Mark, SentRequest};
 use crate::model::session::{BurstSummary, LoadKind};
+use crate::model::verdict::{Verdict, VerdictKind};
 use crate::msg::Outcome;
-use crate::text::{display_message, file_stamp, format_ms, millis, time_of_day, timestamp};
+use crate::text::{display_message, format_ms, millis, time_of_day, timestamp};
 
 /// The report's Markdown.
 pub fn render(model: &Model, generated_at: OffsetDateTime, logs: &HashMap<String, Vec<(Service, String)>>) -> String {
+    render_with(model, generated_at, logs, &[])
+}
+
+/// The report's Markdown, with the verdicts of `tui lab` first when it ran.
+pub fn render_with(
+    model: &Model,
+    generated_at: OffsetDateTime,
+    logs: &HashMap<String, Vec<(Service, String)>>,
+    verdicts: &[Verdict],
+) -> String {
     let mut md = String::new();
     header(&mut md, model, generated_at);
+    experiments(&mut md, verdicts);
     summary(&mut md, model);
     questions::write(&mut md, model, logs);
     timeline(&mut md, model);
@@ -70,6 +84,36 @@ fn header(md: &mut String, model: &Model, generated_at: OffsetDateTime) {
     );
 }
 
+/// What `tui lab` concluded, one row per experiment.
+fn experiments(md: &mut String, verdicts: &[Verdict]) {
+    if verdicts.is_empty() {
+        return;
+    }
+    let failed = verdicts.iter().filter(|v| v.kind == VerdictKind::Fail).count();
+    let skipped = verdicts.iter().filter(|v| v.kind == VerdictKind::Skip).count();
+    let _ = writeln!(md, "## The lab's experiments (`tui lab`)\n");
+    let _ = writeln!(
+        md,
+        "{} experiments: {} passed, {failed} failed, {skipped} skipped (what this implementation does not support).\n",
+        verdicts.len(),
+        verdicts.len() - failed - skipped
+    );
+    let _ = writeln!(md, "| experiment | verdict | what showed it | requests |\n| --- | --- | --- | --- |");
+    for verdict in verdicts {
+        let ids: Vec<String> = verdict.request_ids.iter().map(|id| cell_code(id)).collect();
+        let _ = writeln!(
+            md,
+            "| {} ({}) | {} | {} | {} |",
+            markdown::text(verdict.title),
+            cell_code(verdict.name),
+            verdict.kind.as_str().to_uppercase(),
+            markdown::text(&verdict.detail),
+            ids.join(" ")
+        );
+    }
+    md.push('\n');
+}
+
 fn summary(md: &mut String, model: &Model) {
     let stats = &model.stats;
     let p = stats.percentiles();
@@ -94,6 +138,14 @@ fn summary(md: &mut String, model: &Model) {
         "\nLatency over the last {} answers: p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms.\n",
         p.count, p.p50, p.p90, p.p99, p.max
     );
+    let s = stats.session_percentiles();
+    if s.count > 0 {
+        let _ = writeln!(
+            md,
+            "Over the whole session ({} answers): p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, p99.9 {:.1} ms, max {:.1} ms.\n",
+            s.count, s.p50, s.p90, s.p99, s.p999, s.max
+        );
+    }
 }
 
 /// Marks and requests sent by hand, merged in time order (a mark first when
@@ -271,46 +323,4 @@ pub(super) fn no_line_because(model: &Model) -> String {
     } else {
         format!("No log line has this id: {}'s request lines carry no request_id.", without.join(" and "))
     }
-}
-
-/// Writes the report for `model` into its log directory; returns its path.
-pub fn write(model: &Model, now: OffsetDateTime) -> std::io::Result<PathBuf> {
-    let manual = &model.session_log.manual;
-    let ids: HashSet<String> = manual.iter().map(|request| request.id.clone()).collect();
-    let since = manual.iter().map(|request| request.sent_at).min().map(SystemTime::from);
-    let logs = collect_log_lines(&model.settings.log_dir, &ids, since);
-    let text = render(model, now, &logs);
-    std::fs::create_dir_all(&model.settings.log_dir)?;
-    let stamp = file_stamp(now);
-    create_new(&model.settings.log_dir, &stamp, text.as_bytes())
-}
-
-/// The most names tried for one report (`report-STAMP.md`, `-2`, `-3`, ...).
-const NAMES_TRIED: u32 = 100;
-
-/// Writes `bytes` to a file of a name that was free: never over an existing
-/// file (two reports in one second), never through a link someone planted
-/// (create-new does not follow a symbolic link at the last step).
-fn create_new(dir: &Path, stamp: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
-    use std::io::Write;
-    for n in 1..=NAMES_TRIED {
-        let name = if n == 1 { format!("report-{stamp}.md") } else { format!("report-{stamp}-{n}.md") };
-        let path = dir.join(name);
-        match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
-            Ok(mut file) => {
-                return match file.write_all(bytes).and_then(|()| file.sync_all()) {
-                    Ok(()) => Ok(path),
-                    Err(error) => {
-                        // A full disk: no half report left behind.
-                        drop(file);
-                        let _ = std::fs::remove_file(&path);
-                        Err(error)
-                    }
-                };
-            }
-            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(error) => return Err(error),
-        }
-    }
-    Err(std::io::Error::other(format!("{NAMES_TRIED} reports named report-{stamp}*.md exist already")))
 }

@@ -1,0 +1,218 @@
+//! What the lab expects of B's answers and of the logs, as pure checks: each
+//! says, when it fails, what was expected and what came instead, in words a
+//! learner can act on.
+
+use contract::ErrorKind;
+use serde_json::Value;
+
+use crate::model::requests::SentRequest;
+use crate::msg::{LogLine, Outcome};
+use crate::text::{clip, sanitize};
+
+/// Most characters of a body quoted in a detail.
+const QUOTED: usize = 120;
+
+/// B's answer is the lab's 200: `{"service_a":{"echo":MSG},"service_b":"ok"}`.
+pub fn echoed(request: &SentRequest) -> Result<(), String> {
+    let expected = format!("200 {{\"service_a\":{{\"echo\":\"{}\"}},\"service_b\":\"ok\"}}", request.msg);
+    let (status, body) = answered(request, &expected)?;
+    if status != 200 {
+        return Err(format!("expected {expected}; B answered {status} {}", quote(body)));
+    }
+    let json =
+        object(body).ok_or_else(|| format!("expected {expected}; B's 200 is not a JSON object: {}", quote(body)))?;
+    let echo = json.get("service_a").and_then(|a| a.get("echo")).and_then(Value::as_str);
+    if echo != Some(request.msg.as_str()) || json.get("service_b").and_then(Value::as_str) != Some("ok") {
+        return Err(format!("expected {expected}; B answered 200 {}", quote(body)));
+    }
+    Ok(())
+}
+
+/// B's answer is the lab's 503 JSON with error kind `kind` (said by B, or
+/// read from its error text); `Ok(true)` when the kind was read from the text.
+pub fn unavailable(request: &SentRequest, kind: ErrorKind) -> Result<bool, String> {
+    let expected = format!(
+        "503 {{\"error\":…,\"error_kind\":\"{}\",\"service_a\":\"unavailable\",\"service_b\":\"ok\"}}",
+        kind.as_str()
+    );
+    let (status, body) = answered(request, &expected)?;
+    if status != 503 {
+        return Err(format!("expected {expected}; B answered {status} {}", quote(body)));
+    }
+    let Some(json) = object(body) else {
+        return Err(format!("expected {expected}; B's 503 is not JSON: {}", quote(body)));
+    };
+    let text = |key: &str| json.get(key).and_then(Value::as_str);
+    if text("error").is_none_or(str::is_empty) {
+        return Err(format!("expected {expected}; B's 503 has no \"error\" text: {}", quote(body)));
+    }
+    if text("service_a") != Some("unavailable") || text("service_b") != Some("ok") {
+        return Err(format!(
+            "expected {expected}; B's 503 does not say \"service_a\":\"unavailable\",\"service_b\":\"ok\": {}",
+            quote(body)
+        ));
+    }
+    let Some(outcome) = &request.outcome else { unreachable!("answered() saw it") };
+    match outcome.error_kind() {
+        Some(seen) if seen == kind => Ok(outcome.kind_guessed()),
+        Some(seen) if outcome.kind_guessed() => Err(format!(
+            "expected {expected}; B's error text reads as {} (it sends no error_kind): {}",
+            seen.as_str(),
+            quote(body)
+        )),
+        Some(seen) => Err(format!("expected {expected}; B said error_kind {}", seen.as_str())),
+        None => Err(format!(
+            "expected {expected}; B's 503 has no error_kind and its error text names no kind: {}",
+            quote(body)
+        )),
+    }
+}
+
+/// B gave up within its budget (`timeout_ms`), give or take `slack_ms`.
+pub fn within_budget(request: &SentRequest, timeout_ms: u64, slack_ms: u64) -> Result<(), String> {
+    let latency = request.outcome.as_ref().map_or(0, |outcome| whole_ms(outcome.latency()));
+    if latency > timeout_ms + slack_ms {
+        return Err(format!(
+            "expected B to give up after about {timeout_ms} ms (its timeout); it answered after {latency} ms"
+        ));
+    }
+    Ok(())
+}
+
+/// The status and body of B's answer, or what came instead of one.
+fn answered<'a>(request: &'a SentRequest, expected: &str) -> Result<(u16, &'a str), String> {
+    match &request.outcome {
+        Some(Outcome::Answered { status, body, .. }) => Ok((*status, body)),
+        Some(Outcome::NoAnswer { latency, error }) => Err(format!(
+            "expected {expected}; B did not answer within {} ms ({error}): does B set a timeout on its call to A?",
+            whole_ms(*latency)
+        )),
+        None => Err(format!("expected {expected}; no answer came")),
+    }
+}
+
+fn object(body: &str) -> Option<serde_json::Map<String, Value>> {
+    match serde_json::from_str(body) {
+        Ok(Value::Object(map)) => Some(map),
+        _ => None,
+    }
+}
+
+/// A body as a detail quotes it: clipped, on one line.
+fn quote(body: &str) -> String {
+    if body.is_empty() { "(an empty body)".into() } else { format!("`{}`", clip(&sanitize(body), QUOTED)) }
+}
+
+fn whole_ms(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// How a request's lines were found in a log: by its id, or by time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Joined {
+    ById,
+    /// The log's lines carry no `request_id`: the line of the lab's call
+    /// written while the request was in flight (the lab sends one at a time).
+    ByTime,
+}
+
+/// The lines of `service`'s log that belong to `request`: those with its id,
+/// or, in a log whose lines carry no ids, the call lines written between
+/// its sending and `slack` after its answer.
+pub fn lines_of<'a>(
+    request: &SentRequest,
+    lines: impl Iterator<Item = &'a LogLine>,
+    service: contract::Service,
+    joined: Joined,
+    slack: time::Duration,
+) -> Vec<&'a LogLine> {
+    let latency = request.outcome.as_ref().map_or(std::time::Duration::ZERO, Outcome::latency);
+    let (from, to) = (request.sent_at - slack, request.sent_at + latency + slack);
+    lines
+        .filter(|line| line.call_of() == Some(service))
+        .filter(|line| match joined {
+            Joined::ById => line.request_id.as_deref() == Some(request.id.as_str()),
+            Joined::ByTime => line.request_id.is_none() && line.at.is_some_and(|at| at >= from && at <= to),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::model::requests::Conditions;
+
+    fn request(outcome: Outcome) -> SentRequest {
+        SentRequest {
+            id: "lab1-0001-x".into(),
+            sent_at: time::OffsetDateTime::UNIX_EPOCH,
+            msg: "hello".into(),
+            delay_ms: None,
+            burst: false,
+            outcome: Some(outcome),
+            conditions: Conditions::default(),
+        }
+    }
+
+    fn answer(status: u16, kind: Option<ErrorKind>, body: &str) -> SentRequest {
+        request(Outcome::Answered {
+            status,
+            latency: Duration::from_millis(1003),
+            error_kind: kind,
+            upstream_ms: None,
+            body: body.into(),
+        })
+    }
+
+    #[test]
+    fn the_labs_503_passes_and_every_way_of_getting_it_wrong_is_named() {
+        let good = r#"{"error":"A did not answer within 1000 ms","error_kind":"timeout","service_a":"unavailable","service_b":"ok"}"#;
+        assert_eq!(unavailable(&answer(503, Some(ErrorKind::Timeout), good), ErrorKind::Timeout), Ok(false));
+        let flask = r#"{"error":"Read timed out. (read timeout=1.0)","service_a":"unavailable","service_b":"ok"}"#;
+        assert_eq!(unavailable(&answer(503, Some(ErrorKind::Timeout), flask), ErrorKind::Timeout), Ok(true));
+
+        let cases = [
+            (answer(500, None, r#"{"error":"boom"}"#), "B answered 500 `{\"error\":\"boom\"}`"),
+            (answer(503, None, "A is down"), "B's 503 is not JSON: `A is down`"),
+            (answer(503, None, ""), "B's 503 is not JSON: (an empty body)"),
+            (answer(503, None, r#"{"service_a":"unavailable","service_b":"ok"}"#), "has no \"error\" text"),
+            (answer(503, None, r#"{"error":"x","service_a":"down"}"#), "does not say \"service_a\":\"unavailable\""),
+            (
+                answer(503, Some(ErrorKind::Connect), &good.replace("timeout\",", "connect\",")),
+                "B said error_kind connect",
+            ),
+            (
+                answer(503, None, r#"{"error":"oops","service_a":"unavailable","service_b":"ok"}"#),
+                "no error_kind and its error text names no kind",
+            ),
+            (
+                request(Outcome::NoAnswer { latency: Duration::from_millis(5000), error: "timed out".into() }),
+                "B did not answer within 5000 ms (timed out): does B set a timeout",
+            ),
+        ];
+        for (request, said) in cases {
+            let detail = unavailable(&request, ErrorKind::Timeout).unwrap_err();
+            assert!(detail.starts_with("expected 503 {\"error\":…,\"error_kind\":\"timeout\""), "{detail}");
+            assert!(detail.contains(said), "{detail} lacks {said}");
+        }
+    }
+
+    #[test]
+    fn the_echo_must_be_the_labs_json_with_the_message() {
+        assert_eq!(echoed(&answer(200, None, r#"{"service_a":{"echo":"hello"},"service_b":"ok"}"#)), Ok(()));
+        let wrong = echoed(&answer(200, None, r#"{"echo":"hello"}"#)).unwrap_err();
+        assert!(wrong.ends_with("B answered 200 `{\"echo\":\"hello\"}`"), "{wrong}");
+        let text = echoed(&answer(200, None, "hello")).unwrap_err();
+        assert!(text.contains("B's 200 is not a JSON object: `hello`"), "{text}");
+    }
+
+    #[test]
+    fn a_b_that_waits_past_its_budget_is_told_how_long_it_took() {
+        let slow = answer(503, Some(ErrorKind::Timeout), "{}");
+        assert_eq!(within_budget(&slow, 1000, 500), Ok(()));
+        let detail = within_budget(&slow, 500, 200).unwrap_err();
+        assert_eq!(detail, "expected B to give up after about 500 ms (its timeout); it answered after 1003 ms");
+    }
+}

@@ -1,0 +1,428 @@
+//! The lab's experiments, in the guide's order: each presses the keys its
+//! step of the guide names, then judges what B answered and what the logs
+//! say. Each returns what it showed, or why it failed or was skipped.
+
+use contract::{ErrorKind, Service};
+use tokio::time::Instant;
+
+use super::checks::{self, Joined};
+use super::{ADMIN_WAIT, Lab, Not, SETTLE, Shown};
+use crate::faults::{Stream, ToxicSpec};
+use crate::model::guide::STEPS;
+use crate::model::requests::{AState, SentRequest};
+use crate::msg::{Action, Outcome, ProcessState};
+
+/// Requests sent at most while waiting for something that shows by chance
+/// (half of A's answers fail) or by count (the breaker opens after five).
+const TRIES: usize = 10;
+/// How far past its timeout B may answer and still count as on time.
+const BUDGET_SLACK_MS: u64 = 500;
+
+/// One experiment of the lab, named as `--only` takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Experiment {
+    Works,
+    AStopped,
+    AFrozen,
+    ASlow,
+    Partition,
+    Retry,
+    AErrors,
+    ABadBody,
+    AnswersLost,
+    DuplicateWork,
+    Dedup,
+    Crash,
+    Breaker,
+}
+
+impl Experiment {
+    /// In the guide's order.
+    pub const ALL: [Experiment; 13] = [
+        Experiment::Works,
+        Experiment::AStopped,
+        Experiment::AFrozen,
+        Experiment::ASlow,
+        Experiment::Partition,
+        Experiment::Retry,
+        Experiment::AErrors,
+        Experiment::ABadBody,
+        Experiment::AnswersLost,
+        Experiment::DuplicateWork,
+        Experiment::Dedup,
+        Experiment::Crash,
+        Experiment::Breaker,
+    ];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Experiment::Works => "works",
+            Experiment::AStopped => "a-stopped",
+            Experiment::AFrozen => "a-frozen",
+            Experiment::ASlow => "a-slow",
+            Experiment::Partition => "partition",
+            Experiment::Retry => "retry",
+            Experiment::AErrors => "a-errors",
+            Experiment::ABadBody => "a-bad-body",
+            Experiment::AnswersLost => "answers-lost",
+            Experiment::DuplicateWork => "duplicate-work",
+            Experiment::Dedup => "dedup",
+            Experiment::Crash => "crash",
+            Experiment::Breaker => "breaker",
+        }
+    }
+
+    /// Its step's title in the guide.
+    pub fn title(self) -> &'static str {
+        STEPS[self as usize].title
+    }
+
+    /// What it does, for the progress line.
+    pub const fn doing(self) -> &'static str {
+        match self {
+            Experiment::Works => "one request; B's 200 and a line in each log",
+            Experiment::AStopped => "stop A, send: B says 503 connect",
+            Experiment::AFrozen => "freeze A, send: B gives up at its timeout (503 timeout)",
+            Experiment::ASlow => "a request A takes longer to answer than B waits: 503 timeout",
+            Experiment::Partition => "partition the link, send: 503 timeout, A never gets it",
+            Experiment::Retry => "the link loses the next 2, B retries twice: 200 after tries=3",
+            Experiment::AErrors => "half of A's answers 500: B says 503 status",
+            Experiment::ABadBody => "A answers an HTML page: B says 503 body",
+            Experiment::AnswersLost => "the link loses A's answers: 503 timeout, yet A did the work",
+            Experiment::DuplicateWork => "answers lost and one retry: A does the work twice",
+            Experiment::Dedup => "the same with A's dedup on: A answers the retry from memory",
+            Experiment::Crash => "crash A under a steady load: what A had in flight is lost",
+            Experiment::Breaker => "breaker on, A stopped: after five failures B stops calling A",
+        }
+    }
+
+    pub(super) async fn run(self, lab: &mut Lab) -> Shown {
+        match self {
+            Experiment::Works => works(lab).await,
+            Experiment::AStopped => a_stopped(lab).await,
+            Experiment::AFrozen => a_frozen(lab).await,
+            Experiment::ASlow => a_slow(lab).await,
+            Experiment::Partition => partition(lab).await,
+            Experiment::Retry => retry(lab).await,
+            Experiment::AErrors => a_errors(lab).await,
+            Experiment::ABadBody => a_bad_body(lab).await,
+            Experiment::AnswersLost => answers_lost(lab).await,
+            Experiment::DuplicateWork => duplicate_work(lab).await,
+            Experiment::Dedup => dedup(lab).await,
+            Experiment::Crash => crash(lab).await,
+            Experiment::Breaker => breaker(lab).await,
+        }
+    }
+}
+
+fn fail<T>(why: impl Into<String>) -> Result<T, Not> {
+    Err(Not::Fail(why.into()))
+}
+
+fn ms(request: &SentRequest) -> u128 {
+    request.outcome.as_ref().map_or(0, |outcome| outcome.latency().as_millis())
+}
+
+/// ", B's kind read from its error text" when B did not say it.
+fn read(guessed: bool) -> &'static str {
+    if guessed { " (the kind read from B's error text: it sends no error_kind)" } else { "" }
+}
+
+async fn works(lab: &mut Lab) -> Shown {
+    let request = lab.send(false).await?;
+    checks::echoed(&request).map_err(Not::Fail)?;
+    let mut joined = Vec::new();
+    for service in [Service::B, Service::A] {
+        let (lines, how) = lab.lines(&request, service, |lines| !lines.is_empty()).await?;
+        if lines.is_empty() {
+            let dir = lab.model().settings.log_dir.display().to_string();
+            return fail(format!(
+                "expected a line in {name}'s log for request {id} (one line per request, with its request_id); \
+                 none came within {wait} s (the lab reads {dir}/service-{lower}.*.log)",
+                name = service.name(),
+                id = request.id,
+                wait = super::LINES_WAIT.as_secs(),
+                lower = service.name().to_lowercase(),
+            ));
+        }
+        if how == Joined::ByTime {
+            joined.push(service.name());
+        }
+    }
+    let joined = match joined.as_slice() {
+        [] => String::new(),
+        names => {
+            let whose: Vec<String> = names.iter().map(|name| format!("{name}'s")).collect();
+            format!("; {} lines carry no request_id, so they were joined to the request by time", whose.join(" and "))
+        }
+    };
+    Ok(format!("200 in {} ms, a line in B's log and one in A's{joined}", ms(&request)))
+}
+
+async fn a_stopped(lab: &mut Lab) -> Shown {
+    lab.a_ours()?;
+    lab.act(Action::ToggleA);
+    if !lab.until_a(|process| matches!(process, ProcessState::Stopped)).await? {
+        return fail(format!("A did not stop within {} s of being asked to", SETTLE.as_secs()));
+    }
+    let request = lab.send(false).await?;
+    let guessed = checks::unavailable(&request, ErrorKind::Connect).map_err(Not::Fail)?;
+    Ok(format!("503 connect in {} ms with A stopped{}", ms(&request), read(guessed)))
+}
+
+async fn a_frozen(lab: &mut Lab) -> Shown {
+    lab.a_ours()?;
+    lab.act(Action::ToggleFreeze);
+    let deadline = Instant::now() + ADMIN_WAIT;
+    if !lab.world.until(deadline, |model| model.conditions().a == AState::Frozen).await? {
+        let why = lab.model().note().unwrap_or("A did not freeze").to_owned();
+        return Err(Not::Skip(why));
+    }
+    let request = lab.send(false).await?;
+    let guessed = checks::unavailable(&request, ErrorKind::Timeout).map_err(Not::Fail)?;
+    checks::within_budget(&request, lab.model().timeout_ms(), BUDGET_SLACK_MS).map_err(Not::Fail)?;
+    Ok(format!("503 timeout after {} ms with A frozen{}", ms(&request), read(guessed)))
+}
+
+async fn a_slow(lab: &mut Lab) -> Shown {
+    let request = lab.send(true).await?;
+    let delay = request.delay_ms.unwrap_or_default();
+    if !request.outcome.as_ref().is_some_and(Outcome::is_ok) {
+        let guessed = checks::unavailable(&request, ErrorKind::Timeout).map_err(Not::Fail)?;
+        checks::within_budget(&request, lab.model().timeout_ms(), BUDGET_SLACK_MS).map_err(Not::Fail)?;
+        return Ok(format!("503 timeout after {} ms for delay_ms={delay}{}", ms(&request), read(guessed)));
+    }
+    // A answered at once: it does not know delay_ms. The link makes it slow instead.
+    let ignored = format!("A answered delay_ms={delay} in {} ms (it ignores delay_ms)", ms(&request));
+    let slow = ToxicSpec::new("latency", Stream::Downstream, 1.0, &[("latency", delay), ("jitter", 0)]);
+    if let Err(why) = lab.world.link().set_toxics(&[slow]) {
+        return fail(format!("{ignored}, and the link refused a latency of {delay} ms: {why}"));
+    }
+    let through_link = lab.send(false).await;
+    let _ = lab.world.link().set_toxics(&[]);
+    let request = through_link?;
+    let guessed = checks::unavailable(&request, ErrorKind::Timeout).map_err(Not::Fail)?;
+    checks::within_budget(&request, lab.model().timeout_ms(), BUDGET_SLACK_MS).map_err(Not::Fail)?;
+    Ok(format!(
+        "{ignored}; with the link holding A's answer {delay} ms instead: 503 timeout after {} ms{}",
+        ms(&request),
+        read(guessed)
+    ))
+}
+
+async fn partition(lab: &mut Lab) -> Shown {
+    lab.act(Action::Fault("partition"));
+    let request = lab.send(false).await?;
+    let guessed = checks::unavailable(&request, ErrorKind::Timeout).map_err(Not::Fail)?;
+    checks::within_budget(&request, lab.model().timeout_ms(), BUDGET_SLACK_MS).map_err(Not::Fail)?;
+    let (lines, _) = lab.lines(&request, Service::A, |lines| !lines.is_empty()).await?;
+    if let Some(line) = lines.first() {
+        return fail(format!("A logged request {} although the link was partitioned: {}", request.id, line.text));
+    }
+    Ok(format!("503 timeout after {} ms, no line in A's log: the network lost it{}", ms(&request), read(guessed)))
+}
+
+/// Presses `action` until B's admin API confirms a policy `wanted` says is right.
+async fn set_policy(lab: &mut Lab, action: Action, wanted: impl Fn(&contract::policy::Policy) -> bool) -> Shown {
+    for _ in 0..4 {
+        if lab.model().policy.policy().is_some_and(|policy| wanted(&policy)) {
+            break;
+        }
+        lab.act(action.clone());
+    }
+    let deadline = Instant::now() + ADMIN_WAIT;
+    let confirmed = |model: &crate::model::Model| {
+        model.policy.pending == 0 && model.policy.policy().is_some_and(|policy| wanted(&policy))
+    };
+    if !lab.world.until(deadline, confirmed).await? {
+        return fail(format!(
+            "B's admin API did not confirm the change ({action:?}) within {} s",
+            ADMIN_WAIT.as_secs()
+        ));
+    }
+    Ok(String::new())
+}
+
+async fn retry(lab: &mut Lab) -> Shown {
+    lab.b_admin()?;
+    set_policy(lab, Action::CycleRetries, |policy| policy.retries == 2).await?;
+    lab.act(Action::Fault("lose-next"));
+    let request = lab.send(false).await?;
+    checks::echoed(&request).map_err(Not::Fail)?;
+    let tried = |lines: &[&crate::msg::LogLine]| lines.iter().any(|line| line.tries.is_some_and(|tries| tries > 1));
+    let (lines, _) = lab.lines(&request, Service::B, tried).await?;
+    match lines.iter().find_map(|line| line.tries.filter(|&tries| tries > 1)) {
+        Some(tries) => Ok(format!("200 in {} ms; B's line says tries={tries}", ms(&request))),
+        None => fail(format!(
+            "expected B's line of request {} to say tries=3 (two tries lost by the link); it says: {}",
+            request.id,
+            lines.first().map_or("nothing (no line)", |line| line.text.as_str())
+        )),
+    }
+}
+
+/// Causes one of A's faults through its admin API and waits until A says it is on.
+async fn a_fault(lab: &mut Lab, id: &'static str) -> Shown {
+    lab.a_admin()?;
+    let Some(fault) = crate::faults::by_id(id) else { return fail(format!("no fault is called {id}")) };
+    if !lab.model().a_faults.is_on(fault) {
+        lab.act(Action::Fault(id));
+    }
+    let deadline = Instant::now() + ADMIN_WAIT;
+    if !lab.world.until(deadline, |model| model.a_faults.is_on(fault)).await? {
+        return fail(format!("A's admin API did not confirm {} within {} s", fault.name, ADMIN_WAIT.as_secs()));
+    }
+    Ok(String::new())
+}
+
+async fn a_errors(lab: &mut Lab) -> Shown {
+    a_fault(lab, "a-errors").await?;
+    let mut statuses = Vec::new();
+    for _ in 0..TRIES {
+        let request = lab.send(false).await?;
+        if request.outcome.as_ref().is_some_and(Outcome::is_ok) {
+            statuses.push("200".to_owned());
+            continue;
+        }
+        let guessed = checks::unavailable(&request, ErrorKind::Status).map_err(Not::Fail)?;
+        return Ok(format!("503 status after {} ok answers{}", statuses.len(), read(guessed)));
+    }
+    fail(format!("expected a 503 status with half of A's answers 500; {TRIES} answers were all 200"))
+}
+
+async fn a_bad_body(lab: &mut Lab) -> Shown {
+    a_fault(lab, "a-bad-body").await?;
+    let request = lab.send(false).await?;
+    let guessed = checks::unavailable(&request, ErrorKind::Body).map_err(Not::Fail)?;
+    Ok(format!("503 body in {} ms for A's HTML page{}", ms(&request), read(guessed)))
+}
+
+async fn answers_lost(lab: &mut Lab) -> Shown {
+    lab.act(Action::Fault("answers-lost"));
+    let request = lab.send(false).await?;
+    let guessed = checks::unavailable(&request, ErrorKind::Timeout).map_err(Not::Fail)?;
+    let done = |lines: &[&crate::msg::LogLine]| lines.iter().any(|line| line.ok == Some(true));
+    let (lines, how) = lab.lines(&request, Service::A, done).await?;
+    if !lines.iter().any(|line| line.ok == Some(true)) {
+        return fail(format!(
+            "expected A's line of request {} to say status=ok (the link loses only the answer); it says: {}",
+            request.id,
+            lines.first().map_or("nothing (no line)", |line| line.text.as_str())
+        ));
+    }
+    let by = if how == Joined::ByTime { " (A's line joined by time: it has no request_id)" } else { "" };
+    Ok(format!("503 timeout, yet A's line says status=ok: the work was done{by}{}", read(guessed)))
+}
+
+/// The link loses A's answers and B retries once: A's lines of one request.
+async fn lost_and_retried(lab: &mut Lab) -> Result<(SentRequest, Vec<crate::msg::LogLine>), Not> {
+    lab.b_admin()?;
+    if lab.joined[Service::A.index()] == Some(Joined::ByTime) {
+        return Err(Not::Skip(
+            "A's lines carry no request_id: two lines of one request cannot be told from two requests".into(),
+        ));
+    }
+    set_policy(lab, Action::CycleRetries, |policy| policy.retries == 1).await?;
+    lab.act(Action::Fault("answers-lost"));
+    let request = lab.send(false).await?;
+    checks::unavailable(&request, ErrorKind::Timeout).map_err(Not::Fail)?;
+    let (lines, _) = lab.lines(&request, Service::A, |lines| lines.len() >= 2).await?;
+    Ok((request, lines))
+}
+
+async fn duplicate_work(lab: &mut Lab) -> Shown {
+    let (request, lines) = lost_and_retried(lab).await?;
+    if lines.len() < 2 {
+        return fail(format!(
+            "expected two lines in A's log for request {} (B retried after the answer was lost); found {}",
+            request.id,
+            lines.len()
+        ));
+    }
+    Ok(format!("{} lines in A's log for one request: A did the work {} times", lines.len(), lines.len()))
+}
+
+async fn dedup(lab: &mut Lab) -> Shown {
+    a_fault(lab, "a-dedup").await?;
+    let (request, lines) = lost_and_retried(lab).await?;
+    if lines.iter().any(|line| line.dedup_hit) {
+        return Ok(format!("A's second line of request {} says dedup=hit: answered from memory", request.id));
+    }
+    fail(format!(
+        "expected A's second line of request {} to say dedup=hit; A's lines: {}",
+        request.id,
+        lines.iter().map(|line| line.text.as_str()).collect::<Vec<_>>().join(" | ")
+    ))
+}
+
+async fn crash(lab: &mut Lab) -> Shown {
+    lab.a_ours()?;
+    lab.act(Action::ToggleLoad);
+    let deadline = Instant::now() + SETTLE;
+    let answering =
+        |model: &crate::model::Model| model.session_log.running_load().is_some_and(|load| load.answered >= 5);
+    if !lab.world.until(deadline, answering).await? {
+        return fail("the steady load got no answers before the crash");
+    }
+    lab.act(Action::Fault("crash-a"));
+    let deadline = Instant::now() + SETTLE;
+    let lost = |model: &crate::model::Model| {
+        model.requests.entries().iter().rev().find_map(|entry| match entry {
+            crate::model::requests::Entry::Request(request)
+                if request.conditions.a == AState::Crashed
+                    && request.outcome.as_ref().is_some_and(|outcome| !outcome.is_ok()) =>
+            {
+                Some((request.id.clone(), request.outcome.as_ref().map(Outcome::status_label)))
+            }
+            _ => None,
+        })
+    };
+    lab.world.until(deadline, |model| lost(model).is_some()).await?;
+    let Some((id, status)) = lost(lab.model()) else {
+        return fail("expected B's answers to fail from the crash on; none did");
+    };
+    lab.ids.push(id);
+    Ok(format!("{} from the crash on: what A had in flight is lost", status.unwrap_or_default()))
+}
+
+async fn breaker(lab: &mut Lab) -> Shown {
+    lab.b_admin()?;
+    lab.a_ours()?;
+    set_policy(lab, Action::ToggleBreaker, |policy| policy.breaker).await?;
+    lab.act(Action::ToggleA);
+    if !lab.until_a(|process| matches!(process, ProcessState::Stopped)).await? {
+        return fail(format!("A did not stop within {} s of being asked to", SETTLE.as_secs()));
+    }
+    let mut kinds = Vec::new();
+    for _ in 0..TRIES {
+        let request = lab.send(false).await?;
+        let kind = request.outcome.as_ref().and_then(Outcome::error_kind);
+        if kind == Some(ErrorKind::CircuitOpen) {
+            return Ok(format!(
+                "{} failed calls, then 503 circuit_open in {} ms: B no longer calls A",
+                kinds.len(),
+                ms(&request)
+            ));
+        }
+        kinds.push(kind.map_or("no kind", ErrorKind::as_str));
+    }
+    fail(format!("expected 503 circuit_open after five failures; {TRIES} answers were: {}", kinds.join(", ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_experiment_is_its_step_of_the_guide_in_the_same_order() {
+        assert_eq!(Experiment::ALL.len(), STEPS.len());
+        let titles: Vec<(&str, &str)> = Experiment::ALL.iter().map(|e| (e.name(), e.title())).collect();
+        assert_eq!(titles[0], ("works", "One that works"));
+        assert_eq!(titles[4], ("partition", "The network, not A"));
+        assert_eq!(titles[10], ("dedup", "The fix: dedup"));
+        assert_eq!(titles[12], ("breaker", "The breaker"));
+        let mut names: Vec<&str> = titles.iter().map(|(name, _)| *name).collect();
+        names.dedup();
+        assert_eq!(names.len(), STEPS.len(), "names are unique");
+    }
+}

@@ -1,0 +1,350 @@
+//! `tui lab`: the guided lab's experiments without a keyboard. It starts (or
+//! attaches to) the services as the dashboard does, presses the same keys a
+//! learner would (each experiment is a script of [`Action`]s on the same
+//! model), judges each experiment from B's answers and both logs, and writes
+//! the report and its JSON. An experiment the implementation cannot take part
+//! in (no admin API, a service it did not start) is skipped with the reason,
+//! never passed.
+
+mod checks;
+mod experiments;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use contract::Service;
+use time::OffsetDateTime;
+use tokio::time::Instant;
+
+pub use experiments::Experiment;
+
+use crate::cli::{DashboardArgs, Settings};
+use crate::model::Model;
+use crate::model::requests::SentRequest;
+use crate::model::verdict::{Verdict, VerdictKind};
+use crate::msg::{Action, Health, LogLine, ProcessState};
+use crate::platform::signals::QuitSignals;
+use crate::runtime::{DashboardError, World};
+use checks::Joined;
+
+/// `tui lab`'s own flags; the dashboard's flags choose the services.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LabArgs {
+    /// Run only these experiments, in the lab's order (comma-separated names:
+    /// works, a-stopped, a-frozen, a-slow, partition, retry, a-errors,
+    /// a-bad-body, answers-lost, duplicate-work, dedup, crash, breaker).
+    #[arg(long, value_delimiter = ',', value_parser = parse_experiment, value_name = "NAME,...")]
+    pub only: Vec<Experiment>,
+
+    /// Where to write the JSON (default: beside the report, same name, `.json`).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+
+    /// Where to write the Markdown report (default: `report-STAMP.md` in the log directory).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub dashboard: DashboardArgs,
+}
+
+fn parse_experiment(name: &str) -> Result<Experiment, String> {
+    Experiment::ALL.into_iter().find(|experiment| experiment.name() == name).ok_or_else(|| {
+        let names: Vec<&str> = Experiment::ALL.iter().map(|experiment| experiment.name()).collect();
+        format!("no experiment is called {name:?}; the lab's are: {}", names.join(", "))
+    })
+}
+
+/// How long a service may take to start, stop or come back.
+const SETTLE: Duration = Duration::from_secs(15);
+/// How long a request's log lines may take to reach the file and the follower.
+const LINES_WAIT: Duration = Duration::from_secs(3);
+/// How long a change through an admin API may take to be confirmed.
+const ADMIN_WAIT: Duration = Duration::from_secs(3);
+
+/// Why an experiment did not pass.
+#[derive(Debug)]
+pub enum Not {
+    Fail(String),
+    Skip(String),
+    /// The lab itself broke (a background task died).
+    Broken(DashboardError),
+}
+
+impl From<DashboardError> for Not {
+    fn from(error: DashboardError) -> Self {
+        Not::Broken(error)
+    }
+}
+
+/// What an experiment shows when it passes, or why it does not.
+pub type Shown = Result<String, Not>;
+
+/// The lab being run: the world and what it learned of the implementation.
+pub struct Lab {
+    world: World,
+    /// The request ids sent by the experiment running now.
+    ids: Vec<String>,
+    /// Per service, how its lines were found: known after the first line.
+    joined: [Option<Joined>; 2],
+}
+
+/// `tui lab`: runs the experiments, prints the verdicts, writes the report
+/// and its JSON; 0 when none failed, 1 when one did (2, bad usage, is clap's).
+pub fn main(args: LabArgs) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("tui lab: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = runtime.block_on(run(args));
+    runtime.shutdown_timeout(crate::runtime::SHUTDOWN_WAIT);
+    match outcome {
+        Ok(verdicts) if verdicts.iter().any(|v| v.kind == VerdictKind::Fail) => ExitCode::FAILURE,
+        Ok(_) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("tui lab: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: LabArgs) -> Result<Vec<Verdict>, DashboardError> {
+    let plan: Vec<Experiment> = if args.only.is_empty() {
+        Experiment::ALL.to_vec()
+    } else {
+        Experiment::ALL.into_iter().filter(|experiment| args.only.contains(experiment)).collect()
+    };
+    let mut signals = QuitSignals::listen()?;
+    let mut lab =
+        Lab { world: World::start(Settings::from(args.dashboard)).await?, ids: Vec::new(), joined: [None; 2] };
+    let mut verdicts = Vec::new();
+    let interrupted = tokio::select! {
+        ran = lab.run_all(&plan, &mut verdicts) => { ran?; None }
+        name = signals.recv() => Some(name),
+    };
+    if let Some(name) = interrupted {
+        eprintln!("tui lab: {name}: stopping the services the lab started...");
+    }
+    let written =
+        crate::io::report::write_lab(lab.world.model(), OffsetDateTime::now_utc(), &verdicts, args.report, args.json);
+    lab.world.shut_down(|_| {}).await;
+    for verdict in &verdicts {
+        println!("{}", verdict.line());
+    }
+    match written {
+        Ok((report, json)) => eprintln!("report: {}\njson: {}", report.display(), json.display()),
+        Err(error) => {
+            eprintln!("tui lab: cannot write the report: {}", crate::text::describe_io(&error));
+            return Err(DashboardError::Io(error));
+        }
+    }
+    if interrupted.is_some() {
+        return Err(DashboardError::Task("interrupted before every experiment ran".into()));
+    }
+    Ok(verdicts)
+}
+
+impl Lab {
+    /// Runs `plan` in order, each from a calm lab, printing one progress
+    /// line per experiment on stderr.
+    async fn run_all(&mut self, plan: &[Experiment], verdicts: &mut Vec<Verdict>) -> Result<(), DashboardError> {
+        let not_ready = self.ready().await?;
+        for (n, experiment) in plan.iter().enumerate() {
+            eprintln!("[{}/{}] {}: {}", n + 1, plan.len(), experiment.name(), experiment.doing());
+            self.ids.clear();
+            let shown = match &not_ready {
+                Some(why) => Err(Not::Fail(why.clone())),
+                None => experiment.run(self).await,
+            };
+            let (kind, detail) = match shown {
+                Ok(detail) => (VerdictKind::Pass, detail),
+                Err(Not::Fail(detail)) => (VerdictKind::Fail, detail),
+                Err(Not::Skip(detail)) => (VerdictKind::Skip, detail),
+                Err(Not::Broken(error)) => return Err(error),
+            };
+            verdicts.push(Verdict {
+                name: experiment.name(),
+                title: experiment.title(),
+                kind,
+                detail,
+                request_ids: std::mem::take(&mut self.ids),
+            });
+            if not_ready.is_none() {
+                self.calm().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits for both services to answer (and their admin listeners, where
+    /// they have one); `Some(why)` when one never did.
+    async fn ready(&mut self) -> Result<Option<String>, DashboardError> {
+        let deadline = Instant::now() + SETTLE;
+        let up = |model: &Model| Service::ALL.iter().all(|&s| matches!(model.service(s).health, Health::Up { .. }));
+        if !self.world.until(deadline, up).await? {
+            let model = self.world.model();
+            let down: Vec<String> = Service::ALL
+                .iter()
+                .filter(|&&s| !matches!(model.service(s).health, Health::Up { .. }))
+                .map(|&s| {
+                    let view = model.service(s);
+                    let why = match &view.process {
+                        ProcessState::Failed(why) => format!(": {why}"),
+                        ProcessState::Absent => " (--attach: nothing answers there)".to_owned(),
+                        _ => String::new(),
+                    };
+                    format!("{} did not answer at {} within {} s{why}", s.name(), view.url, SETTLE.as_secs())
+                })
+                .collect();
+            return Ok(Some(down.join("; ")));
+        }
+        // The admin listeners the supervisor found are asked every 0.5 s.
+        let deadline = Instant::now() + ADMIN_WAIT;
+        self.world
+            .until(deadline, |model| {
+                (model.policy.admin.is_none() || model.policy.status.is_some())
+                    && (model.a_faults.admin.is_none() || model.a_faults.state.is_some())
+            })
+            .await?;
+        Ok(None)
+    }
+
+    /// Undoes what an experiment left: every fault, B's policy, a load, A
+    /// stopped or crashed (when the lab started it).
+    async fn calm(&mut self) -> Result<(), DashboardError> {
+        if self.world.model().load.is_some() {
+            self.world.act(Action::ToggleLoad);
+            self.world.until(Instant::now() + SETTLE, |model| model.load.is_none()).await?;
+        }
+        self.world.act(Action::ResetAll);
+        let a = &self.world.model().service(Service::A).process;
+        if matches!(a, ProcessState::Stopped | ProcessState::Stopping) {
+            if matches!(a, ProcessState::Stopping) {
+                self.until_a(|p| matches!(p, ProcessState::Stopped)).await?;
+            }
+            self.world.act(Action::ToggleA);
+        }
+        self.world
+            .until(Instant::now() + SETTLE, |model| {
+                // Running: the supervisor saw it answer; Attached: not ours to start.
+                let a = model.service(Service::A);
+                model.policy.pending == 0
+                    && matches!(a.process, ProcessState::Running { .. } | ProcessState::Attached)
+                    && matches!(a.health, Health::Up { .. })
+            })
+            .await?;
+        Ok(())
+    }
+
+    fn model(&self) -> &Model {
+        self.world.model()
+    }
+
+    fn act(&mut self, action: Action) {
+        self.world.act(action);
+    }
+
+    /// Sends one request (slow: with B's budget and 300 ms as `delay_ms`)
+    /// and waits for its answer, or for the dashboard to stop waiting.
+    async fn send(&mut self, slow: bool) -> Result<SentRequest, Not> {
+        self.act(if slow { Action::SendSlow } else { Action::Send });
+        let Some(id) = self.model().session_log.manual.back().map(|request| request.id.clone()) else {
+            return Err(Not::Fail("the dashboard did not send the request".into()));
+        };
+        self.ids.push(id.clone());
+        let deadline = Instant::now() + crate::model::b_wait(self.model().timeout_ms()) + Duration::from_secs(2);
+        let answered = |model: &Model| by_hand(model, &id).is_some_and(|request| request.outcome.is_some());
+        self.world.until(deadline, answered).await?;
+        by_hand(self.model(), &id).cloned().ok_or_else(|| Not::Fail(format!("request {id} was forgotten")))
+    }
+
+    /// Waits for A's process to be as `wanted` says; `false` when it was not in time.
+    async fn until_a(&mut self, wanted: impl Fn(&ProcessState) -> bool) -> Result<bool, DashboardError> {
+        let deadline = Instant::now() + SETTLE;
+        self.world.until(deadline, |model| wanted(&model.service(Service::A).process)).await
+    }
+
+    /// Waits for `service`'s lines of `request` (those with its id; in a
+    /// log without ids, those written while it was in flight) until `enough`
+    /// says they show what is awaited, or [`LINES_WAIT`] passes.
+    async fn lines(
+        &mut self,
+        request: &SentRequest,
+        service: Service,
+        enough: impl Fn(&[&LogLine]) -> bool,
+    ) -> Result<(Vec<LogLine>, Joined), DashboardError> {
+        let deadline = Instant::now() + LINES_WAIT;
+        let known = self.joined[service.index()];
+        let find = |model: &Model, joined: Joined| -> Vec<LogLine> {
+            let slack = time::Duration::milliseconds(if joined == Joined::ById { 0 } else { 1_000 });
+            checks::lines_of(request, model.logs.visible(None), service, joined, slack).into_iter().cloned().collect()
+        };
+        let tries: Vec<Joined> = known.map_or(vec![Joined::ById, Joined::ByTime], |joined| vec![joined]);
+        self.world
+            .until(deadline, |model| {
+                tries.iter().any(|&joined| {
+                    let found = find(model, joined);
+                    enough(&found.iter().collect::<Vec<_>>())
+                })
+            })
+            .await?;
+        for joined in tries {
+            let found = find(self.model(), joined);
+            if !found.is_empty() {
+                self.joined[service.index()] = Some(joined);
+                return Ok((found, joined));
+            }
+        }
+        Ok((Vec::new(), known.unwrap_or(Joined::ById)))
+    }
+
+    /// Skips unless the lab started A (it cannot stop or freeze an A it did not start).
+    fn a_ours(&self) -> Result<(), Not> {
+        let view = self.model().service(Service::A);
+        match view.process {
+            ProcessState::Attached | ProcessState::Absent | ProcessState::Unknown => Err(Not::Skip(format!(
+                "A at {} was already running, so the lab did not start it and cannot stop, freeze or crash it \
+                 (stop it, or give its command with --a-cmd)",
+                view.url
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Skips unless B has this project's admin API (its policy can be changed).
+    fn b_admin(&self) -> Result<(), Not> {
+        if self.model().policy.status.is_some() {
+            return Ok(());
+        }
+        Err(Not::Skip(if self.model().is_foreign(Service::B) {
+            "your B has no admin API (GET/PUT /policy) to set its retries or breaker: this project's convention, \
+             not the lab's"
+                .into()
+        } else {
+            "B's admin listener did not answer (start B with --admin-addr, or give --b-admin-url)".into()
+        }))
+    }
+
+    /// Skips unless A has this project's admin API (its own faults can be set).
+    fn a_admin(&self) -> Result<(), Not> {
+        if self.model().a_faults.state.is_some() {
+            return Ok(());
+        }
+        Err(Not::Skip(if self.model().is_foreign(Service::A) {
+            "your A has no admin API (PUT /faults, /policy) to set its own faults: this project's convention, \
+             not the lab's"
+                .into()
+        } else {
+            "A's admin listener did not answer (start A with --admin-addr, or give --a-admin-url)".into()
+        }))
+    }
+}
+
+/// The request sent by hand with this id.
+fn by_hand<'a>(model: &'a Model, id: &str) -> Option<&'a SentRequest> {
+    model.session_log.manual.iter().rev().find(|request| request.id == id)
+}
