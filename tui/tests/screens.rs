@@ -768,3 +768,29 @@ fn another_implementation_is_not_told_to_use_this_projects_admin_flags() {
     assert!(app.note().is_some_and(|note| note.starts_with("your B (--b-cmd) has no admin API")), "{:?}", app.note());
     assert!(!screen.contains("--admin-addr"), "{screen}");
 }
+
+/// Another implementation's lines carry no request ids (the lab's Flask
+/// pair): the trace joins them to the request by time, says so, and does not
+/// claim that A never got it; `t` says why it finds none.
+#[test]
+fn a_trace_of_lines_without_ids_is_joined_by_time_and_says_so() {
+    let mut app = app();
+    app.on_event(Event::SessionStarted, T0);
+    let id = request(&mut app, 1_000, 200, 12, None, r#"{"service_a":{"echo":"hello"},"service_b":"ok"}"#);
+    log(&mut app, Service::A, 1_008, "endpoint=/echo status=ok latency_ms=0");
+    log(&mut app, Service::B, 1_011, "endpoint=/call-echo status=ok latency_ms=10");
+    app.on_action(Action::NextView, at(1_100));
+    app.on_action(Action::NextView, at(1_100));
+    let trace = panel_text(&screen_of_size(&app, 120, 40), &format!("Trace of {id}"));
+    assert!(trace.contains("A got it") && trace.contains("A answered ok after 0 ms of work"), "{trace}");
+    assert!(!trace.contains("never got it") && !trace.contains("no line from"), "{trace}");
+    assert!(trace.contains("A's and B's lines carry no request_id: joined to this request by time"), "{trace}");
+    app.on_action(Action::NextView, at(1_200));
+    app.on_action(Action::ToggleFilter, at(1_200));
+    let screen = screen_of_size(&app, 120, 40);
+    let logs = panel_text(&screen, "Logs");
+    assert!(
+        logs.contains("lines without a request_id cannot be filtered by it (the trace, v, joins them by time)"),
+        "{screen}"
+    );
+}

@@ -117,24 +117,20 @@ pub enum Joined {
 }
 
 /// The lines of `service`'s log that belong to `request`: those with its id,
-/// or, in a log whose lines carry no ids, the call lines written between
-/// its sending and `slack` after its answer.
+/// or, in a log whose lines carry no ids, those written while it was in
+/// flight ([`crate::model::join::by_time`]).
 pub fn lines_of<'a>(
     request: &SentRequest,
     lines: impl Iterator<Item = &'a LogLine>,
     service: contract::Service,
     joined: Joined,
-    slack: time::Duration,
 ) -> Vec<&'a LogLine> {
-    let latency = request.outcome.as_ref().map_or(std::time::Duration::ZERO, Outcome::latency);
-    let (from, to) = (request.sent_at - slack, request.sent_at + latency + slack);
-    lines
-        .filter(|line| line.call_of() == Some(service))
-        .filter(|line| match joined {
-            Joined::ById => line.request_id.as_deref() == Some(request.id.as_str()),
-            Joined::ByTime => line.request_id.is_none() && line.at.is_some_and(|at| at >= from && at <= to),
-        })
-        .collect()
+    match joined {
+        Joined::ById => lines
+            .filter(|line| line.call_of() == Some(service) && line.request_id.as_deref() == Some(request.id.as_str()))
+            .collect(),
+        Joined::ByTime => crate::model::join::by_time(request, lines, service, crate::model::join::AFTER_ANSWER),
+    }
 }
 
 #[cfg(test)]

@@ -280,8 +280,7 @@ impl Lab {
         let deadline = Instant::now() + LINES_WAIT;
         let known = self.joined[service.index()];
         let find = |model: &Model, joined: Joined| -> Vec<LogLine> {
-            let slack = time::Duration::milliseconds(if joined == Joined::ById { 0 } else { 1_000 });
-            checks::lines_of(request, model.logs.visible(None), service, joined, slack).into_iter().cloned().collect()
+            checks::lines_of(request, model.logs.visible(None), service, joined).into_iter().cloned().collect()
         };
         let tries: Vec<Joined> = known.map_or(vec![Joined::ById, Joined::ByTime], |joined| vec![joined]);
         self.world

@@ -115,8 +115,8 @@ impl Model {
                         self.say(
                             now,
                             format!(
-                                "{name}'s request lines carry no request_id: the dashboard cannot tie them to its \
-                                 requests (no trace of them, t finds none)"
+                                "{name}'s request lines carry no request_id: the dashboard ties them to its \
+                                 requests by time, not by id (the trace says so; t finds none)"
                             ),
                         );
                     }

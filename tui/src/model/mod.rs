@@ -9,6 +9,7 @@ pub mod duplicates;
 mod events;
 mod fault_actions;
 pub mod guide;
+pub mod join;
 pub mod load;
 pub mod logs;
 pub mod orphans;
@@ -169,8 +170,21 @@ impl Model {
         };
         let request =
             self.requests.selected_request().or_else(|| if self.requests.is_following() { newest() } else { None })?;
-        let lines: Vec<&crate::msg::LogLine> = self.logs.visible(Some(Some(request.id.as_str()))).collect();
-        Some(trace::build(request, &lines))
+        let mut lines: Vec<&crate::msg::LogLine> = self.logs.visible(Some(Some(request.id.as_str()))).collect();
+        // A service whose lines carry no ids: its lines of the request's time, said as such.
+        let mut by_time = Vec::new();
+        for service in Service::ALL {
+            if self.no_ids_said[service.index()] && !lines.iter().any(|line| line.call_of() == Some(service)) {
+                let found = join::by_time(request, self.logs.visible(None), service, join::AFTER_ANSWER);
+                if !found.is_empty() {
+                    by_time.push((service, found.len()));
+                    lines.extend(found);
+                }
+            }
+        }
+        let mut trace = trace::build(request, &lines);
+        trace.caveat = join::caveat(&by_time);
+        Some(trace)
     }
 
     /// What the dashboard knows now of A and the link (kept with each request).

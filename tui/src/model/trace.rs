@@ -101,6 +101,8 @@ pub struct Trace {
     pub orphan: Option<Orphan>,
     /// Why A has no line, when the evidence says.
     pub missing: Option<String>,
+    /// What the trace is less sure of: lines joined by time, not by id.
+    pub caveat: Option<String>,
 }
 
 /// The trace of `request` from the log lines of its id (either service, any order).
@@ -256,7 +258,7 @@ pub fn build(request: &SentRequest, lines: &[&LogLine]) -> Trace {
         .collect();
     keyed.sort_by_key(|(at, index, _)| (*at, *index));
     let hops = keyed.into_iter().map(|(_, _, hop)| hop).collect();
-    Trace { id: request.id.clone(), hops, orphan, missing }
+    Trace { id: request.id.clone(), hops, orphan, missing, caveat: None }
 }
 
 fn event(at_ms: Option<i64>, lane: Lane, kind: HopKind, text: &str) -> Hop {

@@ -48,6 +48,9 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
     if let Some(first) = lines.first_mut() {
         *first = first.clone().bold();
     }
+    if let Some(caveat) = &trace.caveat {
+        lines.push(Line::styled(format!(" {caveat}"), Style::new().fg(MARK)));
+    }
     if let Some(summary) = trace.summary() {
         let color = if trace.orphan.is_some() { MARK } else { DIM };
         lines.push(Line::styled(format!(" {summary}"), Style::new().fg(color)));
