@@ -73,8 +73,7 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
         let hint = match filter {
             Some(None) => "select a request (Up/Down) to see its log lines, or t for all".to_owned(),
             Some(Some(id)) if model.no_ids_said.iter().any(|&said| said) => format!(
-                "no line of request {id} in either log: lines without a request_id cannot be filtered by it \
-                 (the trace, v, joins them by time)"
+                "no line has request id {id}: lines without one are not filtered (the trace, v, joins them by time)"
             ),
             Some(Some(id)) => format!("no line of request {id} in either log (yet)"),
             None => format!("no log lines yet in {}", model.settings.log_dir.display()),
