@@ -119,6 +119,17 @@ pub struct Settings {
     pub seed: u64,
     pub burst_requests: u64,
     pub burst_concurrency: u64,
+    /// This machine's offset from UTC: the lab's own lines (`--a-cmd`,
+    /// `--b-cmd`) are in local time, as Python's logging writes them. Read
+    /// once, before any thread starts ([`local_offset`]); UTC until then.
+    pub local_offset: time::UtcOffset,
+}
+
+/// This machine's offset from UTC now. Call it before the async runtime
+/// starts: on some systems it can only be read while the process has one
+/// thread, and it is UTC when it cannot be read.
+pub fn local_offset() -> time::UtcOffset {
+    time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC)
 }
 
 impl From<DashboardArgs> for Settings {
@@ -161,6 +172,7 @@ impl From<DashboardArgs> for Settings {
             seed: seed.unwrap_or_else(|| fastrand::u64(..)),
             burst_requests,
             burst_concurrency,
+            local_offset: time::UtcOffset::UTC,
         }
     }
 }
@@ -191,6 +203,12 @@ impl Settings {
     /// it through.
     pub fn slow_delay_ms(&self) -> u64 {
         (self.timeout_ms + 300).min(contract::params::MAX_DELAY_MS)
+    }
+
+    /// The offset of the times in `service`'s lines: local for another
+    /// implementation (the lab's Python logging), UTC for this project's.
+    pub fn log_offset(&self, service: Service) -> time::UtcOffset {
+        if self.commands[service.index()].is_some() { self.local_offset } else { time::UtcOffset::UTC }
     }
 
     /// What the faults' presets depend on.

@@ -48,6 +48,7 @@ pub enum DashboardError {
 
 /// The dashboard program: run with `args`, restore the terminal, stop children.
 pub fn main(args: DashboardArgs) -> ExitCode {
+    let settings = Settings { local_offset: crate::cli::local_offset(), ..Settings::from(args) };
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -55,7 +56,7 @@ pub fn main(args: DashboardArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let outcome = runtime.block_on(run(Settings::from(args)));
+    let outcome = runtime.block_on(run(settings));
     // The terminal is restored and the children are stopped: a background
     // thread stuck in the file system must not keep the process alive.
     runtime.shutdown_timeout(SHUTDOWN_WAIT);

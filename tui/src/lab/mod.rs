@@ -93,6 +93,7 @@ pub struct Lab {
 /// `tui lab`: runs the experiments, prints the verdicts, writes the report
 /// and its JSON; 0 when none failed, 1 when one did (2, bad usage, is clap's).
 pub fn main(args: LabArgs) -> ExitCode {
+    let local_offset = crate::cli::local_offset();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -100,7 +101,7 @@ pub fn main(args: LabArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let outcome = runtime.block_on(run(args));
+    let outcome = runtime.block_on(run(args, local_offset));
     runtime.shutdown_timeout(crate::runtime::SHUTDOWN_WAIT);
     match outcome {
         Ok(verdicts) if verdicts.iter().any(|v| v.kind == VerdictKind::Fail) => ExitCode::FAILURE,
@@ -112,15 +113,25 @@ pub fn main(args: LabArgs) -> ExitCode {
     }
 }
 
-async fn run(args: LabArgs) -> Result<Vec<Verdict>, DashboardError> {
+async fn run(args: LabArgs, local_offset: time::UtcOffset) -> Result<Vec<Verdict>, DashboardError> {
     let plan: Vec<Experiment> = if args.only.is_empty() {
         Experiment::ALL.to_vec()
     } else {
         Experiment::ALL.into_iter().filter(|experiment| args.only.contains(experiment)).collect()
     };
     let mut signals = QuitSignals::listen()?;
-    let mut lab =
-        Lab { world: World::start(Settings::from(args.dashboard)).await?, ids: Vec::new(), joined: [None; 2] };
+    let mut dashboard = args.dashboard;
+    if !dashboard.attach {
+        // Its own services on free ports: a dashboard open on the default
+        // ones is left alone (--attach tests the services there instead).
+        for (url, service) in [(&mut dashboard.a_url, Service::A), (&mut dashboard.b_url, Service::B)] {
+            if url.as_str().trim_end_matches('/') == service.default_url() {
+                let _ = url.set_port(Some(0));
+            }
+        }
+    }
+    let settings = Settings { local_offset, ..Settings::from(dashboard) };
+    let mut lab = Lab { world: World::start(settings).await?, ids: Vec::new(), joined: [None; 2] };
     let mut verdicts = Vec::new();
     let interrupted = tokio::select! {
         ran = lab.run_all(&plan, &mut verdicts) => { ran?; None }

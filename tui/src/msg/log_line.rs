@@ -47,14 +47,20 @@ impl LogLine {
         }
     }
 
-    /// Reads a raw line of `service`'s log (text or JSON).
+    /// Reads a raw line of `service`'s log (text or JSON), its time in UTC.
     pub fn parse(service: Service, raw: &str) -> Self {
+        Self::parse_in(service, raw, time::UtcOffset::UTC)
+    }
+
+    /// Reads a raw line whose time of day is at `offset` from UTC (another
+    /// implementation's local time, as Python's logging writes it).
+    pub fn parse_in(service: Service, raw: &str, offset: time::UtcOffset) -> Self {
         let text = sanitize(raw);
         // Leniently: the lines of another implementation (the lab's Flask pair) read too.
         match LogRecord::parse_lenient(raw) {
             Ok(record) => LogLine {
                 service,
-                at: Some(record.timestamp),
+                at: Some(record.timestamp.replace_offset(offset).to_offset(time::UtcOffset::UTC)),
                 ok: record.get("status").map(|s| s == "ok"),
                 request_id: record.get("request_id").map(str::to_owned),
                 endpoint: record.get("endpoint").map(str::to_owned),
@@ -98,4 +104,19 @@ fn display_fields(record: &LogRecord) -> String {
     let line = shown.to_text();
     // The text form starts with the date and the time, each followed by a space.
     sanitize(line.splitn(3, ' ').nth(2).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::{datetime, offset};
+
+    use super::*;
+
+    #[test]
+    fn the_labs_local_time_is_read_in_its_zone_and_kept_in_utc() {
+        let raw = "2026-12-03 19:30:00,250 service=A endpoint=/echo status=ok latency_ms=0";
+        let local = LogLine::parse_in(Service::A, raw, offset!(+5:30));
+        assert_eq!(local.at, Some(datetime!(2026-12-03 14:00:00.250 UTC)));
+        assert_eq!(LogLine::parse(Service::A, raw).at, Some(datetime!(2026-12-03 19:30:00.250 UTC)));
+    }
 }

@@ -125,6 +125,7 @@ impl World {
         });
         background.spawn(check_health(client.clone(), urls.clone(), events_tx.clone()));
         let (dir, sender) = (settings.log_dir.clone(), events_tx.clone());
+        let offsets = Service::ALL.map(|service| settings.log_offset(service));
         background.spawn_blocking(move || {
             tail::follow(&dir, |batch| {
                 if let Some(problems) = batch.problems
@@ -135,7 +136,11 @@ impl World {
                 if batch.lines.is_empty() {
                     return !sender.is_closed();
                 }
-                let lines = batch.lines.iter().map(|(service, raw)| LogLine::parse(*service, raw)).collect();
+                let lines = batch
+                    .lines
+                    .iter()
+                    .map(|(service, raw)| LogLine::parse_in(*service, raw, offsets[service.index()]))
+                    .collect();
                 sender.blocking_send(Event::Logs(lines)).is_ok()
             });
             "the log follower"
