@@ -138,6 +138,14 @@ fn the_built_in_services_pass_every_experiment_with_evidence() {
     let md = std::fs::read_to_string(&report).unwrap();
     assert!(md.contains("13 experiments: 13 passed, 0 failed, 0 skipped"), "{md}");
     assert!(md.contains("| A frozen (`a-frozen`) | PASS | 503 timeout after"), "{md}");
+    // The deliverable: what makes it distributed, the checklist, the retries, each with its request.
+    let frozen = experiments[2]["request_ids"][0].as_str().unwrap();
+    assert!(md.contains(&format!("answered `503 timeout` (`{frozen}`)")), "{md}");
+    assert!(md.contains("- **Each service sees only its half.** Request `"), "{md}");
+    assert!(md.contains(&format!("- [x] 3. A frozen: `{frozen}`")), "{md}");
+    let retried = experiments[5]["request_ids"][0].as_str().unwrap();
+    assert!(md.contains(&format!("Request `{retried}`: B's line says `tries=3`")), "{md}");
+    assert!(md.contains("tries=3 latency_ms=") && md.contains(&format!("request_id={retried}")), "{md}");
 }
 
 #[test]

@@ -235,6 +235,10 @@ fn with_nothing_sent_by_hand_the_report_opens_no_log_file() {
     assert!(!opened, "the report opened a log file with nothing to look for in it");
     assert!(md.contains("No request was sent by hand."), "{md}");
     assert!(md.contains("| 10 | 10 |"), "the burst is summarised: {md}");
+    // What nothing showed says so, and how to show it.
+    assert!(md.contains("- **Independent failure.** _not shown in this session_: press `a` (stop A)"), "{md}");
+    assert!(md.contains("- [ ] 3. A frozen: press a (start A), f (freeze A), then Enter"), "{md}");
+    assert!(md.contains("No request sent by hand was retried by B in this session."), "{md}");
 }
 
 #[test]
@@ -337,6 +341,14 @@ fn a_report_never_overwrites_a_file_nor_writes_through_a_planted_link() {
     assert_eq!(second, logs.path().join("report-20261124-120500-3.md"));
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me", "the link's target is untouched");
     assert!(std::fs::read_to_string(&first).unwrap().starts_with("# Services A and B: session report"));
+    // Its data beside it, as JSON.
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(first.with_extension("json")).unwrap()).unwrap();
+    assert_eq!((json["requests"].as_array().map(Vec::len), json["summary"]["requests"].as_u64()), (Some(0), Some(0)));
+    // A JSON name planted beside a free report name is not written through either.
+    std::os::unix::fs::symlink(&target, logs.path().join("report-20261124-120500-4.json")).unwrap();
+    assert!(tui::io::report::write(&app, at).is_err(), "refused, not written through the link");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");
 }
 
 #[test]

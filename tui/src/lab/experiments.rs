@@ -285,7 +285,11 @@ async fn a_errors(lab: &mut Lab) -> Shown {
             continue;
         }
         let guessed = checks::unavailable(&request, ErrorKind::Status).map_err(Not::Fail)?;
-        return Ok(format!("503 status after {} ok answers{}", statuses.len(), read(guessed)));
+        let after = match statuses.len() {
+            0 => "at the first request".to_owned(),
+            n => format!("after {n} answers of 200"),
+        };
+        return Ok(format!("503 status {after}{}", read(guessed)));
     }
     fail(format!("expected a 503 status with half of A's answers 500; {TRIES} answers were all 200"))
 }

@@ -140,6 +140,11 @@ async fn run(args: LabArgs, local_offset: time::UtcOffset) -> Result<Vec<Verdict
     if let Some(name) = interrupted {
         eprintln!("tui lab: {name}: stopping the services the lab started...");
     }
+    let place = match (&args.report, &args.json) {
+        (Some(report), Some(json)) => format!("{} or {}", report.display(), json.display()),
+        (Some(path), None) | (None, Some(path)) => path.display().to_string(),
+        (None, None) => format!("in {}", lab.world.model().settings.log_dir.display()),
+    };
     let written =
         crate::io::report::write_lab(lab.world.model(), OffsetDateTime::now_utc(), &verdicts, args.report, args.json);
     lab.world.shut_down(|_| {}).await;
@@ -148,10 +153,7 @@ async fn run(args: LabArgs, local_offset: time::UtcOffset) -> Result<Vec<Verdict
     }
     match written {
         Ok((report, json)) => eprintln!("report: {}\njson: {}", report.display(), json.display()),
-        Err(error) => {
-            eprintln!("tui lab: cannot write the report: {}", crate::text::describe_io(&error));
-            return Err(DashboardError::Io(error));
-        }
+        Err(error) => return Err(DashboardError::Report(format!("{place}: {}", crate::text::describe_io(&error)))),
     }
     if interrupted.is_some() {
         return Err(DashboardError::Task("interrupted before every experiment ran".into()));

@@ -32,6 +32,7 @@ pub fn write_lab(
     let since = manual.iter().map(|request| request.sent_at).min().map(SystemTime::from);
     let logs = collect_log_lines(&model.settings.log_dir, &ids, since);
     let text = render_with(model, now, &logs, verdicts);
+    let named = report.is_some();
     let report = match report {
         Some(path) => {
             write_whole(&path, text.as_bytes(), false)?;
@@ -46,9 +47,10 @@ pub fn write_lab(
     match json {
         Some(path) => write_whole(&path, data.as_bytes(), false).map(|()| (report, path)),
         None => {
-            // Beside a report of a name that was free: a file of its name there was planted.
+            // Beside a report of a name that was free, a file of its name was
+            // planted; beside one the learner named, it is the last run's.
             let path = report.with_extension("json");
-            write_whole(&path, data.as_bytes(), true).map(|()| (report, path))
+            write_whole(&path, data.as_bytes(), !named).map(|()| (report, path))
         }
     }
 }

@@ -10,6 +10,7 @@
 //! lines that can hold a wanted id are parsed. Everything the learner typed and
 //! every log line goes through [`crate::markdown`].
 
+mod deliverable;
 mod files;
 mod json;
 mod logs;
@@ -49,8 +50,11 @@ pub fn render_with(
     let mut md = String::new();
     header(&mut md, model, generated_at);
     experiments(&mut md, verdicts);
+    deliverable::distributed(&mut md, model, logs);
+    deliverable::checklist(&mut md, model);
     summary(&mut md, model);
     questions::write(&mut md, model, logs);
+    deliverable::retries(&mut md, model, logs);
     timeline(&mut md, model);
     loads(&mut md, model.session_log.bursts.iter());
     manual(&mut md, model, logs);
@@ -94,9 +98,10 @@ fn experiments(md: &mut String, verdicts: &[Verdict]) {
     let _ = writeln!(md, "## The lab's experiments (`tui lab`)\n");
     let _ = writeln!(
         md,
-        "{} experiments: {} passed, {failed} failed, {skipped} skipped (what this implementation does not support).\n",
+        "{} experiments: {} passed, {failed} failed, {skipped} skipped{}.\n",
         verdicts.len(),
-        verdicts.len() - failed - skipped
+        verdicts.len() - failed - skipped,
+        if skipped > 0 { " (what this implementation does not support)" } else { "" }
     );
     let _ = writeln!(md, "| experiment | verdict | what showed it | requests |\n| --- | --- | --- | --- |");
     for verdict in verdicts {

@@ -29,6 +29,9 @@ struct Question {
     shows: fn(&Model, &SentRequest) -> bool,
     /// The examples that show it best come first (the answer's own case).
     best: fn(&SentRequest) -> bool,
+    /// Examples with lines in both logs come first (a debugging example
+    /// whose lines really match across the two logs).
+    both_logs_first: bool,
 }
 
 /// No example is better than another.
@@ -50,6 +53,7 @@ const QUESTIONS: [Question; 5] = [
         how: "press `{key:a}` to stop A, then `{key:send}`.",
         shows: |_, r| guide::shows("A stopped", r),
         best: any,
+        both_logs_first: false,
     },
     Question {
         title: "What happens on timeout?",
@@ -59,6 +63,7 @@ const QUESTIONS: [Question; 5] = [
         how: "press `{key:slow}` (a slow request), or `{key:freeze}` to freeze A and then `{key:send}`.",
         shows: |_, r| guide::shows("A frozen", r) || guide::shows("A slow", r),
         best: any,
+        both_logs_first: false,
     },
     Question {
         title: "What happens when the network (not A) fails?",
@@ -69,6 +74,7 @@ const QUESTIONS: [Question; 5] = [
         how: "press `{key:link}` twice (the link partitioned), then `{key:send}`.",
         shows: |_, r| r.conditions.link != LinkCondition::Healthy && r.conditions.a == AState::Up && kind(r).is_some(),
         best: any,
+        both_logs_first: false,
     },
     Question {
         title: "What do the logs show, and how would you debug?",
@@ -79,6 +85,7 @@ const QUESTIONS: [Question; 5] = [
         how: "send any request that fails (press `{key:a}`, then `{key:send}`).",
         shows: |_, r| r.outcome.as_ref().is_some_and(|o| !o.is_ok()),
         best: any,
+        both_logs_first: true,
     },
     Question {
         title: "Did A do the work when B said it failed?",
@@ -92,6 +99,7 @@ const QUESTIONS: [Question; 5] = [
         shows: |model, r| model.duplicates.work(&r.id).done_but_timed_out(),
         // The lost answer first: the question is about the network.
         best: |r| r.conditions.link == LinkCondition::Fault("answers-lost"),
+        both_logs_first: false,
     },
 ];
 
@@ -113,7 +121,17 @@ pub fn write(md: &mut String, model: &Model, logs: &HashMap<String, Vec<(Service
         let _ = writeln!(md, "### {}\n", question.title);
         let mut examples: Vec<&SentRequest> =
             model.session_log.manual.iter().filter(|request| (question.shows)(model, request)).collect();
-        examples.sort_by_key(|request| (!(question.best)(request), shown_in_full.contains(&request.id.as_str())));
+        let in_both = |request: &SentRequest| {
+            let lines = logs.get(&request.id).map(Vec::as_slice).unwrap_or_default();
+            Service::ALL.iter().all(|service| lines.iter().any(|(s, _)| s == service))
+        };
+        examples.sort_by_key(|request| {
+            (
+                question.both_logs_first && !in_both(request),
+                !(question.best)(request),
+                shown_in_full.contains(&request.id.as_str()),
+            )
+        });
         examples.truncate(EXAMPLES);
         let Some(first) = examples.first() else {
             let _ = writeln!(
