@@ -791,3 +791,30 @@ fn a_trace_of_lines_without_ids_is_joined_by_time_and_says_so() {
     let logs = panel_text(&screen, "Logs");
     assert!(logs.contains("lines without one are not filtered (the trace, v, joins them by time)"), "{screen}");
 }
+
+/// Another A that ignores `delay_ms` answers the slow request at once: said
+/// once, with what does make A slow.
+#[test]
+fn an_a_that_ignores_delay_ms_is_said_once_with_what_makes_it_slow() {
+    let words = |text: &str| Some(tui::cli::CommandLine(text.split(' ').map(str::to_owned).collect()));
+    let settings = Settings { commands: [words("python3 a.py {port}"), None], ..Settings::default() };
+    let mut app = Model::new(settings, "d3mo");
+    for when in [1_000, 2_000] {
+        let Some(Effect::Send { id, msg, delay_ms }) = app.on_action(Action::SendSlow, at(when)) else {
+            panic!("s sends")
+        };
+        let outcome = Outcome::Answered {
+            status: 200,
+            latency: Duration::from_millis(8),
+            error_kind: None,
+            upstream_ms: None,
+            body: r#"{"service_a":{"echo":"hello"},"service_b":"ok"}"#.into(),
+        };
+        app.on_event(Event::Answer(Answer { id, sent_at: at(when), msg, delay_ms, burst: false, outcome }), at(when));
+        let said = app.requests.marks().filter(|mark| mark.text.contains("your A ignores delay_ms")).count();
+        assert_eq!(said, 1, "said once");
+    }
+    let note = app.note().unwrap_or_default();
+    assert!(note.starts_with("A answered delay_ms=1300 in 8 ms: your A ignores delay_ms."), "{note}");
+    assert!(note.ends_with("slow the network instead: x 7 (a slow link) or x 1 (the link's delay)"), "{note}");
+}

@@ -206,6 +206,21 @@ impl Model {
         };
         let ticked = self.guide.observe(&id, &Seen::Answer { outcome: &outcome, delay_ms, conditions });
         self.guide_ticked(&ticked, now);
+        if let Some(delay) = delay_ms
+            && source == Source::ByHand
+            && outcome.is_ok()
+            && outcome.latency() < std::time::Duration::from_millis(delay)
+            && !std::mem::replace(&mut self.delay_ignored_said, true)
+        {
+            // Another A that does not know delay_ms: said once, with what does make it slow.
+            let text = crate::keys::fill(&format!(
+                "A answered delay_ms={delay} in {} ms: your A ignores delay_ms. To make A slow, slow the \
+                 network instead: {{fault:slow-link}} (a slow link) or {{fault:delay}} (the link's delay)",
+                outcome.latency().as_millis()
+            ));
+            self.mark(now, text.clone());
+            self.say(now, text);
+        }
         match source {
             Source::Load => self.session_log.load_answer(&id, &outcome),
             Source::Burst => self.session_log.burst_answer(&id, &outcome),

@@ -105,6 +105,8 @@ pub struct Model {
     pub guide: guide::Guide,
     /// Per service: it was said that its request lines carry no `request_id`.
     pub no_ids_said: [bool; 2],
+    /// It was said that A answered a slow request at once (it ignores `delay_ms`).
+    pub delay_ignored_said: bool,
     /// When the latest action or event arrived: the screen's clock, so a view
     /// can say how old what it shows is.
     pub clock: OffsetDateTime,
@@ -146,6 +148,7 @@ impl Model {
             orphans: orphans::Orphans::default(),
             guide: guide::Guide::default(),
             no_ids_said: [false; 2],
+            delay_ignored_said: false,
             clock: OffsetDateTime::UNIX_EPOCH,
             session_log: SessionLog::default(),
             note: None,
