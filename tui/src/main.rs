@@ -40,6 +40,9 @@ enum Program {
     /// Run the guided lab's experiments without a keyboard: PASS, FAIL or
     /// SKIP per experiment, the report and its JSON; exit 0 when none failed.
     Lab(Box<tui::lab::LabArgs>),
+    /// The link between B and A as a program of its own (on B's host, or in
+    /// a container), with the same toxiproxy API as the dashboard's.
+    Link(tui::io::link::program::LinkArgs),
     /// Wait for the dashboard to go away, then end its children.
     #[command(name = GUARD_SUBCOMMAND, hide = true)]
     Guard,
@@ -52,6 +55,7 @@ fn main() -> ExitCode {
         Some(Program::ServeB(config)) => service_b::run_config(config),
         Some(Program::Guard) => tui::platform::process::run_guard(),
         Some(Program::Lab(args)) => tui::lab::main(*args),
+        Some(Program::Link(args)) => tui::io::link::program::main(args),
         None => tui::runtime::main(cli.dashboard),
     }
 }

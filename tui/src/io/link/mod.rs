@@ -47,6 +47,7 @@ pub mod api;
 mod connection;
 mod direction;
 mod hold;
+pub mod program;
 mod state;
 pub mod toxics;
 
