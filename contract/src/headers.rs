@@ -16,6 +16,52 @@ pub fn is_acceptable_request_id(id: &[u8]) -> bool {
     (1..=MAX_REQUEST_ID_BYTES).contains(&id.len()) && id.iter().all(|b| (0x20..=0x7e).contains(b))
 }
 
+/// W3C Trace Context: the trace a request belongs to, across services
+/// (`00-<trace id>-<caller's span id>-<flags>`). B accepts one or starts
+/// one, and forwards it to A; both log its `trace_id`.
+pub const TRACEPARENT: &str = "traceparent";
+
+/// A `traceparent` as W3C Trace Context version 00 defines it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceParent {
+    /// 32 lowercase hex digits, not all zero.
+    pub trace_id: String,
+    /// The caller's span: 16 lowercase hex digits, not all zero.
+    pub parent_id: String,
+    /// `01`: sampled.
+    pub flags: u8,
+}
+
+impl TraceParent {
+    /// Reads a `traceparent` value; `None` when it is not version 00 in
+    /// W3C's exact form (the trace then starts afresh, as W3C allows).
+    pub fn parse(value: &[u8]) -> Option<TraceParent> {
+        let text = std::str::from_utf8(value).ok()?;
+        let mut parts = text.split('-');
+        let (version, trace_id, parent_id, flags) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        let hex = |part: &str, len: usize| {
+            part.len() == len && part.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        };
+        let zero = |part: &str| part.bytes().all(|b| b == b'0');
+        if parts.next().is_some() || version != "00" || !hex(trace_id, 32) || !hex(parent_id, 16) || !hex(flags, 2) {
+            return None;
+        }
+        if zero(trace_id) || zero(parent_id) {
+            return None;
+        }
+        Some(TraceParent {
+            trace_id: trace_id.to_owned(),
+            parent_id: parent_id.to_owned(),
+            flags: u8::from_str_radix(flags, 16).ok()?,
+        })
+    }
+
+    /// The `traceparent` a service sends on for its own span `span_id`.
+    pub fn child(&self, span_id: &str) -> String {
+        format!("00-{}-{span_id}-{:02x}", self.trace_id, self.flags)
+    }
+}
+
 /// B's remaining budget for a call, in whole milliseconds, sent to A when
 /// deadline propagation is on: A stops working once it has passed.
 pub const DEADLINE_MS: &str = "x-deadline-ms";
@@ -54,6 +100,27 @@ mod tests {
         assert!(!is_acceptable_request_id("\u{e9}".as_bytes()));
         assert!(!is_acceptable_request_id(b"\xff\xfe"));
         assert!(!is_acceptable_request_id(b"del\x7f"));
+    }
+
+    #[test]
+    fn a_traceparent_is_read_as_w3c_writes_it_and_nothing_else() {
+        let good = b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        let parent = TraceParent::parse(good).unwrap();
+        assert_eq!(parent.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_eq!(parent.child("b7ad6b7169203331"), "00-4bf92f3577b34da6a3ce929d0e0e4736-b7ad6b7169203331-01");
+        for bad in [
+            &b"01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"[..],
+            b"00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            b"00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            b"00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            b"00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
+            b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+            b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+            b"\xff",
+            b"",
+        ] {
+            assert_eq!(TraceParent::parse(bad), None, "{}", String::from_utf8_lossy(bad));
+        }
     }
 
     #[test]

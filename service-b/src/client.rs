@@ -6,13 +6,21 @@
 use std::time::{Duration, Instant};
 
 use axum::http::{HeaderValue, StatusCode};
-use contract::headers::{DEADLINE_MS, REQUEST_ID};
+use contract::headers::{DEADLINE_MS, REQUEST_ID, TRACEPARENT};
 use contract::{EchoBody, EchoParams, ErrorKind};
 use reqwest::Url;
 
 use crate::error::UpstreamError;
 use crate::live::LivePolicy;
 use crate::policy::{Admission, backoff, is_retryable, try_share};
+
+/// What B sends on to A of the caller's request: its id and B's place in its trace.
+#[derive(Debug, Clone, Copy)]
+pub struct Forward<'a> {
+    pub request_id: &'a HeaderValue,
+    /// `00-<trace id>-<B's span id>-<flags>`.
+    pub traceparent: &'a str,
+}
 
 /// Largest answer from A that B reads. A's biggest real answer (4 KiB of `msg`,
 /// escaped) is far below; a runaway A cannot make B buffer without limit.
@@ -51,11 +59,12 @@ impl ServiceAClient {
         Ok(Self { client, echo_url, policy })
     }
 
-    /// Calls `GET /echo` on A with the same `msg` and `delay_ms`, URL-encoded, and
-    /// the caller's request id, so both services log the same id for this call.
+    /// Calls `GET /echo` on A with the same `msg` and `delay_ms`, URL-encoded, the
+    /// caller's request id and B's `traceparent`, so both services log the same
+    /// request id and trace id for this call.
     /// All tries and the pauses between them fit in the policy's budget; each
     /// try gets an equal share of what is left ([`try_share`]).
-    pub async fn call_echo(&self, params: &EchoParams, request_id: &HeaderValue) -> CallOutcome {
+    pub async fn call_echo(&self, params: &EchoParams, forward: Forward<'_>) -> CallOutcome {
         let started = Instant::now();
         let (policy, admission) = self.policy.start_call(started);
         let metrics = service_kit::metrics::get();
@@ -73,7 +82,7 @@ impl ServiceAClient {
             let left = give_up_at.saturating_duration_since(Instant::now());
             let share = try_share(left, policy.retries, tries);
             let waited_ms = if policy.retries == 0 { policy.timeout_ms } else { millis(share) };
-            let result = self.try_once(params, request_id, share, policy.deadline, waited_ms).await;
+            let result = self.try_once(params, forward, share, policy.deadline, waited_ms).await;
             metrics.upstream_try(outcome_name(&result));
             let error = match result {
                 Ok(echo) => break Ok(echo),
@@ -115,7 +124,7 @@ impl ServiceAClient {
     async fn try_once(
         &self,
         params: &EchoParams,
-        request_id: &HeaderValue,
+        forward: Forward<'_>,
         left: Duration,
         deadline: bool,
         waited_ms: u64,
@@ -132,7 +141,7 @@ impl ServiceAClient {
         if deadline {
             request = request.header(DEADLINE_MS, deadline_for_a(left).as_millis().to_string());
         }
-        let request = request.header(REQUEST_ID, request_id);
+        let request = request.header(REQUEST_ID, forward.request_id).header(TRACEPARENT, forward.traceparent);
         // One clock for the whole try: connect, send, headers and body.
         match tokio::time::timeout(left, self.read_echo(request, deadline)).await {
             Ok(result) => result,

@@ -133,14 +133,18 @@ async fn health() -> Json<HealthBody> {
     Json(HealthBody::ok())
 }
 
-/// `request_id` is set by the request-id layer: the caller's own id or a fresh one.
+/// `request_id` and `trace` are set by the access-log layer: the caller's own
+/// (or fresh ones).
 async fn call_echo(
     State(state): State<AppState>,
     Extension(request_id): Extension<RequestId>,
+    Extension(trace): Extension<service_kit::Trace>,
     EchoQuery(params): EchoQuery,
 ) -> Response {
     let started = Instant::now();
-    let call = state.service_a.call_echo(&params, request_id.header_value()).await;
+    let traceparent = trace.traceparent();
+    let forward = client::Forward { request_id: request_id.header_value(), traceparent: &traceparent };
+    let call = state.service_a.call_echo(&params, forward).await;
     let timing = HeaderValue::from_str(&upstream_timing(started.elapsed())).unwrap_or(HeaderValue::from_static(""));
     let mut response = match call.result {
         Ok(echo) => ([(SERVER_TIMING, timing)], Json(CallEchoOk::new(echo))).into_response(),

@@ -72,7 +72,7 @@ async fn success_and_one_request_id_in_both_log_files() {
     let a_line = &request_records(logs.path(), Service::A)[0];
     let b_line = &request_records(logs.path(), Service::B)[0];
     let keys = |r: &LogRecord| r.fields.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>();
-    assert_eq!(keys(a_line), ["service", "endpoint", "status", "latency_ms", "request_id"]);
+    assert_eq!(keys(a_line), ["service", "endpoint", "status", "latency_ms", "request_id", "trace_id"]);
     assert_eq!(a_line.get("service"), Some("A"));
     assert_eq!(a_line.get("endpoint"), Some("/echo"));
     assert_eq!(b_line.get("endpoint"), Some("/call-echo"));
@@ -81,6 +81,44 @@ async fn success_and_one_request_id_in_both_log_files() {
     assert_eq!(b_line.get("request_id"), Some(answer.request_id.as_str()));
     // stdout carries the same lines as the file.
     eventually("B's stdout has the line", || b.stdout_lines().iter().any(|l| l.contains(&answer.request_id))).await;
+    assert!(a.stop().await.success());
+    assert!(b.stop().await.success());
+}
+
+/// W3C `traceparent`: B joins the caller's trace (or starts one) and sends
+/// it on to A with its own span; both lines say the same `trace_id`.
+#[tokio::test]
+async fn one_trace_id_in_both_logs_the_callers_or_a_fresh_one() {
+    let logs = tempfile::tempdir().unwrap();
+    let (a, b) = start_pair(logs.path());
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let url = format!("{}/call-echo?msg=traced", b.url());
+    let caller = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    for (id, traceparent) in [("t-joined", Some(caller)), ("t-fresh", None), ("t-bad", Some("00-XYZ-1-01"))] {
+        let mut request = client.get(&url).header("x-request-id", id);
+        if let Some(value) = traceparent {
+            request = request.header("traceparent", value);
+        }
+        assert_eq!(request.send().await.unwrap().status(), 200);
+    }
+    eventually("both services logged the three calls", || {
+        request_records(logs.path(), Service::A).len() == 3 && request_records(logs.path(), Service::B).len() == 3
+    })
+    .await;
+    let trace_of = |service: Service, id: &str| {
+        let records = request_records(logs.path(), service);
+        let record = records.iter().find(|r| r.get("request_id") == Some(id)).unwrap();
+        record.get("trace_id").unwrap().to_owned()
+    };
+    assert_eq!(trace_of(Service::B, "t-joined"), "4bf92f3577b34da6a3ce929d0e0e4736");
+    assert_eq!(trace_of(Service::A, "t-joined"), "4bf92f3577b34da6a3ce929d0e0e4736", "A joined B's trace");
+    for id in ["t-fresh", "t-bad"] {
+        let (in_b, in_a) = (trace_of(Service::B, id), trace_of(Service::A, id));
+        assert_eq!(in_a, in_b, "one trace across both services");
+        assert!(in_b.len() == 32 && in_b.bytes().all(|c| c.is_ascii_hexdigit()), "{in_b}");
+        assert_ne!(in_b, "4bf92f3577b34da6a3ce929d0e0e4736");
+    }
+    assert_ne!(trace_of(Service::B, "t-fresh"), trace_of(Service::B, "t-bad"), "each fresh trace is new");
     assert!(a.stop().await.success());
     assert!(b.stop().await.success());
 }

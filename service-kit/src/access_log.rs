@@ -11,6 +11,10 @@
 //! one; either way it is in the request (header and [`RequestId`] extension) for
 //! the handlers, and in the response.
 //!
+//! W3C `traceparent`: a caller's trace is joined (else one starts here), and
+//! the request carries this service's own span as a [`Trace`] extension, so
+//! B forwards it to A; the line says `trace_id=`.
+//!
 //! Handlers that fail attach a [`Failure`] to their response; this layer is the
 //! only place that turns it into a line.
 
@@ -22,7 +26,7 @@ use std::time::Instant;
 use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, Uri};
 use axum::response::Response;
-use contract::headers::{REQUEST_ID, is_acceptable_request_id};
+use contract::headers::{REQUEST_ID, TRACEPARENT, TraceParent, is_acceptable_request_id};
 use tower_http::request_id::RequestId;
 
 use crate::metrics;
@@ -82,6 +86,38 @@ pub(crate) fn cut<T>(connection: T) {
     CUTTING.sync_scope((), move || drop(connection));
 }
 
+/// The trace a request belongs to (W3C Trace Context) and this service's
+/// span in it: what B sends on to A as `traceparent`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trace {
+    /// The caller's trace, or a fresh one when it sent none (or a bad one).
+    pub parent: TraceParent,
+    /// This service's own span: 16 lowercase hex digits.
+    pub span_id: String,
+}
+
+impl Trace {
+    /// The caller's trace, or a fresh one; a fresh span for this service.
+    fn of(request: &Request) -> Trace {
+        let ids = uuid::Uuid::new_v4().simple().to_string();
+        let parent = request.headers().get(TRACEPARENT).and_then(|value| TraceParent::parse(value.as_bytes()));
+        let parent = parent.unwrap_or_else(|| TraceParent {
+            // A v4 UUID's 32 hex digits are never all zero (its version digit is 4).
+            trace_id: ids.clone(),
+            parent_id: "0000000000000001".into(),
+            flags: 1,
+        });
+        let span = uuid::Uuid::new_v4().simple().to_string();
+        // Half of a v4 UUID: never all zero (the version digit is in the first half).
+        Trace { parent, span_id: span[..16].to_owned() }
+    }
+
+    /// The `traceparent` to send on: the same trace, this service's span as the parent.
+    pub fn traceparent(&self) -> String {
+        self.parent.child(&self.span_id)
+    }
+}
+
 /// A fresh request id: a random UUID (v4), as text.
 pub fn fresh_request_id() -> HeaderValue {
     let mut buffer = uuid::Uuid::encode_buffer();
@@ -139,6 +175,9 @@ where
             }
         };
         request.extensions_mut().insert(RequestId::new(request_id.clone()));
+        let trace = Trace::of(&request);
+        let trace_id = trace.parent.trace_id.clone();
+        request.extensions_mut().insert(trace);
         let path = request.uri().path();
         let label = self.endpoints.iter().chain([&metrics::PATH]).copied().find(|known| *known == path);
         let pending = PendingLine {
@@ -146,6 +185,7 @@ where
             uri: request.uri().clone(),
             label: label.unwrap_or(metrics::OTHER),
             request_id,
+            trace_id,
             written: false,
         };
         AccessLogFuture { inner: self.inner.call(request), pending }
@@ -183,6 +223,8 @@ struct PendingLine {
     /// The path's label in the metrics.
     label: &'static str,
     request_id: HeaderValue,
+    /// The W3C trace it belongs to.
+    trace_id: String,
     written: bool,
 }
 
@@ -210,7 +252,7 @@ impl PendingLine {
         let request_id = self.request_id.to_str().unwrap_or_default();
         let endpoint = logged_path(path);
         let latency_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
-        write_line(&endpoint, error_kind, error, extras, latency_ms, request_id);
+        write_line(&endpoint, error_kind, error, extras, latency_ms, request_id, Some(&self.trace_id));
     }
 }
 
@@ -237,6 +279,7 @@ fn write_line(
     extras: Extras,
     latency_ms: u64,
     request_id: &str,
+    trace_id: Option<&str>,
 ) {
     tracing::info!(
         target: TARGET,
@@ -249,6 +292,7 @@ fn write_line(
         dedup = extras.dedup,
         latency_ms,
         request_id,
+        trace_id,
     );
 }
 
@@ -266,7 +310,8 @@ impl Drop for PendingLine {
 /// error, and a fresh request id (the client's, if any, was never read).
 pub(crate) fn log_rejected(status: u16, error: &str, request_id: &HeaderValue) {
     metrics::get().request(metrics::OTHER, status, 0.0);
-    write_line("-", None, Some(error), Extras::default(), 0, request_id.to_str().unwrap_or_default());
+    // Refused before its head was read: no trace to join.
+    write_line("-", None, Some(error), Extras::default(), 0, request_id.to_str().unwrap_or_default(), None);
 }
 
 #[cfg(test)]

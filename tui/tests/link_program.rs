@@ -36,9 +36,8 @@ async fn the_link_as_a_program_forwards_to_a_and_its_api_breaks_the_network() {
         }
     });
     let first = heard.recv_timeout(START).expect("the link says where it listens");
-    let word_after = |marker: &str| {
-        first.split(marker).nth(1).and_then(|rest| rest.split([' ', ';']).next()).unwrap().to_owned()
-    };
+    let word_after =
+        |marker: &str| first.split(marker).nth(1).and_then(|rest| rest.split([' ', ';']).next()).unwrap().to_owned();
     let (listen, api) = (word_after("B → "), word_after("API on "));
     assert!(first.ends_with("seed 7"), "{first}");
 
@@ -50,7 +49,8 @@ async fn the_link_as_a_program_forwards_to_a_and_its_api_breaks_the_network() {
     assert_eq!(proxies["service_a"]["upstream"], a.addr().to_string(), "{proxies}");
 
     // A toxiproxy client's reset: B's calls fail at once, A is untouched.
-    let reset = serde_json::json!({"name": "cut", "type": "reset_peer", "stream": "upstream", "attributes": {"timeout": 0}});
+    let reset =
+        serde_json::json!({"name": "cut", "type": "reset_peer", "stream": "upstream", "attributes": {"timeout": 0}});
     let added = http.post(format!("http://{api}/proxies/service_a/toxics")).json(&reset).send().await.unwrap();
     assert_eq!(added.status(), 200);
     let fresh = reqwest::Client::builder().no_proxy().pool_max_idle_per_host(0).build().unwrap();
@@ -59,8 +59,11 @@ async fn the_link_as_a_program_forwards_to_a_and_its_api_breaks_the_network() {
     assert_eq!(removed.status(), 204);
     assert_eq!(fresh.get(&echo).send().await.unwrap().status(), 200, "healed");
 
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(i32::try_from(link.id()).unwrap()), nix::sys::signal::Signal::SIGTERM)
-        .unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(i32::try_from(link.id()).unwrap()),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     let status = loop {
         if let Some(status) = link.try_wait().unwrap() {

@@ -76,7 +76,11 @@ async fn run(args: LinkArgs) -> Result<(), String> {
         );
     }
     let mut signals = QuitSignals::listen().map_err(|error| format!("cannot listen for signals: {error}"))?;
-    eprintln!("tui link: B → {} → A {target} (--to {}); toxiproxy API on {api_addr}; seed {seed}", link.addr(), args.to);
+    eprintln!(
+        "tui link: B → {} → A {target} (--to {}); toxiproxy API on {api_addr}; seed {seed}",
+        link.addr(),
+        args.to
+    );
     tokio::select! {
         () = run_link => Err("the link stopped".into()),
         served = api::serve(listener, link) => Err(format!("the API stopped: {}", served.err().map_or_else(String::new, |e| e.to_string()))),
