@@ -30,7 +30,7 @@ pub fn app(faults: LiveFaults, own: SocketAddr) -> HttpService {
         .route(FAULTS_PATH, get(show_faults).put(change_faults))
         .route(POLICY_PATH, get(show_policy).put(change_policy))
         .with_state(faults);
-    service_kit::admin::admin_service(routes, own, "GET and PUT /faults and /policy")
+    service_kit::admin::admin_service(routes, own, "GET and PUT /faults and /policy, GET /logs")
 }
 
 async fn show_faults(State(faults): State<LiveFaults>) -> Response {

@@ -47,6 +47,11 @@ pub struct Config {
     #[arg(long, env = "SERVICE_A_ADMIN_ADDR")]
     pub admin_addr: Option<ListenAddr>,
 
+    /// Token the admin listener requires of every request, as
+    /// `Authorization: Bearer TOKEN`; needed for an admin listener off loopback.
+    #[arg(long, env = "ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+
     /// Seed of the draws that decide which requests a fault answers, so a run can be repeated (default: random; logged at start).
     #[arg(long, env = "SERVICE_A_SEED")]
     pub seed: Option<u64>,
@@ -112,7 +117,9 @@ pub async fn run_config_on(
     live::log_faults("start", &faults.faults());
     live::log_policy("start", &faults.policy());
     let admin = match &config.admin_addr {
-        Some(addr) => Some(service_kit::admin::bind(addr, "make A fail on purpose").await?),
+        Some(addr) => {
+            Some(service_kit::admin::bind(addr, "make A fail on purpose", config.admin_token.as_deref()).await?)
+        }
         None => None,
     };
     let for_admin = faults.clone();

@@ -638,3 +638,91 @@ async fn console_lines_dropped_are_reported_when_stdout_flows_again() {
     let echo = request_records(logs.path(), Service::A).iter().filter(|r| r.get("endpoint") == Some("/echo")).count();
     assert_eq!(echo, 6_000, "the file has every line");
 }
+
+/// The admin listener's address, from its `listening listener=admin` line.
+async fn admin_addr(a: &Proc) -> String {
+    let mut found = None;
+    eventually("A's admin listener says where it listens", || {
+        found =
+            a.stdout_lines().iter().find(|l| l.contains("listener=admin")).and_then(|line| {
+                line.split_whitespace().find_map(|field| field.strip_prefix("addr=")).map(str::to_owned)
+            });
+        found.is_some()
+    })
+    .await;
+    found.unwrap()
+}
+
+/// `GET /logs`: the log's lines as NDJSON in the contract's JSON form, then
+/// (`follow=1`) each new line as it is written.
+#[tokio::test]
+async fn the_log_is_read_over_http_and_followed_as_it_is_written() {
+    let logs = tempfile::tempdir().unwrap();
+    let a = spawn(logs.path()).args(["--admin-addr", "127.0.0.1:0"]).start();
+    let admin = admin_addr(&a).await;
+    assert_eq!(get(&format!("{}/echo?msg=first", a.url()), Some("logs-1")).await.status, 200);
+    let http = client();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let all = loop {
+        let all = http.get(format!("http://{admin}/logs")).send().await.unwrap().text().await.unwrap();
+        if all.contains("\"request_id\":\"logs-1\"") {
+            break all;
+        }
+        assert!(Instant::now() < deadline, "GET /logs never had the request's line: {all}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    for line in all.lines() {
+        let record: Value = serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+        assert_eq!(record["service"], "A", "{line}");
+    }
+    let echo: Value =
+        all.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()).find(|r| r["request_id"] == "logs-1").unwrap();
+    assert_eq!((echo["endpoint"].as_str(), echo["status"].as_str()), (Some("/echo"), Some("ok")));
+    assert!(echo["latency_ms"].is_u64(), "numbers are numbers: {echo}");
+
+    // Follow from now on: only new lines.
+    let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() + 1;
+    let mut stream = http.get(format!("http://{admin}/logs?follow=1&since={now_ms}")).send().await.unwrap();
+    assert_eq!(stream.headers()["content-type"], "application/x-ndjson");
+    assert_eq!(get(&format!("{}/echo?msg=second", a.url()), Some("logs-2")).await.status, 200);
+    let mut seen = String::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !seen.contains("\"request_id\":\"logs-2\"") {
+        let chunk =
+            tokio::time::timeout_at(deadline.into(), stream.chunk()).await.expect("the new line comes").unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
+    }
+    assert!(!seen.contains("logs-1"), "since: only lines from then on: {seen}");
+    let bad = http.get(format!("http://{admin}/logs?follow=yes")).send().await.unwrap();
+    assert_eq!(bad.status(), 400);
+    assert!(a.stop().await.success());
+}
+
+/// Off loopback, the admin listener wants a token, and refuses to start without one.
+#[tokio::test]
+async fn an_admin_listener_off_loopback_needs_a_token() {
+    let logs = tempfile::tempdir().unwrap();
+    let output = Command::new(BIN)
+        .args(["--addr", "127.0.0.1:0", "--admin-addr", "0.0.0.0:0", "--log-dir"])
+        .arg(logs.path())
+        .env_remove("ADMIN_TOKEN")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    // Said where its lines go (stdout), as every failure to serve is.
+    let said = String::from_utf8_lossy(&output.stdout) + String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("is not on loopback") && said.contains("--admin-token or ADMIN_TOKEN"), "{said}");
+
+    let a = spawn(logs.path()).args(["--admin-addr", "127.0.0.1:0", "--admin-token", "s3cret"]).start();
+    let admin = admin_addr(&a).await;
+    let http = client();
+    let refused = http.get(format!("http://{admin}/faults")).send().await.unwrap();
+    assert_eq!(refused.status(), 401);
+    assert_eq!(refused.headers()["www-authenticate"], "Bearer");
+    let wrong = http.get(format!("http://{admin}/logs")).bearer_auth("s3creT").send().await.unwrap();
+    assert_eq!(wrong.status(), 401);
+    let right = http.get(format!("http://{admin}/faults")).bearer_auth("s3cret").send().await.unwrap();
+    assert_eq!(right.status(), 200);
+    assert!(a.stop().await.success());
+}

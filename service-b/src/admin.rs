@@ -30,7 +30,7 @@ use crate::live::LivePolicy;
 /// The admin listener's whole HTTP surface; `own` is its bound address.
 pub fn app(policy: LivePolicy, own: SocketAddr) -> HttpService {
     let routes = Router::new().route(PATH, get(show).put(change)).with_state(policy);
-    service_kit::admin::admin_service(routes, own, "GET and PUT /policy")
+    service_kit::admin::admin_service(routes, own, "GET and PUT /policy, GET /logs")
 }
 
 async fn show(State(policy): State<LivePolicy>) -> Response {

@@ -80,6 +80,11 @@ pub struct Config {
     #[arg(long, env = "SERVICE_B_ADMIN_ADDR")]
     pub admin_addr: Option<ListenAddr>,
 
+    /// Token the admin listener requires of every request, as
+    /// `Authorization: Bearer TOKEN`; needed for an admin listener off loopback.
+    #[arg(long, env = "ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+
     #[command(flatten)]
     pub log: LogArgs,
 
@@ -172,7 +177,9 @@ pub async fn run(
     );
     live::log_policy("start", &policy);
     let admin = match &config.admin_addr {
-        Some(addr) => Some(service_kit::admin::bind(addr, "change how B calls A").await?),
+        Some(addr) => {
+            Some(service_kit::admin::bind(addr, "change how B calls A", config.admin_token.as_deref()).await?)
+        }
         None => None,
     };
     service_kit::admin::serve_with_admin(

@@ -37,6 +37,7 @@ pub fn error(status: StatusCode, message: impl Into<String>) -> Response {
 /// `answers`) and 405, the body limit and the deadline.
 pub fn admin_service(routes: Router, own: SocketAddr, answers: &'static str) -> HttpService {
     let router = routes
+        .route("/logs", axum::routing::get(crate::log_stream::logs))
         .fallback(move || async move {
             error(StatusCode::NOT_FOUND, format!("not found: the admin listener answers {answers}"))
         })
@@ -51,10 +52,32 @@ pub fn admin_service(routes: Router, own: SocketAddr, answers: &'static str) -> 
     BoxCloneSyncService::new(service)
 }
 
-/// The admin guard as a middleware: refuses (403 or 415, JSON) what
-/// [`contract::admin_guard::check`] refuses, before the handler reads anything.
+/// The token the admin listener requires (`--admin-token`), once bound with one.
+static TOKEN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Whether `headers` carry `Authorization: Bearer <token>` (compared in
+/// constant time, so the answer's timing does not tell how much was right).
+fn authorized(headers: &HeaderMap, token: &str) -> bool {
+    let Some(given) = headers.get(header::AUTHORIZATION).and_then(|v| v.as_bytes().strip_prefix(b"Bearer ")) else {
+        return false;
+    };
+    let wanted = token.as_bytes();
+    given.len() == wanted.len() && given.iter().zip(wanted).fold(0u8, |diff, (a, b)| diff | (a ^ b)) == 0
+}
+
+/// The admin guard as a middleware: refuses (401 without the token, 403 or
+/// 415, JSON) what [`contract::admin_guard::check`] refuses, before the
+/// handler reads anything.
 async fn refuse_the_web(State(own): State<SocketAddr>, request: Request, next: Next) -> Response {
     let headers = request.headers();
+    if let Some(token) = TOKEN.get()
+        && !authorized(headers, token)
+    {
+        let mut refused =
+            error(StatusCode::UNAUTHORIZED, "this admin listener wants Authorization: Bearer <its --admin-token>");
+        refused.headers_mut().insert(header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
+        return refused;
+    }
     let host = joined(headers, &header::HOST);
     let origin = joined(headers, &header::ORIGIN);
     let content_type = joined(headers, &header::CONTENT_TYPE);
@@ -94,13 +117,32 @@ fn has_body(headers: &HeaderMap) -> bool {
 
 /// Binds the admin listener at `addr`, logs its `listening` line
 /// (`listener=admin`), and warns when it is not on loopback: `exposed` says
-/// what anyone who can reach it can do (e.g. "change how B calls A").
-pub async fn bind(addr: &ListenAddr, exposed: &str) -> std::io::Result<TcpListener> {
+/// what anyone who can reach it can do (e.g. "change how B calls A"). Off
+/// loopback it needs a `token` (which every request must then carry), and
+/// refuses to start without one.
+pub async fn bind(addr: &ListenAddr, exposed: &str, token: Option<&str>) -> std::io::Result<TcpListener> {
     let listener = crate::program::bind(addr)
         .await
         .map_err(|error| std::io::Error::new(error.kind(), format!("cannot listen on --admin-addr {addr}: {error}")))?;
     let bound = listener.local_addr().map_or_else(|_| addr.to_string(), |addr| addr.to_string());
+    let off_loopback = listener.local_addr().is_ok_and(|addr| !addr.ip().is_loopback());
+    match token {
+        Some("") => return Err(std::io::Error::other("--admin-token is empty: give a secret, or none on loopback")),
+        Some(token) => {
+            let _ = TOKEN.set(token.to_owned());
+        }
+        None if off_loopback => {
+            return Err(std::io::Error::other(format!(
+                "the admin listener {bound} is not on loopback, so anyone who can reach it could {exposed} and read \
+                 its logs: give it a token with --admin-token or ADMIN_TOKEN (callers send Authorization: Bearer \
+                 TOKEN), or listen on 127.0.0.1"
+            )));
+        }
+        None => {}
+    }
     tracing::info!(target: "lifecycle", event = "listening", listener = "admin", addr = bound);
+    // From here on the log's lines are kept for GET /logs.
+    crate::log_stream::enable();
     if listener.local_addr().is_ok_and(|addr| !addr.ip().is_loopback()) {
         tracing::warn!(
             target: "lifecycle",
@@ -142,6 +184,7 @@ where
     let public = crate::serve(listener, limits, app, stopped());
     let signal = async move {
         shutdown.await;
+        crate::log_stream::stop();
         let _ = stop_tx.send(true);
     };
     let ((), public, admin) = tokio::join!(signal, public, admin);

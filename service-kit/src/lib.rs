@@ -10,6 +10,7 @@ pub mod config;
 pub mod connection;
 pub mod errors;
 mod log_file;
+pub mod log_stream;
 pub mod logwriter;
 pub mod metrics;
 pub mod program;

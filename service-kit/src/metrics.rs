@@ -10,6 +10,8 @@
 //! - `log_lines_lost_total{sink}`: lines the file could not take (`file`) and
 //!   console lines dropped because stdout was not read (`console`).
 //! - `connections_open`, `connection_limit_waits_total`: the connection limit at work.
+//! - `log_stream_lines_dropped_total`: lines `GET /logs` readers fell too far
+//!   behind to get (the stream says so too); the file has every one.
 //!
 //! The endpoint label is one of the service's own paths (as given to
 //! [`crate::server::with_common_layers`]) or `other`, so a client cannot grow
@@ -81,6 +83,7 @@ pub struct Metrics {
     lost: [Counter; 2],
     open_connections: Gauge,
     limit_waits: Counter,
+    stream_dropped: Counter,
 }
 
 /// The process's metrics (created on first use).
@@ -137,7 +140,24 @@ impl Metrics {
             "Times a new connection had to wait because --max-connections were open",
             limit_waits.clone(),
         );
-        Self { registry, requests, latency, upstream, tries, breaker, lost, open_connections, limit_waits }
+        let stream_dropped = Counter::default();
+        registry.register(
+            "log_stream_lines_dropped",
+            "Log lines a GET /logs reader fell too far behind to get (the file has them all)",
+            stream_dropped.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            latency,
+            upstream,
+            tries,
+            breaker,
+            lost,
+            open_connections,
+            limit_waits,
+            stream_dropped,
+        }
     }
 
     /// Shows a latency series for each of `endpoints` (and `/metrics`, `other`) from the
@@ -179,6 +199,11 @@ impl Metrics {
     /// Lines lost so far by `sink`.
     pub fn lines_lost_so_far(&self, sink: Sink) -> u64 {
         self.lost[usize::from(sink == Sink::Console)].get()
+    }
+
+    /// Counts lines a `GET /logs` reader lost by falling behind.
+    pub(crate) fn stream_lines_dropped(&self, lines: u64) {
+        self.stream_dropped.inc_by(lines);
     }
 
     pub(crate) fn connection_opened(&self) {

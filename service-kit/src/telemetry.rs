@@ -114,6 +114,9 @@ impl<S: Subscriber> tracing_subscriber::Layer<S> for LineLayer {
             format_event(out, self.format, self.service, now, event);
             out.push('\n');
             self.sink.write(out.as_bytes(), to_console);
+            if Self::to_file(metadata) {
+                crate::log_stream::record(out.as_bytes(), now);
+            }
         };
         LINE.with(|cell| match cell.try_borrow_mut() {
             Ok(mut out) => write(&mut out),

@@ -30,6 +30,8 @@ pub struct Client {
     /// budget. The dashboard passes the wait for B's current policy to
     /// [`Client::call_echo_waiting`].
     default_wait: Duration,
+    /// `ADMIN_TOKEN`: sent to the services' admin listeners (needed off loopback).
+    admin_token: Option<String>,
 }
 
 impl Client {
@@ -42,7 +44,8 @@ impl Client {
             .pool_max_idle_per_host(1_024)
             .build()?;
         let budget = u64::try_from(b_timeout.as_millis()).unwrap_or(u64::MAX);
-        Ok(Self { http, default_wait: crate::model::b_wait(budget) })
+        let admin_token = std::env::var("ADMIN_TOKEN").ok().filter(|token| !token.is_empty());
+        Ok(Self { http, default_wait: crate::model::b_wait(budget), admin_token })
     }
 
     /// `GET /policy` on B's admin listener.
@@ -57,7 +60,15 @@ impl Client {
 
     /// `GET` of `path` on an admin listener (B's `/policy`, A's `/faults` and `/policy`).
     pub async fn admin_get<T: DeserializeOwned>(&self, admin: &Url, path: &str) -> Result<T, String> {
-        read_admin(self.http.get(join(admin, path)).timeout(ADMIN_TIMEOUT)).await
+        read_admin(self.authorized(self.http.get(join(admin, path)).timeout(ADMIN_TIMEOUT))).await
+    }
+
+    /// `request` with `Authorization: Bearer $ADMIN_TOKEN`, when it is set.
+    fn authorized(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.admin_token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
     }
 
     /// `PUT` of `change` as JSON to `path` on an admin listener; the answer is the state now.
@@ -74,7 +85,7 @@ impl Client {
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body)
             .timeout(ADMIN_TIMEOUT);
-        read_admin(request).await
+        read_admin(self.authorized(request)).await
     }
 
     /// `GET /call-echo?msg=..[&delay_ms=..]` on B at `b_url`, with `x-request-id: id`.
