@@ -8,6 +8,9 @@ use contract::Service;
 use reqwest::Url;
 
 /// The dashboard's command line (the `tui` binary without a subcommand).
+/// toxiproxy's own port, where its clients look for the link's API.
+pub const LINK_API_PORT: u16 = 8474;
+
 #[derive(Debug, Clone, Parser)]
 #[command(name = "tui")]
 pub struct DashboardArgs {
@@ -76,7 +79,7 @@ pub struct DashboardArgs {
 
     /// The link's toxiproxy API (toxiproxy-cli, toxiproxy-python and the other
     /// clients drive the link through it); when the port is taken, a free one.
-    #[arg(long, env = "LINK_API", default_value = "127.0.0.1:8474")]
+    #[arg(long, env = "LINK_API", default_value_t = std::net::SocketAddr::from(([127, 0, 0, 1], LINK_API_PORT)))]
     pub link_api: std::net::SocketAddr,
 
     /// Seed of every draw of chance on the link (toxicity, jitter) and in A's

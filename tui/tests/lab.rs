@@ -175,6 +175,18 @@ fn the_original_flask_pair_passes_what_it_supports_and_skips_the_rest() {
         let line = ran.verdict(name);
         assert!(line.starts_with(&format!("SKIP {name}: your ")) && line.contains("has no admin API"), "{line}");
     }
+    // The report agrees with the verdicts: what the lab showed another way
+    // is ticked, what it skipped says why, lines joined by time say so.
+    let report = ran.stderr.lines().find_map(|line| line.strip_prefix("report: ")).expect("the report's path");
+    let md = std::fs::read_to_string(report).unwrap();
+    assert!(
+        md.contains("- [x] 4. A slow: `") && md.contains("(shown by `tui lab`: A answered delay\\_ms=1300"),
+        "{md}"
+    );
+    assert!(md.contains("- [x] 9. Answers lost: `"), "{md}");
+    assert!(md.contains("- [ ] 6. A retry: skipped by `tui lab`: your B has no admin API"), "{md}");
+    assert!(md.contains("Written while it was in flight (joined to it by time, not by id"), "{md}");
+    assert!(md.contains("What `tui lab` did and what happened"), "{md}");
 }
 
 /// A learner's B that calls A with no timeout at all hangs on a frozen A.
@@ -191,31 +203,55 @@ fn a_b_with_no_timeout_fails_the_frozen_experiment() {
     assert!(ran.verdict("works").starts_with("PASS"), "the rest of it works");
     let line = ran.verdict("a-frozen");
     assert!(line.starts_with("FAIL a-frozen: expected 503 {\"error\":…,\"error_kind\":\"timeout\""), "{line}");
-    assert!(line.contains("B did not answer within") && line.contains("does B set a timeout"), "{line}");
+    assert!(line.contains("B gave no answer after") && line.contains("does B set a timeout"), "{line}");
     let json = json_of(&ran);
     let id = json["experiments"][1]["request_ids"][0].as_str().expect("the request that showed it");
     assert!(line.ends_with(&format!("(request {id})")), "{line}");
     assert_eq!(json["experiments"][1]["verdict"], "fail");
 }
 
-/// A B that answers 500, or 503 in plain text, instead of the lab's 503 JSON.
+/// A B that answers 500, or 503 in plain text or with a kind of its own,
+/// instead of the lab's 503 JSON: when A is stopped and when it crashes.
 #[test]
 fn a_b_that_answers_500_or_plain_text_fails_with_what_it_sent() {
     if skip_without_python() {
         return;
     }
-    for (mode, said) in
-        [("status-500", "B answered 500 `{\"error\": "), ("plain-text", "B's 503 is not JSON: `A is down`")]
-    {
+    for (mode, said) in [
+        ("status-500", "B answered 500 `{\"error\": "),
+        ("plain-text", "B's 503 is not JSON: `A is down`"),
+        ("bad-kind", "B's error_kind \"oops\" is none of connect, timeout, status, body, circuit_open"),
+    ] {
         let logs = tempfile::tempdir().unwrap();
         let a = format!("python3 {FIXTURES}/stub_a.py {{port}}");
         let b = format!("python3 {FIXTURES}/broken_b.py {mode} {{port}} {{a_url}}");
-        let ran = lab(logs.path(), &["--a-cmd", &a, "--b-cmd", &b, "--only", "a-stopped"]);
+        let ran = lab(logs.path(), &["--a-cmd", &a, "--b-cmd", &b, "--only", "a-stopped,crash"]);
         assert_eq!(ran.code, Some(1), "{mode}: {}\n{}", ran.stdout, ran.stderr);
         let line = ran.verdict("a-stopped");
         assert!(line.starts_with("FAIL a-stopped: expected 503 {\"error\":…,\"error_kind\":\"connect\""), "{line}");
         assert!(line.contains(said), "{mode}: {line}");
+        let line = ran.verdict("crash");
+        assert!(line.starts_with("FAIL crash: expected 503 {\"error\":…,\"error_kind\":\"…\""), "{line}");
+        assert!(line.contains(said), "{mode}: {line}");
     }
+}
+
+/// A B that gives up long before its timeout is not waiting for A.
+#[test]
+fn a_b_that_gives_up_too_soon_fails_the_frozen_experiment() {
+    if skip_without_python() {
+        return;
+    }
+    let logs = tempfile::tempdir().unwrap();
+    let a = format!("python3 {FIXTURES}/stub_a.py {{port}}");
+    let b = format!("python3 {FIXTURES}/broken_b.py impatient {{port}} {{a_url}}");
+    let ran = lab(logs.path(), &["--a-cmd", &a, "--b-cmd", &b, "--only", "a-frozen"]);
+    assert_eq!(ran.code, Some(1), "{}\n{}", ran.stdout, ran.stderr);
+    let line = ran.verdict("a-frozen");
+    assert!(
+        line.starts_with("FAIL a-frozen: expected B to wait for A about 1000 ms (its timeout) before it gives up"),
+        "{line}"
+    );
 }
 
 #[test]
@@ -243,4 +279,75 @@ fn bad_usage_exits_2_and_names_the_experiments() {
         ran.stderr
     );
     assert!(std::fs::read_dir(logs.path()).map_or(true, |mut dir| dir.next().is_none()), "nothing was started");
+}
+
+/// Ctrl-C in the middle: the services stop, the report and the JSON say
+/// which experiments never ran, and the exit code is the shell's 130.
+#[test]
+fn an_interrupted_lab_says_what_did_not_run() {
+    use std::io::{BufRead, BufReader, Read};
+    let logs = tempfile::tempdir().unwrap();
+    let report = logs.path().join("cut.md");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tui"))
+        .arg("lab")
+        .args(["--a-url", "http://127.0.0.1:0", "--b-url", "http://127.0.0.1:0", "--link-api", "127.0.0.1:0"])
+        .arg("--log-dir")
+        .arg(logs.path())
+        .arg("--report")
+        .arg(&report)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("tui runs");
+    let pid = child.id().to_string();
+    let stderr = child.stderr.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let (lines, read) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    let deadline = std::time::Instant::now() + LIMIT;
+    let mut said = Vec::new();
+    while let Ok(line) = read.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now())) {
+        let third = line.starts_with("[3/13] a-frozen");
+        said.push(line);
+        if third {
+            break;
+        }
+    }
+    assert!(said.last().is_some_and(|line| line.starts_with("[3/13]")), "{said:?}");
+    Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    let (done, finished) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut out = String::new();
+        let _ = stdout.read_to_string(&mut out);
+        let _ = done.send((out, child.wait()));
+    });
+    let Ok((out, status)) = finished.recv_timeout(Duration::from_secs(30)) else {
+        let _ = Command::new("kill").args(["-9", &pid]).status();
+        panic!("tui lab did not end within 30 s of SIGINT");
+    };
+    assert_eq!(status.unwrap().code(), Some(130), "{out}");
+    assert!(out.contains("PASS works: ") && out.contains("PASS a-stopped: "), "{out}");
+    assert!(out.contains("NOT-RUN a-frozen: interrupted (SIGINT) while it ran"), "{out}");
+    assert!(out.contains("NOT-RUN breaker: interrupted (SIGINT) before it ran"), "{out}");
+    let md = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        md.contains("13 experiments: 2 passed, 0 failed, 0 skipped, 11 not run: **the lab was interrupted**"),
+        "{md}"
+    );
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(report.with_extension("json")).unwrap()).unwrap();
+    assert_eq!(json["experiments"][12]["verdict"], "not-run");
+}
+
+#[test]
+fn a_report_that_cannot_be_written_is_said_before_anything_runs() {
+    let logs = tempfile::tempdir().unwrap();
+    let ran = lab(logs.path(), &["--report", "/nonexistent-dir/lab.md"]);
+    assert_eq!(ran.code, Some(2), "{}", ran.stderr);
+    assert!(ran.stderr.contains("cannot write /nonexistent-dir/lab.md: no such file or directory"), "{}", ran.stderr);
+    assert!(!ran.stderr.contains("[1/13]"), "nothing ran: {}", ran.stderr);
 }

@@ -193,13 +193,16 @@ pub fn join(base: &Url, path: &str) -> Url {
     url
 }
 
+/// Why a call to B failed when B took longer than the dashboard waits.
+pub const NOT_IN_TIME: &str = "B did not answer in time";
+
 /// A short reason for a failed call to B (never the URL, which holds the message).
 fn describe(error: &reqwest::Error) -> String {
     if out_of_descriptors(error) {
         return "the dashboard is out of file descriptors (too many open files)".into();
     }
     if error.is_timeout() {
-        return "B did not answer in time".into();
+        return NOT_IN_TIME.into();
     }
     if error.is_connect() {
         return "B is not reachable (connection refused?)".into();

@@ -31,10 +31,37 @@ pub fn echoed(request: &SentRequest) -> Result<(), String> {
 /// B's answer is the lab's 503 JSON with error kind `kind` (said by B, or
 /// read from its error text); `Ok(true)` when the kind was read from the text.
 pub fn unavailable(request: &SentRequest, kind: ErrorKind) -> Result<bool, String> {
-    let expected = format!(
+    let (seen, guessed) = lab_503(request, Some(kind))?;
+    match seen {
+        seen if seen == kind => Ok(guessed),
+        seen if guessed => Err(format!(
+            "expected {}; B's error text reads as {} (it sends no error_kind): {}",
+            expected_503(Some(kind)),
+            seen.as_str(),
+            quote(body_of(request))
+        )),
+        seen => Err(format!("expected {}; B said error_kind {}", expected_503(Some(kind)), seen.as_str())),
+    }
+}
+
+/// B's answer is the lab's 503 JSON with any of the lab's error kinds: its
+/// kind, and whether it was read from B's error text.
+pub fn unavailable_any(request: &SentRequest) -> Result<(ErrorKind, bool), String> {
+    lab_503(request, None)
+}
+
+/// `503 {"error":…,"error_kind":"timeout",…}`, the answer a check expects.
+fn expected_503(kind: Option<ErrorKind>) -> String {
+    format!(
         "503 {{\"error\":…,\"error_kind\":\"{}\",\"service_a\":\"unavailable\",\"service_b\":\"ok\"}}",
-        kind.as_str()
-    );
+        kind.map_or("…", ErrorKind::as_str)
+    )
+}
+
+/// The shape of the lab's 503, whatever its kind: the kind B said (one of
+/// the lab's), or the one its error text names when it says none.
+fn lab_503(request: &SentRequest, kind: Option<ErrorKind>) -> Result<(ErrorKind, bool), String> {
+    let expected = expected_503(kind);
     let (status, body) = answered(request, &expected)?;
     if status != 503 {
         return Err(format!("expected {expected}; B answered {status} {}", quote(body)));
@@ -43,35 +70,57 @@ pub fn unavailable(request: &SentRequest, kind: ErrorKind) -> Result<bool, Strin
         return Err(format!("expected {expected}; B's 503 is not JSON: {}", quote(body)));
     };
     let text = |key: &str| json.get(key).and_then(Value::as_str);
-    if text("error").is_none_or(str::is_empty) {
+    let Some(error) = text("error").filter(|error| !error.is_empty()) else {
         return Err(format!("expected {expected}; B's 503 has no \"error\" text: {}", quote(body)));
-    }
+    };
     if text("service_a") != Some("unavailable") || text("service_b") != Some("ok") {
         return Err(format!(
             "expected {expected}; B's 503 does not say \"service_a\":\"unavailable\",\"service_b\":\"ok\": {}",
             quote(body)
         ));
     }
-    let Some(outcome) = &request.outcome else { unreachable!("answered() saw it") };
-    match outcome.error_kind() {
-        Some(seen) if seen == kind => Ok(outcome.kind_guessed()),
-        Some(seen) if outcome.kind_guessed() => Err(format!(
-            "expected {expected}; B's error text reads as {} (it sends no error_kind): {}",
-            seen.as_str(),
-            quote(body)
-        )),
-        Some(seen) => Err(format!("expected {expected}; B said error_kind {}", seen.as_str())),
-        None => Err(format!(
-            "expected {expected}; B's 503 has no error_kind and its error text names no kind: {}",
-            quote(body)
-        )),
+    match json.get("error_kind") {
+        Some(said) => match said.as_str().and_then(ErrorKind::from_name) {
+            Some(seen) => Ok((seen, false)),
+            None => {
+                let names: Vec<&str> = ErrorKind::ALL.iter().map(|kind| kind.as_str()).collect();
+                Err(format!("expected {expected}; B's error_kind {said} is none of {}", names.join(", ")))
+            }
+        },
+        None => match crate::msg::kind_from_error_text(error) {
+            Some(seen) => Ok((seen, true)),
+            None => Err(format!(
+                "expected {expected}; B's 503 has no error_kind and its error text names no kind: {}",
+                quote(body)
+            )),
+        },
     }
 }
 
-/// B gave up within its budget (`timeout_ms`), give or take `slack_ms`.
-pub fn within_budget(request: &SentRequest, timeout_ms: u64, slack_ms: u64) -> Result<(), String> {
+fn body_of(request: &SentRequest) -> &str {
+    match &request.outcome {
+        Some(Outcome::Answered { body, .. }) => body,
+        _ => "",
+    }
+}
+
+/// How much sooner than its timeout B may give up and still be said to have
+/// waited for it (the timer's and the log's rounding).
+pub const EARLY_MS: u64 = 100;
+/// How much later than its timeout B may answer and still be on time (its
+/// own work after giving up, a busy machine).
+pub const LATE_MS: u64 = 400;
+
+/// B gave up at its budget (`timeout_ms`): not much sooner, not much later.
+pub fn within_budget(request: &SentRequest, timeout_ms: u64) -> Result<(), String> {
     let latency = request.outcome.as_ref().map_or(0, |outcome| whole_ms(outcome.latency()));
-    if latency > timeout_ms + slack_ms {
+    if latency + EARLY_MS < timeout_ms {
+        return Err(format!(
+            "expected B to wait for A about {timeout_ms} ms (its timeout) before it gives up; \
+             it answered after {latency} ms"
+        ));
+    }
+    if latency > timeout_ms + LATE_MS {
         return Err(format!(
             "expected B to give up after about {timeout_ms} ms (its timeout); it answered after {latency} ms"
         ));
@@ -83,10 +132,11 @@ pub fn within_budget(request: &SentRequest, timeout_ms: u64, slack_ms: u64) -> R
 fn answered<'a>(request: &'a SentRequest, expected: &str) -> Result<(u16, &'a str), String> {
     match &request.outcome {
         Some(Outcome::Answered { status, body, .. }) => Ok((*status, body)),
-        Some(Outcome::NoAnswer { latency, error }) => Err(format!(
-            "expected {expected}; B did not answer within {} ms ({error}): does B set a timeout on its call to A?",
-            whole_ms(*latency)
-        )),
+        Some(Outcome::NoAnswer { latency, error }) => {
+            let timed_out = error == crate::io::http::NOT_IN_TIME;
+            let hint = if timed_out { ": does B set a timeout on its call to A?" } else { "" };
+            Err(format!("expected {expected}; B gave no answer after {} ms ({error}){hint}", whole_ms(*latency)))
+        }
         None => Err(format!("expected {expected}; no answer came")),
     }
 }
@@ -184,8 +234,16 @@ mod tests {
                 "no error_kind and its error text names no kind",
             ),
             (
-                request(Outcome::NoAnswer { latency: Duration::from_millis(5000), error: "timed out".into() }),
-                "B did not answer within 5000 ms (timed out): does B set a timeout",
+                answer(503, None, &good.replace("\"timeout\"", "\"oops\"")),
+                "B's error_kind \"oops\" is none of connect, timeout, status, body, circuit_open",
+            ),
+            (answer(503, None, &good.replace("\"timeout\"", "7")), "B's error_kind 7 is none of"),
+            (
+                request(Outcome::NoAnswer {
+                    latency: Duration::from_millis(5000),
+                    error: crate::io::http::NOT_IN_TIME.into(),
+                }),
+                "B gave no answer after 5000 ms (B did not answer in time): does B set a timeout",
             ),
         ];
         for (request, said) in cases {
@@ -207,8 +265,13 @@ mod tests {
     #[test]
     fn a_b_that_waits_past_its_budget_is_told_how_long_it_took() {
         let slow = answer(503, Some(ErrorKind::Timeout), "{}");
-        assert_eq!(within_budget(&slow, 1000, 500), Ok(()));
-        let detail = within_budget(&slow, 500, 200).unwrap_err();
+        assert_eq!(within_budget(&slow, 1000), Ok(()));
+        let detail = within_budget(&slow, 500).unwrap_err();
         assert_eq!(detail, "expected B to give up after about 500 ms (its timeout); it answered after 1003 ms");
+        let early = within_budget(&slow, 2000).unwrap_err();
+        assert_eq!(
+            early,
+            "expected B to wait for A about 2000 ms (its timeout) before it gives up; it answered after 1003 ms"
+        );
     }
 }

@@ -26,6 +26,7 @@ use crate::model::verdict::{Verdict, VerdictKind};
 use crate::msg::{Action, Health, LogLine, ProcessState};
 use crate::platform::signals::QuitSignals;
 use crate::runtime::{DashboardError, World};
+use crate::text::describe_io;
 use checks::Joined;
 
 /// `tui lab`'s own flags; the dashboard's flags choose the services.
@@ -90,8 +91,26 @@ pub struct Lab {
     joined: [Option<Joined>; 2],
 }
 
+/// How `tui lab` ended, when it could not judge every experiment.
+enum Ended {
+    /// Bad usage found before anything ran (a report path that cannot be written).
+    Usage(String),
+    /// The lab itself broke.
+    Broken(DashboardError),
+}
+
+impl From<DashboardError> for Ended {
+    fn from(error: DashboardError) -> Self {
+        Ended::Broken(error)
+    }
+}
+
+/// The exit code of a lab stopped by a signal: the shell's 128 + SIGINT.
+const INTERRUPTED: u8 = 130;
+
 /// `tui lab`: runs the experiments, prints the verdicts, writes the report
-/// and its JSON; 0 when none failed, 1 when one did (2, bad usage, is clap's).
+/// and its JSON; 0 when none failed, 1 when one did, 2 on bad usage (clap's,
+/// or a report that cannot be written), 130 when interrupted.
 pub fn main(args: LabArgs) -> ExitCode {
     let local_offset = crate::cli::local_offset();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -104,22 +123,31 @@ pub fn main(args: LabArgs) -> ExitCode {
     let outcome = runtime.block_on(run(args, local_offset));
     runtime.shutdown_timeout(crate::runtime::SHUTDOWN_WAIT);
     match outcome {
+        Ok(verdicts) if verdicts.iter().any(|v| v.kind == VerdictKind::NotRun) => ExitCode::from(INTERRUPTED),
         Ok(verdicts) if verdicts.iter().any(|v| v.kind == VerdictKind::Fail) => ExitCode::FAILURE,
         Ok(_) => ExitCode::SUCCESS,
-        Err(error) => {
+        Err(Ended::Usage(why)) => {
+            eprintln!("tui lab: {why}");
+            ExitCode::from(2)
+        }
+        Err(Ended::Broken(error)) => {
             eprintln!("tui lab: {error}");
             ExitCode::FAILURE
         }
     }
 }
 
-async fn run(args: LabArgs, local_offset: time::UtcOffset) -> Result<Vec<Verdict>, DashboardError> {
+async fn run(args: LabArgs, local_offset: time::UtcOffset) -> Result<Vec<Verdict>, Ended> {
     let plan: Vec<Experiment> = if args.only.is_empty() {
         Experiment::ALL.to_vec()
     } else {
         Experiment::ALL.into_iter().filter(|experiment| args.only.contains(experiment)).collect()
     };
-    let mut signals = QuitSignals::listen()?;
+    for path in args.report.iter().chain(&args.json) {
+        crate::io::report::writable(path)
+            .map_err(|error| Ended::Usage(format!("cannot write {}: {}", path.display(), describe_io(&error))))?;
+    }
+    let mut signals = QuitSignals::listen().map_err(DashboardError::from)?;
     let mut dashboard = args.dashboard;
     if !dashboard.attach {
         // Its own services on free ports: a dashboard open on the default
@@ -128,6 +156,9 @@ async fn run(args: LabArgs, local_offset: time::UtcOffset) -> Result<Vec<Verdict
             if url.as_str().trim_end_matches('/') == service.default_url() {
                 let _ = url.set_port(Some(0));
             }
+        }
+        if dashboard.link_api.port() == crate::cli::LINK_API_PORT {
+            dashboard.link_api.set_port(0);
         }
     }
     let settings = Settings { local_offset, ..Settings::from(dashboard) };
@@ -139,6 +170,15 @@ async fn run(args: LabArgs, local_offset: time::UtcOffset) -> Result<Vec<Verdict
     };
     if let Some(name) = interrupted {
         eprintln!("tui lab: {name}: stopping the services the lab started...");
+        let judged = verdicts.len();
+        for (n, experiment) in plan.iter().enumerate().skip(judged) {
+            let (detail, request_ids) = if n == judged {
+                (format!("interrupted ({name}) while it ran"), std::mem::take(&mut lab.ids))
+            } else {
+                (format!("interrupted ({name}) before it ran"), Vec::new())
+            };
+            verdicts.push(verdict(*experiment, VerdictKind::NotRun, detail, request_ids));
+        }
     }
     let place = match (&args.report, &args.json) {
         (Some(report), Some(json)) => format!("{} or {}", report.display(), json.display()),
@@ -153,10 +193,7 @@ async fn run(args: LabArgs, local_offset: time::UtcOffset) -> Result<Vec<Verdict
     }
     match written {
         Ok((report, json)) => eprintln!("report: {}\njson: {}", report.display(), json.display()),
-        Err(error) => return Err(DashboardError::Report(format!("{place}: {}", crate::text::describe_io(&error)))),
-    }
-    if interrupted.is_some() {
-        return Err(DashboardError::Task("interrupted before every experiment ran".into()));
+        Err(error) => return Err(DashboardError::Report(format!("{place}: {}", describe_io(&error))).into()),
     }
     Ok(verdicts)
 }
@@ -169,7 +206,11 @@ impl Lab {
         for (n, experiment) in plan.iter().enumerate() {
             eprintln!("[{}/{}] {}: {}", n + 1, plan.len(), experiment.name(), experiment.doing());
             self.ids.clear();
-            let shown = match &not_ready {
+            let gone = Service::ALL.iter().find_map(|&s| match &self.model().service(s).process {
+                ProcessState::Failed(why) => Some(format!("{} is no longer running: {why}", s.name())),
+                _ => None,
+            });
+            let shown = match not_ready.as_ref().or(gone.as_ref()) {
                 Some(why) => Err(Not::Fail(why.clone())),
                 None => experiment.run(self).await,
             };
@@ -179,13 +220,7 @@ impl Lab {
                 Err(Not::Skip(detail)) => (VerdictKind::Skip, detail),
                 Err(Not::Broken(error)) => return Err(error),
             };
-            verdicts.push(Verdict {
-                name: experiment.name(),
-                title: experiment.title(),
-                kind,
-                detail,
-                request_ids: std::mem::take(&mut self.ids),
-            });
+            verdicts.push(verdict(*experiment, kind, detail, std::mem::take(&mut self.ids)));
             if not_ready.is_none() {
                 self.calm().await?;
             }
@@ -198,19 +233,28 @@ impl Lab {
     async fn ready(&mut self) -> Result<Option<String>, DashboardError> {
         let deadline = Instant::now() + SETTLE;
         let up = |model: &Model| Service::ALL.iter().all(|&s| matches!(model.service(s).health, Health::Up { .. }));
-        if !self.world.until(deadline, up).await? {
+        let failed =
+            |model: &Model| Service::ALL.iter().any(|&s| matches!(model.service(s).process, ProcessState::Failed(_)));
+        if !self.world.until(deadline, |model| up(model) || failed(model)).await? || !up(self.world.model()) {
             let model = self.world.model();
             let down: Vec<String> = Service::ALL
                 .iter()
                 .filter(|&&s| !matches!(model.service(s).health, Health::Up { .. }))
                 .map(|&s| {
                     let view = model.service(s);
-                    let why = match &view.process {
-                        ProcessState::Failed(why) => format!(": {why}"),
-                        ProcessState::Absent => " (--attach: nothing answers there)".to_owned(),
-                        _ => String::new(),
-                    };
-                    format!("{} did not answer at {} within {} s{why}", s.name(), view.url, SETTLE.as_secs())
+                    let commanded = model.settings.commands[s.index()].is_some();
+                    match &view.process {
+                        ProcessState::Failed(why) => format!("{} did not start: {why}", s.name()),
+                        ProcessState::Absent => format!("{} (--attach): nothing answers at {}", s.name(), view.url),
+                        _ if commanded => format!(
+                            "{} did not answer GET /health at {} within {} s: does the command listen on the \
+                             port it is given ({{port}} or $PORT) and answer /health with 200?",
+                            s.name(),
+                            view.url,
+                            SETTLE.as_secs()
+                        ),
+                        _ => format!("{} did not answer at {} within {} s", s.name(), view.url, SETTLE.as_secs()),
+                    }
                 })
                 .collect();
             return Ok(Some(down.join("; ")));
@@ -314,6 +358,24 @@ impl Lab {
         Ok((Vec::new(), known.unwrap_or(Joined::ById)))
     }
 
+    /// Waits for `service`'s line of `request`; how it was found, or a
+    /// failure that says which log was read and how.
+    async fn logged(&mut self, request: &SentRequest, service: Service) -> Result<Joined, Not> {
+        let (lines, how) = self.lines(request, service, |lines| !lines.is_empty()).await?;
+        if !lines.is_empty() {
+            return Ok(how);
+        }
+        Err(Not::Fail(format!(
+            "expected a line in {name}'s log for request {id} (one line per request); none came within {wait} s, \
+             neither with its request_id nor written while it was in flight (the lab reads {dir}/service-{lower}.*.log)",
+            name = service.name(),
+            id = request.id,
+            wait = LINES_WAIT.as_secs(),
+            dir = self.model().settings.log_dir.display(),
+            lower = service.name().to_lowercase(),
+        )))
+    }
+
     /// Skips unless the lab started A (it cannot stop or freeze an A it did not start).
     fn a_ours(&self) -> Result<(), Not> {
         let view = self.model().service(Service::A);
@@ -333,8 +395,8 @@ impl Lab {
             return Ok(());
         }
         Err(Not::Skip(if self.model().is_foreign(Service::B) {
-            "your B has no admin API (GET/PUT /policy) to set its retries or breaker: this project's convention, \
-             not the lab's"
+            "your B has no admin API (GET/PUT /policy) to set its retries or breaker: an extra of this project's \
+             B that the lab does not ask of yours"
                 .into()
         } else {
             "B's admin listener did not answer (start B with --admin-addr, or give --b-admin-url)".into()
@@ -347,8 +409,8 @@ impl Lab {
             return Ok(());
         }
         Err(Not::Skip(if self.model().is_foreign(Service::A) {
-            "your A has no admin API (PUT /faults, /policy) to set its own faults: this project's convention, \
-             not the lab's"
+            "your A has no admin API (PUT /faults) to make it fail on purpose: an extra of this project's A that \
+             the lab does not ask of yours"
                 .into()
         } else {
             "A's admin listener did not answer (start A with --admin-addr, or give --a-admin-url)".into()
@@ -359,4 +421,8 @@ impl Lab {
 /// The request sent by hand with this id.
 fn by_hand<'a>(model: &'a Model, id: &str) -> Option<&'a SentRequest> {
     model.session_log.manual.iter().rev().find(|request| request.id == id)
+}
+
+fn verdict(experiment: Experiment, kind: VerdictKind, detail: String, request_ids: Vec<String>) -> Verdict {
+    Verdict { name: experiment.name(), title: experiment.title(), kind, detail, request_ids }
 }

@@ -167,7 +167,7 @@ pub const STEPS: [Step; 13] = [
     },
     Step {
         title: "Duplicate work",
-        press: "answers still lost: {key:retries} (one retry), then {key:send}",
+        press: "{key:retries} (one retry; the answers still lost), then {key:send}",
         look_for: "two lines in A's log with one request_id: A did the work twice (Numbers: work twice)",
         shown_by: |seen| matches!(seen, Seen::Work { change: Change::Duplicated, .. }),
         starts: CALM,

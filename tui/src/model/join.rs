@@ -13,10 +13,6 @@ use crate::msg::{LogLine, Outcome};
 /// are written as a request ends, and a slow disk or a busy service writes late.
 pub const AFTER_ANSWER: Duration = Duration::seconds(1);
 
-/// How early a line may seem to be: the clocks are the machine's own, cut to
-/// milliseconds by each service's log.
-const CLOCK_SLACK: Duration = Duration::milliseconds(5);
-
 /// `service`'s call lines without a request id written between sending
 /// `request` and [`AFTER_ANSWER`] after its answer (or now, while it is
 /// pending: until `now`).
@@ -27,7 +23,12 @@ pub fn by_time<'a>(
     after: Duration,
 ) -> Vec<&'a LogLine> {
     let latency = request.outcome.as_ref().map_or(std::time::Duration::ZERO, Outcome::latency);
-    let (from, to) = (request.sent_at - CLOCK_SLACK, request.sent_at + latency + after);
+    // A log cuts its times to the millisecond: a line of the request may
+    // read as early as the millisecond it was sent in, never earlier (an
+    // earlier one is the request before's).
+    let sent = request.sent_at;
+    let from = sent.replace_millisecond(sent.millisecond()).unwrap_or(sent);
+    let to = sent + latency + after;
     lines
         .filter(|line| line.call_of() == Some(service) && line.request_id.is_none())
         .filter(|line| line.at.is_some_and(|at| at >= from && at <= to))
@@ -66,7 +67,7 @@ mod tests {
     fn only_lines_without_ids_written_while_the_request_was_in_flight_are_joined() {
         let request = SentRequest {
             id: "j-1".into(),
-            sent_at: datetime!(2026-12-03 12:00:00.000 UTC),
+            sent_at: datetime!(2026-12-03 12:00:00.005_700 UTC),
             msg: "hi".into(),
             delay_ms: None,
             burst: false,
@@ -76,13 +77,15 @@ mod tests {
         let line = |text: &str| LogLine::parse(Service::A, text);
         let lines = [
             line("2026-12-03 11:59:59,900 service=A endpoint=/echo status=ok latency_ms=0"),
-            line("2026-12-03 12:00:00,010 service=A endpoint=/echo status=ok latency_ms=0"),
+            line("2026-12-03 12:00:00,004 service=A endpoint=/echo status=ok latency_ms=0"),
+            line("2026-12-03 12:00:00,005 service=A endpoint=/echo status=ok latency_ms=0"),
             line("2026-12-03 12:00:00,011 service=A endpoint=/echo status=ok latency_ms=0 request_id=other"),
             line("2026-12-03 12:00:00,012 service=A endpoint=/health status=ok latency_ms=0"),
             line("2026-12-03 12:00:01,500 service=A endpoint=/echo status=ok latency_ms=0"),
         ];
         let found = by_time(&request, lines.iter(), Service::A, AFTER_ANSWER);
-        assert_eq!(found, [&lines[1]], "before it, another id's, a health check and too late are left out");
+        // Written in the millisecond it was sent in: a log cuts the rest off.
+        assert_eq!(found, [&lines[2]], "before it, another id's, a health check and too late are left out");
         assert!(by_time(&request, lines.iter(), Service::B, AFTER_ANSWER).is_empty());
         assert_eq!(caveat(&[]), None);
         let said = caveat(&[(Service::B, 1), (Service::A, 2)]).unwrap();

@@ -173,21 +173,48 @@ impl Model {
         };
         let request =
             self.requests.selected_request().or_else(|| if self.requests.is_following() { newest() } else { None })?;
-        let mut lines: Vec<&crate::msg::LogLine> = self.logs.visible(Some(Some(request.id.as_str()))).collect();
-        // A service whose lines carry no ids: its lines of the request's time, said as such.
-        let mut by_time = Vec::new();
-        for service in Service::ALL {
-            if self.no_ids_said[service.index()] && !lines.iter().any(|line| line.call_of() == Some(service)) {
-                let found = join::by_time(request, self.logs.visible(None), service, join::AFTER_ANSWER);
-                if !found.is_empty() {
-                    by_time.push((service, found.len()));
-                    lines.extend(found);
-                }
-            }
-        }
+        let lines: Vec<&crate::msg::LogLine> = self.logs.visible(Some(Some(request.id.as_str()))).collect();
+        Some(self.trace_of(request, lines))
+    }
+
+    /// The trace of `request` from its lines found by id, with the lines of
+    /// a service whose lines carry no ids joined by time, said as such.
+    pub fn trace_of<'a>(
+        &'a self,
+        request: &requests::SentRequest,
+        mut lines: Vec<&'a crate::msg::LogLine>,
+    ) -> trace::Trace {
+        let joined = self.joined_by_time(request, &lines);
+        let by_time: Vec<(Service, usize)> = joined.iter().map(|(service, found)| (*service, found.len())).collect();
+        lines.extend(joined.into_iter().flat_map(|(_, found)| found));
         let mut trace = trace::build(request, &lines);
         trace.caveat = join::caveat(&by_time);
-        Some(trace)
+        trace
+    }
+
+    /// Per service whose lines carry no ids and that has none of `request`
+    /// among `lines`: its lines written while it was in flight, in time
+    /// order, and none written after the next request sent by hand (one
+    /// sent right after this one's answer would otherwise lend it its lines).
+    pub fn joined_by_time<'a>(
+        &'a self,
+        request: &requests::SentRequest,
+        lines: &[&crate::msg::LogLine],
+    ) -> Vec<(Service, Vec<&'a crate::msg::LogLine>)> {
+        Service::ALL
+            .into_iter()
+            .filter(|service| {
+                self.no_ids_said[service.index()] && !lines.iter().any(|line| line.call_of() == Some(*service))
+            })
+            .map(|service| {
+                let next = self.session_log.manual.iter().map(|r| r.sent_at).filter(|at| *at > request.sent_at).min();
+                let mut found = join::by_time(request, self.logs.visible(None), service, join::AFTER_ANSWER);
+                found.retain(|line| next.is_none_or(|next| line.at.is_none_or(|at| at < next)));
+                found.sort_by_key(|line| line.at);
+                (service, found)
+            })
+            .filter(|(_, found)| !found.is_empty())
+            .collect()
     }
 
     /// What the dashboard knows now of A and the link (kept with each request).

@@ -2,21 +2,24 @@
 //! words, and the requests that showed it (plain data, for the report and
 //! its JSON).
 
-/// Passed, failed, or not run (what the implementation does not support).
+/// Passed, failed, skipped (what the implementation does not support), or
+/// not run (the lab was interrupted first).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VerdictKind {
     Pass,
     Fail,
     Skip,
+    NotRun,
 }
 
 impl VerdictKind {
-    /// `pass`, `fail`, `skip`: the JSON's words.
+    /// `pass`, `fail`, `skip`, `not-run`: the JSON's words.
     pub const fn as_str(self) -> &'static str {
         match self {
             VerdictKind::Pass => "pass",
             VerdictKind::Fail => "fail",
             VerdictKind::Skip => "skip",
+            VerdictKind::NotRun => "not-run",
         }
     }
 }

@@ -12,6 +12,7 @@ use crate::markdown::{self, code};
 use crate::model::Model;
 use crate::model::guide::STEPS;
 use crate::model::requests::{AState, SentRequest};
+use crate::model::verdict::{Verdict, VerdictKind};
 use crate::msg::{LinkCondition, LogLine, Outcome};
 
 /// The lines quoted per example, at most.
@@ -29,7 +30,7 @@ fn ms(request: &SentRequest) -> u128 {
 
 /// "What makes this distributed?": each property of a distributed system
 /// with the request of this session that showed it, or how to show it.
-pub fn distributed(md: &mut String, model: &Model, logs: &Logs) {
+pub fn distributed(md: &mut String, model: &Model, logs: &Logs, verdicts: &[Verdict]) {
     let manual: Vec<&SentRequest> = model.session_log.manual.iter().collect();
     let find = |test: &dyn Fn(&SentRequest) -> bool| manual.iter().copied().find(|request| test(request));
     let _ = writeln!(md, "## What makes this distributed?\n");
@@ -81,8 +82,17 @@ pub fn distributed(md: &mut String, model: &Model, logs: &Logs) {
     let done_for_nobody = |r: &SentRequest| model.duplicates.work(&r.id).done_but_timed_out();
     let done = find(&|r| done_for_nobody(r) && r.conditions.link == LinkCondition::Fault("answers-lost"))
         .or_else(|| find(&done_for_nobody));
+    // Shown by `tui lab` with A's line joined by time, which the ledger of
+    // work (joined by id) cannot count.
+    let by_lab = verdicts
+        .iter()
+        .find(|verdict| verdict.name == "answers-lost" && verdict.kind == VerdictKind::Pass)
+        .map(|verdict| {
+            let id = verdict.request_ids.first().map_or_else(String::new, |id| format!(" ({})", code(id)));
+            format!("`tui lab` showed it: {}{id}", markdown::text(&verdict.detail))
+        });
     let said = done.map_or_else(
-        || not_shown("press `{fault:answers-lost}` (answers lost), then `{key:send}`"),
+        || by_lab.unwrap_or_else(|| not_shown("press `{fault:answers-lost}` (answers lost), then `{key:send}`")),
         |r| {
             format!(
                 "B answered 503, yet A's log says `status=ok` for the same request: the work was done ({})",
@@ -126,16 +136,46 @@ pub fn distributed(md: &mut String, model: &Model, logs: &Logs) {
     }
 }
 
-/// The guide's steps, each ticked with the request that showed it.
-pub fn checklist(md: &mut String, model: &Model) {
-    let done = model.guide.done.iter().filter(|id| id.is_some()).count();
+/// The guide's steps, each ticked with the request that showed it: by the
+/// guide as the learner went, or by `tui lab`'s verdict of its experiment
+/// (which may have shown it by another way: the link's latency for an A
+/// that ignores `delay_ms`, lines joined by time). A step the lab did not
+/// pass says why, not which keys to press.
+pub fn checklist(md: &mut String, model: &Model, verdicts: &[Verdict]) {
+    let verdict = |step: &crate::model::guide::Step| verdicts.iter().find(|verdict| verdict.title == step.title);
+    let ticks: Vec<Option<String>> = STEPS
+        .iter()
+        .zip(&model.guide.done)
+        .map(|(step, id)| {
+            id.as_ref().map(|id| code(id)).or_else(|| {
+                let passed = verdict(step).filter(|verdict| verdict.kind == VerdictKind::Pass)?;
+                let id = passed.request_ids.first().map_or_else(String::new, |id| format!("{} ", code(id)));
+                Some(format!("{id}(shown by `tui lab`: {})", markdown::text(&passed.detail)))
+            })
+        })
+        .collect();
+    let done = ticks.iter().filter(|tick| tick.is_some()).count();
     let _ = writeln!(md, "## The guide's checklist ({done} of {} shown)\n", STEPS.len());
-    for (n, (step, id)) in STEPS.iter().zip(&model.guide.done).enumerate() {
-        match id {
-            Some(id) => {
-                let _ = writeln!(md, "- [x] {}. {}: {}", n + 1, markdown::text(step.title), code(id));
+    for (n, (step, tick)) in STEPS.iter().zip(&ticks).enumerate() {
+        match (tick, verdict(step)) {
+            (Some(tick), _) => {
+                let _ = writeln!(md, "- [x] {}. {}: {tick}", n + 1, markdown::text(step.title));
             }
-            None => {
+            (None, Some(verdict)) => {
+                let _ = writeln!(
+                    md,
+                    "- [ ] {}. {}: {} by `tui lab`: {}",
+                    n + 1,
+                    markdown::text(step.title),
+                    match verdict.kind {
+                        VerdictKind::Fail => "failed",
+                        VerdictKind::Skip => "skipped",
+                        _ => "not run",
+                    },
+                    markdown::text(&verdict.detail)
+                );
+            }
+            (None, None) => {
                 let _ = writeln!(
                     md,
                     "- [ ] {}. {}: press {}",

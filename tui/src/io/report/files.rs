@@ -59,6 +59,20 @@ pub fn write_lab(
 /// existing one, nor through a planted link), or replacing what was there
 /// (a path the learner gave). A failed write (a full disk) leaves nothing
 /// half written.
+/// Whether a report could be written at `path`, asked before the lab runs
+/// for minutes: an existing file is opened for writing (not truncated), a
+/// new one is created and removed again.
+pub fn writable(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if std::fs::symlink_metadata(path).is_ok() {
+        options.open(path).map(drop)
+    } else {
+        options.create_new(true).open(path).map(drop)?;
+        std::fs::remove_file(path)
+    }
+}
+
 fn write_whole(path: &Path, bytes: &[u8], fresh: bool) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();

@@ -15,7 +15,7 @@ mod files;
 mod json;
 mod logs;
 
-pub use files::{write, write_lab};
+pub use files::{writable, write, write_lab};
 mod questions;
 
 pub use logs::collect_log_lines;
@@ -50,12 +50,12 @@ pub fn render_with(
     let mut md = String::new();
     header(&mut md, model, generated_at);
     experiments(&mut md, verdicts);
-    deliverable::distributed(&mut md, model, logs);
-    deliverable::checklist(&mut md, model);
+    deliverable::distributed(&mut md, model, logs, verdicts);
+    deliverable::checklist(&mut md, model, verdicts);
     summary(&mut md, model);
     questions::write(&mut md, model, logs);
     deliverable::retries(&mut md, model, logs);
-    timeline(&mut md, model);
+    timeline(&mut md, model, if verdicts.is_empty() { "the learner" } else { "`tui lab`" });
     loads(&mut md, model.session_log.bursts.iter());
     manual(&mut md, model, logs);
     md
@@ -93,15 +93,16 @@ fn experiments(md: &mut String, verdicts: &[Verdict]) {
     if verdicts.is_empty() {
         return;
     }
-    let failed = verdicts.iter().filter(|v| v.kind == VerdictKind::Fail).count();
-    let skipped = verdicts.iter().filter(|v| v.kind == VerdictKind::Skip).count();
+    let count = |kind: VerdictKind| verdicts.iter().filter(|v| v.kind == kind).count();
+    let (passed, failed, skipped, not_run) =
+        (count(VerdictKind::Pass), count(VerdictKind::Fail), count(VerdictKind::Skip), count(VerdictKind::NotRun));
     let _ = writeln!(md, "## The lab's experiments (`tui lab`)\n");
     let _ = writeln!(
         md,
-        "{} experiments: {} passed, {failed} failed, {skipped} skipped{}.\n",
+        "{} experiments: {passed} passed, {failed} failed, {skipped} skipped{}{}.\n",
         verdicts.len(),
-        verdicts.len() - failed - skipped,
-        if skipped > 0 { " (what this implementation does not support)" } else { "" }
+        if skipped > 0 { " (what this implementation does not support)" } else { "" },
+        if not_run > 0 { format!(", {not_run} not run: **the lab was interrupted**") } else { String::new() }
     );
     let _ = writeln!(md, "| experiment | verdict | what showed it | requests |\n| --- | --- | --- | --- |");
     for verdict in verdicts {
@@ -155,17 +156,18 @@ fn summary(md: &mut String, model: &Model) {
 
 /// Marks and requests sent by hand, merged in time order (a mark first when
 /// both have the same time: it explains what follows).
-fn timeline(md: &mut String, model: &Model) {
+fn timeline(md: &mut String, model: &Model, who: &str) {
     let log = &model.session_log;
     let _ = writeln!(md, "## Timeline\n");
     if log.marks.is_empty() && log.manual.is_empty() {
         let _ = writeln!(md, "Nothing happened yet.\n");
         return;
     }
-    let _ = writeln!(md, "What the learner did and what happened, with each request sent by hand.\n");
+    let _ = writeln!(md, "What {who} did and what happened, with each request sent by hand.\n");
     let _ = writeln!(md, "| time (UTC) | what | request id |\n| --- | --- | --- |");
     let mut marks = log.marks.iter().peekable();
     let mut requests = log.manual.iter().peekable();
+    let mut last_mark: Option<&str> = None;
     loop {
         let mark_first = match (marks.peek(), requests.peek()) {
             (None, None) => break,
@@ -174,9 +176,14 @@ fn timeline(md: &mut String, model: &Model) {
         };
         if mark_first {
             if let Some(Mark { at, text, .. }) = marks.next().map(|mark| &**mark) {
-                let _ = writeln!(md, "| {} | **{}** | |", time_of_day(*at), markdown::text(text));
+                // The same thing said again with nothing between is said once.
+                if last_mark != Some(text.as_str()) {
+                    let _ = writeln!(md, "| {} | **{}** | |", time_of_day(*at), markdown::text(text));
+                }
+                last_mark = Some(text.as_str());
             }
         } else if let Some(request) = requests.next() {
+            last_mark = None;
             let (status, latency, kind) = outcome_cells(request.outcome.as_ref());
             let answer = [status, kind, latency].into_iter().filter(|part| !part.is_empty()).collect::<Vec<_>>();
             let _ = writeln!(

@@ -13,7 +13,7 @@ use contract::{ErrorKind, Service};
 use super::request_table;
 use crate::markdown::{self, code};
 use crate::model::requests::{AState, SentRequest};
-use crate::model::trace::{self, render};
+use crate::model::trace::render;
 use crate::model::{Model, guide};
 use crate::msg::{LinkCondition, LogLine, Outcome};
 
@@ -147,13 +147,23 @@ pub fn write(md: &mut String, model: &Model, logs: &HashMap<String, Vec<(Service
         shown_in_full.push(&first.id);
         let raw = logs.get(&first.id).map(Vec::as_slice).unwrap_or_default();
         let _ = writeln!(md, "\nThe log lines of {}:\n", code(&first.id));
+        let lines: Vec<LogLine> = raw.iter().map(|(service, line)| LogLine::parse(*service, line)).collect();
+        let by_id: Vec<&LogLine> = lines.iter().collect();
+        let by_time: Vec<&LogLine> =
+            model.joined_by_time(first, &by_id).into_iter().flat_map(|(_, found)| found).collect();
         if raw.is_empty() {
             let _ = writeln!(md, "_{}_\n", super::no_line_because(model));
         } else {
             let _ = writeln!(md, "{}", markdown::code_block("text", raw.iter().map(|(_, line)| line.as_str())));
         }
-        let lines: Vec<LogLine> = raw.iter().map(|(service, line)| LogLine::parse(*service, line)).collect();
-        let trace = trace::build(first, &lines.iter().collect::<Vec<_>>());
+        if !by_time.is_empty() {
+            let _ = writeln!(
+                md,
+                "Written while it was in flight (joined to it by time, not by id: they may be another request's):\n"
+            );
+            let _ = writeln!(md, "{}", markdown::code_block("text", by_time.iter().map(|line| line.text.as_str())));
+        }
+        let trace = model.trace_of(first, by_id);
         let rows: Vec<String> = render(&trace).into_iter().map(|(_, row)| row).collect();
         let _ = writeln!(md, "Its trace (ms after the dashboard sent it):\n");
         let _ = writeln!(md, "{}", markdown::code_block("text", rows.iter().map(String::as_str)));
