@@ -7,10 +7,12 @@ use clap::Parser;
 use contract::Service;
 use reqwest::Url;
 
-/// The dashboard's command line (the `tui` binary without a subcommand).
+use crate::io::tail::Sources;
+
 /// toxiproxy's own port, where its clients look for the link's API.
 pub const LINK_API_PORT: u16 = 8474;
 
+/// The dashboard's command line (the `tui` binary without a subcommand).
 #[derive(Debug, Clone, Parser)]
 #[command(name = "tui")]
 pub struct DashboardArgs {
@@ -37,6 +39,16 @@ pub struct DashboardArgs {
     /// gets one of its own.)
     #[arg(long, env = "SERVICE_A_ADMIN_URL")]
     pub a_admin_url: Option<Url>,
+
+    /// Where A's log is read: a directory of its files, or the URL of its
+    /// admin listener (its `GET /logs` stream, for an A on another host;
+    /// the token from ADMIN_TOKEN). Default: the log directory.
+    #[arg(long, value_name = "DIR|URL", value_parser = parse_logs)]
+    pub a_logs: Option<Sources>,
+
+    /// The same for B's log.
+    #[arg(long, value_name = "DIR|URL", value_parser = parse_logs)]
+    pub b_logs: Option<Sources>,
 
     /// Never start services; only attach to those already running.
     #[arg(long)]
@@ -107,6 +119,8 @@ pub struct Settings {
     /// A's admin listener, for an A started by hand.
     pub a_admin_url: Option<Url>,
     pub log_dir: PathBuf,
+    /// Where each service's log is read (A, B).
+    pub logs: [Sources; 2],
     /// Never start anything.
     pub attach: bool,
     /// `--a-cmd`, `--b-cmd`: the words of the command that runs each service
@@ -143,6 +157,8 @@ impl From<DashboardArgs> for Settings {
             b_admin_url,
             a_admin_url,
             log_dir,
+            a_logs,
+            b_logs,
             attach,
             a_cmd,
             b_cmd,
@@ -158,12 +174,15 @@ impl From<DashboardArgs> for Settings {
         } = args;
         // Absolute, so the screen and the report say exactly where the logs are.
         let log_dir = std::path::absolute(&log_dir).unwrap_or(log_dir);
+        let files = || Sources::Files(log_dir.clone());
+        let logs = [a_logs.unwrap_or_else(files), b_logs.unwrap_or_else(files)];
         Self {
             a_url,
             b_url,
             b_admin_url,
             a_admin_url,
             log_dir,
+            logs,
             attach,
             commands: [a_cmd, b_cmd],
             timeout_ms,
@@ -178,6 +197,21 @@ impl From<DashboardArgs> for Settings {
             local_offset: time::UtcOffset::UTC,
         }
     }
+}
+
+/// `--a-logs`: an `http(s)://` URL is an admin listener (`/logs` is added
+/// when the path does not end in it), anything else a directory.
+fn parse_logs(text: &str) -> Result<Sources, String> {
+    if !(text.starts_with("http://") || text.starts_with("https://")) {
+        let dir = PathBuf::from(text);
+        return Ok(Sources::Files(std::path::absolute(&dir).unwrap_or(dir)));
+    }
+    let mut url = Url::parse(text).map_err(|error| format!("{text:?} is not a URL: {error}"))?;
+    if !url.path().trim_end_matches('/').ends_with("/logs") {
+        let path = format!("{}/logs", url.path().trim_end_matches('/'));
+        url.set_path(&path);
+    }
+    Ok(Sources::Stream(url))
 }
 
 /// The words of `--a-cmd` / `--b-cmd`: a program and its arguments.

@@ -71,6 +71,29 @@ impl Client {
         }
     }
 
+    /// `GET` of a `/logs` stream on an admin listener: the answer, its body
+    /// still to read, once its head came (within [`ADMIN_TIMEOUT`]).
+    pub async fn log_stream(&self, url: &Url) -> Result<reqwest::Response, String> {
+        let send = self.authorized(self.http.get(url.clone())).send();
+        let response = tokio::time::timeout(ADMIN_TIMEOUT, send)
+            .await
+            .map_err(|_| format!("no answer within {} ms", ADMIN_TIMEOUT.as_millis()))?
+            .map_err(|error| {
+                if error.is_connect() && !out_of_descriptors(&error) {
+                    "not answering (connection refused)".to_owned()
+                } else {
+                    describe(&error)
+                }
+            })?;
+        match response.status() {
+            status if status.is_success() => Ok(response),
+            reqwest::StatusCode::UNAUTHORIZED => {
+                Err("refused: it wants a token (set ADMIN_TOKEN to the service's --admin-token)".into())
+            }
+            status => Err(format!("refused: {status}")),
+        }
+    }
+
     /// `PUT` of `change` as JSON to `path` on an admin listener; the answer is the state now.
     pub async fn admin_put<T: DeserializeOwned>(
         &self,

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod burst;
+pub mod hosts;
 pub mod http;
 pub mod link;
 pub mod load;

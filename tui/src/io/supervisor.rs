@@ -72,6 +72,8 @@ pub struct Supervisor {
     /// Where each service's admin listener answers: `--a-admin-url` /
     /// `--b-admin-url`, or what a service started here reports.
     admins: [watch::Sender<Option<Url>>; 2],
+    /// Each service's URL names another host: never started here.
+    remote: [bool; 2],
 }
 
 impl Supervisor {
@@ -89,7 +91,19 @@ impl Supervisor {
         let admins =
             [watch::Sender::new(settings.a_admin_url.clone()), watch::Sender::new(settings.b_admin_url.clone())];
         let states = [ProcessState::Unknown, ProcessState::Unknown];
-        Ok(Self { settings, exe, lifeline, client, events, urls, children: [None, None], states, b_calls_a, admins })
+        Ok(Self {
+            settings,
+            exe,
+            lifeline,
+            client,
+            events,
+            urls,
+            children: [None, None],
+            states,
+            b_calls_a,
+            admins,
+            remote: [false; 2],
+        })
     }
 
     /// Where B's admin listener answers, when known.
@@ -123,12 +137,24 @@ impl Supervisor {
         matches!(self.client.health(&self.url(service)).await, Health::Up { .. })
     }
 
-    /// At start: attach to what answers, start what does not (unless `--attach`).
+    /// At start: attach to what answers, start what does not (unless
+    /// `--attach`, or it is on another host).
     pub async fn start_missing(&mut self) {
         for service in Service::ALL {
+            let url = self.url(service);
+            let here = crate::io::hosts::is_this_host(&url).await;
+            if !here {
+                self.remote[service.index()] = true;
+                self.note(format!(
+                    "{} at {url} is on another host: the dashboard uses it, but cannot start, stop, freeze or \
+                     crash it",
+                    service.name()
+                ))
+                .await;
+            }
             if self.is_up(service).await {
                 self.set(service, ProcessState::Attached).await;
-            } else if self.settings.attach {
+            } else if self.settings.attach || !here {
                 self.set(service, ProcessState::Absent).await;
             } else {
                 self.start(service, None).await;
@@ -163,7 +189,9 @@ impl Supervisor {
     async fn toggle_running(&mut self, service: Service, policy: Option<Policy>) {
         match self.state(service).clone() {
             // The model lets this through only for one we attached to that went away.
-            ProcessState::Attached if !self.settings.attach && !self.is_up(service).await => {
+            ProcessState::Attached
+                if !self.settings.attach && !self.remote[service.index()] && !self.is_up(service).await =>
+            {
                 self.start(service, policy).await;
             }
             ProcessState::Attached | ProcessState::Absent => {}

@@ -20,6 +20,11 @@ use contract::{Service, files};
 use crate::text::describe_io;
 
 mod lines;
+mod source;
+mod stream;
+
+pub use source::{Batch, LogSource, Sources, follow};
+pub use stream::LogStream;
 
 use lines::LineSplitter;
 
@@ -128,6 +133,11 @@ impl LogTail {
     /// Whether the last poll left bytes to read (poll again without waiting).
     pub fn is_behind(&self) -> bool {
         self.behind
+    }
+
+    /// The service whose log this is.
+    pub fn service(&self) -> Service {
+        self.service
     }
 
     /// Why the last poll could not follow a file, if it could not.
@@ -343,42 +353,3 @@ fn kind_of(metadata: &std::fs::Metadata) -> &'static str {
     if metadata.is_dir() { "a directory" } else { crate::platform::files::special_kind(metadata) }
 }
 
-/// What one poll of both followers brought.
-#[derive(Debug, Default)]
-pub struct Batch {
-    /// New lines, in file order per service.
-    pub lines: Vec<(Service, String)>,
-    /// Why each service's follower cannot follow a file (A, B), when that
-    /// changed since the last batch.
-    pub problems: Option<[Option<String>; 2]>,
-}
-
-/// Follows both services' newest files in `dir`, polling every
-/// [`POLL_INTERVAL`] (at once while a follower is behind): each poll's new
-/// lines and changed problems go to `deliver`. Blocking file I/O (it never
-/// opens what could block: only regular files): run it on a thread of its
-/// own. Returns when `deliver` returns false.
-pub fn follow(dir: &Path, mut deliver: impl FnMut(Batch) -> bool) {
-    let mut tails = Service::ALL.map(|service| LogTail::new(dir, service));
-    let mut problems: [Option<String>; 2] = [None, None];
-    loop {
-        let mut batch = Batch::default();
-        let mut behind = false;
-        for tail in &mut tails {
-            let service = tail.service;
-            batch.lines.extend(tail.poll().into_iter().map(|line| (service, line)));
-            behind |= tail.is_behind();
-        }
-        let now = tails.each_ref().map(|tail| tail.problem().map(str::to_owned));
-        if now != problems {
-            problems.clone_from(&now);
-            batch.problems = Some(now);
-        }
-        if !deliver(batch) {
-            return;
-        }
-        if !behind {
-            std::thread::sleep(POLL_INTERVAL);
-        }
-    }
-}

@@ -367,12 +367,15 @@ impl Lab {
         }
         Err(Not::Fail(format!(
             "expected a line in {name}'s log for request {id} (one line per request); none came within {wait} s, \
-             neither with its request_id nor written while it was in flight (the lab reads {dir}/service-{lower}.*.log)",
+             neither with its request_id nor written while it was in flight (the lab reads {from})",
             name = service.name(),
             id = request.id,
             wait = LINES_WAIT.as_secs(),
-            dir = self.model().settings.log_dir.display(),
-            lower = service.name().to_lowercase(),
+            from = match &self.model().settings.logs[service.index()] {
+                crate::io::tail::Sources::Files(dir) =>
+                    format!("{}/service-{}.*.log", dir.display(), service.name().to_lowercase()),
+                stream => stream.describe(),
+            },
         )))
     }
 

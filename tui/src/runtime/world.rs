@@ -124,10 +124,12 @@ impl World {
             "the supervisor"
         });
         background.spawn(check_health(client.clone(), urls.clone(), events_tx.clone()));
-        let (dir, sender) = (settings.log_dir.clone(), events_tx.clone());
+        let sender = events_tx.clone();
         let offsets = Service::ALL.map(|service| settings.log_offset(service));
+        let runtime = tokio::runtime::Handle::current();
+        let sources = Service::ALL.map(|service| settings.logs[service.index()].open(service, &client, &runtime));
         background.spawn_blocking(move || {
-            tail::follow(&dir, |batch| {
+            tail::follow(sources, |batch| {
                 if let Some(problems) = batch.problems
                     && sender.blocking_send(Event::LogProblems(problems)).is_err()
                 {
