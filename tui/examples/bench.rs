@@ -124,7 +124,9 @@ fn follower(dir: &str) {
     let (seen_tx, seen_rx) = std::sync::mpsc::channel::<(Instant, String)>();
     let follower_dir = dir.clone();
     std::thread::spawn(move || {
-        tail::follow(&follower_dir, |batch| {
+        let sources = contract::Service::ALL
+            .map(|service| Box::new(tail::LogTail::new(&follower_dir, service)) as Box<dyn tail::LogSource>);
+        tail::follow(sources, |batch| {
             batch.lines.into_iter().all(|(_, line)| {
                 // Only the lines the bench waits for go through the channel.
                 !(line.contains("=marker") || line.contains("=rate-")) || seen_tx.send((Instant::now(), line)).is_ok()

@@ -91,8 +91,11 @@ pub struct DashboardArgs {
 
     /// The link's toxiproxy API (toxiproxy-cli, toxiproxy-python and the other
     /// clients drive the link through it); when the port is taken, a free one.
-    #[arg(long, env = "LINK_API", default_value_t = std::net::SocketAddr::from(([127, 0, 0, 1], LINK_API_PORT)))]
-    pub link_api: std::net::SocketAddr,
+    /// An http:// URL instead drives an external link (`tui link` on B's
+    /// host, or toxiproxy) through its API: the keys set its toxics.
+    #[arg(long, env = "LINK_API", value_name = "ADDR|URL", value_parser = parse_link_api,
+          default_value_t = LinkApi::Serve(std::net::SocketAddr::from(([127, 0, 0, 1], LINK_API_PORT))))]
+    pub link_api: LinkApi,
 
     /// Seed of every draw of chance on the link (toxicity, jitter) and in A's
     /// faults (when the dashboard starts A): the same seed loses the same
@@ -131,7 +134,7 @@ pub struct Settings {
     pub link_delay_ms: u64,
     pub link_jitter_ms: u64,
     pub link_addr: std::net::SocketAddr,
-    pub link_api: std::net::SocketAddr,
+    pub link_api: LinkApi,
     /// The link's seed (drawn when not given).
     pub seed: u64,
     pub burst_requests: u64,
@@ -197,6 +200,31 @@ impl From<DashboardArgs> for Settings {
             local_offset: time::UtcOffset::UTC,
         }
     }
+}
+
+/// The link's toxiproxy API: served by the dashboard, or another program's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkApi {
+    /// The dashboard's own link, its API served at this address.
+    Serve(std::net::SocketAddr),
+    /// An external link, driven through its API at this URL.
+    Drive(Url),
+}
+
+impl std::fmt::Display for LinkApi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LinkApi::Serve(addr) => write!(f, "{addr}"),
+            LinkApi::Drive(url) => write!(f, "{url}"),
+        }
+    }
+}
+
+fn parse_link_api(text: &str) -> Result<LinkApi, String> {
+    if text.starts_with("http://") || text.starts_with("https://") {
+        return Url::parse(text).map(LinkApi::Drive).map_err(|error| format!("{text:?} is not a URL: {error}"));
+    }
+    text.parse().map(LinkApi::Serve).map_err(|error| format!("{text:?}: {error} (give IP:PORT, or an http:// URL)"))
 }
 
 /// `--a-logs`: an `http(s)://` URL is an admin listener (`/logs` is added

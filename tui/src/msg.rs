@@ -118,6 +118,9 @@ pub enum Event {
     Link(LinkReport),
     /// The link's toxiproxy API listens here.
     LinkApi(Result<String, String>),
+    /// The external link (`--link-api URL`) holds this now: whether it is
+    /// enabled, and its toxics (what the dashboard's keys set).
+    LinkMirrored { enabled: bool, toxics: Vec<ToxicSpec> },
     /// `r` finished.
     ReportWritten(Result<std::path::PathBuf, String>),
     /// Where B's admin listener answers (a B the dashboard started reports it).

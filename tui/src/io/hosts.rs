@@ -13,6 +13,14 @@ pub async fn is_this_host(url: &Url) -> bool {
     addrs.any(|addr| addr.ip().is_unspecified() || std::net::TcpListener::bind((addr.ip(), 0)).is_ok())
 }
 
+/// True when `url` names loopback (`127.0.0.1`, `[::1]`, `localhost`): this
+/// machine for certain, without asking the resolver.
+pub fn is_loopback(url: &Url) -> bool {
+    let Some(host) = url.host_str() else { return true };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -101,10 +101,22 @@ impl Client {
         path: &str,
         change: &impl Serialize,
     ) -> Result<T, String> {
+        self.admin_send(reqwest::Method::PUT, admin, path, change).await
+    }
+
+    /// `method` with `change` as JSON to `path` on an admin listener (or the
+    /// link's toxiproxy API); the answer, as JSON.
+    pub async fn admin_send<T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        admin: &Url,
+        path: &str,
+        change: &impl Serialize,
+    ) -> Result<T, String> {
         let body = serde_json::to_vec(change).map_err(|e| e.to_string())?;
         let request = self
             .http
-            .put(join(admin, path))
+            .request(method, join(admin, path))
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body)
             .timeout(ADMIN_TIMEOUT);
@@ -188,7 +200,9 @@ async fn read_admin<T: DeserializeOwned>(request: reqwest::RequestBuilder) -> Re
         return Err("answer too long".into());
     }
     if status.is_success() {
-        return serde_json::from_slice(&bytes).map_err(|error| format!("not the expected answer: {error}"));
+        // An empty answer (toxiproxy's 204 to /reset) reads as JSON's null.
+        let json: &[u8] = if bytes.is_empty() { b"null" } else { &bytes };
+        return serde_json::from_slice(json).map_err(|error| format!("not the expected answer: {error}"));
     }
     let why = serde_json::from_slice::<ErrorBody>(&bytes).map_or_else(|_| status.to_string(), |body| body.error);
     Err(format!("refused: {why}"))

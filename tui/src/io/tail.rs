@@ -352,4 +352,3 @@ fn find_newest(dir: &Path, service: Service) -> Result<Found, String> {
 fn kind_of(metadata: &std::fs::Metadata) -> &'static str {
     if metadata.is_dir() { "a directory" } else { crate::platform::files::special_kind(metadata) }
 }
-

@@ -199,8 +199,10 @@ async fn a_slow(lab: &mut Lab) -> Shown {
     if let Err(why) = lab.world.link().set_toxics(&[slow]) {
         return fail(format!("{ignored}, and the link refused a latency of {delay} ms: {why}"));
     }
+    lab.link_settled().await?;
     let through_link = lab.send(false).await;
     let _ = lab.world.link().set_toxics(&[]);
+    lab.link_settled().await?;
     let request = through_link?;
     let guessed = checks::unavailable(&request, ErrorKind::Timeout).map_err(Not::Fail)?;
     checks::within_budget(&request, lab.model().timeout_ms()).map_err(Not::Fail)?;
@@ -218,7 +220,7 @@ async fn partition(lab: &mut Lab) -> Shown {
         checks::echoed(&before).map_err(Not::Fail)?;
         lab.logged(&before, Service::A).await?;
     }
-    lab.act(Action::Fault("partition"));
+    lab.link_fault("partition").await?;
     let request = lab.send(false).await?;
     let guessed = checks::unavailable(&request, ErrorKind::Timeout).map_err(Not::Fail)?;
     checks::within_budget(&request, lab.model().timeout_ms()).map_err(Not::Fail)?;
@@ -260,7 +262,7 @@ async fn set_policy(lab: &mut Lab, action: Action, wanted: impl Fn(&contract::po
 async fn retry(lab: &mut Lab) -> Shown {
     lab.b_admin()?;
     set_policy(lab, Action::CycleRetries, |policy| policy.retries == 2).await?;
-    lab.act(Action::Fault("lose-next"));
+    lab.link_fault("lose-next").await?;
     let request = lab.send(false).await?;
     checks::echoed(&request).map_err(Not::Fail)?;
     let tried = |lines: &[&crate::msg::LogLine]| lines.iter().any(|line| line.tries.is_some_and(|tries| tries > 1));
@@ -316,7 +318,7 @@ async fn a_bad_body(lab: &mut Lab) -> Shown {
 }
 
 async fn answers_lost(lab: &mut Lab) -> Shown {
-    lab.act(Action::Fault("answers-lost"));
+    lab.link_fault("answers-lost").await?;
     let request = lab.send(false).await?;
     let guessed = checks::unavailable(&request, ErrorKind::Timeout).map_err(Not::Fail)?;
     let done = |lines: &[&crate::msg::LogLine]| lines.iter().any(|line| line.ok == Some(true));
@@ -341,7 +343,7 @@ async fn lost_and_retried(lab: &mut Lab) -> Result<(SentRequest, Vec<crate::msg:
         ));
     }
     set_policy(lab, Action::CycleRetries, |policy| policy.retries == 1).await?;
-    lab.act(Action::Fault("answers-lost"));
+    lab.link_fault("answers-lost").await?;
     let request = lab.send(false).await?;
     checks::unavailable(&request, ErrorKind::Timeout).map_err(Not::Fail)?;
     let (lines, _) = lab.lines(&request, Service::A, |lines| lines.len() >= 2).await?;

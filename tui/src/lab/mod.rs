@@ -157,8 +157,10 @@ async fn run(args: LabArgs, local_offset: time::UtcOffset) -> Result<Vec<Verdict
                 let _ = url.set_port(Some(0));
             }
         }
-        if dashboard.link_api.port() == crate::cli::LINK_API_PORT {
-            dashboard.link_api.set_port(0);
+        if let crate::cli::LinkApi::Serve(addr) = &mut dashboard.link_api
+            && addr.port() == crate::cli::LINK_API_PORT
+        {
+            addr.set_port(0);
         }
     }
     let settings = Settings { local_offset, ..Settings::from(dashboard) };
@@ -179,6 +181,17 @@ async fn run(args: LabArgs, local_offset: time::UtcOffset) -> Result<Vec<Verdict
             };
             verdicts.push(verdict(*experiment, VerdictKind::NotRun, detail, request_ids));
         }
+    }
+    // B writes its line as it answers: the last requests' lines may still
+    // be on their way (over HTTP, a moment later); the report quotes them.
+    let logged = |model: &Model| {
+        model.no_ids_said[Service::B.index()]
+            || model.session_log.manual.iter().all(|request| {
+                model.logs.visible(Some(Some(request.id.as_str()))).any(|line| line.call_of() == Some(Service::B))
+            })
+    };
+    if interrupted.is_none() {
+        lab.world.until(Instant::now() + LINES_WAIT, logged).await?;
     }
     let place = match (&args.report, &args.json) {
         (Some(report), Some(json)) => format!("{} or {}", report.display(), json.display()),
@@ -233,8 +246,12 @@ impl Lab {
     async fn ready(&mut self) -> Result<Option<String>, DashboardError> {
         let deadline = Instant::now() + SETTLE;
         let up = |model: &Model| Service::ALL.iter().all(|&s| matches!(model.service(s).health, Health::Up { .. }));
-        let failed =
-            |model: &Model| Service::ALL.iter().any(|&s| matches!(model.service(s).process, ProcessState::Failed(_)));
+        // Failed to start, or (--attach, another host) not there to attach to.
+        let failed = |model: &Model| {
+            Service::ALL
+                .iter()
+                .any(|&s| matches!(model.service(s).process, ProcessState::Failed(_) | ProcessState::Absent))
+        };
         if !self.world.until(deadline, |model| up(model) || failed(model)).await? || !up(self.world.model()) {
             let model = self.world.model();
             let down: Vec<String> = Service::ALL
@@ -278,6 +295,9 @@ impl Lab {
             self.world.until(Instant::now() + SETTLE, |model| model.load.is_none()).await?;
         }
         self.world.act(Action::ResetAll);
+        if let Err(Not::Broken(error)) = self.link_settled().await {
+            return Err(error);
+        }
         let a = &self.world.model().service(Service::A).process;
         if matches!(a, ProcessState::Stopped | ProcessState::Stopping) {
             if matches!(a, ProcessState::Stopping) {
@@ -317,6 +337,32 @@ impl Lab {
         let answered = |model: &Model| by_hand(model, &id).is_some_and(|request| request.outcome.is_some());
         self.world.until(deadline, answered).await?;
         by_hand(self.model(), &id).cloned().ok_or_else(|| Not::Fail(format!("request {id} was forgotten")))
+    }
+
+    /// Puts the link in fault `id` (the key a learner presses) and waits
+    /// until it holds it.
+    async fn link_fault(&mut self, id: &'static str) -> Result<(), Not> {
+        self.act(Action::Fault(id));
+        self.link_settled().await
+    }
+
+    /// An external link (`--link-api URL`) takes a change a moment later:
+    /// waits until it says it holds what the keys set (at once for the
+    /// dashboard's own link).
+    async fn link_settled(&mut self) -> Result<(), Not> {
+        let crate::cli::LinkApi::Drive(api) = &self.model().settings.link_api else { return Ok(()) };
+        let api = api.clone();
+        let link = self.world.link();
+        let (enabled, toxics) = (link.enabled(), link.toxics());
+        let holds = |model: &Model| {
+            model.link.mirrored.as_ref().is_some_and(|(on, held)| {
+                *on == enabled && held.len() == toxics.len() && held.iter().zip(&toxics).all(|(a, b)| a.same_effect(b))
+            })
+        };
+        if self.world.until(Instant::now() + ADMIN_WAIT, holds).await? {
+            return Ok(());
+        }
+        Err(Not::Fail(format!("the external link at {api} did not take the change within {} s", ADMIN_WAIT.as_secs())))
     }
 
     /// Waits for A's process to be as `wanted` says; `false` when it was not in time.
@@ -383,6 +429,15 @@ impl Lab {
     fn a_ours(&self) -> Result<(), Not> {
         let view = self.model().service(Service::A);
         match view.process {
+            ProcessState::Attached | ProcessState::Absent
+                if reqwest::Url::parse(&view.url).is_ok_and(|url| !crate::io::hosts::is_loopback(&url)) =>
+            {
+                Err(Not::Skip(format!(
+                    "A at {} is on another host: the lab can send to it and read its log, but cannot stop, \
+                     freeze or crash it",
+                    view.url
+                )))
+            }
             ProcessState::Attached | ProcessState::Absent | ProcessState::Unknown => Err(Not::Skip(format!(
                 "A at {} was already running, so the lab did not start it and cannot stop, freeze or crash it \
                  (stop it, or give its command with --a-cmd)",

@@ -61,6 +61,7 @@ impl Model {
                 }
             }
             Event::LinkApi(api) => self.link.api = Some(api),
+            Event::LinkMirrored { enabled, toxics } => self.link.mirrored = Some((enabled, toxics)),
             Event::AAdmin(url) => self.a_faults.admin = Some(url),
             Event::AFaults { seen, answers_change } => {
                 if answers_change && let Err(why) = &seen {

@@ -95,6 +95,8 @@ pub struct LinkView {
     pub toxics: Vec<ToxicSpec>,
     /// What its faults depend on (the `delay` preset's delay).
     pub params: faults::Params,
+    /// What an external link (`--link-api URL`) last confirmed it holds.
+    pub mirrored: Option<(bool, Vec<ToxicSpec>)>,
     /// It is refusing connections over its cap, or failing to accept (said once each time it begins).
     refusing: bool,
     accept_failing: bool,
@@ -110,6 +112,7 @@ impl LinkView {
             enabled: true,
             toxics: Vec::new(),
             params,
+            mirrored: None,
             refusing: false,
             accept_failing: false,
             closing_quiet: false,

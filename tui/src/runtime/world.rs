@@ -15,6 +15,7 @@ use tokio::time::Instant;
 
 use super::DashboardError;
 use super::executor::Executor;
+use crate::cli::LinkApi;
 use crate::cli::Settings;
 use crate::io::admin::{self, AFaults, BPolicy};
 use crate::io::http::Client;
@@ -96,15 +97,32 @@ impl World {
             events_tx.clone(),
         ));
         background.spawn(follow_a(urls.clone(), a_target_tx));
-        let (counters_of, to_screen) = (link.clone(), events_tx.clone());
-        background.spawn(async move {
-            counters_of.report(to_screen, LINK_COUNTERS_INTERVAL).await;
-            "the link's counters"
-        });
-        match link::api::bind(settings.link_api).await {
+        let listen = match &settings.link_api {
+            LinkApi::Serve(addr) => *addr,
+            LinkApi::Drive(api) => {
+                // The keys change this link's state; the external one is made the same.
+                let (mirrored, api, to_screen) = (link.clone(), api.clone(), events_tx.clone());
+                let client = client.clone();
+                background.spawn(async move {
+                    link::mirror(mirrored, api, client, to_screen).await;
+                    "the external link"
+                });
+                LOOPBACK_ANY_PORT
+            }
+        };
+        if let LinkApi::Serve(_) = &settings.link_api {
+            let (counters_of, to_screen) = (link.clone(), events_tx.clone());
+            background.spawn(async move {
+                counters_of.report(to_screen, LINK_COUNTERS_INTERVAL).await;
+                "the link's counters"
+            });
+        }
+        match link::api::bind(listen).await {
             Ok(listener) => {
-                let shown = listener.local_addr().map_or_else(|e| e.to_string(), |addr| addr.to_string());
-                let _ = events_tx.try_send(Event::LinkApi(Ok(shown)));
+                if let LinkApi::Serve(_) = &settings.link_api {
+                    let shown = listener.local_addr().map_or_else(|e| e.to_string(), |addr| addr.to_string());
+                    let _ = events_tx.try_send(Event::LinkApi(Ok(shown)));
+                }
                 let api_link = link.clone();
                 background.spawn(async move {
                     // It serves until the dashboard ends; an error here is a dead listener.
@@ -154,7 +172,11 @@ impl World {
         let mut model = Model::new(settings, session).with_id_key(uuid::Uuid::new_v4().as_u128());
         // Neither asks for anything: the loop carries out effects from here on.
         let _ = model.on_event(Event::SessionStarted, OffsetDateTime::now_utc());
-        let _ = model.on_event(Event::LinkUp { addr: link.addr().to_string() }, OffsetDateTime::now_utc());
+        let addr = match &model.settings.link_api {
+            LinkApi::Serve(_) => link.addr().to_string(),
+            LinkApi::Drive(api) => format!("the external link driven at {api}"),
+        };
+        let _ = model.on_event(Event::LinkUp { addr }, OffsetDateTime::now_utc());
         let executor = Executor {
             client,
             urls,

@@ -47,6 +47,7 @@ pub mod api;
 mod connection;
 mod direction;
 mod hold;
+mod mirror;
 pub mod program;
 mod state;
 pub mod toxics;
@@ -67,6 +68,7 @@ use crate::faults::ToxicSpec;
 pub use crate::msg::LinkLimits as Limits;
 use crate::msg::{Event, LinkCounters, LinkReport};
 use connection::serve;
+pub use mirror::mirror;
 pub use state::LinkError;
 use state::State;
 

@@ -12,6 +12,28 @@ use crate::model::Model;
 use crate::model::verdict::Verdict;
 use crate::text::file_stamp;
 
+/// A service whose log came over HTTP (`--a-logs URL`) has no file here:
+/// its lines of `ids` are those the dashboard holds.
+fn streamed_lines(
+    model: &Model,
+    ids: &HashSet<String>,
+    logs: &mut std::collections::HashMap<String, Vec<(contract::Service, String)>>,
+) {
+    let streamed: Vec<contract::Service> = contract::Service::ALL
+        .into_iter()
+        .filter(|service| matches!(model.settings.logs[service.index()], crate::io::tail::Sources::Stream(_)))
+        .collect();
+    if streamed.is_empty() {
+        return;
+    }
+    for line in model.logs.visible(None) {
+        let Some(id) = line.request_id.as_ref().filter(|id| ids.contains(*id)) else { continue };
+        if streamed.contains(&line.service) {
+            logs.entry(id.clone()).or_default().push((line.service, line.text.clone()));
+        }
+    }
+}
+
 /// Writes the report for `model` into its log directory; returns its path.
 pub fn write(model: &Model, now: OffsetDateTime) -> std::io::Result<PathBuf> {
     write_lab(model, now, &[], None, None).map(|(report, _)| report)
@@ -30,7 +52,8 @@ pub fn write_lab(
     let manual = &model.session_log.manual;
     let ids: HashSet<String> = manual.iter().map(|request| request.id.clone()).collect();
     let since = manual.iter().map(|request| request.sent_at).min().map(SystemTime::from);
-    let logs = collect_log_lines(&model.settings.log_dir, &ids, since);
+    let mut logs = collect_log_lines(&model.settings.log_dir, &ids, since);
+    streamed_lines(model, &ids, &mut logs);
     let text = render_with(model, now, &logs, verdicts);
     let named = report.is_some();
     let report = match report {
