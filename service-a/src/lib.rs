@@ -52,6 +52,13 @@ pub struct Config {
     #[arg(long, env = "ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
 
+    /// Pretend A's clock is this many ms ahead (behind, if negative) in its
+    /// log lines, as a host whose clock is off would: the dashboard's trace
+    /// shows what that does to timestamps from two hosts, and corrects it.
+    #[arg(long, env = "SERVICE_A_CLOCK_OFFSET_MS", default_value_t = 0, allow_negative_numbers = true,
+          value_parser = clap::value_parser!(i64).range(-86_400_000..=86_400_000))]
+    pub clock_offset_ms: i64,
+
     /// Seed of the draws that decide which requests a fault answers, so a run can be repeated (default: random; logged at start).
     #[arg(long, env = "SERVICE_A_SEED")]
     pub seed: Option<u64>,
@@ -112,7 +119,8 @@ pub async fn run_config_on(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let seed = config.seed.unwrap_or_else(|| fastrand::u64(..));
-    tracing::info!(target: "lifecycle", event = "config", seed);
+    service_kit::clock::set_offset_ms(config.clock_offset_ms);
+    tracing::info!(target: "lifecycle", event = "config", seed, clock_offset_ms = config.clock_offset_ms);
     let faults = LiveFaults::new(seed);
     live::log_faults("start", &faults.faults());
     live::log_policy("start", &faults.policy());

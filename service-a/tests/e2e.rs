@@ -726,3 +726,22 @@ async fn an_admin_listener_off_loopback_needs_a_token() {
     assert_eq!(right.status(), 200);
     assert!(a.stop().await.success());
 }
+
+/// `--clock-offset-ms`: A writes its lines as if its host's clock were off,
+/// for the dashboard's lesson on two hosts' clocks; nothing else changes.
+#[tokio::test]
+async fn a_clock_offset_moves_the_times_in_its_lines_only() {
+    let logs = tempfile::tempdir().unwrap();
+    let a = spawn(logs.path()).args(["--clock-offset-ms", "-60000"]).start();
+    let before = time::OffsetDateTime::now_utc();
+    assert_eq!(get(&format!("{}/echo?msg=skew", a.url()), Some("skew-1")).await.status, 200);
+    let logged =
+        || request_records(logs.path(), Service::A).into_iter().find(|r| r.get("request_id") == Some("skew-1"));
+    eventually("A logs the request", || logged().is_some()).await;
+    let at = logged().unwrap().timestamp;
+    let behind = before - at;
+    assert!(
+        behind >= time::Duration::seconds(59) && behind <= time::Duration::seconds(61),
+        "a clock 60 s behind: the line says {at}, sent at {before}"
+    );
+}

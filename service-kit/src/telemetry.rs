@@ -108,7 +108,7 @@ impl<S: Subscriber> tracing_subscriber::Layer<S> for LineLayer {
         if !Self::to_file(metadata) && !to_console {
             return;
         }
-        let now = OffsetDateTime::now_utc();
+        let now = crate::clock::now();
         let write = |out: &mut String| {
             out.clear();
             format_event(out, self.format, self.service, now, event);

@@ -71,6 +71,10 @@ impl Model {
             }
             Event::Answer(answer) => {
                 let source = if answer.burst { Source::Burst } else { Source::ByHand };
+                if !answer.burst && answer.outcome.is_ok() {
+                    // Its round trip, as wide as the dashboard can be sure of.
+                    self.clocks.answered(&answer.id, answer.sent_at, now);
+                }
                 self.on_answer(answer, source, now);
             }
             Event::Health(service, health) => {
@@ -94,6 +98,7 @@ impl Model {
                 let (lines, others): (Vec<LogLine>, Vec<LogLine>) = lines
                     .into_iter()
                     .partition(|line| line.request_id.as_deref().is_none_or(|id| self.ids.is_ours(id)));
+                self.time_clocks(&lines);
                 self.work.add(&lines, self.logs.session_started);
                 self.orphans.add(&lines, self.logs.session_started);
                 let mut ticked = Vec::new();
@@ -165,6 +170,16 @@ impl Model {
     }
 
     /// The conditions request `id` was sent under, if it is still known.
+    /// Narrows each service's clock offset with its lines of the latest
+    /// requests sent by hand that B answered 200 ([`super::clocks`]).
+    fn time_clocks(&mut self, lines: &[LogLine]) {
+        for line in lines {
+            if let (Some(service), Some(at), Some(id)) = (line.call_of(), line.at, line.request_id.as_deref()) {
+                self.clocks.observe(service, id, at);
+            }
+        }
+    }
+
     fn conditions_of(&self, id: &str) -> Option<super::requests::Conditions> {
         let by_hand = self.session_log.manual.iter().rev().find(|request| request.id == id);
         let listed = || {

@@ -5,6 +5,7 @@
 
 mod a_faults;
 mod actions;
+pub mod clocks;
 pub mod duplicates;
 mod events;
 mod fault_actions;
@@ -105,6 +106,8 @@ pub struct Model {
     pub guide: guide::Guide,
     /// Per service: it was said that its request lines carry no `request_id`.
     pub no_ids_said: [bool; 2],
+    /// Each service's clock against the dashboard's, from its lines of requests sent by hand.
+    pub clocks: clocks::Clocks,
     /// It was said that A answered a slow request at once (it ignores `delay_ms`).
     pub delay_ignored_said: bool,
     /// When the latest action or event arrived: the screen's clock, so a view
@@ -148,6 +151,7 @@ impl Model {
             orphans: orphans::Orphans::default(),
             guide: guide::Guide::default(),
             no_ids_said: [false; 2],
+            clocks: clocks::Clocks::default(),
             delay_ignored_said: false,
             clock: OffsetDateTime::UNIX_EPOCH,
             session_log: SessionLog::default(),
@@ -187,8 +191,26 @@ impl Model {
         let joined = self.joined_by_time(request, &lines);
         let by_time: Vec<(Service, usize)> = joined.iter().map(|(service, found)| (*service, found.len())).collect();
         lines.extend(joined.into_iter().flat_map(|(_, found)| found));
-        let mut trace = trace::build(request, &lines);
-        trace.caveat = join::caveat(&by_time);
+        // A service whose clock is found to be off has its times corrected
+        // ([`clocks`]), and the trace says so, with the bound.
+        let off: Vec<(Service, clocks::Offset)> = Service::ALL
+            .into_iter()
+            .filter_map(|service| self.clocks.offset(service).filter(clocks::Offset::is_off).map(|o| (service, o)))
+            .collect();
+        let corrected: Vec<crate::msg::LogLine> = lines
+            .iter()
+            .map(|line| {
+                let mut line = (*line).clone();
+                if let Some((_, offset)) = off.iter().find(|(service, _)| Some(*service) == line.call_of()) {
+                    line.at = line.at.map(|at| at - time::Duration::milliseconds(offset.ms));
+                }
+                line
+            })
+            .collect();
+        let mut trace = trace::build(request, &corrected.iter().collect::<Vec<_>>());
+        let clocks = off.iter().map(|(service, offset)| offset.correction(*service));
+        let said: Vec<String> = join::caveat(&by_time).into_iter().chain(clocks).collect();
+        trace.caveat = (!said.is_empty()).then(|| said.join("; "));
         trace
     }
 

@@ -81,6 +81,15 @@ fn header(md: &mut String, model: &Model, generated_at: OffsetDateTime) {
     if let Some(Ok(api)) = &model.link.api {
         let _ = writeln!(md, "- The link's toxiproxy API: {}", code(api));
     }
+    for service in Service::ALL {
+        if let Some(offset) = model.clocks.offset(service).filter(crate::model::clocks::Offset::is_off) {
+            let _ = writeln!(
+                md,
+                "- Clocks: {} (the traces below are corrected)",
+                markdown::text(&offset.describe(service))
+            );
+        }
+    }
     let _ = writeln!(
         md,
         "- Seed of the link's and A's chance: {} (start with `--seed {}` to lose the same requests again)\n",

@@ -654,3 +654,49 @@ fn request_lines_without_ids_are_said_once_per_service() {
     app.on_event(Event::Logs(vec![bare(Service::B, "/call-echo")]), T0);
     assert!(app.note().is_some_and(|note| note.starts_with("B's request lines")), "{:?}", app.note());
 }
+
+/// A's host clock 3 s ahead: its line reads 3 s after B's, which no trace
+/// may show as A working 3 s after B answered; the round trips bound the
+/// offset and the trace corrects A's times, saying so.
+#[test]
+fn a_clock_ahead_is_estimated_from_round_trips_and_corrected_in_the_trace() {
+    let mut app = app();
+    let line = |service: Service, at: &str, id: &str| {
+        let endpoint = if service == Service::A { "/echo" } else { "/call-echo" };
+        let raw = format!(
+            "2026-11-24 {at} service={} endpoint={endpoint} status=ok latency_ms=0 request_id={id}",
+            service.name()
+        );
+        LogLine::parse(service, &raw)
+    };
+    let ms = time::Duration::milliseconds;
+    for n in 0..3_i64 {
+        let sent = T0 + ms(n * 100);
+        let Some(Effect::Send { id, .. }) = app.on_action(Action::Send, sent) else { panic!("Enter sends") };
+        let event = Event::Answer(Answer {
+            id: id.clone(),
+            sent_at: sent,
+            msg: "hello".into(),
+            delay_ms: None,
+            burst: false,
+            outcome: answered(200, 10, None),
+        });
+        app.on_event(event, sent + ms(10));
+        let (a_at, b_at) = (format!("12:00:03,{:03}", n * 100 + 4), format!("12:00:00,{:03}", n * 100 + 8));
+        app.on_event(Event::Logs(vec![line(Service::A, &a_at, &id), line(Service::B, &b_at, &id)]), sent + ms(20));
+    }
+    let offset = app.clocks.offset(Service::A).expect("estimated");
+    assert!((2_990..=3_010).contains(&offset.ms) && offset.bound_ms <= 10, "{offset:?}");
+    assert!(!app.clocks.offset(Service::B).expect("estimated").is_off(), "B's clock is the dashboard's");
+    let trace = app.selected_trace().expect("the newest request's trace");
+    let caveat = trace.caveat.clone().unwrap_or_default();
+    let said = format!(
+        "A's clock is {} ms ahead of the dashboard's (±{} ms): its times here are corrected",
+        offset.ms, offset.bound_ms
+    );
+    assert_eq!(caveat, said);
+    let rows: Vec<String> = crate::model::trace::render(&trace).into_iter().map(|(_, row)| row).collect();
+    let a_row = rows.iter().find(|row| row.contains("A got it")).expect("A's hop");
+    let at: i64 = a_row.split_whitespace().next().and_then(|ms| ms.trim_start_matches('+').parse().ok()).unwrap();
+    assert!((0..=10).contains(&at), "A got it within the round trip, not 3 s later: {rows:?}");
+}
