@@ -86,6 +86,9 @@ pub(crate) fn cut<T>(connection: T) {
     CUTTING.sync_scope((), move || drop(connection));
 }
 
+/// The parent of a trace started here (W3C forbids all zeros): no caller's span.
+const FRESH_PARENT: &str = "0000000000000001";
+
 /// The trace a request belongs to (W3C Trace Context) and this service's
 /// span in it: what B sends on to A as `traceparent`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,12 +107,17 @@ impl Trace {
         let parent = parent.unwrap_or_else(|| TraceParent {
             // A v4 UUID's 32 hex digits are never all zero (its version digit is 4).
             trace_id: ids.clone(),
-            parent_id: "0000000000000001".into(),
+            parent_id: FRESH_PARENT.into(),
             flags: 1,
         });
         let span = uuid::Uuid::new_v4().simple().to_string();
         // Half of a v4 UUID: never all zero (the version digit is in the first half).
         Trace { parent, span_id: span[..16].to_owned() }
+    }
+
+    /// The caller's span, if it sent a `traceparent` (none: this span is the trace's root).
+    pub fn caller_span(&self) -> Option<&str> {
+        (self.parent.parent_id != FRESH_PARENT).then_some(self.parent.parent_id.as_str())
     }
 
     /// The `traceparent` to send on: the same trace, this service's span as the parent.
@@ -176,8 +184,7 @@ where
         };
         request.extensions_mut().insert(RequestId::new(request_id.clone()));
         let trace = Trace::of(&request);
-        let trace_id = trace.parent.trace_id.clone();
-        request.extensions_mut().insert(trace);
+        request.extensions_mut().insert(trace.clone());
         let path = request.uri().path();
         let label = self.endpoints.iter().chain([&metrics::PATH]).copied().find(|known| *known == path);
         let pending = PendingLine {
@@ -185,7 +192,8 @@ where
             uri: request.uri().clone(),
             label: label.unwrap_or(metrics::OTHER),
             request_id,
-            trace_id,
+            method: request.method().clone(),
+            trace,
             written: false,
         };
         AccessLogFuture { inner: self.inner.call(request), pending }
@@ -223,8 +231,9 @@ struct PendingLine {
     /// The path's label in the metrics.
     label: &'static str,
     request_id: HeaderValue,
-    /// The W3C trace it belongs to.
-    trace_id: String,
+    method: axum::http::Method,
+    /// The W3C trace it belongs to, and this service's span in it.
+    trace: Trace,
     written: bool,
 }
 
@@ -252,7 +261,20 @@ impl PendingLine {
         let request_id = self.request_id.to_str().unwrap_or_default();
         let endpoint = logged_path(path);
         let latency_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
-        write_line(&endpoint, error_kind, error, extras, latency_ms, request_id, Some(&self.trace_id));
+        write_line(&endpoint, error_kind, error, extras, latency_ms, request_id, Some(&self.trace.parent.trace_id));
+        crate::otlp::record(|| {
+            let end = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+            crate::otlp::Span {
+                trace_id: self.trace.parent.trace_id.clone(),
+                span_id: self.trace.span_id.clone(),
+                parent_span_id: self.trace.caller_span().map(str::to_owned),
+                name: format!("{} {endpoint}", self.method),
+                start_unix_nanos: end.saturating_sub(elapsed).as_nanos(),
+                end_unix_nanos: end.as_nanos(),
+                status,
+                request_id: request_id.to_owned(),
+            }
+        });
     }
 }
 

@@ -24,6 +24,12 @@ pub struct LogArgs {
     #[arg(long, env = "LOG_MAX_FILES", default_value_t = contract::DEFAULT_LOG_MAX_FILES,
           value_parser = clap::value_parser!(u16).range(1..).map(usize::from))]
     pub log_max_files: usize,
+
+    /// Send each request's span to this OpenTelemetry collector over
+    /// OTLP/HTTP (JSON), e.g. http://localhost:4318 (built with `--features otlp`).
+    #[cfg(feature = "otlp")]
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT", value_name = "URL")]
+    pub otlp_endpoint: Option<String>,
 }
 
 /// The shape of each log line.

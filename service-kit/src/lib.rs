@@ -14,6 +14,7 @@ mod log_file;
 pub mod log_stream;
 pub mod logwriter;
 pub mod metrics;
+pub mod otlp;
 pub mod program;
 pub mod server;
 pub mod signals;

@@ -39,6 +39,8 @@ pub enum TelemetryError {
     LogFile { path: String, source: std::io::Error },
     #[error("a global logger is already installed: {0}")]
     AlreadySet(#[from] tracing_subscriber::util::TryInitError),
+    #[error("{0}")]
+    Otlp(String),
 }
 
 /// Installs the global subscriber for `service` and starts the log writer.
@@ -53,6 +55,11 @@ pub fn init(service: Service, args: &LogArgs) -> Result<LogGuard, TelemetryError
         .map_err(|source| TelemetryError::LogFile { path: args.log_dir.display().to_string(), source })?;
     let console = console_filter(std::env::var("RUST_LOG").ok().as_deref());
     tracing_subscriber::registry().with(LineLayer { service, format, sink, console }).try_init()?;
+    #[cfg(feature = "otlp")]
+    if let Some(endpoint) = &args.otlp_endpoint {
+        crate::otlp::start(endpoint, service).map_err(TelemetryError::Otlp)?;
+        tracing::info!(target: "lifecycle", event = "otlp", endpoint = endpoint.as_str());
+    }
     Ok(LogGuard { _writer: guard })
 }
 
