@@ -437,9 +437,10 @@ async fn a_trial_whose_caller_hangs_up_is_let_go_at_once() {
     for i in 0..5 {
         assert_eq!(call(&b, &format!("open-{i}")).await.body["error_kind"], "timeout");
     }
-    // Poll with a caller that hangs up after 50 ms: an open breaker answers
-    // at once; the trial (after the open time) holds, and the caller goes.
-    let impatient = reqwest::Client::builder().no_proxy().timeout(Duration::from_millis(50)).build().unwrap();
+    // Poll with a caller that hangs up after 150 ms: an open breaker answers
+    // at once (well within it, even on a busy machine); the trial (after the
+    // open time) holds for B's 300 ms timeout, and the caller goes.
+    let impatient = reqwest::Client::builder().no_proxy().timeout(Duration::from_millis(150)).build().unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         assert!(Instant::now() < deadline, "no trial within 10 s");
