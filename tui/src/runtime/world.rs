@@ -174,7 +174,8 @@ impl World {
         let _ = model.on_event(Event::SessionStarted, OffsetDateTime::now_utc());
         let addr = match &model.settings.link_api {
             LinkApi::Serve(_) => link.addr().to_string(),
-            LinkApi::Drive(api) => format!("the external link driven at {api}"),
+            // Until its API says where it listens.
+            LinkApi::Drive(api) => format!("{} (external)", api.authority()),
         };
         let _ = model.on_event(Event::LinkUp { addr }, OffsetDateTime::now_utc());
         let executor = Executor {

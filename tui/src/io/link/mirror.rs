@@ -22,6 +22,9 @@ const READ_BACK: Duration = Duration::from_secs(1);
 /// What the external link's `GET /proxies/{PROXY}` says.
 #[derive(Debug, serde::Deserialize)]
 struct Proxy {
+    /// Where the external link listens for B.
+    #[serde(default)]
+    listen: Option<String>,
     enabled: bool,
     #[serde(default)]
     toxics: Vec<ToxicSpec>,
@@ -34,6 +37,7 @@ pub async fn mirror(link: Link, api: Url, client: Client, events: mpsc::Sender<E
     let mut read_back = tokio::time::interval(READ_BACK);
     let mut pushed: Option<(bool, Vec<ToxicSpec>)> = None;
     let mut answering: Option<bool> = None;
+    let mut listening: Option<String> = None;
     loop {
         let wanted = (link.enabled(), link.toxics());
         let same = pushed.as_ref().is_some_and(|(enabled, toxics)| {
@@ -65,6 +69,10 @@ pub async fn mirror(link: Link, api: Url, client: Client, events: mpsc::Sender<E
                     }));
                 }
                 if let Ok(proxy) = seen {
+                    if proxy.listen.is_some() && proxy.listen != listening {
+                        listening.clone_from(&proxy.listen);
+                        said.push(Event::LinkUp { addr: proxy.listen.unwrap_or_default() });
+                    }
                     let counters = LinkCounters::default();
                     said.push(Event::Link(LinkReport { counters, enabled: proxy.enabled, toxics: proxy.toxics }));
                 }
