@@ -142,6 +142,11 @@ pub fn format_ms(ms: f64) -> String {
 }
 
 /// A duration in milliseconds, as a float.
+/// Milliseconds since the Unix epoch (`since` of `GET /logs`, clock offsets).
+pub fn unix_ms(at: time::OffsetDateTime) -> i64 {
+    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
 pub fn millis(duration: std::time::Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
 }

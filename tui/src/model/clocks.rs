@@ -13,6 +13,8 @@ use std::collections::VecDeque;
 use contract::Service;
 use time::OffsetDateTime;
 
+use crate::text::unix_ms;
+
 /// Round trips kept for the lines still to come.
 const KEPT: usize = 64;
 
@@ -45,14 +47,14 @@ impl Clocks {
         if self.trips.len() == KEPT {
             self.trips.pop_front();
         }
-        self.trips.push_back((id.to_owned(), millis(sent), millis(seen)));
+        self.trips.push_back((id.to_owned(), unix_ms(sent), unix_ms(seen)));
     }
 
     /// A line of `service` written at (its) `at` for request `id`: if it is
     /// one of the round trips kept, it narrows the offset.
     pub fn observe(&mut self, service: Service, id: &str, at: OffsetDateTime) {
         let Some(&(_, t0, t3)) = self.trips.iter().rev().find(|(trip, _, _)| trip == id) else { return };
-        let t = millis(at);
+        let t = unix_ms(at);
         let (lo, hi) = (t - t3 - TRUNCATION_MS, t - t0 + TRUNCATION_MS);
         let known = &mut self.known[service.index()];
         *known = match *known {
@@ -99,10 +101,6 @@ impl Offset {
             self.bound_ms
         )
     }
-}
-
-fn millis(at: OffsetDateTime) -> i64 {
-    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ use tokio::sync::mpsc;
 use super::LogSource;
 use super::lines::LineSplitter;
 use crate::io::http::Client;
+use crate::text::unix_ms;
 
 /// How long after a broken stream it is asked again.
 pub const RETRY: Duration = Duration::from_secs(1);
@@ -145,7 +146,7 @@ struct Seen {
 
 impl Seen {
     fn since(at: OffsetDateTime) -> Self {
-        Self { since_ms: millis(at), at_since: HashSet::new() }
+        Self { since_ms: unix_ms(at), at_since: HashSet::new() }
     }
 
     /// Whether `line` is to be shown: not a heartbeat, not one shown before.
@@ -154,7 +155,7 @@ impl Seen {
             return false;
         }
         let Ok(record) = LogRecord::parse_lenient(line) else { return true };
-        let at = millis(record.timestamp);
+        let at = unix_ms(record.timestamp);
         if at < self.since_ms {
             return false;
         }
@@ -164,10 +165,6 @@ impl Seen {
         }
         self.at_since.insert(line.to_owned())
     }
-}
-
-fn millis(at: OffsetDateTime) -> i64 {
-    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]
