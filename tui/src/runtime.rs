@@ -42,7 +42,7 @@ pub enum DashboardError {
     Link(std::io::Error),
     #[error("terminal: {0}")]
     Io(#[from] std::io::Error),
-    #[error("cannot write the report: {0}")]
+    #[error("cannot write the report or its JSON: {0}")]
     Report(String),
     #[error("a background task failed: {0}")]
     Task(String),

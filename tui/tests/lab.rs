@@ -351,3 +351,19 @@ fn a_report_that_cannot_be_written_is_said_before_anything_runs() {
     assert!(ran.stderr.contains("cannot write /nonexistent-dir/lab.md: no such file or directory"), "{}", ran.stderr);
     assert!(!ran.stderr.contains("[1/13]"), "nothing ran: {}", ran.stderr);
 }
+
+/// A wrapper script that does not `exec` its server: the lab stops the
+/// script, the server keeps the port, and the verdict says why B still answers.
+#[test]
+fn an_a_behind_a_script_that_does_not_exec_is_said_to_have_left_a_process() {
+    if skip_without_python() {
+        return;
+    }
+    let logs = tempfile::tempdir().unwrap();
+    let a = format!("sh {FIXTURES}/wrapper_a.sh {{port}}");
+    let ran = lab(logs.path(), &["--a-cmd", &a, "--only", "a-stopped"]);
+    assert_eq!(ran.code, Some(1), "{}\n{}", ran.stdout, ran.stderr);
+    let line = ran.verdict("a-stopped");
+    assert!(line.starts_with("FAIL a-stopped: A's process stopped, yet A's port still answers"), "{line}");
+    assert!(line.contains("a wrapper script that does not `exec` its server?"), "{line}");
+}

@@ -789,7 +789,7 @@ fn a_trace_of_lines_without_ids_is_joined_by_time_and_says_so() {
     app.on_action(Action::ToggleFilter, at(1_200));
     let screen = screen_of_size(&app, 120, 40);
     let logs = panel_text(&screen, "Logs");
-    assert!(logs.contains("lines without one are not filtered (the trace, v, joins them by time)"), "{screen}");
+    assert!(logs.contains("lines that carry no request_id cannot be picked by it (t shows all;"), "{screen}");
 }
 
 /// Another A that ignores `delay_ms` answers the slow request at once: said
@@ -816,5 +816,11 @@ fn an_a_that_ignores_delay_ms_is_said_once_with_what_makes_it_slow() {
     }
     let note = app.note().unwrap_or_default();
     assert!(note.starts_with("A answered delay_ms=1300 in 8 ms: your A ignores delay_ms."), "{note}");
-    assert!(note.ends_with("slow the network instead: x 7 (a slow link) or x 1 (the link's delay)"), "{note}");
+    assert!(
+        note.ends_with(
+            "slow the network instead: x 1 (the link's delay, 300 ms now: start the dashboard with \
+             --link-delay-ms 1300 to pass B's 1000 ms timeout)"
+        ),
+        "{note}"
+    );
 }

@@ -11,7 +11,7 @@ use super::{ADMIN_WAIT, Lab, Not, SETTLE, Shown};
 use crate::faults::{Stream, ToxicSpec};
 use crate::model::guide::STEPS;
 use crate::model::requests::{AState, SentRequest};
-use crate::msg::{Action, Outcome, ProcessState};
+use crate::msg::{Action, Health, Outcome, ProcessState};
 
 /// Requests sent at most while waiting for something that shows by chance
 /// (half of A's answers fail) or by count (the breaker opens after five).
@@ -159,6 +159,15 @@ async fn a_stopped(lab: &mut Lab) -> Shown {
     if !lab.until_a(|process| matches!(process, ProcessState::Stopped)).await? {
         return fail(format!("A did not stop within {} s of being asked to", SETTLE.as_secs()));
     }
+    // The process the lab started is gone; something else may still hold the port.
+    let deadline = Instant::now() + ADMIN_WAIT;
+    let down = |model: &crate::model::Model| !matches!(model.service(Service::A).health, Health::Up { .. });
+    if !lab.world.until(deadline, down).await? {
+        return fail(
+            "A's process stopped, yet A's port still answers: its command left a process behind (a wrapper \
+             script that does not `exec` its server?), and the lab can stop only the process it started",
+        );
+    }
     let request = lab.send(false).await?;
     let guessed = checks::unavailable(&request, ErrorKind::Connect).map_err(Not::Fail)?;
     let timeout = lab.model().timeout_ms();
@@ -181,8 +190,14 @@ async fn a_frozen(lab: &mut Lab) -> Shown {
         return Err(Not::Skip(why));
     }
     let request = lab.send(false).await?;
-    let guessed = checks::unavailable(&request, ErrorKind::Timeout).map_err(Not::Fail)?;
-    checks::within_budget(&request, lab.model().timeout_ms()).map_err(Not::Fail)?;
+    let judged = checks::unavailable(&request, ErrorKind::Timeout)
+        .and_then(|guessed| checks::within_budget(&request, lab.model().timeout_ms()).map(|()| guessed));
+    // Thawed, A reads the request at once and writes its line: waited for
+    // here, so it is not taken for the next experiment's (a log without ids).
+    lab.act(Action::ToggleFreeze);
+    lab.until_a(|process| matches!(process, ProcessState::Running { .. })).await?;
+    lab.lines(&request, Service::A, |lines| !lines.is_empty()).await?;
+    let guessed = judged.map_err(Not::Fail)?;
     Ok(format!("503 timeout after {} ms with A frozen{}", ms(&request), read(guessed)))
 }
 
@@ -243,6 +258,7 @@ async fn answers_lost(lab: &mut Lab) -> Shown {
     lab.link_fault("answers-lost").await?;
     let request = lab.send(false).await?;
     let guessed = checks::unavailable(&request, ErrorKind::Timeout).map_err(Not::Fail)?;
+    checks::within_budget(&request, lab.model().timeout_ms()).map_err(Not::Fail)?;
     let done = |lines: &[&crate::msg::LogLine]| lines.iter().any(|line| line.ok == Some(true));
     let (lines, how) = lab.lines(&request, Service::A, done).await?;
     if !lines.iter().any(|line| line.ok == Some(true)) {

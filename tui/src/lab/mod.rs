@@ -131,6 +131,11 @@ pub fn main(args: LabArgs) -> ExitCode {
             eprintln!("tui lab: {why}");
             ExitCode::from(2)
         }
+        // A log directory that cannot be made is the flag's fault, as a bad path is.
+        Err(Ended::Broken(error @ DashboardError::LogDir(..))) => {
+            eprintln!("tui lab: {error}");
+            ExitCode::from(2)
+        }
         Err(Ended::Broken(error)) => {
             eprintln!("tui lab: {error}");
             ExitCode::FAILURE
@@ -144,6 +149,11 @@ async fn run(args: LabArgs, local_offset: time::UtcOffset) -> Result<Vec<Verdict
     } else {
         Experiment::ALL.into_iter().filter(|experiment| args.only.contains(experiment)).collect()
     };
+    if let (Some(report), Some(json)) = (&args.report, &args.json)
+        && std::path::absolute(report).ok() == std::path::absolute(json).ok()
+    {
+        return Err(Ended::Usage(format!("--report and --json are both {}: give two files", report.display())));
+    }
     for path in args.report.iter().chain(&args.json) {
         crate::io::report::writable(path)
             .map_err(|error| Ended::Usage(format!("cannot write {}: {}", path.display(), describe_io(&error))))?;
@@ -255,9 +265,14 @@ impl Lab {
         };
         if !self.world.until(deadline, |model| up(model) || failed(model)).await? || !up(self.world.model()) {
             let model = self.world.model();
+            // When one failed, it is the reason (B is not started while A fails).
+            let gave_up = failed(model);
             let down: Vec<String> = Service::ALL
                 .iter()
                 .filter(|&&s| !matches!(model.service(s).health, Health::Up { .. }))
+                .filter(|&&s| {
+                    !gave_up || matches!(model.service(s).process, ProcessState::Failed(_) | ProcessState::Absent)
+                })
                 .map(|&s| {
                     let view = model.service(s);
                     let commanded = model.settings.commands[s.index()].is_some();

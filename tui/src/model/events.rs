@@ -229,9 +229,11 @@ impl Model {
             && !std::mem::replace(&mut self.delay_ignored_said, true)
         {
             // Another A that does not know delay_ms: said once, with what does make it slow.
+            let (now_ms, timeout) = (self.settings.link_delay_ms, self.timeout_ms());
             let text = crate::keys::fill(&format!(
-                "A answered delay_ms={delay} in {} ms: your A ignores delay_ms. To make A slow, slow the \
-                 network instead: {{fault:slow-link}} (a slow link) or {{fault:delay}} (the link's delay)",
+                "A answered delay_ms={delay} in {} ms: your A ignores delay_ms. To make it slow, slow the \
+                 network instead: {{fault:delay}} (the link's delay, {now_ms} ms now: start the dashboard with \
+                 --link-delay-ms {delay} to pass B's {timeout} ms timeout)",
                 outcome.latency().as_millis()
             ));
             self.mark(now, text.clone());

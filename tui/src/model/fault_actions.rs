@@ -109,7 +109,18 @@ impl Model {
             self.policy.sent(lab);
         }
         self.link.expect(None);
-        self.mark(now, "everything undone: link ok, A's faults off, A thawed, B's policy the lab's");
+        // Only what this A and B let the dashboard undo is said undone.
+        let mut undone = vec!["link ok"];
+        if self.a_faults.state.is_some() {
+            undone.push("A's faults off");
+        }
+        if thaw_a {
+            undone.push("A thawed");
+        }
+        if self.policy.status.is_some() {
+            undone.push("B's policy the lab's");
+        }
+        self.mark(now, format!("everything undone: {}", undone.join(", ")));
         // A stopped has no faults to undo (a new A starts without them).
         let a_faults = self.a_faults.any_on()
             && matches!(

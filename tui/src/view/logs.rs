@@ -12,6 +12,7 @@ use ratatui::widgets::{Block, Paragraph};
 use contract::Service;
 
 use super::{DIM, ERROR, MARK, OK};
+use crate::io::tail::Sources;
 use crate::model::Model;
 use crate::msg::LogLine;
 use crate::text::{clip, sanitize, time_of_day, wrap_words};
@@ -73,10 +74,16 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
         let hint = match filter {
             Some(None) => "select a request (Up/Down) to see its log lines, or t for all".to_owned(),
             Some(Some(id)) if model.no_ids_said.iter().any(|&said| said) => format!(
-                "no line has request id {id}: lines without one are not filtered (the trace, v, joins them by time)"
+                "no line has request id {id}: lines that carry no request_id cannot be picked by it (t shows all; \
+                 the trace, v, joins them by time)"
             ),
             Some(Some(id)) => format!("no line of request {id} in either log (yet)"),
-            None => format!("no log lines yet in {}", model.settings.log_dir.display()),
+            None => match &model.settings.logs {
+                [Sources::Files(_), Sources::Files(_)] => {
+                    format!("no log lines yet in {}", model.settings.log_dir.display())
+                }
+                [a, b] => format!("no log lines yet (A's from {}, B's from {})", a.describe(), b.describe()),
+            },
         };
         shown.push(Line::from(hint).fg(DIM));
     }
