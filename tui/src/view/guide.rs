@@ -49,7 +49,13 @@ pub fn draw(frame: &mut Frame, area: Rect, model: &Model) {
                 instruction.extend(labelled(" first: ", &first.join(", "), PENDING, inner_width));
             }
             instruction.extend(labelled(" press: ", &step.press(), Color::Reset, inner_width));
-            instruction.extend(labelled(" look for: ", step.look_for, Color::Reset, inner_width));
+            // Another implementation's lines without ids are matched by time, not by id.
+            let look_for = if step.look_for.contains("request_id") && model.no_ids_said.iter().any(|&said| said) {
+                format!("{} (your lines carry no request_id: match them by their time)", step.look_for)
+            } else {
+                step.look_for.to_owned()
+            };
+            instruction.extend(labelled(" look for: ", &look_for, Color::Reset, inner_width));
         }
         None => instruction.extend(
             labelled(" ", "All done. r writes the report with the evidence.", OK, inner_width)
