@@ -28,6 +28,8 @@ const BACKLOG: Duration = Duration::from_secs(60);
 const STALLED: Duration = Duration::from_secs(15);
 /// Batches of lines waiting for the follower, at most.
 const QUEUED: usize = 64;
+/// Lines of one millisecond remembered against repeats, at most.
+const SAME_MS_KEPT: usize = 10_000;
 /// Lines handed over by one poll, at most (the rest with the next, at once).
 const LINES_PER_POLL: usize = 20_000;
 
@@ -159,7 +161,9 @@ impl Seen {
         if at < self.since_ms {
             return false;
         }
-        if at > self.since_ms {
+        if at > self.since_ms || self.at_since.len() >= SAME_MS_KEPT {
+            // A newer millisecond; or one with more lines than are kept (a
+            // stream that stamps every line alike), which may then repeat some.
             self.since_ms = at;
             self.at_since.clear();
         }
