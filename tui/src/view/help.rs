@@ -12,7 +12,11 @@ pub fn draw(frame: &mut Frame, area: Rect) {
     let rows: Vec<(&str, String)> =
         KEYS.iter().filter_map(|key| key.help.map(|(row, what)| (row, keys::fill(what)))).collect();
     // A cell of room inside each border, and the closing text's three rows.
-    let width = area.width.min(94);
+    // As wide as the longest row needs (a key column of 14, the spacing, the
+    // borders and padding), not cut where the screen has room.
+    let longest = rows.iter().map(|(_, what)| unicode_width::UnicodeWidthStr::width(what.as_str())).max().unwrap_or(0);
+    let wanted = u16::try_from(longest + 14 + 6).unwrap_or(u16::MAX).max(94);
+    let width = area.width.min(wanted);
     let height = area.height.min(u16::try_from(rows.len()).unwrap_or(u16::MAX) + 6);
     let popup = Rect { x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height };
     frame.render_widget(Clear, popup);
