@@ -318,6 +318,18 @@ async fn another_implementation_of_a_runs_with_its_console_in_a_s_log() {
             >= 2
     })
     .await;
+    // Killed from outside: not "stopped" (nobody asked it to), and the key starts it again.
+    std::process::Command::new("kill").args(["-9", &pid.to_string()]).status().unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let why = loop {
+        let event = tokio::time::timeout_at(deadline, events.recv()).await.expect("no word of the exit").unwrap();
+        if let Event::Process(Service::A, ProcessState::Failed(why)) = event {
+            break why;
+        }
+    };
+    assert!(why.starts_with("exited by itself ("), "{why}");
+    commands.send(Command::ToggleRunning(Service::A, None)).await.unwrap();
+    let ProcessState::Running { pid } = until_state(&mut events, Service::A, is_running).await else { unreachable!() };
     let (done_tx, done_rx) = oneshot::channel();
     commands.send(Command::Shutdown(done_tx)).await.unwrap();
     let drain = tokio::spawn(async move { while events.recv().await.is_some() {} });

@@ -251,8 +251,8 @@ impl Supervisor {
                     ))
                     .await;
                 } else {
-                    self.set(service, ProcessState::Stopped).await;
-                    self.note(format!("{} exited by itself: {reason}", service.name())).await;
+                    // Not "stopped": nobody asked it to (the key starts it again).
+                    self.set(service, ProcessState::Failed(format!("exited by itself ({reason})"))).await;
                 }
             }
         }

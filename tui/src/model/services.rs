@@ -40,6 +40,9 @@ impl ServiceView {
             (ProcessState::Starting, ProcessState::Running { pid }) => Some(format!("{name} started (pid {pid})")),
             (_, ProcessState::Stopped) if self.crashed => None,
             (_, ProcessState::Stopped) if before != ProcessState::Stopped => Some(format!("{name} stopped")),
+            (ProcessState::Running { .. } | ProcessState::Frozen { .. }, ProcessState::Failed(why)) => {
+                Some(format!("{name} {why}"))
+            }
             (_, ProcessState::Failed(why)) => Some(format!("{name} failed to start: {why}")),
             _ => None,
         }
