@@ -246,13 +246,17 @@ fn push_u64(out: &mut String, mut value: u64) {
             break;
         }
     }
-    out.extend(digits[at..].iter().map(|&d| char::from(d)));
+    out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
 }
 
 fn write_key(out: &mut String, key: &str) {
     // Keys come from our own code; this keeps the line parseable even if one didn't.
     if key.is_empty() {
         out.push('_');
+    }
+    if key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        out.push_str(key);
+        return;
     }
     out.extend(key.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }));
 }
@@ -265,7 +269,16 @@ fn must_escape(c: char) -> bool {
         || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
+/// Printable ASCII that a text value can hold bare (the common case, checked
+/// byte by byte before anything is decoded).
+fn is_plain_ascii(b: u8) -> bool {
+    matches!(b, b'!'..=b'~') && !matches!(b, b'"' | b'=' | b'\\')
+}
+
 fn needs_quotes(value: &str) -> bool {
+    if value.bytes().all(is_plain_ascii) {
+        return value.is_empty();
+    }
     value.is_empty() || value.chars().any(|c| matches!(c, ' ' | '"' | '=' | '\\') || must_escape(c))
 }
 
@@ -293,6 +306,11 @@ fn write_text_value(out: &mut String, value: &str) {
 
 fn write_json_string(out: &mut String, value: &str) {
     out.push('"');
+    if value.bytes().all(|b| matches!(b, b' '..=b'~') && b != b'"' && b != b'\\') {
+        out.push_str(value);
+        out.push('"');
+        return;
+    }
     for c in value.chars() {
         match c {
             '"' => out.push_str("\\\""),

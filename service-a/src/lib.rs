@@ -87,7 +87,7 @@ pub fn app_with(draining: Draining, faults: LiveFaults) -> HttpService {
     let routes = Router::new()
         .route("/health", get(health))
         .route("/echo", get(echo::echo))
-        .with_state(EchoState { draining, faults });
+        .with_state(std::sync::Arc::new(EchoState { draining, faults }));
     service_kit::server::with_common_layers(routes, &["/health", "/echo"], REQUEST_DEADLINE)
 }
 

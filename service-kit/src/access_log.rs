@@ -21,12 +21,14 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::Request;
-use axum::http::{HeaderName, HeaderValue, Uri};
-use axum::response::Response;
+use axum::http::StatusCode;
+use axum::http::{HeaderName, HeaderValue};
+use axum::response::{IntoResponse, Response};
 use contract::headers::{REQUEST_ID, TRACEPARENT, TraceParent, is_acceptable_request_id};
+use tokio::time::Sleep;
 use tower_http::request_id::RequestId;
 
 use crate::metrics;
@@ -86,43 +88,74 @@ pub(crate) fn cut<T>(connection: T) {
     CUTTING.sync_scope((), move || drop(connection));
 }
 
-/// The parent of a trace started here (W3C forbids all zeros): no caller's span.
-const FRESH_PARENT: &str = "0000000000000001";
+/// `N` lowercase hex digits, kept inline (no allocation per request).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct HexId<const N: usize>([u8; N]);
+
+impl<const N: usize> HexId<N> {
+    /// The low `N` hex digits of `bits`.
+    fn of(bits: u128) -> Self {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut digits = [b'0'; N];
+        for (at, digit) in digits.iter_mut().rev().enumerate() {
+            // A nibble is below 16.
+            *digit = DIGITS[((bits >> (4 * at)) & 0xf) as usize];
+        }
+        HexId(digits)
+    }
+
+    /// `text` if it is `N` lowercase hex digits.
+    fn parse(text: &str) -> Option<Self> {
+        let bytes: [u8; N] = text.as_bytes().try_into().ok()?;
+        bytes.iter().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b)).then_some(HexId(bytes))
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only hex digits are ever stored.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl<const N: usize> std::fmt::Debug for HexId<N> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// The trace a request belongs to (W3C Trace Context) and this service's
 /// span in it: what B sends on to A as `traceparent`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Trace {
     /// The caller's trace, or a fresh one when it sent none (or a bad one).
-    pub parent: TraceParent,
-    /// This service's own span: 16 lowercase hex digits.
-    pub span_id: String,
+    pub trace_id: HexId<32>,
+    /// The caller's span; none when this span is the trace's root.
+    caller: Option<HexId<16>>,
+    /// This service's own span.
+    pub span_id: HexId<16>,
+    flags: u8,
 }
 
 impl Trace {
     /// The caller's trace, or a fresh one; a fresh span for this service.
     fn of(request: &Request) -> Trace {
-        let ids = uuid::Uuid::new_v4().simple().to_string();
-        let parent = request.headers().get(TRACEPARENT).and_then(|value| TraceParent::parse(value.as_bytes()));
-        let parent = parent.unwrap_or_else(|| TraceParent {
-            // A v4 UUID's 32 hex digits are never all zero (its version digit is 4).
-            trace_id: ids.clone(),
-            parent_id: FRESH_PARENT.into(),
-            flags: 1,
-        });
-        let span = uuid::Uuid::new_v4().simple().to_string();
-        // Half of a v4 UUID: never all zero (the version digit is in the first half).
-        Trace { parent, span_id: span[..16].to_owned() }
+        // A v4 UUID is never all zero (its version digit is 4), in either half.
+        let bits = uuid::Uuid::new_v4().as_u128();
+        let span_id = HexId::of(bits >> 64);
+        let caller = request.headers().get(TRACEPARENT).and_then(|value| TraceParent::parse(value.as_bytes()));
+        match caller.and_then(|p| Some((HexId::parse(&p.trace_id)?, HexId::parse(&p.parent_id)?, p.flags))) {
+            Some((trace_id, caller, flags)) => Trace { trace_id, caller: Some(caller), span_id, flags },
+            None => Trace { trace_id: HexId::of(uuid::Uuid::new_v4().as_u128()), caller: None, span_id, flags: 1 },
+        }
     }
 
     /// The caller's span, if it sent a `traceparent` (none: this span is the trace's root).
     pub fn caller_span(&self) -> Option<&str> {
-        (self.parent.parent_id != FRESH_PARENT).then_some(self.parent.parent_id.as_str())
+        self.caller.as_ref().map(HexId::as_str)
     }
 
     /// The `traceparent` to send on: the same trace, this service's span as the parent.
     pub fn traceparent(&self) -> String {
-        self.parent.child(&self.span_id)
+        format!("00-{}-{}-{:02x}", self.trace_id.as_str(), self.span_id.as_str(), self.flags)
     }
 }
 
@@ -138,16 +171,22 @@ pub fn fresh_request_id() -> HeaderValue {
 /// outside everything that can answer, so every answer has its line.
 /// `endpoints` are the service's own paths: each (and `/metrics`) is counted
 /// under its name in the metrics, every other path as `other`.
+///
+/// It also keeps the longest a request may take, `deadline`: past it the
+/// request is answered `503` (and its line says so). The timer is armed only
+/// once the request has had to wait, so the answers made at once (nearly all
+/// of them) never touch the timer wheel.
 #[derive(Debug, Clone, Copy)]
 pub struct AccessLogLayer {
     pub endpoints: &'static [&'static str],
+    pub deadline: Duration,
 }
 
 impl<S> tower::Layer<S> for AccessLogLayer {
     type Service = AccessLog<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        AccessLog { inner, endpoints: self.endpoints }
+        AccessLog { inner, endpoints: self.endpoints, deadline: self.deadline }
     }
 }
 
@@ -156,6 +195,7 @@ impl<S> tower::Layer<S> for AccessLogLayer {
 pub struct AccessLog<S> {
     inner: S,
     endpoints: &'static [&'static str],
+    deadline: Duration,
 }
 
 impl<S> tower::Service<Request> for AccessLog<S>
@@ -184,19 +224,21 @@ where
         };
         request.extensions_mut().insert(RequestId::new(request_id.clone()));
         let trace = Trace::of(&request);
-        request.extensions_mut().insert(trace.clone());
+        request.extensions_mut().insert(trace);
         let path = request.uri().path();
         let label = self.endpoints.iter().chain([&metrics::PATH]).copied().find(|known| *known == path);
+        // A path of the service's own is logged as its label; another one as sent (cut if long).
+        let other_path = label.is_none().then(|| logged_path(path).into_owned());
         let pending = PendingLine {
             started: Instant::now(),
-            uri: request.uri().clone(),
+            other_path,
             label: label.unwrap_or(metrics::OTHER),
             request_id,
             method: request.method().clone(),
             trace,
             written: false,
         };
-        AccessLogFuture { inner: self.inner.call(request), pending }
+        AccessLogFuture { inner: self.inner.call(request), pending, deadline: self.deadline, timer: None }
     }
 }
 
@@ -206,6 +248,10 @@ pin_project_lite::pin_project! {
         #[pin]
         inner: F,
         pending: PendingLine,
+        deadline: Duration,
+        // Armed at the first wait.
+        #[pin]
+        timer: Option<Sleep>,
     }
 }
 
@@ -216,8 +262,20 @@ where
     type Output = Result<Response, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        let mut response = ready!(this.inner.poll(cx))?;
+        let mut this = self.project();
+        let mut response = match this.inner.poll(cx) {
+            Poll::Ready(response) => response?,
+            Poll::Pending => {
+                if this.timer.is_none() {
+                    this.timer.set(Some(tokio::time::sleep(*this.deadline)));
+                }
+                if let Some(timer) = this.timer.as_pin_mut() {
+                    ready!(timer.poll(cx));
+                }
+                // The deadline passed: the work is dropped with this future.
+                StatusCode::SERVICE_UNAVAILABLE.into_response()
+            }
+        };
         this.pending.finish(&response);
         response.headers_mut().insert(HeaderName::from_static(REQUEST_ID), this.pending.request_id.clone());
         Poll::Ready(Ok(response))
@@ -227,7 +285,8 @@ where
 /// A request whose line is not written yet.
 struct PendingLine {
     started: Instant,
-    uri: Uri,
+    /// The path when it is not one of the service's own (`label` is then `other`).
+    other_path: Option<String>,
     /// The path's label in the metrics.
     label: &'static str,
     request_id: HeaderValue,
@@ -255,18 +314,17 @@ impl PendingLine {
     fn write(&mut self, status: u16, error_kind: Option<&str>, error: Option<&str>, extras: Extras) {
         self.written = true;
         let elapsed = self.started.elapsed();
-        let path = self.uri.path();
         metrics::get().request(self.label, status, elapsed.as_secs_f64());
         // The id was checked (printable ASCII) or made here, so it is text.
         let request_id = self.request_id.to_str().unwrap_or_default();
-        let endpoint = logged_path(path);
+        let endpoint = self.other_path.as_deref().unwrap_or(self.label);
         let latency_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
-        write_line(&endpoint, error_kind, error, extras, latency_ms, request_id, Some(&self.trace.parent.trace_id));
+        write_line(endpoint, error_kind, error, extras, latency_ms, request_id, Some(self.trace.trace_id.as_str()));
         crate::otlp::record(|| {
             let end = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
             crate::otlp::Span {
-                trace_id: self.trace.parent.trace_id.clone(),
-                span_id: self.trace.span_id.clone(),
+                trace_id: self.trace.trace_id.as_str().to_owned(),
+                span_id: self.trace.span_id.as_str().to_owned(),
                 parent_span_id: self.trace.caller_span().map(str::to_owned),
                 name: format!("{} {endpoint}", self.method),
                 start_unix_nanos: end.saturating_sub(elapsed).as_nanos(),
@@ -303,19 +361,27 @@ fn write_line(
     request_id: &str,
     trace_id: Option<&str>,
 ) {
-    tracing::info!(
-        target: TARGET,
-        endpoint,
-        status = if error.is_none() { "ok" } else { "error" },
-        error_kind,
-        error,
-        tries = extras.tries,
-        fault = extras.fault,
-        dedup = extras.dedup,
-        latency_ms,
-        request_id,
-        trace_id,
-    );
+    crate::telemetry::request_line(|line| {
+        line.str("endpoint", endpoint);
+        line.str("status", if error.is_none() { "ok" } else { "error" });
+        let optional = |line: &mut contract::logline::LineWriter<'_>, key, value: Option<&str>| {
+            if let Some(value) = value {
+                line.str(key, value);
+            }
+        };
+        optional(line, "error_kind", error_kind);
+        optional(line, "error", error);
+        if let Some(tries) = extras.tries {
+            line.u64("tries", u64::from(tries));
+        }
+        optional(line, "fault", extras.fault);
+        optional(line, "dedup", extras.dedup);
+        line.u64("latency_ms", latency_ms);
+        line.str("request_id", request_id);
+        if let Some(trace_id) = trace_id {
+            line.str("trace_id", trace_id);
+        }
+    });
 }
 
 impl Drop for PendingLine {
@@ -339,6 +405,30 @@ pub(crate) fn log_rejected(status: u16, error: &str, request_id: &HeaderValue) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tower::Layer as _;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_past_its_deadline_is_answered_503_and_one_that_is_not_waits_for_its_answer() {
+        use axum::routing::get;
+        use tower::ServiceExt as _;
+        let router = axum::Router::new().route("/never", get(std::future::pending::<&'static str>)).route(
+            "/late",
+            get(|| async {
+                tokio::time::sleep(Duration::from_millis(900)).await;
+                "late"
+            }),
+        );
+        let service =
+            AccessLogLayer { endpoints: &["/never", "/late"], deadline: Duration::from_secs(1) }.layer(router);
+        let started = tokio::time::Instant::now();
+        let get = |path: &str| Request::builder().uri(path).body(axum::body::Body::empty()).unwrap();
+        let response = service.clone().oneshot(get("/never")).await.unwrap();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(started.elapsed(), Duration::from_secs(1));
+        assert!(response.headers().contains_key(REQUEST_ID), "the refusal has its id too");
+        let response = service.oneshot(get("/late")).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
 
     #[test]
     fn a_long_path_is_cut_and_says_how_long_it_was() {

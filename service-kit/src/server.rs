@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::Request;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use hyper::body::Incoming;
@@ -31,9 +31,8 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio::time::Instant;
-use tower::ServiceBuilder;
+use tower::Layer as _;
 use tower::util::{BoxCloneSyncService, Oneshot, ServiceExt as _};
-use tower_http::timeout::TimeoutLayer;
 
 use crate::access_log::{self, AccessLogLayer};
 use crate::config::ServerArgs;
@@ -72,8 +71,8 @@ pub type HttpService = BoxCloneSyncService<Request, Response, Infallible>;
 ///
 /// The layers wrap the router from outside (not `Router::layer`, which applies
 /// them per route, lazily): the access line must start as soon as the server
-/// hands over a request. The deadline is inside the access log so a request cut
-/// by it still gets its line.
+/// hands over a request. The access log also keeps the request deadline, so a
+/// request cut by it still gets its line.
 pub fn with_common_layers(
     router: Router,
     endpoints: &'static [&'static str],
@@ -84,11 +83,7 @@ pub fn with_common_layers(
         .route(metrics::PATH, get(metrics_text))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed);
-    let service = ServiceBuilder::new()
-        .layer(AccessLogLayer { endpoints })
-        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, request_deadline))
-        .service(router);
-    BoxCloneSyncService::new(service)
+    BoxCloneSyncService::new(AccessLogLayer { endpoints, deadline: request_deadline }.layer(router))
 }
 
 async fn metrics_text() -> Response {

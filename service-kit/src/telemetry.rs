@@ -9,6 +9,7 @@
 
 use std::cell::RefCell;
 use std::fmt::Write as _;
+use std::sync::OnceLock;
 
 use contract::Service;
 use contract::logline::{Format, LineWriter};
@@ -54,7 +55,10 @@ pub fn init(service: Service, args: &LogArgs) -> Result<LogGuard, TelemetryError
     let (sink, guard) = LogSink::start(service, format, settings)
         .map_err(|source| TelemetryError::LogFile { path: args.log_dir.display().to_string(), source })?;
     let console = console_filter(std::env::var("RUST_LOG").ok().as_deref());
-    tracing_subscriber::registry().with(LineLayer { service, format, sink, console }).try_init()?;
+    let to_console = console.would_enable(crate::access_log::TARGET, &Level::INFO);
+    tracing_subscriber::registry().with(LineLayer { service, format, sink: sink.clone(), console }).try_init()?;
+    // Installed once per process, like the subscriber just above.
+    let _ = REQUEST_LINES.set(RequestLines { service, format, sink, to_console });
     #[cfg(feature = "otlp")]
     if let Some(endpoint) = &args.otlp_endpoint {
         crate::otlp::start(endpoint, service).map_err(TelemetryError::Otlp)?;
@@ -104,6 +108,55 @@ thread_local! {
     static LINE: RefCell<String> = RefCell::new(String::with_capacity(256));
 }
 
+/// Formats a line into this thread's reused buffer (a fresh one if it is in
+/// use: a line logged while formatting another) and hands it to `write`.
+fn with_line_buffer(write: impl FnOnce(&mut String)) {
+    let mut write = Some(write);
+    LINE.with(|cell| {
+        let write = write.take();
+        match (cell.try_borrow_mut(), write) {
+            (Ok(mut out), Some(write)) => {
+                out.clear();
+                write(&mut out);
+            }
+            (Err(_), Some(write)) => write(&mut String::new()),
+            (_, None) => {}
+        }
+    });
+}
+
+/// Where request lines go, set by [`init`]. The access log writes its line
+/// here itself rather than as a `tracing` event: one line per request is the
+/// hot path, and its fields are known, so the dispatch and the field visitor
+/// are skipped. What `RUST_LOG` says of the `access` target is read once.
+struct RequestLines {
+    service: Service,
+    format: Format,
+    sink: LogSink,
+    to_console: bool,
+}
+
+static REQUEST_LINES: OnceLock<RequestLines> = OnceLock::new();
+
+/// Writes one request line, as a `tracing` event of target `access` would be
+/// written: the time, `service=`, then the fields `fields` writes. Nothing
+/// before [`init`] (tests that build a router alone).
+pub(crate) fn request_line(fields: impl FnOnce(&mut LineWriter<'_>)) {
+    let Some(lines) = REQUEST_LINES.get() else {
+        return;
+    };
+    let now = crate::clock::now();
+    with_line_buffer(|out| {
+        let mut line = LineWriter::start(out, lines.format, now);
+        line.str("service", lines.service.name());
+        fields(&mut line);
+        line.finish();
+        out.push('\n');
+        lines.sink.write(out.as_bytes(), lines.to_console);
+        crate::log_stream::record(out.as_bytes(), now);
+    });
+}
+
 impl<S: Subscriber> tracing_subscriber::Layer<S> for LineLayer {
     fn enabled(&self, metadata: &Metadata<'_>, _ctx: Context<'_, S>) -> bool {
         Self::to_file(metadata) || self.to_console(metadata)
@@ -116,19 +169,13 @@ impl<S: Subscriber> tracing_subscriber::Layer<S> for LineLayer {
             return;
         }
         let now = crate::clock::now();
-        let write = |out: &mut String| {
-            out.clear();
+        with_line_buffer(|out| {
             format_event(out, self.format, self.service, now, event);
             out.push('\n');
             self.sink.write(out.as_bytes(), to_console);
             if Self::to_file(metadata) {
                 crate::log_stream::record(out.as_bytes(), now);
             }
-        };
-        LINE.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut out) => write(&mut out),
-            // An event logged while formatting another (a Debug impl that logs).
-            Err(_) => write(&mut String::new()),
         });
     }
 }
