@@ -1,14 +1,25 @@
-//! The call from B to A: one pooled `reqwest::Client` for the life of the
+//! The call from B to A: one pooled HTTP/1 client for the life of the
 //! process, B's live call policy (the budget, retries with backoff, the
 //! circuit breaker, the deadline header), and every failure sorted into one of
 //! the [`ErrorKind`]s.
+//!
+//! The client is hyper's own (`hyper-util`'s pooled client), not `reqwest`:
+//! B makes one plain GET to one known host, and measured at 40k calls/s
+//! `reqwest`'s layers around the same client (parsing the URL again from
+//! every answer for its redirect bookkeeping, the builder, the boxing) took
+//! a sixth of B's time.
 
 use std::time::{Duration, Instant};
 
-use axum::http::{HeaderValue, StatusCode};
+use axum::body::Bytes;
+use axum::http::{HeaderValue, Request, StatusCode, Uri};
 use contract::headers::{DEADLINE_MS, REQUEST_ID, TRACEPARENT};
 use contract::{EchoBody, EchoParams, ErrorKind};
-use reqwest::Url;
+use http_body_util::{BodyExt as _, Empty};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use url::Url;
 
 use crate::error::UpstreamError;
 use crate::live::LivePolicy;
@@ -35,28 +46,49 @@ pub struct CallOutcome {
 }
 
 /// B's way of calling A. Clone is cheap and shares the connection pool and the policy.
+///
+/// It follows no redirect (a 3xx from A is an answer like any non-2xx,
+/// `status`: following it would send the caller's request id, and trust, to
+/// another server) and reads no proxy variable (plain HTTP to A).
 #[derive(Debug, Clone)]
 pub struct ServiceAClient {
-    client: reqwest::Client,
-    echo_url: Url,
+    client: Client<HttpConnector, Empty<Bytes>>,
+    /// `http://host:port/base/echo`, to which each call adds its query.
+    echo_url: String,
     policy: LivePolicy,
 }
 
 impl ServiceAClient {
-    /// A client for A at `base_url` that calls it as `policy` says at the time of each call.
-    pub fn new(base_url: &Url, policy: LivePolicy) -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder()
-            // Plain HTTP on loopback: an http_proxy variable must not capture it.
-            .no_proxy()
-            // A 3xx from A is an answer like any non-2xx (`status`): following it
-            // would send the caller's request id, and trust, to another server.
-            .redirect(reqwest::redirect::Policy::none())
-            .tcp_nodelay(true)
+    /// A client for A at `base_url` (an `http` URL) that calls it as `policy`
+    /// says at the time of each call.
+    pub fn new(base_url: &Url, policy: LivePolicy) -> Self {
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(30))
-            .build()?;
+            .pool_timer(TokioTimer::new())
+            .build(connector);
         let mut echo_url = base_url.clone();
         echo_url.set_path(&format!("{}/echo", base_url.path().trim_end_matches('/')));
-        Ok(Self { client, echo_url, policy })
+        echo_url.set_query(None);
+        echo_url.set_fragment(None);
+        Self { client, echo_url: echo_url.into(), policy }
+    }
+
+    /// The URL of one call: `msg` (and `delay_ms`) form-encoded, as a browser
+    /// would send them.
+    fn echo_uri(&self, params: &EchoParams) -> Result<Uri, UpstreamError> {
+        let mut text = String::with_capacity(self.echo_url.len() + 16 + params.msg.len());
+        text.push_str(&self.echo_url);
+        text.push_str("?msg=");
+        text.extend(url::form_urlencoded::byte_serialize(params.msg.as_bytes()));
+        if let Some(delay_ms) = params.delay_ms {
+            text.push_str("&delay_ms=");
+            text.push_str(&delay_ms.to_string());
+        }
+        Uri::try_from(text).map_err(|error| {
+            UpstreamError::new(ErrorKind::Connect, format!("cannot make the URL of the call to service A: {error}"))
+        })
     }
 
     /// Calls `GET /echo` on A with the same `msg` and `delay_ms`, URL-encoded, the
@@ -134,14 +166,15 @@ impl ServiceAClient {
         if left.is_zero() {
             return Err(timed_out());
         }
-        let mut request = self.client.get(self.echo_url.clone()).query(&[("msg", params.msg.as_str())]);
-        if let Some(delay_ms) = params.delay_ms {
-            request = request.query(&[("delay_ms", delay_ms)]);
-        }
+        let mut request = Request::get(self.echo_uri(params)?)
+            .header(REQUEST_ID, forward.request_id)
+            .header(TRACEPARENT, forward.traceparent);
         if deadline {
             request = request.header(DEADLINE_MS, deadline_for_a(left).as_millis().to_string());
         }
-        let request = request.header(REQUEST_ID, forward.request_id).header(TRACEPARENT, forward.traceparent);
+        let request = request.body(Empty::new()).map_err(|error| {
+            UpstreamError::new(ErrorKind::Connect, format!("cannot make the call to service A: {error}"))
+        })?;
         // One clock for the whole try: connect, send, headers and body.
         match tokio::time::timeout(left, self.read_echo(request, deadline)).await {
             Ok(result) => result,
@@ -149,8 +182,8 @@ impl ServiceAClient {
         }
     }
 
-    async fn read_echo(&self, request: reqwest::RequestBuilder, deadline: bool) -> Result<EchoBody, UpstreamError> {
-        let mut response = request.send().await.map_err(|e| classify(&e))?;
+    async fn read_echo(&self, request: Request<Empty<Bytes>>, deadline: bool) -> Result<EchoBody, UpstreamError> {
+        let response = self.client.request(request).await.map_err(|error| classify(&error))?;
         let status = response.status();
         if deadline && status == StatusCode::GATEWAY_TIMEOUT {
             // A stopped at the deadline B gave it: for B's caller, a timeout.
@@ -162,17 +195,22 @@ impl ServiceAClient {
         if !status.is_success() {
             return Err(UpstreamError::status(status));
         }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| classify(&e))? {
-            if body.len() + chunk.len() > MAX_BODY_BYTES {
+        let mut body = response.into_body();
+        let mut bytes = Vec::new();
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|error| {
+                UpstreamError::new(ErrorKind::Body, format!("service A's answer broke off: {}", root_cause(&error)))
+            })?;
+            let Ok(chunk) = frame.into_data() else { continue };
+            if bytes.len() + chunk.len() > MAX_BODY_BYTES {
                 return Err(UpstreamError::new(
                     ErrorKind::Body,
                     format!("service A's answer is larger than {MAX_BODY_BYTES} bytes"),
                 ));
             }
-            body.extend_from_slice(&chunk);
+            bytes.extend_from_slice(&chunk);
         }
-        serde_json::from_slice::<EchoBody>(&body).map_err(|error| {
+        serde_json::from_slice::<EchoBody>(&bytes).map_err(|error| {
             UpstreamError::new(ErrorKind::Body, format!("service A's answer is not {{\"echo\": \"...\"}}: {error}"))
         })
     }
@@ -215,13 +253,10 @@ fn outcome_name(result: &Result<EchoBody, UpstreamError>) -> &'static str {
 /// [`ServiceAClient::try_once`]: a connect that never ends is a `timeout`,
 /// what the caller saw is B waiting the full time.) The sentence never
 /// contains the URL, so the user's `msg` is not echoed.
-fn classify(error: &reqwest::Error) -> UpstreamError {
+fn classify(error: &hyper_util::client::legacy::Error) -> UpstreamError {
     let cause = root_cause(error);
     if error.is_connect() {
         return UpstreamError::new(ErrorKind::Connect, format!("cannot connect to service A: {cause}"));
-    }
-    if error.is_body() || error.is_decode() {
-        return UpstreamError::new(ErrorKind::Body, format!("service A's answer broke off: {cause}"));
     }
     // A dropped connection, a reset, an HTTP protocol error: A is not reachable
     // in any useful sense, which is what `connect` tells the learner.

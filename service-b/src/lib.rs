@@ -33,10 +33,10 @@ use contract::headers::{SERVER_TIMING, upstream_timing};
 use contract::{CallEchoOk, HealthBody, Service};
 use live::LivePolicy;
 use policy::Policy;
-use reqwest::Url;
 use service_kit::{EchoQuery, HttpService, ListenAddr, LogArgs, ServerArgs, UpstreamTries};
 use tokio::net::TcpListener;
 use tower_http::request_id::RequestId;
+use url::Url;
 
 pub use client::ServiceAClient;
 pub use error::UpstreamError;
@@ -168,7 +168,7 @@ pub async fn run(
     let policy = config.policy();
     policy.check().map_err(std::io::Error::other)?;
     let live = LivePolicy::new(policy);
-    let service_a = ServiceAClient::new(&config.service_a_url, live.clone()).map_err(std::io::Error::other)?;
+    let service_a = ServiceAClient::new(&config.service_a_url, live.clone());
     tracing::info!(
         target: "lifecycle",
         event = "config",

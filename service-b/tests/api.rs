@@ -68,7 +68,7 @@ struct Answer {
 
 async fn call(a_url: &str, request: Request<Body>) -> Answer {
     let policy = Policy { timeout_ms: u64::try_from(TIMEOUT.as_millis()).unwrap(), ..Policy::default() };
-    let client = ServiceAClient::new(&a_url.parse().unwrap(), LivePolicy::new(policy)).unwrap();
+    let client = ServiceAClient::new(&a_url.parse().unwrap(), LivePolicy::new(policy));
     let started = Instant::now();
     let response = service_b::app(client).oneshot(request).await.unwrap();
     let (status, headers) = (response.status(), response.headers().clone());

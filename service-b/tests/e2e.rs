@@ -85,6 +85,25 @@ async fn success_and_one_request_id_in_both_log_files() {
     assert!(b.stop().await.success());
 }
 
+/// B calls A directly: a proxy variable in B's environment (pointing at a
+/// port where nothing listens) does not capture the call.
+#[tokio::test]
+async fn a_proxy_variable_does_not_capture_the_call_to_a() {
+    let logs = tempfile::tempdir().unwrap();
+    let a = start_a(logs.path());
+    let mut b =
+        Spawn::new(env!("CARGO_BIN_EXE_service-b"), Service::B, logs.path()).args(["--service-a-url", &a.url()]);
+    for key in ["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"] {
+        b = b.env(key, "http://127.0.0.1:9");
+    }
+    let b = b.start();
+    let answer = get(&format!("{}/call-echo?msg=direct", b.url()), None).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.body["service_a"]["echo"], "direct");
+    assert!(a.stop().await.success());
+    assert!(b.stop().await.success());
+}
+
 /// W3C `traceparent`: B joins the caller's trace (or starts one) and sends
 /// it on to A with its own span; both lines say the same `trace_id`.
 #[tokio::test]
