@@ -29,8 +29,8 @@ use crate::policy::{Admission, backoff, is_retryable, try_share};
 #[derive(Debug, Clone, Copy)]
 pub struct Forward<'a> {
     pub request_id: &'a HeaderValue,
-    /// `00-<trace id>-<B's span id>-<flags>`.
-    pub traceparent: &'a str,
+    /// `00-<trace id>-<B's span id>-<flags>` (none outside the access log, in tests).
+    pub traceparent: Option<&'a str>,
 }
 
 /// Largest answer from A that B reads. A's biggest real answer (4 KiB of `msg`,
@@ -166,9 +166,10 @@ impl ServiceAClient {
         if left.is_zero() {
             return Err(timed_out());
         }
-        let mut request = Request::get(self.echo_uri(params)?)
-            .header(REQUEST_ID, forward.request_id)
-            .header(TRACEPARENT, forward.traceparent);
+        let mut request = Request::get(self.echo_uri(params)?).header(REQUEST_ID, forward.request_id);
+        if let Some(traceparent) = forward.traceparent {
+            request = request.header(TRACEPARENT, traceparent);
+        }
         if deadline {
             request = request.header(DEADLINE_MS, deadline_for_a(left).as_millis().to_string());
         }
