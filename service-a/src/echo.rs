@@ -71,7 +71,7 @@ pub async fn echo(State(state): State<Arc<EchoState>>, request: Request) -> Resu
         },
         Some(Fault::Trickle) | None => Remembered { status: StatusCode::OK, content_type: JSON, body, error: None },
     };
-    state.faults.remember(id, answer.clone(), Instant::now());
+    state.faults.remember(id, &answer);
     let mut response = match fault {
         Some(Fault::Trickle) => {
             let trickled = trickle(answer.body, Duration::from_millis(faults.trickle_ms), state.draining.clone());

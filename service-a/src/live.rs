@@ -106,11 +106,12 @@ impl LiveFaults {
         inner.memory.recall(request_id, now)
     }
 
-    /// Remembers the answer to `request_id`, with dedup on.
-    pub fn remember(&self, request_id: &str, answer: Remembered, now: Instant) {
+    /// Remembers the answer to `request_id` as made now, with dedup on (with
+    /// it off, the answer is neither copied nor the clock read).
+    pub fn remember(&self, request_id: &str, answer: &Remembered) {
         let mut inner = self.lock();
         if inner.policy.dedup {
-            inner.memory.remember(request_id, answer, now);
+            inner.memory.remember(request_id, answer.clone(), Instant::now());
         }
     }
 }
@@ -171,10 +172,10 @@ mod tests {
             body: Bytes::from_static(b"{}"),
             error: None,
         };
-        live.remember("id", answer.clone(), now);
+        live.remember("id", &answer);
         assert_eq!(live.recall("id", now), None, "dedup is off");
         live.change_policy(&APolicyChange { dedup: Some(true) });
-        live.remember("id", answer.clone(), now);
+        live.remember("id", &answer);
         assert_eq!(live.recall("id", now), Some(answer.clone()));
         live.change_policy(&APolicyChange { dedup: Some(false) });
         live.change_policy(&APolicyChange { dedup: Some(true) });

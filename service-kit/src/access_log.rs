@@ -8,7 +8,7 @@
 //!
 //! The caller's `x-request-id` is kept if it is acceptable
 //! ([`contract::headers::is_acceptable_request_id`]), else replaced by a fresh
-//! one; either way it is in the request (header and [`RequestId`] extension) for
+//! one; either way it is in the request (as a [`RequestId`] extension) for
 //! the handlers, and in the response.
 //!
 //! W3C `traceparent`: a caller's trace is joined (else one starts here), and
@@ -216,11 +216,7 @@ where
     fn call(&mut self, mut request: Request) -> Self::Future {
         let request_id = match request.headers().get(REQUEST_ID) {
             Some(id) if is_acceptable_request_id(id.as_bytes()) => id.clone(),
-            _ => {
-                let id = fresh_request_id();
-                request.headers_mut().insert(HeaderName::from_static(REQUEST_ID), id.clone());
-                id
-            }
+            _ => fresh_request_id(),
         };
         request.extensions_mut().insert(RequestId::new(request_id.clone()));
         let trace = Trace::of(&request);

@@ -17,7 +17,7 @@
 //! [`crate::server::with_common_layers`]) or `other`, so a client cannot grow
 //! the label set by asking for random paths, and A shows no `/call-echo`.
 
-use std::sync::OnceLock;
+use std::sync::{OnceLock, PoisonError, RwLock};
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -84,6 +84,15 @@ pub struct Metrics {
     open_connections: Gauge,
     limit_waits: Counter,
     stream_dropped: Counter,
+    /// The series of the endpoints declared, kept at hand for each request.
+    known: RwLock<Vec<KnownEndpoint>>,
+}
+
+/// One declared endpoint's latency series and its count of `200`s.
+struct KnownEndpoint {
+    endpoint: &'static str,
+    ok: Option<Counter>,
+    latency: Histogram,
 }
 
 /// The process's metrics (created on first use).
@@ -157,21 +166,45 @@ impl Metrics {
             open_connections,
             limit_waits,
             stream_dropped,
+            known: RwLock::new(Vec::new()),
         }
     }
 
     /// Shows a latency series for each of `endpoints` (and `/metrics`, `other`) from the
     /// start, before any request, as Prometheus expects of known series.
     pub fn declare_endpoints(&self, endpoints: &[&'static str]) {
+        let mut known = self.known.write().unwrap_or_else(PoisonError::into_inner);
         for endpoint in endpoints.iter().copied().chain([PATH, OTHER]) {
-            drop(self.latency.get_or_create(&EndpointLabels { endpoint }));
+            if known.iter().all(|series| series.endpoint != endpoint) {
+                known.push(KnownEndpoint {
+                    endpoint,
+                    // `other` answers no 200: no series of it.
+                    ok: (endpoint != OTHER)
+                        .then(|| self.requests.get_or_create_owned(&RequestLabels { endpoint, status: 200 })),
+                    latency: self.latency.get_or_create_owned(&EndpointLabels { endpoint }),
+                });
+            }
         }
     }
 
     /// Counts one answered request; `endpoint` is one of the service's paths or [`OTHER`].
     pub fn request(&self, endpoint: &'static str, status: u16, seconds: f64) {
-        self.requests.get_or_create(&RequestLabels { endpoint, status }).inc();
-        self.latency.get_or_create(&EndpointLabels { endpoint }).observe(seconds);
+        // The series of a declared endpoint are at hand (no lookup by label);
+        // other statuses are looked up.
+        let known = self.known.read().unwrap_or_else(PoisonError::into_inner);
+        match known.iter().find(|series| series.endpoint == endpoint) {
+            Some(series) => {
+                match &series.ok {
+                    Some(ok) if status == 200 => drop(ok.inc()),
+                    _ => drop(self.requests.get_or_create(&RequestLabels { endpoint, status }).inc()),
+                }
+                series.latency.observe(seconds);
+            }
+            None => {
+                self.requests.get_or_create(&RequestLabels { endpoint, status }).inc();
+                self.latency.get_or_create(&EndpointLabels { endpoint }).observe(seconds);
+            }
+        }
     }
 
     /// Counts one call from B to A; `outcome` is `ok` or an error kind.
