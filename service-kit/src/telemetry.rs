@@ -9,7 +9,7 @@
 
 use std::cell::RefCell;
 use std::fmt::Write as _;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use contract::Service;
 use contract::logline::{Format, LineWriter};
@@ -55,10 +55,11 @@ pub fn init(service: Service, args: &LogArgs) -> Result<LogGuard, TelemetryError
     let (sink, guard) = LogSink::start(service, format, settings)
         .map_err(|source| TelemetryError::LogFile { path: args.log_dir.display().to_string(), source })?;
     let console = console_filter(std::env::var("RUST_LOG").ok().as_deref());
-    let to_console = console.would_enable(crate::access_log::TARGET, &Level::INFO);
-    tracing_subscriber::registry().with(LineLayer { service, format, sink: sink.clone(), console }).try_init()?;
+    let access_to_console = console.would_enable(crate::access_log::TARGET, &Level::INFO);
+    let lines = Arc::new(Lines { service, format, sink, access_to_console });
+    tracing_subscriber::registry().with(LineLayer { lines: lines.clone(), console }).try_init()?;
     // Installed once per process, like the subscriber just above.
-    let _ = REQUEST_LINES.set(RequestLines { service, format, sink, to_console });
+    let _ = REQUEST_LINES.set(lines);
     #[cfg(feature = "otlp")]
     if let Some(endpoint) = &args.otlp_endpoint {
         crate::otlp::start(endpoint, service).map_err(TelemetryError::Otlp)?;
@@ -85,11 +86,29 @@ pub fn console_filter(rust_log: Option<&str>) -> Targets {
     if names_lifecycle { filter } else { filter.with_target(LIFECYCLE, Level::INFO) }
 }
 
-/// The one layer: formats each event once and hands the bytes to the sink.
-struct LineLayer {
+/// Where every line goes, for the `tracing` layer and the request lines alike.
+struct Lines {
     service: Service,
     format: Format,
     sink: LogSink,
+    /// What `RUST_LOG` says of the `access` target, read once.
+    access_to_console: bool,
+}
+
+impl Lines {
+    /// Hands one formatted line (with its newline) to the sink, and to
+    /// `GET /logs` readers if it goes to the file.
+    fn hand_over(&self, line: &str, to_console: bool, to_file: bool, now: OffsetDateTime) {
+        self.sink.write(line.as_bytes(), to_console);
+        if to_file {
+            crate::log_stream::record(line.as_bytes(), now);
+        }
+    }
+}
+
+/// The one layer: formats each event once and hands the bytes to the sink.
+struct LineLayer {
+    lines: Arc<Lines>,
     console: Targets,
 }
 
@@ -111,32 +130,20 @@ thread_local! {
 /// Formats a line into this thread's reused buffer (a fresh one if it is in
 /// use: a line logged while formatting another) and hands it to `write`.
 fn with_line_buffer(write: impl FnOnce(&mut String)) {
-    let mut write = Some(write);
-    LINE.with(|cell| {
-        let write = write.take();
-        match (cell.try_borrow_mut(), write) {
-            (Ok(mut out), Some(write)) => {
-                out.clear();
-                write(&mut out);
-            }
-            (Err(_), Some(write)) => write(&mut String::new()),
-            (_, None) => {}
+    LINE.with(move |cell| match cell.try_borrow_mut() {
+        Ok(mut out) => {
+            out.clear();
+            write(&mut out);
         }
+        Err(_) => write(&mut String::new()),
     });
 }
 
 /// Where request lines go, set by [`init`]. The access log writes its line
 /// here itself rather than as a `tracing` event: one line per request is the
 /// hot path, and its fields are known, so the dispatch and the field visitor
-/// are skipped. What `RUST_LOG` says of the `access` target is read once.
-struct RequestLines {
-    service: Service,
-    format: Format,
-    sink: LogSink,
-    to_console: bool,
-}
-
-static REQUEST_LINES: OnceLock<RequestLines> = OnceLock::new();
+/// are skipped.
+static REQUEST_LINES: OnceLock<Arc<Lines>> = OnceLock::new();
 
 /// Writes one request line, as a `tracing` event of target `access` would be
 /// written: the time, `service=`, then the fields `fields` writes. Nothing
@@ -152,8 +159,7 @@ pub(crate) fn request_line(fields: impl FnOnce(&mut LineWriter<'_>)) {
         fields(&mut line);
         line.finish();
         out.push('\n');
-        lines.sink.write(out.as_bytes(), lines.to_console);
-        crate::log_stream::record(out.as_bytes(), now);
+        lines.hand_over(out, lines.access_to_console, true, now);
     });
 }
 
@@ -169,13 +175,11 @@ impl<S: Subscriber> tracing_subscriber::Layer<S> for LineLayer {
             return;
         }
         let now = crate::clock::now();
+        let lines = &*self.lines;
         with_line_buffer(|out| {
-            format_event(out, self.format, self.service, now, event);
+            format_event(out, lines.format, lines.service, now, event);
             out.push('\n');
-            self.sink.write(out.as_bytes(), to_console);
-            if Self::to_file(metadata) {
-                crate::log_stream::record(out.as_bytes(), now);
-            }
+            lines.hand_over(out, to_console, Self::to_file(metadata), now);
         });
     }
 }
