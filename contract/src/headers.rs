@@ -58,8 +58,13 @@ impl TraceParent {
 
     /// The `traceparent` a service sends on for its own span `span_id`.
     pub fn child(&self, span_id: &str) -> String {
-        format!("00-{}-{span_id}-{:02x}", self.trace_id, self.flags)
+        traceparent(&self.trace_id, span_id, self.flags)
     }
+}
+
+/// A `traceparent` value: `00-<trace id>-<span id>-<flags>`.
+pub fn traceparent(trace_id: &str, span_id: &str, flags: u8) -> String {
+    format!("00-{trace_id}-{span_id}-{flags:02x}")
 }
 
 /// B's remaining budget for a call, in whole milliseconds, sent to A when

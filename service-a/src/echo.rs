@@ -2,9 +2,8 @@
 //! shutdown), then the answer, which one of A's faults may replace, and which
 //! A remembers by request id when dedup is on.
 
-use std::time::{Duration, Instant};
-
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};

@@ -138,16 +138,11 @@ async fn call_echo(State(service_a): State<Arc<ServiceAClient>>, request: Reques
     let started = Instant::now();
     let params = EchoParams::from_query(request.uri().query())?;
     let extensions = request.extensions();
-    let fresh;
-    let request_id = match extensions.get::<RequestId>() {
-        Some(id) => id.header_value(),
-        None => {
-            fresh = service_kit::access_log::fresh_request_id();
-            &fresh
-        }
-    };
+    let request_id = extensions
+        .get::<RequestId>()
+        .map_or_else(service_kit::access_log::fresh_request_id, |id| id.header_value().clone());
     let traceparent = extensions.get::<service_kit::Trace>().map(service_kit::Trace::traceparent);
-    let forward = client::Forward { request_id, traceparent: traceparent.as_deref() };
+    let forward = client::Forward { request_id: &request_id, traceparent: traceparent.as_deref() };
     let call = service_a.call_echo(&params, forward).await;
     let timing = HeaderValue::from_str(&upstream_timing(started.elapsed())).unwrap_or(HeaderValue::from_static(""));
     let mut response = match call.result {

@@ -24,8 +24,7 @@ use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
 
 use axum::extract::Request;
-use axum::http::StatusCode;
-use axum::http::{HeaderName, HeaderValue};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use contract::headers::{REQUEST_ID, TRACEPARENT, TraceParent, is_acceptable_request_id};
 use tokio::time::Sleep;
@@ -104,10 +103,9 @@ impl<const N: usize> HexId<N> {
         HexId(digits)
     }
 
-    /// `text` if it is `N` lowercase hex digits.
-    fn parse(text: &str) -> Option<Self> {
-        let bytes: [u8; N] = text.as_bytes().try_into().ok()?;
-        bytes.iter().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b)).then_some(HexId(bytes))
+    /// An id [`TraceParent::parse`] has checked (`N` lowercase hex digits).
+    fn checked(text: &str) -> Option<Self> {
+        text.as_bytes().try_into().ok().map(HexId)
     }
 
     pub fn as_str(&self) -> &str {
@@ -142,7 +140,7 @@ impl Trace {
         let bits = uuid::Uuid::new_v4().as_u128();
         let span_id = HexId::of(bits >> 64);
         let caller = request.headers().get(TRACEPARENT).and_then(|value| TraceParent::parse(value.as_bytes()));
-        match caller.and_then(|p| Some((HexId::parse(&p.trace_id)?, HexId::parse(&p.parent_id)?, p.flags))) {
+        match caller.and_then(|p| Some((HexId::checked(&p.trace_id)?, HexId::checked(&p.parent_id)?, p.flags))) {
             Some((trace_id, caller, flags)) => Trace { trace_id, caller: Some(caller), span_id, flags },
             None => Trace { trace_id: HexId::of(uuid::Uuid::new_v4().as_u128()), caller: None, span_id, flags: 1 },
         }
@@ -155,7 +153,7 @@ impl Trace {
 
     /// The `traceparent` to send on: the same trace, this service's span as the parent.
     pub fn traceparent(&self) -> String {
-        format!("00-{}-{}-{:02x}", self.trace_id.as_str(), self.span_id.as_str(), self.flags)
+        contract::headers::traceparent(self.trace_id.as_str(), self.span_id.as_str(), self.flags)
     }
 }
 
@@ -246,8 +244,7 @@ pin_project_lite::pin_project! {
         pending: PendingLine,
         deadline: Duration,
         // Armed at the first wait.
-        #[pin]
-        timer: Option<Sleep>,
+        timer: Option<Pin<Box<Sleep>>>,
     }
 }
 
@@ -258,16 +255,13 @@ where
     type Output = Result<Response, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut this = self.project();
+        let this = self.project();
         let mut response = match this.inner.poll(cx) {
             Poll::Ready(response) => response?,
             Poll::Pending => {
-                if this.timer.is_none() {
-                    this.timer.set(Some(tokio::time::sleep(*this.deadline)));
-                }
-                if let Some(timer) = this.timer.as_pin_mut() {
-                    ready!(timer.poll(cx));
-                }
+                let deadline = *this.deadline;
+                let timer = this.timer.get_or_insert_with(|| Box::pin(tokio::time::sleep(deadline)));
+                ready!(timer.as_mut().poll(cx));
                 // The deadline passed: the work is dropped with this future.
                 StatusCode::SERVICE_UNAVAILABLE.into_response()
             }

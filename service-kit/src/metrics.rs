@@ -195,8 +195,12 @@ impl Metrics {
         match known.iter().find(|series| series.endpoint == endpoint) {
             Some(series) => {
                 match &series.ok {
-                    Some(ok) if status == 200 => drop(ok.inc()),
-                    _ => drop(self.requests.get_or_create(&RequestLabels { endpoint, status }).inc()),
+                    Some(ok) if status == 200 => {
+                        ok.inc();
+                    }
+                    _ => {
+                        self.requests.get_or_create(&RequestLabels { endpoint, status }).inc();
+                    }
                 }
                 series.latency.observe(seconds);
             }
