@@ -142,6 +142,10 @@ where
     // kept by the watched socket (hyper's header timeout would also close idle
     // keep-alive connections at the header limit).
     http.timer(TokioTimer::new()).header_read_timeout(None).keep_alive(true);
+    // One flat write per answer (head and body copied into one buffer), so the
+    // watched socket has a single write path; for answers this small the copy
+    // costs nothing measurable (A 146.6k against 147.6k rps, 4 runs each).
+    http.writev(false);
     // hyper's own bound on what it buffers holds the head limit for a head
     // pipelined behind another request (read before the socket could count it).
     http.max_buf_size(crate::connection::MAX_HEAD_BYTES);
