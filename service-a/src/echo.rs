@@ -10,10 +10,10 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use contract::faults::{Fault, INJECTED_FAULT};
-use contract::headers::DEADLINE_MS;
 use contract::params::parse_deadline_ms;
 use contract::{EchoBody, EchoParams, ErrorBody};
 use service_kit::errors::ApiError;
+use service_kit::headers::DEADLINE_MS;
 use service_kit::{DedupHit, Draining, Failure, FaultAnswered};
 use tower_http::request_id::RequestId;
 
@@ -92,10 +92,10 @@ async fn work(
     received: Instant,
 ) -> Result<(), ApiError> {
     // Two header lines are one comma-joined value in HTTP: not a number.
-    if headers.get_all(DEADLINE_MS).iter().nth(1).is_some() {
+    if headers.get_all(&DEADLINE_MS).iter().nth(1).is_some() {
         return Err(contract::InvalidInput::BadDeadline.into());
     }
-    let deadline_ms = parse_deadline_ms(headers.get(DEADLINE_MS).map(HeaderValue::as_bytes))?;
+    let deadline_ms = parse_deadline_ms(headers.get(&DEADLINE_MS).map(HeaderValue::as_bytes))?;
     // A deadline too far away to be an instant is no deadline.
     let deadline = deadline_ms.and_then(|ms| received.checked_add(Duration::from_millis(ms)));
     let delay = Duration::from_millis(delay_ms.unwrap_or(0));

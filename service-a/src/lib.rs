@@ -27,7 +27,7 @@ use contract::params::MAX_DELAY_MS;
 use contract::{HealthBody, Service};
 use echo::EchoState;
 use live::LiveFaults;
-use service_kit::{Draining, HttpService, ListenAddr, LogArgs, ServerArgs};
+use service_kit::{AppService, Draining, ListenAddr, LogArgs, ServerArgs};
 use tokio::net::TcpListener;
 
 /// Command line and environment of service A.
@@ -75,7 +75,7 @@ pub struct Config {
 pub const REQUEST_DEADLINE: Duration = Duration::from_millis(MAX_DELAY_MS + 5_000);
 
 /// The whole HTTP surface of A with no fault, with the shared layers (see [`app_with`]).
-pub fn app(draining: Draining) -> HttpService {
+pub fn app(draining: Draining) -> AppService {
     app_with(draining, LiveFaults::new(fastrand::u64(..)))
 }
 
@@ -83,7 +83,7 @@ pub fn app(draining: Draining) -> HttpService {
 /// short at shutdown so that stopping A never waits for a 30 s `delay_ms`
 /// (those requests answer 503 `cut at shutdown`); `faults` are the ones the
 /// admin listener sets (only `/echo` has them).
-pub fn app_with(draining: Draining, faults: LiveFaults) -> HttpService {
+pub fn app_with(draining: Draining, faults: LiveFaults) -> AppService {
     let routes = Router::new()
         .route("/health", get(health))
         .route("/echo", get(echo::echo))

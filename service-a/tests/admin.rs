@@ -30,7 +30,10 @@ impl Answer {
     }
 }
 
-async fn answer_of(service: service_kit::HttpService, request: Request<Body>) -> Answer {
+async fn answer_of<S>(service: S, request: Request<Body>) -> Answer
+where
+    S: tower::Service<Request<Body>, Response = axum::response::Response, Error = std::convert::Infallible>,
+{
     let response = service.oneshot(request).await.unwrap();
     let content_type = response.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned());
     let status = response.status();

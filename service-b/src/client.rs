@@ -13,12 +13,12 @@ use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::http::{HeaderValue, Request, StatusCode, Uri};
-use contract::headers::{DEADLINE_MS, REQUEST_ID, TRACEPARENT};
 use contract::{EchoBody, EchoParams, ErrorKind};
 use http_body_util::{BodyExt as _, Empty};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
+use service_kit::headers::{DEADLINE_MS, REQUEST_ID, TRACEPARENT};
 use url::Url;
 
 use crate::error::UpstreamError;

@@ -46,7 +46,7 @@ impl UpstreamError {
     /// The 503 answer, with `server-timing` for the time spent on the call.
     pub fn into_response_with_timing(self, server_timing: HeaderValue) -> Response {
         let mut response = self.into_response();
-        response.headers_mut().insert(contract::headers::SERVER_TIMING, server_timing);
+        response.headers_mut().insert(service_kit::headers::SERVER_TIMING, server_timing);
         response
     }
 }

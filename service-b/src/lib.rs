@@ -30,11 +30,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use clap::Parser;
-use contract::headers::{SERVER_TIMING, upstream_timing};
+use contract::headers::upstream_timing;
 use contract::{CallEchoOk, EchoParams, HealthBody, Service};
 use live::LivePolicy;
 use policy::Policy;
-use service_kit::{ApiError, HttpService, ListenAddr, LogArgs, ServerArgs, UpstreamTries};
+use service_kit::headers::SERVER_TIMING;
+use service_kit::{ApiError, AppService, ListenAddr, LogArgs, ServerArgs, UpstreamTries};
 use tokio::net::TcpListener;
 use tower_http::request_id::RequestId;
 use url::Url;
@@ -121,7 +122,7 @@ const REQUEST_DEADLINE: Duration = Duration::from_millis(contract::policy::MAX_T
 
 /// The whole HTTP surface of B, with the shared layers. There is no
 /// `/policy` here: only the admin listener changes it.
-pub fn app(service_a: ServiceAClient) -> HttpService {
+pub fn app(service_a: ServiceAClient) -> AppService {
     let routes =
         Router::new().route("/health", get(health)).route("/call-echo", get(call_echo)).with_state(Arc::new(service_a));
     service_kit::server::with_common_layers(routes, &["/health", "/call-echo"], REQUEST_DEADLINE)

@@ -24,12 +24,13 @@ use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
 
 use axum::extract::Request;
-use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use contract::headers::{REQUEST_ID, TRACEPARENT, TraceParent, is_acceptable_request_id};
+use contract::headers::{TraceParent, is_acceptable_request_id};
 use tokio::time::Sleep;
 use tower_http::request_id::RequestId;
 
+use crate::headers::{REQUEST_ID, TRACEPARENT};
 use crate::metrics;
 
 /// Why a response is an error, for the log line (never shown to the client by this).
@@ -136,13 +137,13 @@ pub struct Trace {
 impl Trace {
     /// The caller's trace, or a fresh one; a fresh span for this service.
     fn of(request: &Request) -> Trace {
-        // A v4 UUID is never all zero (its version digit is 4), in either half.
-        let bits = uuid::Uuid::new_v4().as_u128();
-        let span_id = HexId::of(bits >> 64);
-        let caller = request.headers().get(TRACEPARENT).and_then(|value| TraceParent::parse(value.as_bytes()));
+        // Ids are never all zero (W3C: that is no id). They need to be unique,
+        // not secret: the thread's fast generator, seeded at random per process.
+        let span_id = HexId::of(u128::from(fastrand::u64(1..)));
+        let caller = request.headers().get(&TRACEPARENT).and_then(|value| TraceParent::parse(value.as_bytes()));
         match caller.and_then(|p| Some((HexId::checked(&p.trace_id)?, HexId::checked(&p.parent_id)?, p.flags))) {
             Some((trace_id, caller, flags)) => Trace { trace_id, caller: Some(caller), span_id, flags },
-            None => Trace { trace_id: HexId::of(uuid::Uuid::new_v4().as_u128()), caller: None, span_id, flags: 1 },
+            None => Trace { trace_id: HexId::of(fastrand::u128(1..)), caller: None, span_id, flags: 1 },
         }
     }
 
@@ -157,10 +158,12 @@ impl Trace {
     }
 }
 
-/// A fresh request id: a random UUID (v4), as text.
+/// A fresh request id: a random UUID (v4), as text, from the thread's fast
+/// generator (an id must be unique, not secret).
 pub fn fresh_request_id() -> HeaderValue {
     let mut buffer = uuid::Uuid::encode_buffer();
-    let text = uuid::Uuid::new_v4().hyphenated().encode_lower(&mut buffer);
+    let uuid = uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes()).into_uuid();
+    let text = uuid.hyphenated().encode_lower(&mut buffer);
     // A hyphenated UUID is ASCII, always a valid header value.
     HeaderValue::from_str(text).unwrap_or(HeaderValue::from_static("invalid"))
 }
@@ -212,7 +215,7 @@ where
     /// future without ever polling it (a client that went away while the service
     /// was frozen), and the dropped [`PendingLine`] still writes the line.
     fn call(&mut self, mut request: Request) -> Self::Future {
-        let request_id = match request.headers().get(REQUEST_ID) {
+        let request_id = match request.headers().get(&REQUEST_ID) {
             Some(id) if is_acceptable_request_id(id.as_bytes()) => id.clone(),
             _ => fresh_request_id(),
         };
@@ -267,7 +270,7 @@ where
             }
         };
         this.pending.finish(&response);
-        response.headers_mut().insert(HeaderName::from_static(REQUEST_ID), this.pending.request_id.clone());
+        response.headers_mut().insert(REQUEST_ID, this.pending.request_id.clone());
         Poll::Ready(Ok(response))
     }
 }
@@ -415,7 +418,7 @@ mod tests {
         let response = service.clone().oneshot(get("/never")).await.unwrap();
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(started.elapsed(), Duration::from_secs(1));
-        assert!(response.headers().contains_key(REQUEST_ID), "the refusal has its id too");
+        assert!(response.headers().contains_key(&REQUEST_ID), "the refusal has its id too");
         let response = service.oneshot(get("/late")).await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);
     }

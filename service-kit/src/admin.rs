@@ -19,6 +19,7 @@ use tower::ServiceBuilder;
 use tower::util::BoxCloneSyncService;
 use tower_http::timeout::TimeoutLayer;
 
+use crate::server::ServiceStack;
 use crate::{Draining, HttpService, ListenAddr, ServerArgs};
 
 /// Largest admin request body read; a whole setting is under 200 bytes.
@@ -158,11 +159,11 @@ pub async fn bind(addr: &ListenAddr, exposed: &str, token: Option<&str>) -> std:
 /// Serves `app` on `listener` and, if given, `admin_app` on `admin` (it gets
 /// its own bound address, for [`admin_service`]), until `shutdown` resolves:
 /// one shutdown for both, and the admin listener stops with the service.
-pub async fn serve_with_admin<F>(
+pub async fn serve_with_admin<S: ServiceStack, F>(
     listener: TcpListener,
     admin: Option<TcpListener>,
     limits: &ServerArgs,
-    app: impl FnOnce(Draining) -> HttpService,
+    app: impl FnOnce(Draining) -> S,
     admin_app: impl FnOnce(SocketAddr) -> HttpService,
     shutdown: F,
 ) -> std::io::Result<()>

@@ -34,7 +34,7 @@ use tokio::time::Instant;
 use tower::Layer as _;
 use tower::util::{BoxCloneSyncService, Oneshot, ServiceExt as _};
 
-use crate::access_log::{self, AccessLogLayer};
+use crate::access_log::{self, AccessLog, AccessLogLayer};
 use crate::config::ServerArgs;
 use crate::connection::{Activity, Limits, WatchedStream};
 use crate::errors::{method_not_allowed, not_found};
@@ -61,8 +61,26 @@ impl Draining {
     }
 }
 
-/// A whole service, ready to serve or to test with `oneshot`.
+/// A whole service, ready to serve or to test with `oneshot`, its type
+/// hidden (the admin listeners).
 pub type HttpService = BoxCloneSyncService<Request, Response, Infallible>;
+
+/// A or B: the shared layers around the service's router ([`with_common_layers`]).
+/// Its type is spelled out, not boxed: each request then costs no allocation
+/// for the stack's future, and a copy of it is a few reference counts.
+pub type AppService = AccessLog<Router>;
+
+/// What the server can serve: a service that always answers, that each
+/// connection can copy, and whose futures can move between threads.
+pub trait ServiceStack:
+    tower::Service<Request, Response = Response, Error = Infallible, Future: Send> + Clone + Send + Sync + 'static
+{
+}
+
+impl<S> ServiceStack for S where
+    S: tower::Service<Request, Response = Response, Error = Infallible, Future: Send> + Clone + Send + Sync + 'static
+{
+}
 
 /// Wraps `router` in what every request to both services needs: `GET /metrics`,
 /// JSON 404 and 405, request ids (kept or made, and sent back), the access log,
@@ -77,13 +95,13 @@ pub fn with_common_layers(
     router: Router,
     endpoints: &'static [&'static str],
     request_deadline: Duration,
-) -> HttpService {
+) -> AppService {
     metrics::get().declare_endpoints(endpoints);
     let router = router
         .route(metrics::PATH, get(metrics_text))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed);
-    BoxCloneSyncService::new(AccessLogLayer { endpoints, deadline: request_deadline }.layer(router))
+    AccessLogLayer { endpoints, deadline: request_deadline }.layer(router)
 }
 
 async fn metrics_text() -> Response {
@@ -103,10 +121,10 @@ enum Phase {
 /// Serves the service that `app` builds on `listener` until `shutdown`
 /// resolves, then drains within the grace (see the module docs). `app` gets
 /// the [`Draining`] handle to cut its own waits short.
-pub async fn serve<F>(
+pub async fn serve<S: ServiceStack, F>(
     listener: TcpListener,
     limits: &ServerArgs,
-    app: impl FnOnce(Draining) -> HttpService,
+    app: impl FnOnce(Draining) -> S,
     shutdown: F,
 ) -> std::io::Result<()>
 where
@@ -118,11 +136,11 @@ where
 /// [`serve`] for a second listener of the same process (B's admin listener):
 /// its lifecycle lines say `listener=<role>`, so they are not read as the
 /// service's own.
-pub async fn serve_as<F>(
+pub async fn serve_as<S: ServiceStack, F>(
     role: Option<&'static str>,
     listener: TcpListener,
     limits: &ServerArgs,
-    app: impl FnOnce(Draining) -> HttpService,
+    app: impl FnOnce(Draining) -> S,
     shutdown: F,
 ) -> std::io::Result<()>
 where
@@ -241,21 +259,21 @@ fn is_connection_error(error: &std::io::Error) -> bool {
 }
 
 /// One accepted connection and what it needs to serve itself.
-struct Connection {
+struct Connection<S> {
     http: Arc<hyper::server::conn::http1::Builder>,
-    service: HttpService,
+    service: S,
     limits: Limits,
     phase: watch::Receiver<Phase>,
     open: watch::Receiver<()>,
 }
 
-impl Connection {
+impl<S: ServiceStack> Connection<S> {
     async fn run(mut self, stream: TcpStream, slot: tokio::sync::OwnedSemaphorePermit) {
         metrics::get().connection_opened();
         let _ = stream.set_nodelay(true);
         let activity = Arc::new(Activity::default());
         let io = TokioIo::new(WatchedStream::new(stream, activity.clone(), self.limits));
-        let service = CountedService { inner: std::sync::Mutex::new(self.service.clone()), activity };
+        let service = CountedService { service: self.service.clone(), activity };
         let mut connection = Box::pin(self.http.serve_connection(io, service));
         let mut follow_phase = true;
         let mut draining = false;
@@ -307,81 +325,55 @@ impl Connection {
 }
 
 /// The service of one connection: counts requests started and answered for
-/// the watched socket, and hands each request to the service.
-///
-/// hyper calls with `&self`; tower needs `&mut self`. The connection's own copy
-/// of the service sits behind a lock nobody else takes, which saves cloning the
-/// boxed service stack (an allocation) for every request.
-struct CountedService {
-    inner: std::sync::Mutex<HttpService>,
+/// the watched socket, and hands each request to a copy of the service (for
+/// A and B a few reference counts: axum's router is shared, not copied).
+struct CountedService<S> {
+    service: S,
     activity: Arc<Activity>,
 }
 
-impl hyper::service::Service<hyper::Request<Incoming>> for CountedService {
+impl<S> hyper::service::Service<hyper::Request<Incoming>> for CountedService<S>
+where
+    S: tower::Service<Request, Response = Response, Error = Infallible> + Clone,
+{
     type Response = Response;
     type Error = Infallible;
-    type Future = Counted<Called>;
+    type Future = Counted<Oneshot<S, Request>>;
 
     fn call(&self, request: hyper::Request<Incoming>) -> Self::Future {
         self.activity.started.fetch_add(1, Ordering::Relaxed);
         let request = request.map(axum::body::Body::new);
-        let mut inner = self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        // The stack (access log, timeout, router) is always ready; if that ever
-        // changes, the clone-and-wait path keeps it correct.
-        let mut cx = Context::from_waker(std::task::Waker::noop());
-        let called = match tower::Service::poll_ready(&mut *inner, &mut cx) {
-            Poll::Ready(Ok(())) => Called::Now(tower::Service::call(&mut *inner, request)),
-            _ => Called::WhenReady(Box::new(inner.clone().oneshot(request))),
-        };
-        Counted { inner: called, answered: Some(self.activity.clone()) }
+        Counted { inner: self.service.clone().oneshot(request), answered: Some(self.activity.clone()) }
     }
 }
 
-/// A request handed to the service, at once or once it is ready.
-enum Called {
-    Now(<HttpService as tower::Service<Request>>::Future),
-    /// Never taken while the stack is always ready: boxed to keep `Now` small.
-    WhenReady(Box<Oneshot<HttpService, Request>>),
-}
+pin_project_lite::pin_project! {
+    /// A request's future that marks the request answered when it ends (or is
+    /// dropped unfinished): hyper may keep a finished future until the next request.
+    struct Counted<F> {
+        #[pin]
+        inner: F,
+        answered: Option<Arc<Activity>>,
+    }
 
-impl Future for Called {
-    type Output = Result<Response, Infallible>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.get_mut() {
-            Called::Now(future) => Pin::new(future).poll(cx),
-            Called::WhenReady(future) => Pin::new(&mut **future).poll(cx),
+    impl<F> PinnedDrop for Counted<F> {
+        fn drop(this: Pin<&mut Self>) {
+            if let Some(activity) = this.project().answered.take() {
+                activity.answered();
+            }
         }
     }
 }
 
-/// A request's future that marks the request answered when it ends (or is
-/// dropped unfinished): hyper may keep a finished future until the next request.
-struct Counted<F> {
-    inner: F,
-    answered: Option<Arc<Activity>>,
-}
-
-impl<F> Counted<F> {
-    fn mark_answered(&mut self) {
-        if let Some(activity) = self.answered.take() {
-            activity.answered();
-        }
-    }
-}
-
-impl<F> Drop for Counted<F> {
-    fn drop(&mut self) {
-        self.mark_answered();
-    }
-}
-
-impl<F: Future + Unpin> Future for Counted<F> {
+impl<F: Future> Future for Counted<F> {
     type Output = F::Output;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let output = std::task::ready!(Pin::new(&mut self.inner).poll(cx));
-        self.mark_answered();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let output = std::task::ready!(this.inner.poll(cx));
+        if let Some(activity) = this.answered.take() {
+            activity.answered();
+        }
         Poll::Ready(output)
     }
 }
