@@ -14,6 +14,9 @@
 # BENCH_ANCHORS=dir points elsewhere).
 # BENCH_BIN_DIR=dir measures the service binaries in dir (e.g. an older build)
 # instead of building target/release.
+# The floor (ports 18480/18481): /echo served by hyper alone and by axum alone
+# (service-a/examples/floor.rs, no log line, id, trace or metrics), to show
+# what the stack itself serves here and what the lab's features cost.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 d=${1:-5}; c=${2:-32}; rounds=${3:-1}
@@ -37,8 +40,10 @@ have_nginx=1; [ -x "$nginx_bin" ] || { have_nginx=0; echo "nginx is missing and 
 bin=${BENCH_BIN_DIR:-}
 if [ -z "$bin" ]; then
   cargo build --release -q -p service-a -p service-b
+  cargo build --release -q -p service-a --example floor
   bin=./target/release
 fi
+floor=$bin/examples/floor; [ -x "$floor" ] || { floor=; echo "no $bin/examples/floor: no floor rows." >&2; }
 
 work=$(mktemp -d)
 logs=$work/logs
@@ -122,6 +127,11 @@ if [ $have_nginx = 1 ]; then
   "$nginx_bin" -c "$work/nginx-b.conf" & pids+=($!)
   wait_port $port_ng; wait_port $port_ngp
 fi
+if [ -n "$floor" ]; then
+  "$floor" hyper 127.0.0.1:18480 & pids+=($!)
+  "$floor" axum 127.0.0.1:18481 & pids+=($!)
+  wait_port 18480; wait_port 18481
+fi
 "$bin"/service-a --addr 127.0.0.1:$port_a --log-dir "$logs" >/dev/null & pa=$!; pids+=($pa)
 "$bin"/service-b --addr 127.0.0.1:$port_b --log-dir "$logs" \
   --service-a-url http://127.0.0.1:$port_a >/dev/null & pb=$!; pids+=($pb)
@@ -130,6 +140,8 @@ wait_port $port_a; wait_port $port_b
 for _ in $(seq "$rounds"); do
   [ $have_nginx = 1 ] && run nginx:/echo "http://127.0.0.1:$port_ng/echo?msg=hello"
   run rust-a:/echo "http://127.0.0.1:$port_a/echo?msg=hello"
+  [ -n "$floor" ] && run hyper-alone:/echo "http://127.0.0.1:18480/echo?msg=hello"
+  [ -n "$floor" ] && run axum-alone:/echo "http://127.0.0.1:18481/echo?msg=hello"
   [ $have_go = 1 ] && run go:/echo "http://127.0.0.1:$port_go/echo?msg=hello"
   [ $have_nginx = 1 ] && run nginx-proxy:/call-echo "http://127.0.0.1:$port_ngp/call-echo?msg=hello"
   run rust-b:/call-echo "http://127.0.0.1:$port_b/call-echo?msg=hello"
@@ -143,13 +155,22 @@ echo
 echo "| server (mean of $rounds x ${d}s, wrk -t1 -c$c) | /echo rps | p99 | /call-echo rps | p99 |"
 echo "| --- | --- | --- | --- | --- |"
 mean() { awk -v s="${rps[$1]:-0}" -v r="$rounds" 'BEGIN{printf "%.0f", s/r}'; }
-row() { echo "| $1 | $(mean "$2") | ${p99s[$2]:-} | $(mean "$3") | ${p99s[$3]:-} |"; }
+row() { # label echo-key call-key ("none": no such row)
+  if [ "$3" = none ]; then echo "| $1 | $(mean "$2") | ${p99s[$2]:-} | - | - |"
+  else echo "| $1 | $(mean "$2") | ${p99s[$2]:-} | $(mean "$3") | ${p99s[$3]:-} |"; fi
+}
 [ $have_nginx = 1 ] && row "nginx, 2 processes of 1 worker, buffered access log" nginx:/echo nginx-proxy:/call-echo
 [ $have_go = 1 ] && row "Go net/http (anchor)" go:/echo go:/call-echo
+[ -n "$floor" ] && row "floor: hyper alone, no log (A's /echo only)" hyper-alone:/echo none
+[ -n "$floor" ] && row "floor: axum alone, no log (A's /echo only)" axum-alone:/echo none
 row "this project, file logging on" rust-a:/echo rust-b:/call-echo
 ratio() { awk -v a="${rps[$1]}" -v b="${rps[$2]}" 'BEGIN{printf "%.2fx", a/b}'; }
 if [ $have_nginx = 1 ]; then
   echo "| ratio to nginx (bars: A >= 0.85x, B >= 0.70x) | $(ratio rust-a:/echo nginx:/echo) | | $(ratio rust-b:/call-echo nginx-proxy:/call-echo) | |"
+fi
+if [ $have_nginx = 1 ] && [ -n "$floor" ]; then
+  echo "| floor's ratio to nginx: hyper alone, axum alone | $(ratio hyper-alone:/echo nginx:/echo), $(ratio axum-alone:/echo nginx:/echo) | | | |"
+  echo "| A's ratio to axum alone (what the lab's features cost) | $(ratio rust-a:/echo axum-alone:/echo) | | | |"
 fi
 if [ $have_go = 1 ]; then
   echo "| ratio to Go | $(ratio rust-a:/echo go:/echo) | | $(ratio rust-b:/call-echo go:/call-echo) | |"
