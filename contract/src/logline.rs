@@ -176,23 +176,34 @@ impl<'a> LineWriter<'a> {
         Self { out, format }
     }
 
-    fn key(&mut self, key: &str) {
-        match self.format {
-            Format::Text => {
+    fn key<K: FieldKey>(&mut self, key: K) {
+        let name = key.name();
+        match (self.format, K::CHECKED) {
+            (Format::Text, true) => {
                 self.out.push(' ');
-                write_key(self.out, key);
+                self.out.push_str(name);
                 self.out.push('=');
             }
-            Format::Json => {
+            (Format::Text, false) => {
+                self.out.push(' ');
+                write_key(self.out, name);
+                self.out.push('=');
+            }
+            (Format::Json, true) => {
+                self.out.push_str(",\"");
+                self.out.push_str(name);
+                self.out.push_str("\":");
+            }
+            (Format::Json, false) => {
                 self.out.push(',');
-                write_json_string(self.out, key);
+                write_json_string(self.out, name);
                 self.out.push(':');
             }
         }
     }
 
     /// A text value (quoted and escaped where needed; always a string in JSON).
-    pub fn str(&mut self, key: &str, value: &str) {
+    pub fn str(&mut self, key: impl FieldKey, value: &str) {
         self.key(key);
         match self.format {
             Format::Text => write_text_value(self.out, value),
@@ -201,13 +212,13 @@ impl<'a> LineWriter<'a> {
     }
 
     /// A whole number (a JSON number in JSON).
-    pub fn u64(&mut self, key: &str, value: u64) {
+    pub fn u64(&mut self, key: impl FieldKey, value: u64) {
         self.key(key);
         push_u64(self.out, value);
     }
 
     /// A signed whole number (a JSON number in JSON).
-    pub fn i64(&mut self, key: &str, value: i64) {
+    pub fn i64(&mut self, key: impl FieldKey, value: i64) {
         self.key(key);
         if value < 0 {
             self.out.push('-');
@@ -234,19 +245,58 @@ impl<'a> LineWriter<'a> {
     }
 }
 
-fn push_u64(out: &mut String, mut value: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        // `value % 10` is below 10, so the cast cannot truncate.
-        digits[at] = b'0' + (value % 10) as u8;
-        value /= 10;
-        if value == 0 {
-            break;
-        }
+fn push_u64(out: &mut String, value: u64) {
+    out.push_str(itoa::Buffer::new().format(value));
+}
+
+/// A field's name: a [`Key`] (checked when it was made), or any `&str`
+/// (checked as it is written: a name that is not a key is written with `_`
+/// for what a key cannot hold, so the line still parses).
+pub trait FieldKey {
+    /// Whether the name is known to be a key already.
+    const CHECKED: bool;
+    fn name(&self) -> &str;
+}
+
+impl FieldKey for &str {
+    const CHECKED: bool = false;
+    fn name(&self) -> &str {
+        self
     }
-    out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
+}
+
+/// A field's name made `const` and checked then (ASCII letters, digits and
+/// `_`, not empty): a bad one fails the build, and a line written with it
+/// checks nothing. The request line's keys are these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key(&'static str);
+
+impl Key {
+    /// Panics if `name` is not a key: in a `const`, at compile time.
+    pub const fn new(name: &'static str) -> Key {
+        let bytes = name.as_bytes();
+        assert!(!bytes.is_empty(), "a log line key is not empty");
+        let mut at = 0;
+        while at < bytes.len() {
+            assert!(
+                bytes[at].is_ascii_alphanumeric() || bytes[at] == b'_',
+                "a log line key is ASCII letters, digits and _"
+            );
+            at += 1;
+        }
+        Key(name)
+    }
+
+    pub const fn as_str(self) -> &'static str {
+        self.0
+    }
+}
+
+impl FieldKey for Key {
+    const CHECKED: bool = true;
+    fn name(&self) -> &str {
+        self.0
+    }
 }
 
 fn write_key(out: &mut String, key: &str) {
@@ -254,7 +304,7 @@ fn write_key(out: &mut String, key: &str) {
     if key.is_empty() {
         out.push('_');
     }
-    if key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+    if all_bytes(key, |b| b.is_ascii_alphanumeric() || b == b'_') {
         out.push_str(key);
         return;
     }
@@ -269,25 +319,20 @@ fn must_escape(c: char) -> bool {
         || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
-/// The bytes a text value can hold bare: printable ASCII but `"`, `=` and
-/// `\\`. A table, so that the common case (a value of only those) is one load
-/// per byte before anything is decoded.
-const PLAIN_TEXT: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = b'!';
-    while b <= b'~' {
-        table[b as usize] = !matches!(b, b'"' | b'=' | b'\\');
-        b += 1;
-    }
-    table
-};
+/// Whether `test` holds for every byte of `text`. Every byte is looked at (no
+/// early exit), so the compiler checks many at once: most values are short,
+/// and nearly all pass.
+fn all_bytes(text: &str, test: impl Fn(u8) -> bool) -> bool {
+    text.bytes().fold(true, |all, b| all & test(b))
+}
 
+/// The bytes a text value can hold bare: printable ASCII but `"`, `=` and `\\`.
 fn is_plain_ascii(b: u8) -> bool {
-    PLAIN_TEXT[usize::from(b)]
+    matches!(b, b'!'..=b'~') & (b != b'"') & (b != b'=') & (b != b'\\')
 }
 
 fn needs_quotes(value: &str) -> bool {
-    if value.bytes().all(is_plain_ascii) {
+    if all_bytes(value, is_plain_ascii) {
         return value.is_empty();
     }
     value.is_empty() || value.chars().any(|c| matches!(c, ' ' | '"' | '=' | '\\') || must_escape(c))
@@ -317,7 +362,7 @@ fn write_text_value(out: &mut String, value: &str) {
 
 fn write_json_string(out: &mut String, value: &str) {
     out.push('"');
-    if value.bytes().all(|b| matches!(b, b' '..=b'~') && b != b'"' && b != b'\\') {
+    if all_bytes(value, |b| matches!(b, b' '..=b'~') & (b != b'"') & (b != b'\\')) {
         out.push_str(value);
         out.push('"');
         return;
@@ -358,6 +403,29 @@ mod tests {
             .with("status", "ok")
             .with("latency_ms", "0")
             .with("request_id", "7f3a")
+    }
+
+    #[test]
+    fn a_checked_key_writes_what_the_same_name_as_text_writes() {
+        const LATENCY: Key = Key::new("latency_ms");
+        let at = datetime!(2026-02-04 14:29:46.799 UTC);
+        for format in [Format::Text, Format::Json] {
+            let (mut checked, mut text) = (String::new(), String::new());
+            let mut line = LineWriter::start(&mut checked, format, at);
+            line.str(Key::new("request_id"), "7f 3a");
+            line.u64(LATENCY, 1003);
+            line.finish();
+            let mut line = LineWriter::start(&mut text, format, at);
+            line.str("request_id", "7f 3a");
+            line.u64("latency_ms", 1003);
+            line.finish();
+            assert_eq!(checked, text, "{format:?}");
+        }
+        // A name that is not a key is mended as it is written.
+        let mut out = String::new();
+        let mut line = LineWriter::start(&mut out, Format::Text, at);
+        line.str("bad key=", "x");
+        assert!(out.ends_with(" bad_key_=x"), "{out}");
     }
 
     #[test]

@@ -345,6 +345,21 @@ fn logged_path(path: &str) -> std::borrow::Cow<'_, str> {
     format!("{}…({} bytes)", &path[..end], path.len()).into()
 }
 
+/// The request line's keys, in the lab's order (checked when compiled).
+mod key {
+    use contract::logline::Key;
+    pub const ENDPOINT: Key = Key::new("endpoint");
+    pub const STATUS: Key = Key::new("status");
+    pub const ERROR_KIND: Key = Key::new("error_kind");
+    pub const ERROR: Key = Key::new("error");
+    pub const TRIES: Key = Key::new("tries");
+    pub const FAULT: Key = Key::new("fault");
+    pub const DEDUP: Key = Key::new("dedup");
+    pub const LATENCY_MS: Key = Key::new("latency_ms");
+    pub const REQUEST_ID: Key = Key::new("request_id");
+    pub const TRACE_ID: Key = Key::new("trace_id");
+}
+
 fn write_line(
     endpoint: &str,
     error_kind: Option<&str>,
@@ -355,24 +370,24 @@ fn write_line(
     trace_id: Option<&str>,
 ) {
     crate::telemetry::request_line(|line| {
-        line.str("endpoint", endpoint);
-        line.str("status", if error.is_none() { "ok" } else { "error" });
+        line.str(key::ENDPOINT, endpoint);
+        line.str(key::STATUS, if error.is_none() { "ok" } else { "error" });
         let optional = |line: &mut contract::logline::LineWriter<'_>, key, value: Option<&str>| {
             if let Some(value) = value {
                 line.str(key, value);
             }
         };
-        optional(line, "error_kind", error_kind);
-        optional(line, "error", error);
+        optional(line, key::ERROR_KIND, error_kind);
+        optional(line, key::ERROR, error);
         if let Some(tries) = extras.tries {
-            line.u64("tries", u64::from(tries));
+            line.u64(key::TRIES, u64::from(tries));
         }
-        optional(line, "fault", extras.fault);
-        optional(line, "dedup", extras.dedup);
-        line.u64("latency_ms", latency_ms);
-        line.str("request_id", request_id);
+        optional(line, key::FAULT, extras.fault);
+        optional(line, key::DEDUP, extras.dedup);
+        line.u64(key::LATENCY_MS, latency_ms);
+        line.str(key::REQUEST_ID, request_id);
         if let Some(trace_id) = trace_id {
-            line.str("trace_id", trace_id);
+            line.str(key::TRACE_ID, trace_id);
         }
     });
 }

@@ -26,12 +26,13 @@
 
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use contract::ErrorBody;
+use futures_util::task::AtomicWaker;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt as _, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, Sleep};
@@ -48,25 +49,18 @@ pub(crate) struct Activity {
     pub(crate) started: AtomicU64,
     answered: AtomicU64,
     /// The connection task, when its socket waits for a request to be answered.
-    waiting: Mutex<Option<Waker>>,
+    waiting: AtomicWaker,
 }
 
 impl Activity {
     /// Counts a request answered and wakes the socket if it waits for that.
     pub(crate) fn answered(&self) {
         self.answered.fetch_add(1, Ordering::Relaxed);
-        let waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner).take();
-        if let Some(waker) = waiting {
-            waker.wake();
-        }
+        self.waiting.wake();
     }
 
     fn wake_when_answered(&self, waker: &Waker) {
-        let mut waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
-        match waiting.as_ref() {
-            Some(known) if known.will_wake(waker) => {}
-            _ => *waiting = Some(waker.clone()),
-        }
+        self.waiting.register(waker);
     }
 }
 
@@ -290,6 +284,10 @@ impl AsyncRead for WatchedStream {
                 // hyper will not read again until the socket wakes it; the idle
                 // clock starts when the request is answered, so ask for a wake then.
                 this.activity.wake_when_answered(cx.waker());
+                if this.activity.answered.load(Ordering::Relaxed) != this.seen_answered {
+                    // Answered since it was looked at: read again now.
+                    cx.waker().wake_by_ref();
+                }
                 Poll::Pending
             }
             Poll::Pending => {

@@ -109,7 +109,7 @@ impl Shared {
         line.str("level", "warn");
         line.str("event", event);
         for (key, value) in fields {
-            line.u64(key, *value);
+            line.u64(*key, *value);
         }
         line.finish();
         out.push('\n');

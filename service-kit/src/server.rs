@@ -17,7 +17,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -29,7 +29,7 @@ use axum::routing::get;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{Notify, Semaphore, watch};
 use tokio::time::Instant;
 use tower::Layer as _;
 use tower::util::{BoxCloneSyncService, Oneshot, ServiceExt as _};
@@ -110,12 +110,42 @@ async fn metrics_text() -> Response {
 
 /// Where the server is in its life; connections follow it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 enum Phase {
     Serving,
     /// Finish what is in flight, take no new request.
     Draining,
     /// The grace is over: drop what is left.
     Cutting,
+}
+
+/// The server's [`Phase`], shared with every connection. A connection reads it
+/// with one atomic load each time it wakes, and `changed` wakes the ones that
+/// sleep (an idle keep-alive connection) when it moves on: nothing is polled
+/// per request but the load.
+#[derive(Debug)]
+struct Lifecycle {
+    phase: AtomicU8,
+    changed: Notify,
+}
+
+impl Lifecycle {
+    fn new() -> Self {
+        Self { phase: AtomicU8::new(Phase::Serving as u8), changed: Notify::new() }
+    }
+
+    fn phase(&self) -> Phase {
+        match self.phase.load(Ordering::Acquire) {
+            0 => Phase::Serving,
+            1 => Phase::Draining,
+            _ => Phase::Cutting,
+        }
+    }
+
+    fn set(&self, phase: Phase) {
+        self.phase.store(phase as u8, Ordering::Release);
+        self.changed.notify_waiters();
+    }
 }
 
 /// Serves the service that `app` builds on `listener` until `shutdown`
@@ -148,7 +178,7 @@ where
 {
     let (draining_tx, draining_rx) = watch::channel(false);
     let service = app(Draining(draining_rx));
-    let (phase_tx, phase_rx) = watch::channel(Phase::Serving);
+    let lifecycle = Arc::new(Lifecycle::new());
     // Every connection holds a receiver; `closed()` resolves when all are gone.
     let (open_tx, open_rx) = watch::channel(());
     let connection_limits = Limits {
@@ -222,7 +252,7 @@ where
             http: http.clone(),
             service: service.clone(),
             limits: connection_limits,
-            phase: phase_rx.clone(),
+            lifecycle: lifecycle.clone(),
             open: open_rx.clone(),
         };
         tokio::spawn(connection.run(stream, slot));
@@ -233,7 +263,7 @@ where
     let in_flight = open_tx.receiver_count();
     tracing::info!(target: "lifecycle", event = "shutdown", listener = role, phase = "draining", connections = in_flight);
     let _ = draining_tx.send(true);
-    let _ = phase_tx.send(Phase::Draining);
+    lifecycle.set(Phase::Draining);
     let grace = Duration::from_millis(limits.shutdown_grace_ms);
     if tokio::time::timeout(grace, open_tx.closed()).await.is_err() {
         let left = open_tx.receiver_count();
@@ -245,7 +275,7 @@ where
             connections = left,
             error = "the shutdown grace is over; cutting what is left",
         );
-        let _ = phase_tx.send(Phase::Cutting);
+        lifecycle.set(Phase::Cutting);
         // Cutting is dropping: it takes no time, but give the tasks a moment to run.
         let _ = tokio::time::timeout(Duration::from_secs(2), open_tx.closed()).await;
     }
@@ -263,60 +293,60 @@ struct Connection<S> {
     http: Arc<hyper::server::conn::http1::Builder>,
     service: S,
     limits: Limits,
-    phase: watch::Receiver<Phase>,
+    lifecycle: Arc<Lifecycle>,
     open: watch::Receiver<()>,
 }
 
 impl<S: ServiceStack> Connection<S> {
-    async fn run(mut self, stream: TcpStream, slot: tokio::sync::OwnedSemaphorePermit) {
+    async fn run(self, stream: TcpStream, slot: tokio::sync::OwnedSemaphorePermit) {
         metrics::get().connection_opened();
         let _ = stream.set_nodelay(true);
         let activity = Arc::new(Activity::default());
         let io = TokioIo::new(WatchedStream::new(stream, activity.clone(), self.limits));
         let service = CountedService { service: self.service.clone(), activity };
         let mut connection = Box::pin(self.http.serve_connection(io, service));
-        let mut follow_phase = true;
-        let mut draining = false;
-        let apply = |phase: Phase,
-                     connection: &mut Pin<Box<hyper::server::conn::http1::Connection<_, _>>>,
-                     draining: &mut bool| {
-            if phase != Phase::Serving && !*draining {
-                *draining = true;
-                connection.as_mut().graceful_shutdown();
-            }
-            phase == Phase::Cutting
-        };
-        // A connection accepted just as shutdown began may have missed the change.
-        let now = *self.phase.borrow_and_update();
-        if apply(now, &mut connection, &mut draining) {
-            access_log::cut(connection);
-        } else {
+        let lifecycle = &*self.lifecycle;
+        let mut seen = Phase::Serving;
+        let mut next_change = std::pin::pin!(lifecycle.changed.notified());
+        let mut registered = false;
+        let ended = std::future::poll_fn(|cx| {
             loop {
-                tokio::select! {
-                    result = connection.as_mut() => {
-                        // A bad head is answered here, once hyper has let the
-                        // socket go; other errors are the client's (reset, timeout).
-                        if let Err(error) = result {
-                            let stream = Pin::into_inner(connection).into_parts().io.into_inner();
-                            if let Some(head) = stream.bad_head(&error) {
-                                stream.refuse(head, error.is_parse_version_h2()).await;
-                            }
-                        }
-                        break;
-                    }
-                    changed = self.phase.changed(), if follow_phase => {
-                        if changed.is_err() {
-                            follow_phase = false;
-                            continue;
-                        }
-                        let phase = *self.phase.borrow_and_update();
-                        if apply(phase, &mut connection, &mut draining) {
-                            access_log::cut(connection);
-                            break;
-                        }
+                if !registered {
+                    // Made and polled before the phase is read, so a change
+                    // made in between still wakes this task.
+                    registered = true;
+                    if next_change.as_mut().poll(cx).is_ready() {
+                        next_change.set(lifecycle.changed.notified());
+                        registered = false;
                     }
                 }
+                let phase = lifecycle.phase();
+                if phase != seen {
+                    if seen == Phase::Serving {
+                        connection.as_mut().graceful_shutdown();
+                    }
+                    seen = phase;
+                    if phase == Phase::Cutting {
+                        return Poll::Ready(None);
+                    }
+                }
+                if registered {
+                    return connection.as_mut().poll(cx).map(Some);
+                }
             }
+        })
+        .await;
+        match ended {
+            // A bad head is answered here, once hyper has let the socket go;
+            // other errors are the client's (reset, timeout).
+            Some(Err(error)) => {
+                let stream = Pin::into_inner(connection).into_parts().io.into_inner();
+                if let Some(head) = stream.bad_head(&error) {
+                    stream.refuse(head, error.is_parse_version_h2()).await;
+                }
+            }
+            Some(Ok(())) => {}
+            None => access_log::cut(connection),
         }
         metrics::get().connection_closed();
         drop(slot);

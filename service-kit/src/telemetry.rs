@@ -24,6 +24,9 @@ use tracing_subscriber::util::SubscriberInitExt;
 use crate::config::{LogArgs, LogFormat};
 use crate::logwriter::{FileSettings, LogSink, WriterGuard};
 
+/// The first field of every line.
+const SERVICE: contract::logline::Key = contract::logline::Key::new("service");
+
 /// The target of lifecycle lines.
 pub const LIFECYCLE: &str = "lifecycle";
 
@@ -155,7 +158,7 @@ pub(crate) fn request_line(fields: impl FnOnce(&mut LineWriter<'_>)) {
     let now = crate::clock::now();
     with_line_buffer(|out| {
         let mut line = LineWriter::start(out, lines.format, now);
-        line.str("service", lines.service.name());
+        line.str(SERVICE, lines.service.name());
         fields(&mut line);
         line.finish();
         out.push('\n');
