@@ -33,7 +33,7 @@ mod parse;
 mod timestamp;
 
 use parse::{parse_json, parse_lab_text, parse_text};
-pub use timestamp::{parse_timestamp, write_timestamp};
+pub use timestamp::{parse_timestamp, write_timestamp, write_timestamp_ms};
 
 /// One log line: when, and its fields in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,14 +164,20 @@ pub struct LineWriter<'a> {
 impl<'a> LineWriter<'a> {
     /// Appends the timestamp (the start of the line) to `out`.
     pub fn start(out: &'a mut String, format: Format, timestamp: OffsetDateTime) -> Self {
+        let unix_ms = i64::try_from(timestamp.unix_timestamp_nanos().div_euclid(1_000_000)).unwrap_or(i64::MAX);
+        Self::start_ms(out, format, unix_ms)
+    }
+
+    /// [`LineWriter::start`] at `unix_ms`, milliseconds since the epoch (UTC).
+    pub fn start_ms(out: &'a mut String, format: Format, unix_ms: i64) -> Self {
         if format == Format::Json {
             out.push_str("{\"");
             out.push_str(TIMESTAMP_KEY);
             out.push_str("\":\"");
-            write_timestamp(out, timestamp);
+            write_timestamp_ms(out, unix_ms);
             out.push('"');
         } else {
-            write_timestamp(out, timestamp);
+            write_timestamp_ms(out, unix_ms);
         }
         Self { out, format }
     }

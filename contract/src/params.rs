@@ -4,6 +4,8 @@
 //! `percent-encoding`) pass `%zz` through and replace bad UTF-8, and the spec wants
 //! a 400 for bad encoding instead of silently echoing something else.
 
+use std::borrow::Cow;
+
 use thiserror::Error;
 
 /// The longest `msg` accepted, in bytes after decoding.
@@ -57,7 +59,7 @@ impl EchoParams {
         let mut delay = None;
         for pair in query.unwrap_or("").split('&').filter(|pair| !pair.is_empty()) {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            match decode_component(key)?.as_str() {
+            match &*decode_component(key)? {
                 "msg" if msg.is_some() => return Err(InvalidInput::Repeated("msg")),
                 "msg" => msg = Some(decode_component(value)?),
                 "delay_ms" if delay.is_some() => return Err(InvalidInput::Repeated("delay_ms")),
@@ -69,7 +71,7 @@ impl EchoParams {
                 }
             }
         }
-        let msg = msg.unwrap_or_default();
+        let msg = msg.map(Cow::into_owned).unwrap_or_default();
         if msg.len() > MAX_MSG_BYTES {
             return Err(InvalidInput::MsgTooLong(msg.len()));
         }
@@ -91,9 +93,10 @@ fn parse_delay(text: &str) -> Result<u64, InvalidInput> {
 
 /// Decodes one `application/x-www-form-urlencoded` component: `+` is a space and
 /// `%XX` a byte; anything else after `%`, or bytes that are not UTF-8, is an error.
-pub fn decode_component(raw: &str) -> Result<String, InvalidInput> {
+/// A component with nothing to decode is returned as it is (no copy).
+pub fn decode_component(raw: &str) -> Result<Cow<'_, str>, InvalidInput> {
     if !raw.bytes().any(|b| b == b'%' || b == b'+') {
-        return Ok(raw.to_owned());
+        return Ok(Cow::Borrowed(raw));
     }
     let mut bytes = Vec::with_capacity(raw.len());
     let mut input = raw.bytes();
@@ -111,7 +114,7 @@ pub fn decode_component(raw: &str) -> Result<String, InvalidInput> {
             other => bytes.push(other),
         }
     }
-    String::from_utf8(bytes).map_err(|_| InvalidInput::NotUtf8)
+    String::from_utf8(bytes).map(Cow::Owned).map_err(|_| InvalidInput::NotUtf8)
 }
 
 fn hex_value(b: u8) -> Option<u8> {

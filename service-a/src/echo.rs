@@ -14,8 +14,7 @@ use contract::params::parse_deadline_ms;
 use contract::{EchoBody, EchoParams, ErrorBody};
 use service_kit::errors::ApiError;
 use service_kit::headers::DEADLINE_MS;
-use service_kit::{DedupHit, Draining, Failure, FaultAnswered};
-use tower_http::request_id::RequestId;
+use service_kit::{DedupHit, Draining, Failure, FaultAnswered, IdAndTrace};
 
 use crate::dedup::Remembered;
 use crate::live::LiveFaults;
@@ -47,8 +46,8 @@ const HTML: HeaderValue = HeaderValue::from_static("text/html; charset=utf-8");
 pub async fn echo(State(state): State<Arc<EchoState>>, request: Request) -> Result<Response, ApiError> {
     let received = Instant::now();
     let params = EchoParams::from_query(request.uri().query())?;
-    // The id was checked or made by the access log: visible ASCII.
-    let id = request.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok()).unwrap_or_default();
+    // The id was checked or made by the access log: printable ASCII.
+    let id = request.extensions().get::<IdAndTrace>().map(|ids| &ids.request_id);
     if let Some(answer) = state.faults.recall(id, received) {
         return Ok(repeat(answer));
     }

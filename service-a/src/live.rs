@@ -6,6 +6,8 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
+use axum::http::HeaderValue;
+
 use contract::faults::{APolicy, APolicyChange, Fault, Faults, FaultsChange};
 
 use crate::dedup::{Memory, Remembered};
@@ -98,22 +100,28 @@ impl LiveFaults {
     }
 
     /// The answer remembered for `request_id`, with dedup on.
-    pub fn recall(&self, request_id: &str, now: Instant) -> Option<Remembered> {
+    pub fn recall(&self, request_id: Option<&HeaderValue>, now: Instant) -> Option<Remembered> {
         let mut inner = self.lock();
         if !inner.policy.dedup {
             return None;
         }
-        inner.memory.recall(request_id, now)
+        inner.memory.recall(id_text(request_id), now)
     }
 
     /// Remembers the answer to `request_id` as made now, with dedup on (with
     /// it off, the answer is neither copied nor the clock read).
-    pub fn remember(&self, request_id: &str, answer: &Remembered) {
+    pub fn remember(&self, request_id: Option<&HeaderValue>, answer: &Remembered) {
         let mut inner = self.lock();
         if inner.policy.dedup {
-            inner.memory.remember(request_id, answer.clone(), Instant::now());
+            inner.memory.remember(id_text(request_id), answer.clone(), Instant::now());
         }
     }
+}
+
+/// A request id as text: the access log checked or made it (printable
+/// ASCII); none (a router without the access log, in tests) is `""`.
+fn id_text(request_id: Option<&HeaderValue>) -> &str {
+    request_id.and_then(|id| id.to_str().ok()).unwrap_or_default()
 }
 
 /// One `event=faults` line: why (`start` or `changed`) and all the faults.
@@ -172,13 +180,14 @@ mod tests {
             body: Bytes::from_static(b"{}"),
             error: None,
         };
-        live.remember("id", &answer);
-        assert_eq!(live.recall("id", now), None, "dedup is off");
+        let id = Some(&HeaderValue::from_static("id"));
+        live.remember(id, &answer);
+        assert_eq!(live.recall(id, now), None, "dedup is off");
         live.change_policy(&APolicyChange { dedup: Some(true) });
-        live.remember("id", &answer);
-        assert_eq!(live.recall("id", now), Some(answer.clone()));
+        live.remember(id, &answer);
+        assert_eq!(live.recall(id, now), Some(answer.clone()));
         live.change_policy(&APolicyChange { dedup: Some(false) });
         live.change_policy(&APolicyChange { dedup: Some(true) });
-        assert_eq!(live.recall("id", now), None, "turning dedup off forgot it");
+        assert_eq!(live.recall(id, now), None, "turning dedup off forgot it");
     }
 }

@@ -35,9 +35,8 @@ use contract::{CallEchoOk, EchoParams, HealthBody, Service};
 use live::LivePolicy;
 use policy::Policy;
 use service_kit::headers::SERVER_TIMING;
-use service_kit::{ApiError, AppService, ListenAddr, LogArgs, ServerArgs, UpstreamTries};
+use service_kit::{ApiError, AppService, IdAndTrace, ListenAddr, LogArgs, ServerArgs, UpstreamTries};
 use tokio::net::TcpListener;
-use tower_http::request_id::RequestId;
 use url::Url;
 
 pub use client::ServiceAClient;
@@ -138,11 +137,9 @@ async fn health() -> Json<HealthBody> {
 async fn call_echo(State(service_a): State<Arc<ServiceAClient>>, request: Request) -> Result<Response, ApiError> {
     let started = Instant::now();
     let params = EchoParams::from_query(request.uri().query())?;
-    let extensions = request.extensions();
-    let request_id = extensions
-        .get::<RequestId>()
-        .map_or_else(service_kit::access_log::fresh_request_id, |id| id.header_value().clone());
-    let traceparent = extensions.get::<service_kit::Trace>().map(service_kit::Trace::traceparent);
+    let ids = request.extensions().get::<IdAndTrace>();
+    let request_id = ids.map_or_else(service_kit::access_log::fresh_request_id, |ids| ids.request_id.clone());
+    let traceparent = ids.map(|ids| ids.trace.traceparent());
     let forward = client::Forward { request_id: &request_id, traceparent: traceparent.as_deref() };
     let call = service_a.call_echo(&params, forward).await;
     let timing = HeaderValue::from_str(&upstream_timing(started.elapsed())).unwrap_or(HeaderValue::from_static(""));

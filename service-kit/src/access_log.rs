@@ -8,12 +8,12 @@
 //!
 //! The caller's `x-request-id` is kept if it is acceptable
 //! ([`contract::headers::is_acceptable_request_id`]), else replaced by a fresh
-//! one; either way it is in the request (as a [`RequestId`] extension) for
+//! one; either way it is in the request (in the [`IdAndTrace`] extension) for
 //! the handlers, and in the response.
 //!
 //! W3C `traceparent`: a caller's trace is joined (else one starts here), and
-//! the request carries this service's own span as a [`Trace`] extension, so
-//! B forwards it to A; the line says `trace_id=`.
+//! the request carries this service's own span (the [`Trace`] in
+//! [`IdAndTrace`]), so B forwards it to A; the line says `trace_id=`.
 //!
 //! Handlers that fail attach a [`Failure`] to their response; this layer is the
 //! only place that turns it into a line.
@@ -23,12 +23,12 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
 
+use axum::body::Bytes;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use contract::headers::{TraceParent, is_acceptable_request_id};
 use tokio::time::Sleep;
-use tower_http::request_id::RequestId;
 
 use crate::headers::{REQUEST_ID, TRACEPARENT};
 use crate::metrics;
@@ -158,14 +158,23 @@ impl Trace {
     }
 }
 
+/// What the access log gives every request, as one extension: its
+/// `x-request-id` (the caller's if acceptable, else a fresh one) and its trace.
+#[derive(Debug, Clone)]
+pub struct IdAndTrace {
+    pub request_id: HeaderValue,
+    pub trace: Trace,
+}
+
 /// A fresh request id: a random UUID (v4), as text, from the thread's fast
-/// generator (an id must be unique, not secret).
+/// generator (an id must be unique, not secret). Its bytes are allocated once
+/// and shared by every copy (the request's, the line's, the answer's).
 pub fn fresh_request_id() -> HeaderValue {
-    let mut buffer = uuid::Uuid::encode_buffer();
+    let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
     let uuid = uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes()).into_uuid();
-    let text = uuid.hyphenated().encode_lower(&mut buffer);
+    uuid.hyphenated().encode_lower(&mut text);
     // A hyphenated UUID is ASCII, always a valid header value.
-    HeaderValue::from_str(text).unwrap_or(HeaderValue::from_static("invalid"))
+    HeaderValue::from_maybe_shared(Bytes::from_owner(text)).unwrap_or(HeaderValue::from_static("invalid"))
 }
 
 /// The access-log layer: request id, one line per request, metrics. Put it
@@ -219,9 +228,8 @@ where
             Some(id) if is_acceptable_request_id(id.as_bytes()) => id.clone(),
             _ => fresh_request_id(),
         };
-        request.extensions_mut().insert(RequestId::new(request_id.clone()));
         let trace = Trace::of(&request);
-        request.extensions_mut().insert(trace);
+        request.extensions_mut().insert(IdAndTrace { request_id: request_id.clone(), trace });
         let path = request.uri().path();
         let label = self.endpoints.iter().chain([&metrics::PATH]).copied().find(|known| *known == path);
         // A path of the service's own is logged as its label; another one as sent (cut if long).

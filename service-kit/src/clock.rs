@@ -4,7 +4,7 @@
 
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use time::{Duration, OffsetDateTime};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 static OFFSET_MS: AtomicI64 = AtomicI64::new(0);
 
@@ -13,11 +13,10 @@ pub fn set_offset_ms(offset_ms: i64) {
     OFFSET_MS.store(offset_ms, Ordering::Relaxed);
 }
 
-/// The service's time now: UTC, plus its offset.
-pub fn now() -> OffsetDateTime {
-    let now = OffsetDateTime::now_utc();
-    match OFFSET_MS.load(Ordering::Relaxed) {
-        0 => now,
-        offset => now.checked_add(Duration::milliseconds(offset)).unwrap_or(now),
-    }
+/// The service's time now, in milliseconds since the epoch (UTC), plus its
+/// offset: what a log line's timestamp is written from.
+pub fn now_ms() -> i64 {
+    let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let now = i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX);
+    now.saturating_add(OFFSET_MS.load(Ordering::Relaxed))
 }

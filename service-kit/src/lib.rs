@@ -22,7 +22,7 @@ pub mod signals;
 pub mod telemetry;
 
 pub use access_log::Failure;
-pub use access_log::{DedupHit, FaultAnswered, Trace, UpstreamTries};
+pub use access_log::{DedupHit, FaultAnswered, IdAndTrace, Trace, UpstreamTries};
 pub use config::{ListenAddr, LogArgs, LogFormat, LogRotation, ServerArgs};
 pub use errors::{ApiError, EchoQuery};
 pub use program::shutdown_signal;

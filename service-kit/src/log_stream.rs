@@ -26,7 +26,6 @@ use axum::response::{IntoResponse, Response};
 use contract::LogRecord;
 use contract::logline::Format;
 use serde::Deserialize;
-use time::OffsetDateTime;
 use tokio::sync::broadcast;
 
 /// Lines kept in memory for `since`.
@@ -74,14 +73,13 @@ pub fn stop() {
 }
 
 /// Hands a line of the file (with or without its newline) to the readers.
-pub(crate) fn record(line: &[u8], at: OffsetDateTime) {
+pub(crate) fn record(line: &[u8], at_ms: i64) {
     let tap = tap();
     if !tap.on.load(Ordering::Acquire) {
         return;
     }
     let text = String::from_utf8_lossy(line);
     let line: Arc<str> = Arc::from(text.trim_end_matches('\n'));
-    let at_ms = i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX);
     let mut kept = tap.kept.lock().unwrap_or_else(PoisonError::into_inner);
     let tapped = Tapped { at_ms, line };
     if kept.len() == KEPT {

@@ -104,7 +104,7 @@ impl Shared {
     /// A line of the writer's own (`event=...`), formatted like every other line.
     fn own_line(&self, event: &str, fields: &[(&str, u64)]) -> String {
         let mut out = String::with_capacity(128);
-        let mut line = LineWriter::start(&mut out, self.format, crate::clock::now());
+        let mut line = LineWriter::start_ms(&mut out, self.format, crate::clock::now_ms());
         line.str("service", self.service.name());
         line.str("level", "warn");
         line.str("event", event);

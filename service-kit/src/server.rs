@@ -329,6 +329,10 @@ impl<S: ServiceStack> Connection<S> {
                     if phase == Phase::Cutting {
                         return Poll::Ready(None);
                     }
+                    // That change used up the registration: register for the next one.
+                    next_change.set(lifecycle.changed.notified());
+                    registered = false;
+                    continue;
                 }
                 if registered {
                     return connection.as_mut().poll(cx).map(Some);

@@ -14,7 +14,6 @@ use std::sync::{Arc, OnceLock};
 use contract::Service;
 use contract::logline::{Format, LineWriter};
 use thiserror::Error;
-use time::OffsetDateTime;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Metadata, Subscriber};
 use tracing_subscriber::filter::Targets;
@@ -101,10 +100,10 @@ struct Lines {
 impl Lines {
     /// Hands one formatted line (with its newline) to the sink, and to
     /// `GET /logs` readers if it goes to the file.
-    fn hand_over(&self, line: &str, to_console: bool, to_file: bool, now: OffsetDateTime) {
+    fn hand_over(&self, line: &str, to_console: bool, to_file: bool, at_ms: i64) {
         self.sink.write(line.as_bytes(), to_console);
         if to_file {
-            crate::log_stream::record(line.as_bytes(), now);
+            crate::log_stream::record(line.as_bytes(), at_ms);
         }
     }
 }
@@ -155,9 +154,9 @@ pub(crate) fn request_line(fields: impl FnOnce(&mut LineWriter<'_>)) {
     let Some(lines) = REQUEST_LINES.get() else {
         return;
     };
-    let now = crate::clock::now();
+    let now = crate::clock::now_ms();
     with_line_buffer(|out| {
-        let mut line = LineWriter::start(out, lines.format, now);
+        let mut line = LineWriter::start_ms(out, lines.format, now);
         line.str(SERVICE, lines.service.name());
         fields(&mut line);
         line.finish();
@@ -177,7 +176,7 @@ impl<S: Subscriber> tracing_subscriber::Layer<S> for LineLayer {
         if !Self::to_file(metadata) && !to_console {
             return;
         }
-        let now = crate::clock::now();
+        let now = crate::clock::now_ms();
         let lines = &*self.lines;
         with_line_buffer(|out| {
             format_event(out, lines.format, lines.service, now, event);
@@ -190,8 +189,8 @@ impl<S: Subscriber> tracing_subscriber::Layer<S> for LineLayer {
 /// Formats `event` as one line (without newline): `service=` first, `level=`
 /// for warnings and errors only (request lines keep the lab's shape), then the
 /// event's fields in order, numbers as numbers.
-pub fn format_event(out: &mut String, format: Format, service: Service, now: OffsetDateTime, event: &Event<'_>) {
-    let mut line = LineWriter::start(out, format, now);
+pub fn format_event(out: &mut String, format: Format, service: Service, unix_ms: i64, event: &Event<'_>) {
+    let mut line = LineWriter::start_ms(out, format, unix_ms);
     line.str("service", service.name());
     let level = *event.metadata().level();
     if level <= Level::WARN {

@@ -3,21 +3,28 @@
 
 use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
-use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
+use time::{OffsetDateTime, PrimitiveDateTime};
 
 /// Length of `YYYY-MM-DD HH:MM:SS,mmm`.
 pub(super) const TIMESTAMP_LEN: usize = 23;
 
 /// Writes `YYYY-MM-DD HH:MM:SS,mmm` (UTC).
+pub fn write_timestamp(out: &mut String, at: OffsetDateTime) {
+    let unix_ms = i64::try_from(at.unix_timestamp_nanos().div_euclid(1_000_000)).unwrap_or(i64::MAX);
+    write_timestamp_ms(out, unix_ms);
+}
+
+/// Writes `YYYY-MM-DD HH:MM:SS,mmm` (UTC) of `unix_ms`, milliseconds since the epoch.
 ///
 /// The date and time of day are formatted once per second per thread and
-/// reused: a busy service writes thousands of lines within the same second.
-pub fn write_timestamp(out: &mut String, at: OffsetDateTime) {
-    let at = at.to_offset(UtcOffset::UTC);
-    let second = at.unix_timestamp();
+/// reused: a busy service writes thousands of lines within the same second,
+/// and for each of them only the milliseconds are new.
+pub fn write_timestamp_ms(out: &mut String, unix_ms: i64) {
+    let second = unix_ms.div_euclid(1000);
     SECOND.with(|cell| {
         let (cached, text) = &mut *cell.borrow_mut();
         if *cached != Some(second) {
+            let at = OffsetDateTime::from_unix_timestamp(second).unwrap_or(OffsetDateTime::UNIX_EPOCH);
             text.clear();
             push_padded(text, u32::try_from(at.year()).unwrap_or(0), 4);
             text.push('-');
@@ -35,7 +42,10 @@ pub fn write_timestamp(out: &mut String, at: OffsetDateTime) {
         }
         out.push_str(text);
     });
-    push_padded(out, u32::from(at.millisecond()), 3);
+    // Below 1000, so three digits.
+    let millis = unix_ms.rem_euclid(1000);
+    let digits = [b'0' + (millis / 100) as u8, b'0' + (millis / 10 % 10) as u8, b'0' + (millis % 10) as u8];
+    out.extend(digits.map(char::from));
 }
 
 thread_local! {
