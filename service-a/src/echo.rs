@@ -44,14 +44,16 @@ const HTML: HeaderValue = HeaderValue::from_static("text/html; charset=utf-8");
 /// The request is taken whole, not through extractors that would copy its
 /// headers and extensions: `/echo` is the hot path the benchmarks measure.
 pub async fn echo(State(state): State<Arc<EchoState>>, request: Request) -> Result<Response, ApiError> {
-    let received = Instant::now();
     let params = EchoParams::from_query(request.uri().query())?;
     // The id was checked or made by the access log: printable ASCII.
     let id = request.extensions().get::<IdAndTrace>().map(|ids| &ids.request_id);
-    if let Some(answer) = state.faults.recall(id, received) {
+    if let Some(answer) = state.faults.recall(id) {
         return Ok(repeat(answer));
     }
-    work(&state.draining, request.headers(), params.delay_ms, received).await?;
+    if let Some(work) = Work::asked(request.headers(), params.delay_ms)? {
+        // Boxed: only a request that waits carries the wait's state.
+        Box::pin(work.done(&state.draining)).await?;
+    }
     let (fault, faults) = state.faults.draw();
     let body = Bytes::from(serde_json::to_vec(&EchoBody { echo: params.msg }).unwrap_or_default());
     let answer = match fault {
@@ -83,37 +85,54 @@ pub async fn echo(State(state): State<Arc<EchoState>>, request: Request) -> Resu
     Ok(response)
 }
 
-/// The delay, stopped at the deadline or the shutdown.
-async fn work(
-    draining: &Draining,
-    headers: &HeaderMap,
-    delay_ms: Option<u64>,
+/// The work a request asks for: a delay, kept within the caller's deadline.
+struct Work {
     received: Instant,
-) -> Result<(), ApiError> {
-    // Two header lines are one comma-joined value in HTTP: not a number.
-    if headers.get_all(&DEADLINE_MS).iter().nth(1).is_some() {
-        return Err(contract::InvalidInput::BadDeadline.into());
-    }
-    let deadline_ms = parse_deadline_ms(headers.get(&DEADLINE_MS).map(HeaderValue::as_bytes))?;
-    // A deadline too far away to be an instant is no deadline.
-    let deadline = deadline_ms.and_then(|ms| received.checked_add(Duration::from_millis(ms)));
-    let delay = Duration::from_millis(delay_ms.unwrap_or(0));
-    let work_done = received + delay;
-    let (wait_until, in_time) = match deadline {
-        Some(deadline) if deadline < work_done => (deadline, false),
-        _ => (work_done, true),
-    };
-    if wait_until > received {
-        let mut draining = draining.clone();
-        tokio::select! {
-            () = tokio::time::sleep_until(wait_until.into()) => {}
-            () = draining.started() => return Err(ApiError::CutAtShutdown),
+    deadline: Option<Instant>,
+    wait_until: Instant,
+    in_time: bool,
+}
+
+impl Work {
+    /// The work `headers` and `delay_ms` ask for; none (and no clock read)
+    /// for a request with neither a delay nor a deadline, nearly all of them.
+    fn asked(headers: &HeaderMap, delay_ms: Option<u64>) -> Result<Option<Work>, ApiError> {
+        let mut deadlines = headers.get_all(&DEADLINE_MS).iter();
+        let deadline_header = deadlines.next();
+        // Two header lines are one comma-joined value in HTTP: not a number.
+        if deadlines.next().is_some() {
+            return Err(contract::InvalidInput::BadDeadline.into());
         }
+        let deadline_ms = parse_deadline_ms(deadline_header.map(HeaderValue::as_bytes))?;
+        let delay = Duration::from_millis(delay_ms.unwrap_or(0));
+        if deadline_ms.is_none() && delay.is_zero() {
+            return Ok(None);
+        }
+        let received = Instant::now();
+        // A deadline too far away to be an instant is no deadline.
+        let deadline = deadline_ms.and_then(|ms| received.checked_add(Duration::from_millis(ms)));
+        let work_done = received + delay;
+        let (wait_until, in_time) = match deadline {
+            Some(deadline) if deadline < work_done => (deadline, false),
+            _ => (work_done, true),
+        };
+        Ok(Some(Work { received, deadline, wait_until, in_time }))
     }
-    if !in_time || deadline.is_some_and(|deadline| deadline <= received) {
-        return Err(ApiError::DeadlinePassed);
+
+    /// The delay, stopped at the deadline or the shutdown.
+    async fn done(self, draining: &Draining) -> Result<(), ApiError> {
+        if self.wait_until > self.received {
+            let mut draining = draining.clone();
+            tokio::select! {
+                () = tokio::time::sleep_until(self.wait_until.into()) => {}
+                () = draining.started() => return Err(ApiError::CutAtShutdown),
+            }
+        }
+        if !self.in_time || self.deadline.is_some_and(|deadline| deadline <= self.received) {
+            return Err(ApiError::DeadlinePassed);
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// An answer sent whole, its line saying the error if it is one.

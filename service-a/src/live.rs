@@ -100,12 +100,12 @@ impl LiveFaults {
     }
 
     /// The answer remembered for `request_id`, with dedup on.
-    pub fn recall(&self, request_id: Option<&HeaderValue>, now: Instant) -> Option<Remembered> {
+    pub fn recall(&self, request_id: Option<&HeaderValue>) -> Option<Remembered> {
         let mut inner = self.lock();
         if !inner.policy.dedup {
             return None;
         }
-        inner.memory.recall(id_text(request_id), now)
+        inner.memory.recall(id_text(request_id), Instant::now())
     }
 
     /// Remembers the answer to `request_id` as made now, with dedup on (with
@@ -173,7 +173,6 @@ mod tests {
     #[test]
     fn answers_are_remembered_only_with_dedup_on_and_turning_it_off_forgets_them() {
         let live = LiveFaults::new(1);
-        let now = Instant::now();
         let answer = Remembered {
             status: StatusCode::OK,
             content_type: HeaderValue::from_static("application/json"),
@@ -182,12 +181,12 @@ mod tests {
         };
         let id = Some(&HeaderValue::from_static("id"));
         live.remember(id, &answer);
-        assert_eq!(live.recall(id, now), None, "dedup is off");
+        assert_eq!(live.recall(id), None, "dedup is off");
         live.change_policy(&APolicyChange { dedup: Some(true) });
         live.remember(id, &answer);
-        assert_eq!(live.recall(id, now), Some(answer.clone()));
+        assert_eq!(live.recall(id), Some(answer.clone()));
         live.change_policy(&APolicyChange { dedup: Some(false) });
         live.change_policy(&APolicyChange { dedup: Some(true) });
-        assert_eq!(live.recall(id, now), None, "turning dedup off forgot it");
+        assert_eq!(live.recall(id), None, "turning dedup off forgot it");
     }
 }

@@ -89,7 +89,9 @@ pub(crate) fn cut<T>(connection: T) {
 }
 
 /// `N` lowercase hex digits, kept inline (no allocation per request).
+/// Aligned so that reading them as text checks a word at a time.
 #[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(C, align(8))]
 pub struct HexId<const N: usize>([u8; N]);
 
 impl<const N: usize> HexId<N> {
@@ -317,7 +319,7 @@ impl PendingLine {
         let elapsed = self.started.elapsed();
         metrics::get().request(self.label, status, elapsed.as_secs_f64());
         // The id was checked (printable ASCII) or made here, so it is text.
-        let request_id = self.request_id.to_str().unwrap_or_default();
+        let request_id = std::str::from_utf8(self.request_id.as_bytes()).unwrap_or_default();
         let endpoint = self.other_path.as_deref().unwrap_or(self.label);
         let latency_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
         write_line(endpoint, error_kind, error, extras, latency_ms, request_id, Some(self.trace.trace_id.as_str()));

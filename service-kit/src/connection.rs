@@ -271,9 +271,8 @@ impl AsyncRead for WatchedStream {
             Poll::Ready(Ok(())) => {
                 let new = &buf.filled()[before..];
                 if !new.is_empty() && !busy {
-                    if this.head_since.is_none() {
-                        this.head_since = Some(Instant::now());
-                    }
+                    // The head's clock starts when a read of it first has to wait
+                    // (below): a head that comes whole never reads the clock.
                     this.head_bytes += new.len();
                     this.request_line_done |= new.contains(&b'\n');
                 }
@@ -291,6 +290,9 @@ impl AsyncRead for WatchedStream {
                 Poll::Pending
             }
             Poll::Pending => {
+                if this.head_bytes > 0 && this.head_since.is_none() {
+                    this.head_since = Some(Instant::now());
+                }
                 let (deadline, what) = match this.head_since {
                     Some(since) => (since + this.limits.header, "the request head did not arrive in time"),
                     None => (this.idle_since + this.limits.idle, "the connection was idle too long"),
