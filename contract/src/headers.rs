@@ -64,7 +64,14 @@ impl TraceParent {
 
 /// A `traceparent` value: `00-<trace id>-<span id>-<flags>`.
 pub fn traceparent(trace_id: &str, span_id: &str, flags: u8) -> String {
-    format!("00-{trace_id}-{span_id}-{flags:02x}")
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(55);
+    for part in ["00-", trace_id, "-", span_id, "-"] {
+        text.push_str(part);
+    }
+    text.push(char::from(HEX[usize::from(flags >> 4)]));
+    text.push(char::from(HEX[usize::from(flags & 0xf)]));
+    text
 }
 
 /// B's remaining budget for a call, in whole milliseconds, sent to A when
@@ -76,7 +83,14 @@ pub const SERVER_TIMING: &str = "server-timing";
 
 /// The `server-timing` value for B's call to A: `upstream;dur=12.3` (milliseconds).
 pub fn upstream_timing(elapsed: Duration) -> String {
-    format!("upstream;dur={:.1}", elapsed.as_secs_f64() * 1000.0)
+    // Tenths of a millisecond, rounded, written as whole numbers (no float formatting per call).
+    let tenths = (elapsed.as_micros() + 50) / 100;
+    let mut text = String::with_capacity(24);
+    text.push_str("upstream;dur=");
+    text.push_str(itoa::Buffer::new().format(tenths / 10));
+    text.push('.');
+    text.push_str(itoa::Buffer::new().format(tenths % 10));
+    text
 }
 
 /// Reads the `upstream` duration in milliseconds back out of a `server-timing` value.
@@ -132,6 +146,9 @@ mod tests {
     fn upstream_timing_round_trips() {
         let value = upstream_timing(Duration::from_micros(12_345));
         assert_eq!(value, "upstream;dur=12.3");
+        assert_eq!(upstream_timing(Duration::from_micros(12_350)), "upstream;dur=12.4", "rounded");
+        assert_eq!(upstream_timing(Duration::from_micros(40)), "upstream;dur=0.0");
+        assert_eq!(upstream_timing(Duration::from_millis(1_000)), "upstream;dur=1000.0");
         assert_eq!(parse_upstream_timing(&value), Some(12.3));
         assert_eq!(parse_upstream_timing("db;dur=1, upstream;desc=x;dur=4.5"), Some(4.5));
         assert_eq!(parse_upstream_timing("db;dur=1"), None);
