@@ -18,7 +18,7 @@ bin=${BENCH_BIN_DIR:-}
 if [ -z "$bin" ]; then cargo build --release -q -p service-a -p service-b; bin=./target/release; fi
 port=${COUNT_PORT:-18590}; port_a=$((port + 1))
 work=$(mktemp -d); pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 case $which in
   a) cmd=("$bin/service-a" --addr "127.0.0.1:$port"); path='/echo?msg=hello' ;;
