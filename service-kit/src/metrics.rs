@@ -86,6 +86,28 @@ pub struct Metrics {
     stream_dropped: Counter,
     /// The series of the endpoints declared, kept at hand for each request.
     known: RwLock<Vec<KnownEndpoint>>,
+    /// B's series by outcome, made on first use (A has none), then kept at hand.
+    upstream_at_hand: [OnceLock<Counter>; OUTCOMES.len()],
+    tries_at_hand: [OnceLock<Counter>; OUTCOMES.len()],
+}
+
+/// The outcomes of B's calls and tries: `ok` or one of the error kinds.
+const OUTCOMES: [&str; 6] = ["ok", "connect", "timeout", "status", "body", "circuit_open"];
+
+/// The series of `outcome` in `family`, from `cache` after its first use: a
+/// call then costs no hashing of its labels.
+fn at_hand<'c>(
+    family: &Family<OutcomeLabels, Counter>,
+    cache: &'c [OnceLock<Counter>; OUTCOMES.len()],
+    outcome: &'static str,
+) -> std::borrow::Cow<'c, Counter> {
+    match OUTCOMES.iter().position(|known| *known == outcome) {
+        Some(at) => std::borrow::Cow::Borrowed(
+            cache[at].get_or_init(|| family.get_or_create(&OutcomeLabels { outcome }).clone()),
+        ),
+        // Not one of the lab's outcomes: counted all the same, the slow way.
+        None => std::borrow::Cow::Owned(family.get_or_create(&OutcomeLabels { outcome }).clone()),
+    }
 }
 
 /// One declared endpoint's latency series and its count of `200`s.
@@ -167,6 +189,8 @@ impl Metrics {
             limit_waits,
             stream_dropped,
             known: RwLock::new(Vec::new()),
+            upstream_at_hand: Default::default(),
+            tries_at_hand: Default::default(),
         }
     }
 
@@ -213,12 +237,12 @@ impl Metrics {
 
     /// Counts one call from B to A; `outcome` is `ok` or an error kind.
     pub fn upstream_call(&self, outcome: &'static str) {
-        self.upstream.get_or_create(&OutcomeLabels { outcome }).inc();
+        at_hand(&self.upstream, &self.upstream_at_hand, outcome).inc();
     }
 
     /// Counts one try of B at calling A.
     pub fn upstream_try(&self, outcome: &'static str) {
-        self.tries.get_or_create(&OutcomeLabels { outcome }).inc();
+        at_hand(&self.tries, &self.tries_at_hand, outcome).inc();
     }
 
     /// Counts B's circuit breaker entering `state`.
@@ -275,6 +299,9 @@ mod tests {
         metrics.request("/echo", 200, 0.002);
         metrics.request(OTHER, 404, 0.0001);
         metrics.upstream_call("timeout");
+        metrics.upstream_try("timeout");
+        metrics.upstream_try("timeout");
+        metrics.upstream_try("an outcome of no lab");
         metrics.lines_lost(Sink::File, 3);
         let text = metrics.encode();
         for expected in [
@@ -283,6 +310,8 @@ mod tests {
             r#"http_request_duration_seconds_count{endpoint="/echo"} 1"#,
             r#"http_request_duration_seconds_count{endpoint="/health"} 0"#,
             r#"upstream_calls_total{outcome="timeout"} 1"#,
+            r#"upstream_tries_total{outcome="timeout"} 2"#,
+            r#"upstream_tries_total{outcome="an outcome of no lab"} 1"#,
             r#"log_lines_lost_total{sink="file"} 3"#,
             r#"log_lines_lost_total{sink="console"} 0"#,
         ] {
