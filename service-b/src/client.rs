@@ -12,6 +12,7 @@
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
+use axum::http::header::HOST;
 use axum::http::{HeaderValue, Request, StatusCode, Uri};
 use contract::{EchoBody, EchoParams, ErrorKind};
 use http_body_util::{BodyExt as _, Empty};
@@ -55,6 +56,9 @@ pub struct ServiceAClient {
     client: Client<HttpConnector, Empty<Bytes>>,
     /// `http://host:port/base/echo`, to which each call adds its query.
     echo_url: String,
+    /// The `host` header of every call (`host:port`), made once: the client
+    /// would otherwise format it from the URL for each call.
+    host: HeaderValue,
     policy: LivePolicy,
 }
 
@@ -72,7 +76,15 @@ impl ServiceAClient {
         echo_url.set_path(&format!("{}/echo", base_url.path().trim_end_matches('/')));
         echo_url.set_query(None);
         echo_url.set_fragment(None);
-        Self { client, echo_url: echo_url.into(), policy }
+        // The URL was checked to have a host; the port is left out when it is the default.
+        let host = echo_url.host_str().unwrap_or_default();
+        let host = match echo_url.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_owned(),
+        };
+        // A URL's host and port are always a valid header value.
+        let host = HeaderValue::from_str(&host).unwrap_or(HeaderValue::from_static("localhost"));
+        Self { client, echo_url: echo_url.into(), host, policy }
     }
 
     /// The URL of one call: `msg` (and `delay_ms`) form-encoded, as a browser
@@ -166,7 +178,8 @@ impl ServiceAClient {
         if left.is_zero() {
             return Err(timed_out());
         }
-        let mut request = Request::get(self.echo_uri(params)?).header(REQUEST_ID, forward.request_id);
+        let mut request =
+            Request::get(self.echo_uri(params)?).header(HOST, &self.host).header(REQUEST_ID, forward.request_id);
         if let Some(traceparent) = forward.traceparent {
             request = request.header(TRACEPARENT, traceparent);
         }
