@@ -3,12 +3,13 @@
 //! circuit breaker, the deadline header), and every failure sorted into one of
 //! the [`ErrorKind`]s.
 //!
-//! The client is hyper's own (`hyper-util`'s pooled client), not `reqwest`:
-//! B makes one plain GET to one known host, and measured at 40k calls/s
-//! `reqwest`'s layers around the same client (parsing the URL again from
-//! every answer for its redirect bookkeeping, the builder, the boxing) took
-//! a sixth of B's time.
+//! The calls go over hyper's own HTTP/1 connections, kept open between calls
+//! by [`crate::connections`], not through `reqwest`: B makes one plain GET to
+//! one known host, and measured at 40k calls/s `reqwest`'s layers around the
+//! same client (parsing the URL again from every answer for its redirect
+//! bookkeeping, the builder, the boxing) took a sixth of B's time.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
@@ -16,12 +17,10 @@ use axum::http::header::HOST;
 use axum::http::{HeaderValue, Request, StatusCode, Uri};
 use contract::{EchoBody, EchoParams, ErrorKind};
 use http_body_util::{BodyExt as _, Empty};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 use service_kit::headers::{DEADLINE_MS, REQUEST_ID, TRACEPARENT};
 use url::Url;
 
+use crate::connections::{Connections, SendError};
 use crate::error::UpstreamError;
 use crate::live::LivePolicy;
 use crate::policy::{Admission, backoff, is_retryable, try_share};
@@ -46,16 +45,16 @@ pub struct CallOutcome {
     pub tries: u32,
 }
 
-/// B's way of calling A. Clone is cheap and shares the connection pool and the policy.
+/// B's way of calling A. Clone is cheap and shares the connections and the policy.
 ///
 /// It follows no redirect (a 3xx from A is an answer like any non-2xx,
 /// `status`: following it would send the caller's request id, and trust, to
 /// another server) and reads no proxy variable (plain HTTP to A).
 #[derive(Debug, Clone)]
 pub struct ServiceAClient {
-    client: Client<HttpConnector, Empty<Bytes>>,
-    /// `http://host:port/base/echo`, to which each call adds its query.
-    echo_url: String,
+    connections: Arc<Connections>,
+    /// `/base/echo`, to which each call adds its query.
+    echo_path: String,
     /// The `host` header of every call (`host:port`), made once: the client
     /// would otherwise format it from the URL for each call.
     host: HeaderValue,
@@ -66,32 +65,26 @@ impl ServiceAClient {
     /// A client for A at `base_url` (an `http` URL) that calls it as `policy`
     /// says at the time of each call.
     pub fn new(base_url: &Url, policy: LivePolicy) -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(30))
-            .pool_timer(TokioTimer::new())
-            .build(connector);
-        let mut echo_url = base_url.clone();
-        echo_url.set_path(&format!("{}/echo", base_url.path().trim_end_matches('/')));
-        echo_url.set_query(None);
-        echo_url.set_fragment(None);
-        // The URL was checked to have a host; the port is left out when it is the default.
-        let host = echo_url.host_str().unwrap_or_default();
-        let host = match echo_url.port() {
+        let echo_path = format!("{}/echo", base_url.path().trim_end_matches('/'));
+        // The URL was checked to have a host; the port is left out of `host`
+        // when it is the default, as a browser does.
+        let host = base_url.host_str().unwrap_or_default();
+        let port = base_url.port_or_known_default().unwrap_or(80);
+        let connections = Arc::new(Connections::new(format!("{host}:{port}")));
+        let host = match base_url.port() {
             Some(port) => format!("{host}:{port}"),
             None => host.to_owned(),
         };
         // A URL's host and port are always a valid header value.
         let host = HeaderValue::from_str(&host).unwrap_or(HeaderValue::from_static("localhost"));
-        Self { client, echo_url: echo_url.into(), host, policy }
+        Self { connections, echo_path, host, policy }
     }
 
-    /// The URL of one call: `msg` (and `delay_ms`) form-encoded, as a browser
-    /// would send them.
+    /// The target of one call (`/echo?msg=...`): `msg` (and `delay_ms`)
+    /// form-encoded, as a browser would send them.
     fn echo_uri(&self, params: &EchoParams) -> Result<Uri, UpstreamError> {
-        let mut text = String::with_capacity(self.echo_url.len() + 16 + params.msg.len());
-        text.push_str(&self.echo_url);
+        let mut text = String::with_capacity(self.echo_path.len() + 16 + params.msg.len());
+        text.push_str(&self.echo_path);
         text.push_str("?msg=");
         text.extend(url::form_urlencoded::byte_serialize(params.msg.as_bytes()));
         if let Some(delay_ms) = params.delay_ms {
@@ -197,7 +190,9 @@ impl ServiceAClient {
     }
 
     async fn read_echo(&self, request: Request<Empty<Bytes>>, deadline: bool) -> Result<EchoBody, UpstreamError> {
-        let response = self.client.request(request).await.map_err(|error| classify(&error))?;
+        // A connection whose answer is not read whole (an error status, a
+        // broken or oversized body, a timeout) is closed with its lease.
+        let (response, lease) = self.connections.send(request).await.map_err(|error| classify(&error))?;
         let status = response.status();
         if deadline && status == StatusCode::GATEWAY_TIMEOUT {
             // A stopped at the deadline B gave it: for B's caller, a timeout.
@@ -224,6 +219,7 @@ impl ServiceAClient {
             }
             bytes.extend_from_slice(&chunk);
         }
+        lease.give_back();
         serde_json::from_slice::<EchoBody>(&bytes).map_err(|error| {
             UpstreamError::new(ErrorKind::Body, format!("service A's answer is not {{\"echo\": \"...\"}}: {error}"))
         })
@@ -267,14 +263,17 @@ fn outcome_name(result: &Result<EchoBody, UpstreamError>) -> &'static str {
 /// [`ServiceAClient::try_once`]: a connect that never ends is a `timeout`,
 /// what the caller saw is B waiting the full time.) The sentence never
 /// contains the URL, so the user's `msg` is not echoed.
-fn classify(error: &hyper_util::client::legacy::Error) -> UpstreamError {
-    let cause = root_cause(error);
-    if error.is_connect() {
-        return UpstreamError::new(ErrorKind::Connect, format!("cannot connect to service A: {cause}"));
+fn classify(error: &SendError) -> UpstreamError {
+    match error {
+        SendError::Connect(error) => {
+            UpstreamError::new(ErrorKind::Connect, format!("cannot connect to service A: {}", root_cause(error)))
+        }
+        // A dropped connection, a reset, an HTTP protocol error: A is not reachable
+        // in any useful sense, which is what `connect` tells the learner.
+        SendError::Lost(error) => {
+            UpstreamError::new(ErrorKind::Connect, format!("lost the connection to service A: {}", root_cause(error)))
+        }
     }
-    // A dropped connection, a reset, an HTTP protocol error: A is not reachable
-    // in any useful sense, which is what `connect` tells the learner.
-    UpstreamError::new(ErrorKind::Connect, format!("lost the connection to service A: {cause}"))
 }
 
 /// The innermost error's text, e.g. `Connection refused (os error 111)` becomes

@@ -14,6 +14,7 @@
 
 pub mod admin;
 pub mod client;
+pub mod connections;
 pub mod error;
 pub mod live;
 pub mod policy;
