@@ -366,3 +366,28 @@ async fn calls_to_a_are_counted_by_outcome() {
     assert!(!text.contains(r#"endpoint="/echo""#), "B shows A's endpoint:\n{text}");
     assert!(b.stop().await.success());
 }
+
+/// B keeps its connections to A open between calls: after A is stopped and
+/// started again on the same address, those connections are dead, and the
+/// first call must still reach the new A (a request a dead connection could
+/// not start is sent on a fresh one), not answer `connect`.
+#[tokio::test]
+async fn calls_reach_an_a_started_again_on_the_same_address() {
+    let logs = tempfile::tempdir().unwrap();
+    let a = start_a(logs.path());
+    let addr = a.addr().to_string();
+    let b = start_b(logs.path(), &a.url());
+    for i in 0..3 {
+        let answer = get(&format!("{}/call-echo?msg=before{i}", b.url()), None).await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+    }
+    assert!(a.stop().await.success());
+    let again = Spawn::reexec("service_a_child", Service::A, logs.path()).addr(&addr).start();
+    for i in 0..3 {
+        let answer = get(&format!("{}/call-echo?msg=after{i}", b.url()), None).await;
+        assert_eq!(answer.status, 200, "call {i} after the restart: {}", answer.body);
+        assert_eq!(answer.body["service_a"]["echo"], format!("after{i}"));
+    }
+    assert!(again.stop().await.success());
+    assert!(b.stop().await.success());
+}
