@@ -95,13 +95,15 @@ pub(crate) fn cut<T>(connection: T) {
 pub struct HexId<const N: usize>([u8; N]);
 
 impl<const N: usize> HexId<N> {
-    /// The low `N` hex digits of `bits`.
+    /// The low `N` hex digits of `bits` (`N` even, at most 32).
     fn of(bits: u128) -> Self {
         const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let bytes = bits.to_be_bytes();
         let mut digits = [b'0'; N];
-        for (at, digit) in digits.iter_mut().rev().enumerate() {
-            // A nibble is below 16.
-            *digit = DIGITS[((bits >> (4 * at)) & 0xf) as usize];
+        // Two digits a byte, from the low `N / 2` bytes.
+        for (pair, byte) in digits.chunks_exact_mut(2).zip(&bytes[bytes.len() - N / 2..]) {
+            pair[0] = DIGITS[usize::from(byte >> 4)];
+            pair[1] = DIGITS[usize::from(byte & 0xf)];
         }
         HexId(digits)
     }
@@ -446,6 +448,14 @@ mod tests {
         assert!(response.headers().contains_key(&REQUEST_ID), "the refusal has its id too");
         let response = service.oneshot(get("/late")).await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);
+    }
+
+    #[test]
+    fn hex_ids_are_the_low_digits_of_their_bits() {
+        assert_eq!(HexId::<16>::of(0x0123_4567_89ab_cdef).as_str(), "0123456789abcdef");
+        assert_eq!(HexId::<16>::of((1 << 64) + 5).as_str(), "0000000000000005");
+        assert_eq!(HexId::<32>::of(u128::MAX).as_str(), "f".repeat(32));
+        assert_eq!(HexId::<32>::of(0xa).as_str(), format!("{:032x}", 0xa));
     }
 
     #[test]
