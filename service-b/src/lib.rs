@@ -139,7 +139,7 @@ async fn call_echo(State(service_a): State<Arc<ServiceAClient>>, request: Reques
     let started = Instant::now();
     let params = EchoParams::from_query(request.uri().query())?;
     let ids = request.extensions().get::<IdAndTrace>();
-    let request_id = ids.map_or_else(service_kit::access_log::fresh_request_id, |ids| ids.request_id.clone());
+    let request_id = ids.map_or_else(service_kit::ids::fresh_request_id, |ids| ids.request_id.clone());
     let traceparent = ids.map(|ids| ids.trace.traceparent());
     let forward = client::Forward { request_id: &request_id, traceparent: traceparent.as_deref() };
     let call = service_a.call_echo(&params, forward).await;

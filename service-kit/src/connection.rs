@@ -213,7 +213,7 @@ impl WatchedStream {
             ),
             BadHead::Malformed => (400, "Bad Request", "the request line or a header is malformed".to_owned()),
         };
-        let request_id = access_log::fresh_request_id();
+        let request_id = crate::ids::fresh_request_id();
         access_log::log_rejected(status, &format!("{error} ({status})"), &request_id);
         // hyper sends nothing of its own to an HTTP/2 preface.
         if !(self.oversized || self.held_back || h2_preface) {

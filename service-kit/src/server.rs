@@ -17,7 +17,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -29,7 +29,7 @@ use axum::routing::get;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Notify, Semaphore, watch};
+use tokio::sync::{Semaphore, watch};
 use tokio::time::Instant;
 use tower::Layer as _;
 use tower::util::{BoxCloneSyncService, Oneshot, ServiceExt as _};
@@ -38,6 +38,7 @@ use crate::access_log::{self, AccessLog, AccessLogLayer};
 use crate::config::ServerArgs;
 use crate::connection::{Activity, Limits, WatchedStream};
 use crate::errors::{method_not_allowed, not_found};
+use crate::lifecycle::{Lifecycle, Phase};
 use crate::metrics;
 
 /// Lets a handler cut a wait short when the service is shutting down.
@@ -106,46 +107,6 @@ pub fn with_common_layers(
 
 async fn metrics_text() -> Response {
     ([(header::CONTENT_TYPE, HeaderValue::from_static(metrics::CONTENT_TYPE))], metrics::get().encode()).into_response()
-}
-
-/// Where the server is in its life; connections follow it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-enum Phase {
-    Serving,
-    /// Finish what is in flight, take no new request.
-    Draining,
-    /// The grace is over: drop what is left.
-    Cutting,
-}
-
-/// The server's [`Phase`], shared with every connection. A connection reads it
-/// with one atomic load each time it wakes, and `changed` wakes the ones that
-/// sleep (an idle keep-alive connection) when it moves on: nothing is polled
-/// per request but the load.
-#[derive(Debug)]
-struct Lifecycle {
-    phase: AtomicU8,
-    changed: Notify,
-}
-
-impl Lifecycle {
-    fn new() -> Self {
-        Self { phase: AtomicU8::new(Phase::Serving as u8), changed: Notify::new() }
-    }
-
-    fn phase(&self) -> Phase {
-        match self.phase.load(Ordering::Acquire) {
-            0 => Phase::Serving,
-            1 => Phase::Draining,
-            _ => Phase::Cutting,
-        }
-    }
-
-    fn set(&self, phase: Phase) {
-        self.phase.store(phase as u8, Ordering::Release);
-        self.changed.notify_waiters();
-    }
 }
 
 /// Serves the service that `app` builds on `listener` until `shutdown`
