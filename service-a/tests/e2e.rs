@@ -200,6 +200,35 @@ async fn half_heads_are_cut_at_the_header_timeout_and_never_hold_shutdown() {
     drop(held);
 }
 
+/// Half heads at SIGTERM are no requests yet: with the default header
+/// timeout (10 s) and a long grace, the service still exits at once, and the
+/// clients see their connections closed. (Before: SIGTERM waited out the
+/// header timeout, about 10 s, with the listener already closed.)
+#[tokio::test]
+async fn half_heads_at_sigterm_do_not_wait_for_the_header_timeout() {
+    let logs = tempfile::tempdir().unwrap();
+    let mut a = spawn(logs.path()).args(["--shutdown-grace-ms", "30000"]).start();
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let mut stream = TcpStream::connect(a.addr()).await.unwrap();
+        stream.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+        held.push(stream);
+    }
+    // Wait until A has read them (a request on another connection is answered after).
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    assert_eq!(client.get(format!("{}/health", a.url())).send().await.unwrap().status(), 200);
+    let stopping = Instant::now();
+    a.request_stop();
+    let status = a.exited_within(Duration::from_secs(5)).await.expect("SIGTERM waited for half heads");
+    assert!(status.success());
+    assert!(stopping.elapsed() < Duration::from_millis(1500), "{:?}", stopping.elapsed());
+    for stream in &mut held {
+        let mut rest = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(1), stream.read_to_end(&mut rest)).await;
+        assert!(read.is_ok(), "a half head's connection was left open");
+    }
+}
+
 /// A delay in flight at SIGTERM is cut short: the client is told so (503
 /// `cut at shutdown`), never a 200 as if A had waited, and the line says so.
 #[tokio::test]

@@ -6,6 +6,9 @@
 //!   (later requests). hyper 1.x's own `header_read_timeout` starts as soon as it
 //!   waits for the next head, so it would also close idle keep-alive connections
 //!   at 10 s; two separate limits need this watch.
+//! - **Shutdown**: once the server drains, a head not yet whole is not waited
+//!   for (no request of it has started): the connection is closed at once,
+//!   as an idle one is.
 //! - **Idle timeout**: a keep-alive connection with no request for
 //!   `--idle-timeout-ms` is closed, and so is one whose client stops reading an answer.
 //! - **Head size**: a head over [`MAX_HEAD_BYTES`] ends the connection's
@@ -38,6 +41,7 @@ use tokio::net::TcpStream;
 use tokio::time::{Instant, Sleep};
 
 use crate::access_log;
+use crate::lifecycle::{Lifecycle, Phase};
 
 /// The largest request head taken; a client sending more is answered 431 (or 414).
 /// Well above what the services need (a 4096-byte `msg` is at most 12 KiB encoded).
@@ -85,6 +89,8 @@ pub(crate) struct WatchedStream {
     stream: TcpStream,
     activity: Arc<Activity>,
     limits: Limits,
+    /// The server's phase: once it drains, a head not yet whole is not waited for.
+    lifecycle: Arc<Lifecycle>,
     timer: Pin<Box<Sleep>>,
     timer_at: Instant,
     /// `Activity::started` when this socket last looked.
@@ -104,12 +110,13 @@ pub(crate) struct WatchedStream {
 }
 
 impl WatchedStream {
-    pub(crate) fn new(stream: TcpStream, activity: Arc<Activity>, limits: Limits) -> Self {
+    pub(crate) fn new(stream: TcpStream, activity: Arc<Activity>, limits: Limits, lifecycle: Arc<Lifecycle>) -> Self {
         let now = Instant::now();
         Self {
             stream,
             activity,
             limits,
+            lifecycle,
             timer: Box::pin(tokio::time::sleep_until(now + limits.header)),
             timer_at: now + limits.header,
             seen_started: 0,
@@ -290,8 +297,18 @@ impl AsyncRead for WatchedStream {
                 Poll::Pending
             }
             Poll::Pending => {
-                if this.head_bytes > 0 && this.head_since.is_none() {
-                    this.head_since = Some(Instant::now());
+                if this.head_bytes > 0 {
+                    if this.lifecycle.phase() != Phase::Serving {
+                        // Shutting down: half a head is no request yet, and a
+                        // client that never sends the rest must not hold the exit.
+                        return Poll::Ready(Err(io::Error::new(
+                            io::ErrorKind::TimedOut,
+                            "the server is shutting down",
+                        )));
+                    }
+                    if this.head_since.is_none() {
+                        this.head_since = Some(Instant::now());
+                    }
                 }
                 let (deadline, what) = match this.head_since {
                     Some(since) => (since + this.limits.header, "the request head did not arrive in time"),

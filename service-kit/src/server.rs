@@ -263,7 +263,7 @@ impl<S: ServiceStack> Connection<S> {
         metrics::get().connection_opened();
         let _ = stream.set_nodelay(true);
         let activity = Arc::new(Activity::default());
-        let io = TokioIo::new(WatchedStream::new(stream, activity.clone(), self.limits));
+        let io = TokioIo::new(WatchedStream::new(stream, activity.clone(), self.limits, self.lifecycle.clone()));
         let service = CountedService { service: self.service.clone(), activity };
         let mut connection = Box::pin(self.http.serve_connection(io, service));
         let lifecycle = &*self.lifecycle;
