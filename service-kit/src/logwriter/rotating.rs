@@ -157,8 +157,17 @@ impl RotatingFile {
                     open.ends_torn = true;
                 }
                 if keep >= prefix.len() {
-                    // The report line made it; only the batch's unwritten lines are new losses.
+                    // The report line made it; only the batch's unwritten lines
+                    // are new losses, and stderr hears of both.
+                    if self.lost > 0 {
+                        notices.push(format!(
+                            "the log file {} took `event=log_lines_lost lines={}`, then failed again",
+                            open.path.display(),
+                            self.lost
+                        ));
+                    }
                     self.lost = 0;
+                    self.failing = false;
                 }
                 let batch_kept = keep.saturating_sub(prefix.len());
                 self.lose(&batch[batch_kept..], &error, &mut notices);
