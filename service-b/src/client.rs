@@ -16,6 +16,7 @@ use axum::body::Bytes;
 use axum::http::header::HOST;
 use axum::http::{HeaderValue, Request, StatusCode, Uri};
 use contract::{EchoBody, EchoParams, ErrorKind};
+use futures_util::FutureExt as _;
 use http_body_util::{BodyExt as _, Empty};
 use service_kit::headers::{DEADLINE_MS, REQUEST_ID, TRACEPARENT};
 use url::Url;
@@ -190,18 +191,24 @@ impl ServiceAClient {
     }
 
     async fn read_echo(&self, request: Request<Empty<Bytes>>, deadline: bool) -> Result<EchoBody, UpstreamError> {
-        // A connection whose answer is not read whole (an error status, a
-        // broken or oversized body, a timeout) is closed with its lease.
+        // A connection whose answer is not read whole (a broken or oversized
+        // body, a timeout) is closed with its lease.
         let (response, lease) = self.connections.send(request).await.map_err(|error| classify(&error))?;
         let status = response.status();
-        if deadline && status == StatusCode::GATEWAY_TIMEOUT {
-            // A stopped at the deadline B gave it: for B's caller, a timeout.
-            return Err(UpstreamError::new(
-                ErrorKind::Timeout,
-                "service A stopped at the deadline B sent it (x-deadline-ms): no answer within the budget",
-            ));
-        }
         if !status.is_success() {
+            // The answer is an error whatever its body says; the connection
+            // serves the next call if the body has already come whole.
+            let mut body = response.into_body();
+            if arrived_whole(&mut body) {
+                lease.give_back();
+            }
+            if deadline && status == StatusCode::GATEWAY_TIMEOUT {
+                // A stopped at the deadline B gave it: for B's caller, a timeout.
+                return Err(UpstreamError::new(
+                    ErrorKind::Timeout,
+                    "service A stopped at the deadline B sent it (x-deadline-ms): no answer within the budget",
+                ));
+            }
             return Err(UpstreamError::status(status));
         }
         let mut body = response.into_body();
@@ -224,6 +231,21 @@ impl ServiceAClient {
             UpstreamError::new(ErrorKind::Body, format!("service A's answer is not {{\"echo\": \"...\"}}: {error}"))
         })
     }
+}
+
+/// Reads what of `body` has already arrived, never waiting for more: true if
+/// that was all of it. (A's error answers are small and come with their head;
+/// one still coming is not waited for: its status is the answer.)
+fn arrived_whole(body: &mut hyper::body::Incoming) -> bool {
+    // At most a few frames: an error body that arrived is one or two.
+    for _ in 0..8 {
+        match body.frame().now_or_never() {
+            Some(None) => return true,
+            Some(Some(Ok(_))) => {}
+            Some(Some(Err(_))) | None => return false,
+        }
+    }
+    false
 }
 
 /// Releases the breaker's trial if the call ends without a result (dropped).

@@ -221,3 +221,64 @@ async fn a_redirect_from_a_is_status_and_is_not_followed() {
     assert_eq!(seen.lock().unwrap().len(), 1, "A was called once");
     assert!(elsewhere_seen.lock().unwrap().is_empty(), "the redirect target was never called");
 }
+
+/// A stub A on a raw socket that counts the connections it accepts and
+/// answers `msg=bad` with a 500 and anything else with the echo of `ok`.
+async fn counting_stub_a() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            count.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                // One head at a time, each well under 1 KiB; at most 100 on a connection.
+                for _ in 0..100 {
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match socket.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => head.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    let text = String::from_utf8_lossy(&head).into_owned();
+                    head.clear();
+                    let (status, body) = if text.contains("msg=bad") {
+                        ("500 Internal Server Error", "{\"error\":\"oops\"}")
+                    } else {
+                        ("200 OK", "{\"echo\":\"ok\"}")
+                    };
+                    let answer = format!(
+                        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    if socket.write_all(answer.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (format!("http://{addr}"), accepted)
+}
+
+/// B keeps its connection to A from call to call, through A's error answers
+/// too (their small body came whole with the head): a learner watching the
+/// link sees one connection, not one per failed call.
+#[tokio::test]
+async fn one_connection_to_a_serves_call_after_call_error_answers_included() {
+    let (a, accepted) = counting_stub_a().await;
+    let client = ServiceAClient::new(&a.parse().unwrap(), LivePolicy::new(Policy::default()));
+    let app = service_b::app(client);
+    for (i, msg) in ["ok", "bad", "ok", "bad", "bad", "ok"].into_iter().enumerate() {
+        let request = Request::get(format!("/call-echo?msg={msg}")).body(Body::empty()).unwrap();
+        let response = app.clone().oneshot(request).await.unwrap();
+        let expected = if msg == "bad" { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK };
+        assert_eq!(response.status(), expected, "call {i}");
+    }
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1, "B opened a connection per call");
+}
