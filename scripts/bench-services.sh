@@ -6,7 +6,9 @@
 #
 # Usage: scripts/bench-services.sh [SECONDS] [CONNECTIONS] [ROUNDS]   (default 5 s, 32, 1)
 #
-# Prints one line per server and endpoint (requests/s, p50, p99, non-2xx), a
+# Prints one line per server and endpoint (requests/s, p50, p99, non-2xx; for
+# A, B and nginx also the CPU their processes spent per request, user and
+# kernel: for /call-echo the proxy's and the echo's together), a
 # table with the ratios to nginx, and log lines written vs requests completed.
 # Installs wrk and nginx (apt) when missing, or says clearly that it could not.
 # Ports: BENCH_PORT_A/B (default 18180/18181) for the services, 18280/18281 for nginx,
@@ -94,18 +96,29 @@ EOF
 
 wait_port() { for _ in $(seq 100); do curl -fs "http://127.0.0.1:$1/health" >/dev/null 2>&1 && return 0; sleep 0.1; done; echo "port $1 did not answer" >&2; return 1; }
 
+# CPU ticks (user, system) of processes, all their threads: /proc/PID/stat fields 14 and 15.
+ticks() { local u=0 s=0 f; for p in "$@"; do f=$(cut -d')' -f2 "/proc/$p/stat" 2>/dev/null) || continue
+  set -- $f; u=$((u + ${12})); s=$((s + ${13})); done; echo "$u $s"; }
+hz=$(getconf CLK_TCK)
 declare -A rps sent p99s
-run() { # key url
-  local out r p50 p99 non2xx n
-  out=$(wrk -t1 -c"$c" -d"${d}s" --latency "$2" 2>&1)
+run() { # key url [server pids: their CPU per request is printed]
+  local out r p50 p99 non2xx n u0 s0 u1 s1 cpu=
+  local key=$1 url=$2; shift 2
+  read -r u0 s0 < <(ticks "$@")
+  out=$(wrk -t1 -c"$c" -d"${d}s" --latency "$url" 2>&1)
+  read -r u1 s1 < <(ticks "$@")
   r=$(awk '/Requests\/sec/{print $2}' <<<"$out")
   p50=$(awk '$1=="50%"{print $2}' <<<"$out"); p99=$(awk '$1=="99%"{print $2}' <<<"$out")
   non2xx=$(awk '/Non-2xx/{print $NF}' <<<"$out")
   n=$(awk '/requests in/{print $1}' <<<"$out")
-  rps[$1]=$(awk -v a="${rps[$1]:-0}" -v b="$r" 'BEGIN{print a+b}')
-  sent[$1]=$(( ${sent[$1]:-0} + n ))
-  p99s[$1]=$p99
-  printf '%-22s rps=%-10s p50=%-9s p99=%-9s non2xx=%-6s requests=%s\n' "$1" "$r" "$p50" "$p99" "${non2xx:-0}" "$n"
+  rps[$key]=$(awk -v a="${rps[$key]:-0}" -v b="$r" 'BEGIN{print a+b}')
+  sent[$key]=$(( ${sent[$key]:-0} + n ))
+  p99s[$key]=$p99
+  if [ $# -gt 0 ] && [ "${n:-0}" -gt 0 ]; then
+    cpu=$(awk -v u=$((u1 - u0)) -v s=$((s1 - s0)) -v hz="$hz" -v n="$n" \
+      'BEGIN{printf "server-cpu/request=%.2f+%.2fus(user+kernel)", u/hz/n*1e6, s/hz/n*1e6}')
+  fi
+  printf '%-22s rps=%-10s p50=%-9s p99=%-9s non2xx=%-6s requests=%-8s %s\n' "$key" "$r" "$p50" "$p99" "${non2xx:-0}" "$n" "$cpu"
 }
 
 # Go net/http (../shared/anchors/go, the lab's other track), when go is here.
@@ -123,9 +136,11 @@ else
   echo "go or ../shared/anchors/go is missing: no Go row." >&2
 fi
 if [ $have_nginx = 1 ]; then
-  "$nginx_bin" -c "$work/nginx-a.conf" & pids+=($!)
-  "$nginx_bin" -c "$work/nginx-b.conf" & pids+=($!)
+  "$nginx_bin" -c "$work/nginx-a.conf" & ng_a=$!; pids+=($ng_a)
+  "$nginx_bin" -c "$work/nginx-b.conf" & ng_b=$!; pids+=($ng_b)
   wait_port $port_ng; wait_port $port_ngp
+  # The workers serve; the masters only watch them.
+  ng_a_workers=$(pgrep -P $ng_a | tr '\n' ' '); ng_b_workers=$(pgrep -P $ng_b | tr '\n' ' ')
 fi
 if [ -n "$floor" ]; then
   "$floor" hyper 127.0.0.1:18480 & pids+=($!)
@@ -138,13 +153,15 @@ fi
 wait_port $port_a; wait_port $port_b
 
 for _ in $(seq "$rounds"); do
-  [ $have_nginx = 1 ] && run nginx:/echo "http://127.0.0.1:$port_ng/echo?msg=hello"
-  run rust-a:/echo "http://127.0.0.1:$port_a/echo?msg=hello"
+  # shellcheck disable=SC2086 # the worker lists are words
+  [ $have_nginx = 1 ] && run nginx:/echo "http://127.0.0.1:$port_ng/echo?msg=hello" $ng_a_workers
+  run rust-a:/echo "http://127.0.0.1:$port_a/echo?msg=hello" $pa
   [ -n "$floor" ] && run hyper-alone:/echo "http://127.0.0.1:18480/echo?msg=hello"
   [ -n "$floor" ] && run axum-alone:/echo "http://127.0.0.1:18481/echo?msg=hello"
   [ $have_go = 1 ] && run go:/echo "http://127.0.0.1:$port_go/echo?msg=hello"
-  [ $have_nginx = 1 ] && run nginx-proxy:/call-echo "http://127.0.0.1:$port_ngp/call-echo?msg=hello"
-  run rust-b:/call-echo "http://127.0.0.1:$port_b/call-echo?msg=hello"
+  # shellcheck disable=SC2086
+  [ $have_nginx = 1 ] && run nginx-proxy:/call-echo "http://127.0.0.1:$port_ngp/call-echo?msg=hello" $ng_b_workers $ng_a_workers
+  run rust-b:/call-echo "http://127.0.0.1:$port_b/call-echo?msg=hello" $pb $pa
   [ $have_go = 1 ] && run go:/call-echo "http://127.0.0.1:$port_gob/call-echo?msg=hello"
 done
 
