@@ -2,13 +2,14 @@
 //! itself, enforced where the bytes pass.
 //!
 //! - **Header timeout**: the request head must be complete within
-//!   `--header-timeout-ms` of connecting (first request) or of its first byte
-//!   (later requests). hyper 1.x's own `header_read_timeout` starts as soon as it
+//!   `--header-timeout-ms` of connecting (first request) or of the first time
+//!   a read of it has to wait (later requests: a head that comes whole reads no
+//!   clock). hyper 1.x's own `header_read_timeout` starts as soon as it
 //!   waits for the next head, so it would also close idle keep-alive connections
 //!   at 10 s; two separate limits need this watch.
-//! - **Shutdown**: once the server drains, a head not yet whole is not waited
-//!   for (no request of it has started): the connection is closed at once,
-//!   as an idle one is.
+//! - **Shutdown**: once the server drains, a head not yet whole (no request
+//!   of it has started) gets at most [`DRAIN_HEAD_WAIT`] more, then its
+//!   connection is closed, as an idle one is at once.
 //! - **Idle timeout**: a keep-alive connection with no request for
 //!   `--idle-timeout-ms` is closed, and so is one whose client stops reading an answer.
 //! - **Head size**: a head over [`MAX_HEAD_BYTES`] ends the connection's
@@ -42,6 +43,11 @@ use tokio::time::{Instant, Sleep};
 
 use crate::access_log;
 use crate::lifecycle::{Lifecycle, Phase};
+
+/// Once the server drains, the longest a head not yet whole may still take:
+/// enough for one arriving slowly (a slow link), too little for a client that
+/// never sends the rest to hold the exit.
+pub const DRAIN_HEAD_WAIT: Duration = Duration::from_secs(1);
 
 /// The largest request head taken; a client sending more is answered 431 (or 414).
 /// Well above what the services need (a 4096-byte `msg` is at most 12 KiB encoded).
@@ -103,6 +109,8 @@ pub(crate) struct WatchedStream {
     head_bytes: usize,
     request_line_done: bool,
     write_blocked_since: Option<Instant>,
+    /// When this socket first saw the server draining while a head was half read.
+    draining_since: Option<Instant>,
     /// The head was over the limit: reading stopped there.
     oversized: bool,
     /// hyper's own refusal was held back (the JSON one is still to be sent).
@@ -126,6 +134,7 @@ impl WatchedStream {
             head_bytes: 0,
             request_line_done: false,
             write_blocked_since: None,
+            draining_since: None,
             oversized: false,
             held_back: false,
         }
@@ -297,23 +306,23 @@ impl AsyncRead for WatchedStream {
                 Poll::Pending
             }
             Poll::Pending => {
-                if this.head_bytes > 0 {
-                    if this.lifecycle.phase() != Phase::Serving {
-                        // Shutting down: half a head is no request yet, and a
-                        // client that never sends the rest must not hold the exit.
-                        return Poll::Ready(Err(io::Error::new(
-                            io::ErrorKind::TimedOut,
-                            "the server is shutting down",
-                        )));
-                    }
-                    if this.head_since.is_none() {
-                        this.head_since = Some(Instant::now());
-                    }
+                if this.head_bytes > 0 && this.head_since.is_none() {
+                    this.head_since = Some(Instant::now());
                 }
-                let (deadline, what) = match this.head_since {
+                let (mut deadline, mut what) = match this.head_since {
                     Some(since) => (since + this.limits.header, "the request head did not arrive in time"),
                     None => (this.idle_since + this.limits.idle, "the connection was idle too long"),
                 };
+                if this.head_bytes > 0 && this.lifecycle.phase() != Phase::Serving {
+                    // Shutting down: half a head is no request yet. One still
+                    // arriving gets a moment; a client that never sends the
+                    // rest must not hold the exit.
+                    let since = *this.draining_since.get_or_insert_with(Instant::now);
+                    if since + DRAIN_HEAD_WAIT < deadline {
+                        (deadline, what) =
+                            (since + DRAIN_HEAD_WAIT, "the request head did not arrive before the shutdown");
+                    }
+                }
                 if this.expired(deadline, cx) {
                     return Poll::Ready(Err(io::Error::new(io::ErrorKind::TimedOut, what)));
                 }

@@ -38,7 +38,7 @@ use crate::access_log::{self, AccessLog, AccessLogLayer};
 use crate::config::ServerArgs;
 use crate::connection::{Activity, Limits, WatchedStream};
 use crate::errors::{method_not_allowed, not_found};
-use crate::lifecycle::{Lifecycle, Phase};
+use crate::lifecycle::{Lifecycle, Phase, PhaseWatch};
 use crate::metrics;
 
 /// Lets a handler cut a wait short when the service is shutting down.
@@ -266,39 +266,15 @@ impl<S: ServiceStack> Connection<S> {
         let io = TokioIo::new(WatchedStream::new(stream, activity.clone(), self.limits, self.lifecycle.clone()));
         let service = CountedService { service: self.service.clone(), activity };
         let mut connection = Box::pin(self.http.serve_connection(io, service));
-        let lifecycle = &*self.lifecycle;
-        let mut seen = Phase::Serving;
-        let mut next_change = std::pin::pin!(lifecycle.changed.notified());
-        let mut registered = false;
+        let mut phase = PhaseWatch::new(&self.lifecycle);
         let ended = std::future::poll_fn(|cx| {
-            loop {
-                if !registered {
-                    // Made and polled before the phase is read, so a change
-                    // made in between still wakes this task.
-                    registered = true;
-                    if next_change.as_mut().poll(cx).is_ready() {
-                        next_change.set(lifecycle.changed.notified());
-                        registered = false;
-                    }
-                }
-                let phase = lifecycle.phase();
-                if phase != seen {
-                    if seen == Phase::Serving {
-                        connection.as_mut().graceful_shutdown();
-                    }
-                    seen = phase;
-                    if phase == Phase::Cutting {
-                        return Poll::Ready(None);
-                    }
-                    // That change used up the registration: register for the next one.
-                    next_change.set(lifecycle.changed.notified());
-                    registered = false;
-                    continue;
-                }
-                if registered {
-                    return connection.as_mut().poll(cx).map(Some);
-                }
+            match phase.poll_change(cx) {
+                Some(Phase::Cutting) => return Poll::Ready(None),
+                // Finish what is in flight, take no new request.
+                Some(_) => connection.as_mut().graceful_shutdown(),
+                None => {}
             }
+            connection.as_mut().poll(cx).map(Some)
         })
         .await;
         match ended {
