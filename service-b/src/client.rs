@@ -237,8 +237,9 @@ impl ServiceAClient {
 /// that was all of it. (A's error answers are small and come with their head;
 /// one still coming is not waited for: its status is the answer.)
 fn arrived_whole(body: &mut hyper::body::Incoming) -> bool {
-    // At most a few frames: an error body that arrived is one or two.
-    for _ in 0..8 {
+    // A body that came with its head is one chunk, then its end (hyper hands
+    // over one chunk at a time, and knows the end from content-length).
+    for _ in 0..2 {
         match body.frame().now_or_never() {
             Some(None) => return true,
             Some(Some(Ok(_))) => {}

@@ -14,6 +14,7 @@
 //! reached A.
 
 use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::http::{Request, Response};
@@ -23,13 +24,19 @@ use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
+/// How long an idle connection is kept: a connection idle longer is closed
+/// when next looked at (as hyper-util's client did), well before A's own
+/// idle timeout (60 s) could close it under a call.
+pub const IDLE_FOR: Duration = Duration::from_secs(30);
+
 /// The connections to A (see the module docs).
 #[derive(Debug)]
 pub struct Connections {
     /// `host:port` of A.
     addr: String,
-    /// Connections whose last answer was read whole, the newest last.
-    idle: Mutex<Vec<SendRequest<Empty<Bytes>>>>,
+    /// Connections whose last answer was read whole, and since when they are
+    /// idle, the newest last.
+    idle: Mutex<Vec<(Instant, SendRequest<Empty<Bytes>>)>>,
 }
 
 /// Why a request could not be sent or answered.
@@ -52,7 +59,7 @@ pub struct Lease<'a> {
 impl Lease<'_> {
     /// The answer was read to its end: the connection can take another call.
     pub fn give_back(self) {
-        self.connections.lock().push(self.sender);
+        self.connections.lock().push((Instant::now(), self.sender));
     }
 }
 
@@ -62,7 +69,7 @@ impl Connections {
         Self { addr, idle: Mutex::new(Vec::new()) }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<SendRequest<Empty<Bytes>>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(Instant, SendRequest<Empty<Bytes>>)>> {
         // Only pushes and pops happen under the lock: a poisoned one is as good.
         self.idle.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -87,10 +94,19 @@ impl Connections {
     }
 
     /// The newest idle connection that is still open (each one looked at is
-    /// taken out: the closed ones are dropped).
+    /// taken out: the closed ones are dropped, and once one has been idle
+    /// longer than [`IDLE_FOR`], so are all the older ones).
     async fn take_idle(&self) -> Option<SendRequest<Empty<Bytes>>> {
         loop {
-            let mut sender = self.lock().pop()?;
+            let mut sender = {
+                let mut idle = self.lock();
+                let (since, sender) = idle.pop()?;
+                if since.elapsed() > IDLE_FOR {
+                    idle.clear();
+                    return None;
+                }
+                sender
+            };
             // Ready at once unless it is still finishing its last answer.
             if sender.ready().await.is_ok() {
                 return Some(sender);

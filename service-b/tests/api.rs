@@ -222,18 +222,26 @@ async fn a_redirect_from_a_is_status_and_is_not_followed() {
     assert!(elsewhere_seen.lock().unwrap().is_empty(), "the redirect target was never called");
 }
 
-/// A stub A on a raw socket that counts the connections it accepts and
-/// answers `msg=bad` with a 500 and anything else with the echo of `ok`.
-async fn counting_stub_a() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
-    use std::sync::atomic::{AtomicUsize, Ordering};
+/// What the raw stub A saw: connections accepted, and every request head.
+#[derive(Default)]
+struct StubLog {
+    accepted: std::sync::atomic::AtomicUsize,
+    heads: Mutex<Vec<String>>,
+}
+
+/// A stub A on a raw socket, keeping its connections open, that logs what it
+/// sees and answers by `msg`: `bad` is a 500, `badlate` a 500 whose body comes
+/// 100 ms after its head, `slow` an echo after 500 ms, anything else its echo.
+async fn raw_stub_a() -> (String, Arc<StubLog>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let accepted = Arc::new(AtomicUsize::new(0));
-    let count = accepted.clone();
+    let log = Arc::new(StubLog::default());
+    let seen = log.clone();
     tokio::spawn(async move {
         while let Ok((mut socket, _)) = listener.accept().await {
-            count.fetch_add(1, Ordering::SeqCst);
+            seen.accepted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let seen = seen.clone();
             tokio::spawn(async move {
                 let mut head = Vec::new();
                 let mut buf = [0u8; 1024];
@@ -247,38 +255,91 @@ async fn counting_stub_a() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
                     }
                     let text = String::from_utf8_lossy(&head).into_owned();
                     head.clear();
-                    let (status, body) = if text.contains("msg=bad") {
-                        ("500 Internal Server Error", "{\"error\":\"oops\"}")
-                    } else {
-                        ("200 OK", "{\"echo\":\"ok\"}")
+                    seen.heads.lock().unwrap().push(text.clone());
+                    let query =
+                        text.split_whitespace().nth(1).and_then(|target| target.split_once('?')).map(|(_, q)| q);
+                    let msg = contract::EchoParams::from_query(query).unwrap().msg;
+                    let (status, body) = match msg.as_str() {
+                        "bad" | "badlate" => ("500 Internal Server Error", r#"{"error":"oops"}"#.to_owned()),
+                        _ => ("200 OK", format!(r#"{{"echo":"{msg}"}}"#)),
                     };
-                    let answer = format!(
-                        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                    let head_out = format!(
+                        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
                         body.len()
                     );
-                    if socket.write_all(answer.as_bytes()).await.is_err() {
+                    if msg == "slow" {
+                        tokio::time::sleep(Duration::from_millis(500)).await; // the stub's own slowness
+                    }
+                    // Head and body in one write, as A's server sends them, but for `badlate`.
+                    let written = if msg == "badlate" {
+                        let sent = socket.write_all(head_out.as_bytes()).await;
+                        tokio::time::sleep(Duration::from_millis(100)).await; // the body comes after its head
+                        sent.and(socket.write_all(body.as_bytes()).await)
+                    } else {
+                        socket.write_all(format!("{head_out}{body}").as_bytes()).await
+                    };
+                    if written.is_err() {
                         return;
                     }
                 }
             });
         }
     });
-    (format!("http://{addr}"), accepted)
+    (format!("http://{addr}"), log)
+}
+
+/// B with `timeout_ms` and its one set of connections to `a`.
+fn b_for(a: &str, timeout_ms: u64) -> service_kit::AppService {
+    let policy = Policy { timeout_ms, ..Policy::default() };
+    service_b::app(ServiceAClient::new(&a.parse().unwrap(), LivePolicy::new(policy)))
+}
+
+async fn call_b(b: &service_kit::AppService, msg: &str) -> (StatusCode, Value) {
+    let request = Request::get(format!("/call-echo?msg={msg}")).body(Body::empty()).unwrap();
+    let response = b.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap())
 }
 
 /// B keeps its connection to A from call to call, through A's error answers
 /// too (their small body came whole with the head): a learner watching the
-/// link sees one connection, not one per failed call.
+/// link sees one connection, not one per failed call. Each call says `host`.
 #[tokio::test]
 async fn one_connection_to_a_serves_call_after_call_error_answers_included() {
-    let (a, accepted) = counting_stub_a().await;
-    let client = ServiceAClient::new(&a.parse().unwrap(), LivePolicy::new(Policy::default()));
-    let app = service_b::app(client);
+    let (a, log) = raw_stub_a().await;
+    let b = b_for(&a, 1000);
     for (i, msg) in ["ok", "bad", "ok", "bad", "bad", "ok"].into_iter().enumerate() {
-        let request = Request::get(format!("/call-echo?msg={msg}")).body(Body::empty()).unwrap();
-        let response = app.clone().oneshot(request).await.unwrap();
+        let (status, body) = call_b(&b, msg).await;
         let expected = if msg == "bad" { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK };
-        assert_eq!(response.status(), expected, "call {i}");
+        assert_eq!(status, expected, "call {i}: {body}");
     }
-    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1, "B opened a connection per call");
+    assert_eq!(log.accepted.load(std::sync::atomic::Ordering::SeqCst), 1, "B opened a connection per call");
+    let host = format!("host: {}\r\n", a.trim_start_matches("http://"));
+    for head in log.heads.lock().unwrap().iter() {
+        assert!(head.to_ascii_lowercase().contains(&host), "{host:?} not in {head:?}");
+    }
+}
+
+/// A connection whose answer was not read whole is never given to the next
+/// call: after a try timed out, or an error answer whose body was still on
+/// its way, the next call opens another, and gets its own answer.
+#[tokio::test]
+async fn a_connection_left_mid_answer_is_not_reused() {
+    let (a, log) = raw_stub_a().await;
+    let b = b_for(&a, 300);
+    let (status, body) = call_b(&b, "slow").await;
+    assert_eq!((status, body["error_kind"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("timeout")), "{body}");
+    let (status, body) = call_b(&b, "fast").await;
+    assert_eq!((status, &body["service_a"]["echo"]), (StatusCode::OK, &json!("fast")), "not the late answer: {body}");
+    assert_eq!(log.accepted.load(std::sync::atomic::Ordering::SeqCst), 2);
+    let (status, body) = call_b(&b, "badlate").await;
+    assert_eq!((status, body["error_kind"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("status")), "{body}");
+    let (status, body) = call_b(&b, "after").await;
+    assert_eq!((status, &body["service_a"]["echo"]), (StatusCode::OK, &json!("after")), "{body}");
+    assert_eq!(
+        log.accepted.load(std::sync::atomic::Ordering::SeqCst),
+        3,
+        "the half-read error answer's connection was reused"
+    );
 }

@@ -19,6 +19,7 @@
 
 use std::sync::{OnceLock, PoisonError, RwLock};
 
+use contract::ErrorKind;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -92,7 +93,15 @@ pub struct Metrics {
 }
 
 /// The outcomes of B's calls and tries: `ok` or one of the error kinds.
-const OUTCOMES: [&str; 6] = ["ok", "connect", "timeout", "status", "body", "circuit_open"];
+const OUTCOMES: [&str; 1 + ErrorKind::ALL.len()] = {
+    let mut names = ["ok"; 1 + ErrorKind::ALL.len()];
+    let mut at = 0;
+    while at < ErrorKind::ALL.len() {
+        names[at + 1] = ErrorKind::ALL[at].as_str();
+        at += 1;
+    }
+    names
+};
 
 /// The series of `outcome` in `family`, from `cache` after its first use: a
 /// call then costs no hashing of its labels.

@@ -4,7 +4,7 @@
 /// A field's name: a [`Key`] (checked when it was made), or any `&str`
 /// (checked as it is written: a name that is not a key is written with `_`
 /// for what a key cannot hold, so the line still parses).
-pub trait FieldKey {
+pub trait FieldKey: sealed::Sealed {
     /// Whether the name is known to be a key already.
     const CHECKED: bool;
     fn name(&self) -> &str;
@@ -49,4 +49,12 @@ impl FieldKey for Key {
     fn name(&self) -> &str {
         self.0
     }
+}
+
+/// Only this module says which names are keys already ([`FieldKey::CHECKED`]):
+/// no other type can claim it and have a name written unchecked.
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for &str {}
+    impl Sealed for super::Key {}
 }
