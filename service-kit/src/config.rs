@@ -70,7 +70,7 @@ pub struct ServerArgs {
 
     /// On SIGINT/SIGTERM, in-flight requests get at most this many milliseconds
     /// to finish; what is left is then cut (and logged as cut). A's `delay_ms`
-    /// waits and half-sent request heads are not waited for: they end at once.
+    /// waits end at once, and a request head not yet whole gets at most 1 s.
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(0..=600_000))]
     pub shutdown_grace_ms: u64,
 
