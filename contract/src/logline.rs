@@ -167,8 +167,7 @@ pub struct LineWriter<'a> {
 impl<'a> LineWriter<'a> {
     /// Appends the timestamp (the start of the line) to `out`.
     pub fn start(out: &'a mut String, format: Format, timestamp: OffsetDateTime) -> Self {
-        let unix_ms = i64::try_from(timestamp.unix_timestamp_nanos().div_euclid(1_000_000)).unwrap_or(i64::MAX);
-        Self::start_ms(out, format, unix_ms)
+        Self::start_ms(out, format, timestamp::unix_ms(timestamp))
     }
 
     /// [`LineWriter::start`] at `unix_ms`, milliseconds since the epoch (UTC).

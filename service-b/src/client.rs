@@ -56,8 +56,7 @@ pub struct ServiceAClient {
     connections: Arc<Connections>,
     /// `/base/echo`, to which each call adds its query.
     echo_path: String,
-    /// The `host` header of every call (`host:port`), made once: the client
-    /// would otherwise format it from the URL for each call.
+    /// The `host` header of every call (`host:port`), made once, not per call.
     host: HeaderValue,
     policy: LivePolicy,
 }

@@ -38,10 +38,6 @@ impl Key {
         }
         Key(name)
     }
-
-    pub const fn as_str(self) -> &'static str {
-        self.0
-    }
 }
 
 impl FieldKey for Key {

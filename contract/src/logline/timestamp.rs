@@ -10,8 +10,12 @@ pub(super) const TIMESTAMP_LEN: usize = 23;
 
 /// Writes `YYYY-MM-DD HH:MM:SS,mmm` (UTC).
 pub fn write_timestamp(out: &mut String, at: OffsetDateTime) {
-    let unix_ms = i64::try_from(at.unix_timestamp_nanos().div_euclid(1_000_000)).unwrap_or(i64::MAX);
-    write_timestamp_ms(out, unix_ms);
+    write_timestamp_ms(out, unix_ms(at));
+}
+
+/// `at` in whole milliseconds since the epoch (truncated, as the line writes it).
+pub(super) fn unix_ms(at: OffsetDateTime) -> i64 {
+    i64::try_from(at.unix_timestamp_nanos().div_euclid(1_000_000)).unwrap_or(i64::MAX)
 }
 
 /// Writes `YYYY-MM-DD HH:MM:SS,mmm` (UTC) of `unix_ms`, milliseconds since the epoch.
@@ -42,10 +46,8 @@ pub fn write_timestamp_ms(out: &mut String, unix_ms: i64) {
         }
         out.push_str(text);
     });
-    // Below 1000, so three digits.
-    let millis = unix_ms.rem_euclid(1000);
-    let digits = [b'0' + (millis / 100) as u8, b'0' + (millis / 10 % 10) as u8, b'0' + (millis % 10) as u8];
-    out.extend(digits.map(char::from));
+    // Below 1000: three digits.
+    push_padded(out, u32::try_from(unix_ms.rem_euclid(1000)).unwrap_or(0), 3);
 }
 
 thread_local! {
@@ -89,6 +91,20 @@ mod tests {
     use time::macros::datetime;
 
     use super::*;
+
+    #[test]
+    fn milliseconds_since_the_epoch_are_written_padded_on_either_side_of_a_second() {
+        for (unix_ms, expected) in [
+            (7, "1970-01-01 00:00:00,007"),
+            (999, "1970-01-01 00:00:00,999"),
+            (1_000, "1970-01-01 00:00:01,000"),
+            (-1, "1969-12-31 23:59:59,999"),
+        ] {
+            let mut text = String::new();
+            write_timestamp_ms(&mut text, unix_ms);
+            assert_eq!(text, expected, "{unix_ms}");
+        }
+    }
 
     #[test]
     fn timestamps_round_trip_and_only_the_exact_shape_parses() {

@@ -12,7 +12,7 @@ use tui::io::tail::{self, LogTail, POLL_INTERVAL};
 use tui::model::Model;
 use tui::msg::{Answer, Event, LogLine, Outcome};
 
-use crate::{cpu_time, rss_kib};
+use crate::{cpu_time, peak_rss_kib, rss_kib};
 
 /// One log line as service A writes it, with `id` as its request id.
 fn log_line(id: &str) -> String {
@@ -177,16 +177,6 @@ pub fn follower(dir: &str) {
         rss_kib()
     );
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// Peak resident memory of this process so far (Linux; 0 elsewhere).
-fn peak_rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
 }
 
 pub fn report(dir: &str) {

@@ -37,11 +37,22 @@ use tui::io::load::{self, LoadSpec};
 use tui::model::Model;
 use tui::msg::{Answer, Event, LogLine, Outcome};
 
+/// Resident memory of this process now (Linux; 0 elsewhere).
 fn rss_kib() -> u64 {
+    status_kib("VmRSS:")
+}
+
+/// Peak resident memory of this process so far (Linux; 0 elsewhere).
+fn peak_rss_kib() -> u64 {
+    status_kib("VmHWM:")
+}
+
+/// A `kB` field of `/proc/self/status` (Linux; 0 elsewhere).
+fn status_kib(field: &str) -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0)
 }
