@@ -92,6 +92,11 @@ impl Faults {
         }
         (self.trickle_ms > 0).then_some(Fault::Trickle)
     }
+
+    /// Whether any fault can answer a request (a draw of 0 is taken by any rate above 0).
+    pub fn any(&self) -> bool {
+        self.pick(|| 0.0).is_some()
+    }
 }
 
 /// The body of `PUT /faults`: the settings to change; those left out keep
@@ -196,6 +201,10 @@ mod tests {
         );
         assert_eq!(serde_json::to_string(&APolicy::default()).unwrap(), r#"{"dedup":false}"#);
         assert_eq!(Faults::default().pick(|| 0.0), None);
+        assert!(!Faults::default().any());
+        assert!(!Faults { error_status: 503, ..Faults::default() }.any());
+        assert!(Faults { bad_body_rate: 0.01, ..Faults::default() }.any());
+        assert!(Faults { trickle_ms: 1, ..Faults::default() }.any());
     }
 
     #[test]

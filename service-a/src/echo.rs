@@ -137,7 +137,11 @@ impl Work {
 
 /// An answer sent whole, its line saying the error if it is one.
 fn send(answer: Remembered) -> Response {
-    let mut response = (answer.status, [(header::CONTENT_TYPE, answer.content_type)], answer.body).into_response();
+    // Built whole: `(status, headers, body).into_response()` would set the
+    // body's `application/octet-stream` first and then replace it.
+    let mut response = Response::new(Body::from(answer.body));
+    *response.status_mut() = answer.status;
+    response.headers_mut().insert(header::CONTENT_TYPE, answer.content_type);
     if let Some(message) = answer.error {
         response.extensions_mut().insert(Failure { kind: None, message });
     }

@@ -3,6 +3,7 @@
 //! idempotency memory, and the changes from the admin listener. Each change is
 //! one `event=faults` or `event=policy` line.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -15,7 +16,15 @@ use crate::dedup::{Memory, Remembered};
 /// Shared by every request and the admin listener. Clone is cheap.
 #[derive(Debug, Clone)]
 pub struct LiveFaults {
-    inner: Arc<Mutex<Inner>>,
+    inner: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    /// No fault and dedup off, as nearly always: a request then takes no lock
+    /// at all (the hot path of the benchmarks). Written under the lock.
+    quiet: AtomicBool,
+    state: Mutex<Inner>,
 }
 
 #[derive(Debug)]
@@ -37,13 +46,24 @@ impl LiveFaults {
             rng: fastrand::Rng::with_seed(seed),
             memory: Memory::default(),
         };
-        Self { inner: Arc::new(Mutex::new(inner)) }
+        Self { inner: Arc::new(Shared { quiet: AtomicBool::new(true), state: Mutex::new(inner) }) }
     }
 
     /// The lock is held for a few field reads and writes only, never across an
     /// await, so a poisoned lock is used as it is.
     fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.inner.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Whether no fault is set and dedup is off: nothing for a request to do here.
+    fn quiet(&self) -> bool {
+        self.inner.quiet.load(Ordering::Acquire)
+    }
+
+    /// Says whether anything is set now; called with the lock held, after a change.
+    fn update_quiet(&self, inner: &Inner) {
+        let quiet = !inner.faults.any() && !inner.policy.dedup;
+        self.inner.quiet.store(quiet, Ordering::Release);
     }
 
     /// The faults now, as `GET /faults` answers.
@@ -59,6 +79,7 @@ impl LiveFaults {
             let next = inner.faults.changed(change)?;
             let changed = next != inner.faults;
             inner.faults = next;
+            self.update_quiet(&inner);
             (next, changed)
         };
         if changed {
@@ -83,6 +104,7 @@ impl LiveFaults {
             }
             let changed = next != inner.policy;
             inner.policy = next;
+            self.update_quiet(&inner);
             (next, changed)
         };
         if changed {
@@ -94,6 +116,9 @@ impl LiveFaults {
     /// Which fault answers the request being answered now, and the faults it
     /// was drawn from (for the status and the trickle's time).
     pub fn draw(&self) -> (Option<Fault>, Faults) {
+        if self.quiet() {
+            return (None, Faults::default());
+        }
         let mut inner = self.lock();
         let faults = inner.faults;
         (faults.pick(|| inner.rng.f64()), faults)
@@ -101,6 +126,9 @@ impl LiveFaults {
 
     /// The answer remembered for `request_id`, with dedup on.
     pub fn recall(&self, request_id: Option<&HeaderValue>) -> Option<Remembered> {
+        if self.quiet() {
+            return None;
+        }
         let mut inner = self.lock();
         if !inner.policy.dedup {
             return None;
@@ -111,6 +139,9 @@ impl LiveFaults {
     /// Remembers the answer to `request_id` as made now, with dedup on (with
     /// it off, the answer is neither copied nor the clock read).
     pub fn remember(&self, request_id: Option<&HeaderValue>, answer: &Remembered) {
+        if self.quiet() {
+            return;
+        }
         let mut inner = self.lock();
         if inner.policy.dedup {
             inner.memory.remember(id_text(request_id), answer.clone(), Instant::now());
@@ -158,6 +189,20 @@ mod tests {
         assert_eq!(draws(7), draws(7));
         assert_ne!(draws(7), draws(8));
         assert!(draws(7).contains(&true) && draws(7).contains(&false));
+    }
+
+    #[test]
+    fn a_fault_set_then_cleared_answers_then_stops() {
+        let live = LiveFaults::new(1);
+        assert_eq!(live.draw().0, None);
+        live.change_faults(&FaultsChange { error_rate: Some(1.0), ..Default::default() }).unwrap();
+        assert_eq!(live.draw().0, Some(Fault::ErrorStatus));
+        live.change_faults(&FaultsChange { error_rate: Some(0.0), trickle_ms: Some(10), ..Default::default() })
+            .unwrap();
+        assert_eq!(live.draw().0, Some(Fault::Trickle));
+        live.change_faults(&FaultsChange { trickle_ms: Some(0), error_status: Some(503), ..Default::default() })
+            .unwrap();
+        assert_eq!(live.draw().0, None, "a status without a rate is no fault");
     }
 
     #[test]
