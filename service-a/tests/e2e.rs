@@ -290,6 +290,30 @@ async fn idle_keep_alive_is_closed_at_the_idle_timeout_not_the_header_timeout() 
     assert!(a.stop().await.success());
 }
 
+/// The idle clock starts at each answer, also after a request that outlasted the
+/// previous idle deadline (no timer is left running while a request is served).
+#[tokio::test]
+async fn a_connection_idle_after_a_slow_answer_is_closed_at_the_idle_timeout() {
+    let logs = tempfile::tempdir().unwrap();
+    let a = spawn(logs.path()).args(["--idle-timeout-ms", "1000"]).start();
+    let mut stream = TcpStream::connect(a.addr()).await.unwrap();
+    let mut buffer = vec![0; 4096];
+    stream.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    assert!(stream.read(&mut buffer).await.unwrap() > 0);
+    tokio::time::sleep(Duration::from_millis(600)).await; // idle, within the limit
+    // Served across the first idle deadline (1000 ms after the first answer).
+    stream.write_all(b"GET /echo?msg=slow&delay_ms=800 HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    let n = tokio::time::timeout(Duration::from_secs(3), stream.read(&mut buffer)).await.unwrap().unwrap();
+    assert!(String::from_utf8_lossy(&buffer[..n]).starts_with("HTTP/1.1 200"), "the slow request is answered");
+    let idle_from = Instant::now();
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(4), stream.read_to_end(&mut rest)).await;
+    let idle = idle_from.elapsed();
+    assert!(closed.is_ok(), "still open {idle:?} after the answer, with a 1000 ms idle limit");
+    assert!(idle >= Duration::from_millis(800) && idle < Duration::from_millis(2500), "closed after {idle:?}");
+    assert!(a.stop().await.success());
+}
+
 /// Attack 6: connections beyond --max-connections wait, and the log says so.
 #[tokio::test]
 async fn the_connection_limit_is_logged_and_later_connections_are_served() {

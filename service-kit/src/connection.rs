@@ -27,16 +27,18 @@
 //!
 //! The server's per-connection service counts requests started and answered in
 //! [`Activity`]; between an answer and the next head the connection is idle.
+//! The idle clock is started when hyper writes the answer (every answer is
+//! written through this socket), so an answer wakes nobody: the connection
+//! task is polled again only when the client sends or a limit runs out.
 
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use contract::ErrorBody;
-use futures_util::task::AtomicWaker;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt as _, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, Sleep};
@@ -58,19 +60,12 @@ pub const MAX_HEAD_BYTES: usize = 64 * 1024;
 pub(crate) struct Activity {
     pub(crate) started: AtomicU64,
     answered: AtomicU64,
-    /// The connection task, when its socket waits for a request to be answered.
-    waiting: AtomicWaker,
 }
 
 impl Activity {
-    /// Counts a request answered and wakes the socket if it waits for that.
+    /// Counts a request answered; the socket sees it when hyper writes the answer.
     pub(crate) fn answered(&self) {
         self.answered.fetch_add(1, Ordering::Relaxed);
-        self.waiting.wake();
-    }
-
-    fn wake_when_answered(&self, waker: &Waker) {
-        self.waiting.register(waker);
     }
 }
 
@@ -250,6 +245,20 @@ impl WatchedStream {
         let _ = tokio::time::timeout(self.limits.idle, send).await;
     }
 
+    /// Starts the idle clock once the request being served was answered: hyper
+    /// writes the answer next, and reads (blocked since the request began) only
+    /// when the client sends, so the idle timer is armed here, where the task
+    /// is being polled anyway (no wake-up and no extra poll per request).
+    fn start_idle_clock(&mut self, cx: &mut Context<'_>) {
+        if self.activity.answered.load(Ordering::Relaxed) == self.seen_answered || self.observe() {
+            return;
+        }
+        if self.head_since.is_none() && self.expired(self.idle_since + self.limits.idle, cx) {
+            // Already over (a zero limit): the read side says so.
+            cx.waker().wake_by_ref();
+        }
+    }
+
     /// A write that cannot proceed may wait at most the idle timeout.
     fn write_pending(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         let since = *self.write_blocked_since.get_or_insert_with(Instant::now);
@@ -295,16 +304,9 @@ impl AsyncRead for WatchedStream {
                 Poll::Ready(Ok(()))
             }
             Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
-            Poll::Pending if busy => {
-                // hyper will not read again until the socket wakes it; the idle
-                // clock starts when the request is answered, so ask for a wake then.
-                this.activity.wake_when_answered(cx.waker());
-                if this.activity.answered.load(Ordering::Relaxed) != this.seen_answered {
-                    // Answered since it was looked at: read again now.
-                    cx.waker().wake_by_ref();
-                }
-                Poll::Pending
-            }
+            // No limit runs while a request is served: the idle clock starts
+            // when its answer is written (`start_idle_clock`).
+            Poll::Pending if busy => Poll::Pending,
             Poll::Pending => {
                 if this.head_bytes > 0 && this.head_since.is_none() {
                     this.head_since = Some(Instant::now());
@@ -340,6 +342,7 @@ impl AsyncWrite for WatchedStream {
             this.held_back = true;
             return Poll::Ready(Ok(buf.len()));
         }
+        this.start_idle_clock(cx);
         match Pin::new(&mut this.stream).poll_write(cx, buf) {
             Poll::Pending => this.write_pending(cx),
             ready => {
