@@ -17,7 +17,7 @@ use contract::{EchoBody, EchoParams};
 
 #[cfg(target_os = "linux")]
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: service_kit::alloc::MiMalloc = service_kit::alloc::MiMalloc;
 
 /// `GET /health`, for the bench's wait for the port.
 const HEALTH: &[u8] = b"{\"status\":\"ok\"}";

@@ -6,7 +6,7 @@
 // Linux only: elsewhere the system allocator is kept (no C toolchain needed).
 #[cfg(target_os = "linux")]
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: service_kit::alloc::MiMalloc = service_kit::alloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
     service_a::run_cli(std::env::args_os())

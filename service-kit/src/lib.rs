@@ -6,6 +6,8 @@
 
 pub mod access_log;
 pub mod admin;
+#[cfg(target_os = "linux")]
+pub mod alloc;
 pub mod clock;
 pub mod config;
 pub mod connection;
