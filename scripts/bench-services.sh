@@ -181,7 +181,7 @@ row() { # label echo-key call-key ("none": no such row)
 [ -n "$floor" ] && row "floor: hyper alone, no log (A's /echo only)" hyper-alone:/echo none
 [ -n "$floor" ] && row "floor: axum alone, no log (A's /echo only)" axum-alone:/echo none
 row "this project, file logging on" rust-a:/echo rust-b:/call-echo
-ratio() { awk -v a="${rps[$1]}" -v b="${rps[$2]}" 'BEGIN{printf "%.2fx", a/b}'; }
+ratio() { awk -v a="${rps[$1]}" -v b="${rps[$2]}" 'BEGIN{printf "%.3fx", a/b}'; }
 if [ $have_nginx = 1 ]; then
   echo "| ratio to nginx (bars: A >= 0.85x, B >= 0.70x) | $(ratio rust-a:/echo nginx:/echo) | | $(ratio rust-b:/call-echo nginx-proxy:/call-echo) | |"
 fi

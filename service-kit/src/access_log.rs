@@ -225,13 +225,16 @@ impl PendingLine {
 
     fn write(&mut self, status: u16, error_kind: Option<&str>, error: Option<&str>, extras: Extras) {
         self.written = true;
-        let elapsed = self.started.elapsed();
+        let end = Instant::now();
+        let elapsed = end.saturating_duration_since(self.started);
         metrics::get().request(self.label, status, elapsed.as_secs_f64());
         // The id was checked (printable ASCII) or made here, so it is text.
         let request_id = std::str::from_utf8(self.request_id.as_bytes()).unwrap_or_default();
         let endpoint = self.other_path.as_deref().unwrap_or(self.label);
         let latency_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
-        write_line(endpoint, error_kind, error, extras, latency_ms, request_id, Some(self.trace.trace_id.as_str()));
+        let at_ms = crate::clock::unix_ms_at(end);
+        let trace_id = Some(self.trace.trace_id.as_str());
+        write_line(at_ms, endpoint, error_kind, error, extras, latency_ms, request_id, trace_id);
         crate::otlp::record(|| {
             let end = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
             crate::otlp::Span {
@@ -279,7 +282,9 @@ mod key {
     pub const TRACE_ID: Key = Key::new("trace_id");
 }
 
+#[allow(clippy::too_many_arguments)] // the line's fields, in the line's order
 fn write_line(
+    at_ms: i64,
     endpoint: &str,
     error_kind: Option<&str>,
     error: Option<&str>,
@@ -288,7 +293,7 @@ fn write_line(
     request_id: &str,
     trace_id: Option<&str>,
 ) {
-    crate::telemetry::request_line(|line| {
+    crate::telemetry::request_line(at_ms, |line| {
         line.str(key::ENDPOINT, endpoint);
         line.str(key::STATUS, if error.is_none() { "ok" } else { "error" });
         let optional = |line: &mut contract::logline::LineWriter<'_>, key, value: Option<&str>| {
@@ -326,7 +331,8 @@ impl Drop for PendingLine {
 pub(crate) fn log_rejected(status: u16, error: &str, request_id: &HeaderValue) {
     metrics::get().request(metrics::OTHER, status, 0.0);
     // Refused before its head was read: no trace to join.
-    write_line("-", None, Some(error), Extras::default(), 0, request_id.to_str().unwrap_or_default(), None);
+    let request_id = request_id.to_str().unwrap_or_default();
+    write_line(crate::clock::now_ms(), "-", None, Some(error), Extras::default(), 0, request_id, None);
 }
 
 #[cfg(test)]

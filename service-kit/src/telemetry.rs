@@ -148,13 +148,12 @@ fn with_line_buffer(write: impl FnOnce(&mut String)) {
 static REQUEST_LINES: OnceLock<Arc<Lines>> = OnceLock::new();
 
 /// Writes one request line, as a `tracing` event of target `access` would be
-/// written: the time, `service=`, then the fields `fields` writes. Nothing
-/// before [`init`] (tests that build a router alone).
-pub(crate) fn request_line(fields: impl FnOnce(&mut LineWriter<'_>)) {
+/// written: the time `now` ([`crate::clock`]), `service=`, then the fields
+/// `fields` writes. Nothing before [`init`] (tests that build a router alone).
+pub(crate) fn request_line(now: i64, fields: impl FnOnce(&mut LineWriter<'_>)) {
     let Some(lines) = REQUEST_LINES.get() else {
         return;
     };
-    let now = crate::clock::now_ms();
     with_line_buffer(|out| {
         let mut line = LineWriter::start_ms(out, lines.format, now);
         line.str(SERVICE, lines.service.name());
