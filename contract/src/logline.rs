@@ -245,11 +245,46 @@ impl<'a> LineWriter<'a> {
         }
     }
 
+    /// Writes `fields` as they were formatted when made: the same bytes as
+    /// writing them one by one, without formatting them again.
+    pub fn fixed(&mut self, fields: &FixedFields) {
+        if fields.format == self.format {
+            self.out.push_str(&fields.text);
+        } else {
+            for (key, value) in &fields.fields {
+                self.str(*key, value);
+            }
+        }
+    }
+
     /// Ends the line (without newline).
     pub fn finish(self) {
         if self.format == Format::Json {
             self.out.push('}');
         }
+    }
+}
+
+/// Fields formatted once and then written into many lines as they are: the
+/// part of a request line that every request to an endpoint shares
+/// (`service=A endpoint=/echo status=ok`). [`LineWriter::fixed`] writes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FixedFields {
+    format: Format,
+    fields: Vec<(Key, String)>,
+    /// `fields` as a [`LineWriter`] in `format` writes them.
+    text: String,
+}
+
+impl FixedFields {
+    pub fn new(format: Format, fields: &[(Key, &str)]) -> Self {
+        let mut text = String::new();
+        let mut line = LineWriter { out: &mut text, format };
+        for (key, value) in fields {
+            line.str(*key, value);
+        }
+        let fields = fields.iter().map(|(key, value)| (*key, (*value).to_owned())).collect();
+        Self { format, fields, text }
     }
 }
 
@@ -386,6 +421,32 @@ mod tests {
         let mut line = LineWriter::start(&mut out, Format::Text, at);
         line.str("bad key=", "x");
         assert!(out.ends_with(" bad_key_=x"), "{out}");
+    }
+
+    #[test]
+    fn fixed_fields_write_what_the_fields_one_by_one_write_in_either_format() {
+        const SERVICE: Key = Key::new("service");
+        const ENDPOINT: Key = Key::new("endpoint");
+        let at = datetime!(2026-02-04 14:29:46.799 UTC);
+        let fields = [(SERVICE, "A"), (ENDPOINT, "/a path \"quoted\"\n")];
+        for made_in in [Format::Text, Format::Json] {
+            let fixed = FixedFields::new(made_in, &fields);
+            for format in [Format::Text, Format::Json] {
+                let (mut at_once, mut one_by_one) = (String::new(), String::new());
+                let mut line = LineWriter::start(&mut at_once, format, at);
+                line.fixed(&fixed);
+                line.u64("latency_ms", 3);
+                line.finish();
+                let mut line = LineWriter::start(&mut one_by_one, format, at);
+                for (key, value) in fields {
+                    line.str(key, value);
+                }
+                line.u64("latency_ms", 3);
+                line.finish();
+                assert_eq!(at_once, one_by_one, "made in {made_in:?}, written in {format:?}");
+                assert_eq!(LogRecord::parse(&at_once).unwrap().get("endpoint"), Some(fields[1].1));
+            }
+        }
     }
 
     #[test]

@@ -32,6 +32,7 @@ use tokio::time::Sleep;
 use crate::headers::REQUEST_ID;
 use crate::ids::{IdAndTrace, Trace, fresh_request_id};
 use crate::metrics;
+use crate::telemetry::Endpoint;
 
 /// Why a response is an error, for the log line (never shown to the client by this).
 #[derive(Debug, Clone)]
@@ -230,7 +231,10 @@ impl PendingLine {
         metrics::get().request(self.label, status, elapsed.as_secs_f64());
         // The id was checked (printable ASCII) or made here, so it is text.
         let request_id = std::str::from_utf8(self.request_id.as_bytes()).unwrap_or_default();
-        let endpoint = self.other_path.as_deref().unwrap_or(self.label);
+        let endpoint = match &self.other_path {
+            Some(path) => Endpoint::Other(path),
+            None => Endpoint::Own(self.label),
+        };
         let latency_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
         let at_ms = crate::clock::unix_ms_at(end);
         let trace_id = Some(self.trace.trace_id.as_str());
@@ -241,7 +245,7 @@ impl PendingLine {
                 trace_id: self.trace.trace_id.as_str().to_owned(),
                 span_id: self.trace.span_id.as_str().to_owned(),
                 parent_span_id: self.trace.caller_span().map(str::to_owned),
-                name: format!("{} {endpoint}", self.method),
+                name: format!("{} {}", self.method, self.other_path.as_deref().unwrap_or(self.label)),
                 start_unix_nanos: end.saturating_sub(elapsed).as_nanos(),
                 end_unix_nanos: end.as_nanos(),
                 status,
@@ -268,7 +272,7 @@ fn logged_path(path: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// The request line's keys, in the lab's order (checked when compiled).
-mod key {
+pub(crate) mod key {
     use contract::logline::Key;
     pub const ENDPOINT: Key = Key::new("endpoint");
     pub const STATUS: Key = Key::new("status");
@@ -285,7 +289,7 @@ mod key {
 #[allow(clippy::too_many_arguments)] // the line's fields, in the line's order
 fn write_line(
     at_ms: i64,
-    endpoint: &str,
+    endpoint: Endpoint<'_>,
     error_kind: Option<&str>,
     error: Option<&str>,
     extras: Extras,
@@ -293,9 +297,8 @@ fn write_line(
     request_id: &str,
     trace_id: Option<&str>,
 ) {
-    crate::telemetry::request_line(at_ms, |line| {
-        line.str(key::ENDPOINT, endpoint);
-        line.str(key::STATUS, if error.is_none() { "ok" } else { "error" });
+    let status = if error.is_none() { "ok" } else { "error" };
+    crate::telemetry::request_line(at_ms, endpoint, status, |line| {
         let optional = |line: &mut contract::logline::LineWriter<'_>, key, value: Option<&str>| {
             if let Some(value) = value {
                 line.str(key, value);
@@ -332,7 +335,7 @@ pub(crate) fn log_rejected(status: u16, error: &str, request_id: &HeaderValue) {
     metrics::get().request(metrics::OTHER, status, 0.0);
     // Refused before its head was read: no trace to join.
     let request_id = request_id.to_str().unwrap_or_default();
-    write_line(crate::clock::now_ms(), "-", None, Some(error), Extras::default(), 0, request_id, None);
+    write_line(crate::clock::now_ms(), Endpoint::Own("-"), None, Some(error), Extras::default(), 0, request_id, None);
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use std::sync::{Arc, OnceLock};
 
 use contract::Service;
-use contract::logline::{Format, LineWriter};
+use contract::logline::{FixedFields, Format, LineWriter};
 use thiserror::Error;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Metadata, Subscriber};
@@ -25,6 +25,9 @@ use crate::logwriter::{FileSettings, LogSink, WriterGuard};
 
 /// The first field of every line.
 const SERVICE: contract::logline::Key = contract::logline::Key::new("service");
+
+/// The fields after it in a request line.
+use crate::access_log::key::{ENDPOINT, STATUS};
 
 /// The target of lifecycle lines.
 pub const LIFECYCLE: &str = "lifecycle";
@@ -98,6 +101,26 @@ struct Lines {
 }
 
 impl Lines {
+    /// Writes `service=`, `endpoint=` and `status=` of one of the service's
+    /// own endpoints, formatted at its first line on this thread.
+    fn head(&self, line: &mut LineWriter<'_>, endpoint: &'static str, status: &'static str) {
+        let head =
+            || FixedFields::new(self.format, &[(SERVICE, self.service.name()), (ENDPOINT, endpoint), (STATUS, status)]);
+        HEADS.with(|heads| {
+            let mut heads = heads.borrow_mut();
+            let known = heads.iter().find(|(e, s, _)| std::ptr::eq(*e, endpoint) && std::ptr::eq(*s, status));
+            match known {
+                Some((_, _, fixed)) => line.fixed(fixed),
+                None if heads.len() < MAX_HEADS => {
+                    let fixed = head();
+                    line.fixed(&fixed);
+                    heads.push((endpoint, status, fixed));
+                }
+                None => line.fixed(&head()),
+            }
+        });
+    }
+
     /// Hands one formatted line (with its newline) to the sink, and to
     /// `GET /logs` readers if it goes to the file.
     fn hand_over(&self, line: &str, to_console: bool, to_file: bool, at_ms: i64) {
@@ -147,16 +170,47 @@ fn with_line_buffer(write: impl FnOnce(&mut String)) {
 /// are skipped.
 static REQUEST_LINES: OnceLock<Arc<Lines>> = OnceLock::new();
 
+/// The endpoint of a request line: one of the service's own (a `&'static`
+/// name, whose line head is formatted once per thread), or another path as sent.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Endpoint<'a> {
+    Own(&'static str),
+    Other(&'a str),
+}
+
+/// The most line heads kept per thread (a service has a handful of endpoints).
+const MAX_HEADS: usize = 32;
+
+thread_local! {
+    /// `service=.. endpoint=.. status=..` of the service's own endpoints,
+    /// formatted at their first line: most of a request line is the same for
+    /// every request to an endpoint.
+    static HEADS: RefCell<Vec<(&'static str, &'static str, FixedFields)>> = const { RefCell::new(Vec::new()) };
+}
+
 /// Writes one request line, as a `tracing` event of target `access` would be
-/// written: the time `now` ([`crate::clock`]), `service=`, then the fields
-/// `fields` writes. Nothing before [`init`] (tests that build a router alone).
-pub(crate) fn request_line(now: i64, fields: impl FnOnce(&mut LineWriter<'_>)) {
+/// written: the time `now` ([`crate::clock`]), `service=`, `endpoint=`,
+/// `status=`, then the fields `fields` writes. Nothing before [`init`]
+/// (tests that build a router alone).
+pub(crate) fn request_line(
+    now: i64,
+    endpoint: Endpoint<'_>,
+    status: &'static str,
+    fields: impl FnOnce(&mut LineWriter<'_>),
+) {
     let Some(lines) = REQUEST_LINES.get() else {
         return;
     };
     with_line_buffer(|out| {
         let mut line = LineWriter::start_ms(out, lines.format, now);
-        line.str(SERVICE, lines.service.name());
+        match endpoint {
+            Endpoint::Own(name) => lines.head(&mut line, name, status),
+            Endpoint::Other(path) => {
+                line.str(SERVICE, lines.service.name());
+                line.str(ENDPOINT, path);
+                line.str(STATUS, status);
+            }
+        }
         fields(&mut line);
         line.finish();
         out.push('\n');
