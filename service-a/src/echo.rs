@@ -10,11 +10,12 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use contract::faults::{Fault, INJECTED_FAULT};
+use contract::headers::is_acceptable_request_id;
 use contract::params::parse_deadline_ms;
 use contract::{EchoBody, EchoParams, ErrorBody};
 use service_kit::errors::ApiError;
-use service_kit::headers::DEADLINE_MS;
-use service_kit::{DedupHit, Draining, Failure, FaultAnswered, IdAndTrace};
+use service_kit::headers::{DEADLINE_MS, REQUEST_ID};
+use service_kit::{DedupHit, Draining, Failure, FaultAnswered};
 
 use crate::dedup::Remembered;
 use crate::live::LiveFaults;
@@ -45,8 +46,9 @@ const HTML: HeaderValue = HeaderValue::from_static("text/html; charset=utf-8");
 /// headers and extensions: `/echo` is the hot path the benchmarks measure.
 pub async fn echo(State(state): State<Arc<EchoState>>, request: Request) -> Result<Response, ApiError> {
     let params = EchoParams::from_query(request.uri().query())?;
-    // The id was checked or made by the access log: printable ASCII.
-    let id = request.extensions().get::<IdAndTrace>().map(|ids| &ids.request_id);
+    // Only a caller's own id can come again (a fresh one is new by making);
+    // one the access log did not accept is none.
+    let id = request.headers().get(&REQUEST_ID).filter(|id| is_acceptable_request_id(id.as_bytes()));
     if let Some(answer) = state.faults.recall(id) {
         return Ok(repeat(answer));
     }

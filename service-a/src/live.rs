@@ -124,8 +124,10 @@ impl LiveFaults {
         (faults.pick(|| inner.rng.f64()), faults)
     }
 
-    /// The answer remembered for `request_id`, with dedup on.
+    /// The answer remembered for `request_id`, with dedup on. A request
+    /// without an id of its caller's has none: it cannot come again.
     pub fn recall(&self, request_id: Option<&HeaderValue>) -> Option<Remembered> {
+        let id = id_text(request_id)?;
         if self.quiet() {
             return None;
         }
@@ -133,26 +135,27 @@ impl LiveFaults {
         if !inner.policy.dedup {
             return None;
         }
-        inner.memory.recall(id_text(request_id), Instant::now())
+        inner.memory.recall(id, Instant::now())
     }
 
     /// Remembers the answer to `request_id` as made now, with dedup on (with
-    /// it off, the answer is neither copied nor the clock read).
+    /// it off, or with no id, the answer is neither copied nor the clock read).
     pub fn remember(&self, request_id: Option<&HeaderValue>, answer: &Remembered) {
+        let Some(id) = id_text(request_id) else { return };
         if self.quiet() {
             return;
         }
         let mut inner = self.lock();
         if inner.policy.dedup {
-            inner.memory.remember(id_text(request_id), answer.clone(), Instant::now());
+            inner.memory.remember(id, answer.clone(), Instant::now());
         }
     }
 }
 
-/// A request id as text: the access log checked or made it (printable
-/// ASCII); none (a router without the access log, in tests) is `""`.
-fn id_text(request_id: Option<&HeaderValue>) -> &str {
-    request_id.and_then(|id| id.to_str().ok()).unwrap_or_default()
+/// A caller's request id as text (the echo handler passes only ids the access
+/// log accepts: printable ASCII).
+fn id_text(request_id: Option<&HeaderValue>) -> Option<&str> {
+    request_id.and_then(|id| id.to_str().ok())
 }
 
 /// One `event=faults` line: why (`start` or `changed`) and all the faults.
@@ -233,5 +236,7 @@ mod tests {
         live.change_policy(&APolicyChange { dedup: Some(false) });
         live.change_policy(&APolicyChange { dedup: Some(true) });
         assert_eq!(live.recall(id), None, "turning dedup off forgot it");
+        live.remember(None, &answer);
+        assert_eq!(live.recall(None), None, "a request with no id of its caller's is never answered from memory");
     }
 }

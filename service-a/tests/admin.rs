@@ -256,6 +256,29 @@ async fn with_dedup_a_repeated_id_is_answered_from_memory_at_once() {
     assert!(started.elapsed() >= Duration::from_millis(400));
 }
 
+/// Only a caller's own id is remembered: requests without one (each gets a
+/// fresh id) or with one A does not accept each do the work.
+#[tokio::test]
+async fn with_dedup_requests_without_an_id_of_their_own_each_do_the_work() {
+    let faults = LiveFaults::new(1);
+    admin_put(&faults, "/policy", r#"{"dedup": true}"#).await;
+    let no_id = || Request::get("/echo?msg=x&delay_ms=200").body(Body::empty()).unwrap();
+    answer_of(service_a::app_with(Draining::never(), faults.clone()), no_id()).await;
+    let started = Instant::now();
+    let again = answer_of(service_a::app_with(Draining::never(), faults.clone()), no_id()).await;
+    assert!(started.elapsed() >= Duration::from_millis(200), "worked again: {:?}", started.elapsed());
+    assert_eq!(again.json(), json!({"echo": "x"}));
+    let too_long = "x".repeat(200);
+    echo(&faults, "/echo?msg=y&delay_ms=200", &too_long).await;
+    let started = Instant::now();
+    echo(&faults, "/echo?msg=y&delay_ms=200", &too_long).await;
+    assert!(
+        started.elapsed() >= Duration::from_millis(200),
+        "an id A does not accept is none: {:?}",
+        started.elapsed()
+    );
+}
+
 #[tokio::test]
 async fn without_dedup_every_request_does_the_work() {
     let faults = LiveFaults::new(1);

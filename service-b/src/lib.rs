@@ -125,7 +125,9 @@ const REQUEST_DEADLINE: Duration = Duration::from_millis(contract::policy::MAX_T
 pub fn app(service_a: ServiceAClient) -> AppService {
     let routes =
         Router::new().route("/health", get(health)).route("/call-echo", get(call_echo)).with_state(Arc::new(service_a));
+    // B sends the request's id and trace on to A.
     service_kit::server::with_common_layers(routes, &["/health", "/call-echo"], REQUEST_DEADLINE)
+        .with_ids_for_handlers()
 }
 
 async fn health() -> Json<HealthBody> {
