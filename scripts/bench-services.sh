@@ -9,7 +9,8 @@
 # Prints one line per server and endpoint (requests/s, p50, p99, non-2xx; for
 # A, B and nginx also the CPU their processes spent per request, user and
 # kernel: for /call-echo the proxy's and the echo's together), a
-# table with the ratios to nginx, and log lines written vs requests completed.
+# table (requests/s the mean of the rounds, p99 the worst round's) with the ratios
+# to nginx, and log lines written vs requests completed.
 # Installs wrk and nginx (apt) when missing, or says clearly that it could not.
 # Ports: BENCH_PORT_A/B (default 18180/18181) for the services, 18280/18281 for nginx,
 # 18380/18381 for Go net/http (../shared/anchors/go, built when go is installed;
@@ -101,6 +102,8 @@ ticks() { local u=0 s=0 f; for p in "$@"; do f=$(cut -d')' -f2 "/proc/$p/stat" 2
   set -- $f; u=$((u + ${12})); s=$((s + ${13})); done; echo "$u $s"; }
 hz=$(getconf CLK_TCK)
 declare -A rps sent p99s
+# wrk's latency (e.g. 312.00us, 1.26ms, 2.01s) in whole microseconds.
+us() { awk -v t="$1" 'BEGIN{v=t+0; if (t ~ /ms$/) v*=1000; else if (t ~ /[0-9]s$/) v*=1000000; printf "%d", v}'; }
 run() { # key url [server pids: their CPU per request is printed]
   local out r p50 p99 non2xx n u0 s0 u1 s1 cpu=
   local key=$1 url=$2; shift 2
@@ -113,7 +116,8 @@ run() { # key url [server pids: their CPU per request is printed]
   n=$(awk '/requests in/{print $1}' <<<"$out")
   rps[$key]=$(awk -v a="${rps[$key]:-0}" -v b="$r" 'BEGIN{print a+b}')
   sent[$key]=$(( ${sent[$key]:-0} + n ))
-  p99s[$key]=$p99
+  # The worst round's p99 goes in the table.
+  if [ -z "${p99s[$key]:-}" ] || [ "$(us "$p99")" -gt "$(us "${p99s[$key]}")" ]; then p99s[$key]=$p99; fi
   if [ $# -gt 0 ] && [ "${n:-0}" -gt 0 ]; then
     cpu=$(awk -v u=$((u1 - u0)) -v s=$((s1 - s0)) -v hz="$hz" -v n="$n" \
       'BEGIN{printf "server-cpu/request=%.2f+%.2fus(user+kernel)", u/hz/n*1e6, s/hz/n*1e6}')
@@ -169,7 +173,7 @@ done
 kill -TERM $pa $pb; wait $pa $pb || true
 
 echo
-echo "| server (mean of $rounds x ${d}s, wrk -t1 -c$c) | /echo rps | p99 | /call-echo rps | p99 |"
+echo "| server (mean of $rounds x ${d}s, wrk -t1 -c$c) | /echo rps | p99 (worst round) | /call-echo rps | p99 (worst round) |"
 echo "| --- | --- | --- | --- | --- |"
 mean() { awk -v s="${rps[$1]:-0}" -v r="$rounds" 'BEGIN{printf "%.0f", s/r}'; }
 row() { # label echo-key call-key ("none": no such row)
