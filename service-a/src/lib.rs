@@ -154,6 +154,8 @@ pub fn run_cli(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 /// SIGINT/SIGTERM, flush. The dashboard's `tui serve-a` calls this with
 /// the flags its own parser read.
 pub fn run_config(config: Config) -> ExitCode {
+    // Before the first line (`event=listening`), so every line has the offset.
+    service_kit::clock::set_offset_ms(config.clock_offset_ms);
     service_kit::program::run_service(Service::A, &config.log, &config.server, &config.addr, |listener| {
         run_config_on(listener, &config, service_kit::shutdown_signal())
     })

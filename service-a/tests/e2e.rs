@@ -314,6 +314,43 @@ async fn a_connection_idle_after_a_slow_answer_is_closed_at_the_idle_timeout() {
     assert!(a.stop().await.success());
 }
 
+/// An answer whose body is sent over time (the trickle fault) is not cut by
+/// the idle limit: the connection is idle from the end of the body.
+#[tokio::test]
+async fn a_trickled_body_longer_than_the_idle_limit_arrives_whole() {
+    let logs = tempfile::tempdir().unwrap();
+    let a = spawn(logs.path()).args(["--admin-addr", "127.0.0.1:0", "--idle-timeout-ms", "600"]).start();
+    let mut admin = None;
+    eventually("A logged its admin listener", || {
+        admin = log_records(logs.path(), Service::A)
+            .into_iter()
+            .find(|r| r.get("event") == Some("listening") && r.get("listener") == Some("admin"))
+            .and_then(|r| r.get("addr").map(str::to_owned));
+        admin.is_some()
+    })
+    .await;
+    let put = client()
+        .put(format!("http://{}/faults", admin.unwrap()))
+        .header("content-type", "application/json")
+        .body(r#"{"trickle_ms": 1500}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200);
+    let mut stream = TcpStream::connect(a.addr()).await.unwrap();
+    let started = Instant::now();
+    stream.write_all(b"GET /echo?msg=trickled-whole HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(6), stream.read_to_end(&mut answer)).await.unwrap().unwrap();
+    let text = String::from_utf8_lossy(&answer);
+    let body: String = text.split("\r\n\r\n").nth(1).unwrap_or_default().split("\r\n").skip(1).step_by(2).collect();
+    assert!(text.ends_with("0\r\n\r\n"), "the chunked body ended: {text:?}");
+    assert_eq!(body, r#"{"echo":"trickled-whole"}"#, "{text:?}");
+    // Closed at the idle limit after the body, not before it ended.
+    assert!(started.elapsed() >= Duration::from_millis(1500 + 500), "closed after {:?}", started.elapsed());
+    assert!(a.stop().await.success());
+}
+
 /// Attack 6: connections beyond --max-connections wait, and the log says so.
 #[tokio::test]
 async fn the_connection_limit_is_logged_and_later_connections_are_served() {
@@ -808,4 +845,11 @@ async fn a_clock_offset_moves_the_times_in_its_lines_only() {
         behind >= time::Duration::seconds(59) && behind <= time::Duration::seconds(61),
         "a clock 60 s behind: the line says {at}, sent at {before}"
     );
+    // Every line, the first (`event=listening`) too: the log never steps back.
+    let records = log_records(logs.path(), Service::A);
+    assert!(records.len() > 3, "{records:?}");
+    for record in &records {
+        let behind = before - record.timestamp;
+        assert!(behind >= time::Duration::seconds(58), "not 60 s behind: {record:?}");
+    }
 }

@@ -249,14 +249,16 @@ impl WatchedStream {
     /// writes the answer next, and reads (blocked since the request began) only
     /// when the client sends, so the idle timer is armed here, where the task
     /// is being polled anyway (no wake-up and no extra poll per request).
-    fn start_idle_clock(&mut self, cx: &mut Context<'_>) {
+    /// Returns whether this write is the answer's first.
+    fn start_idle_clock(&mut self, cx: &mut Context<'_>) -> bool {
         if self.activity.answered.load(Ordering::Relaxed) == self.seen_answered || self.observe() {
-            return;
+            return false;
         }
         if self.head_since.is_none() && self.expired(self.idle_since + self.limits.idle, cx) {
             // Already over (a zero limit): the read side says so.
             cx.waker().wake_by_ref();
         }
+        true
     }
 
     /// A write that cannot proceed may wait at most the idle timeout.
@@ -342,11 +344,16 @@ impl AsyncWrite for WatchedStream {
             this.held_back = true;
             return Poll::Ready(Ok(buf.len()));
         }
-        this.start_idle_clock(cx);
+        let first = this.start_idle_clock(cx);
         match Pin::new(&mut this.stream).poll_write(cx, buf) {
             Poll::Pending => this.write_pending(cx),
             ready => {
                 this.write_blocked_since = None;
+                if !first {
+                    // A later part of an answer (a body sent over time): a
+                    // connection is not idle while its answer is being written.
+                    this.idle_since = Instant::now();
+                }
                 ready
             }
         }
