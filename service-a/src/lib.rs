@@ -112,14 +112,14 @@ pub async fn run_with(
 }
 
 /// Serves A as `config` says (limits, admin listener, seed) on `listener`
-/// until `shutdown` resolves, then drains both listeners.
+/// until `shutdown` resolves, then drains both listeners. Its clock offset is
+/// set by [`run_config`], before the first line.
 pub async fn run_config_on(
     listener: TcpListener,
     config: &Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let seed = config.seed.unwrap_or_else(|| fastrand::u64(..));
-    service_kit::clock::set_offset_ms(config.clock_offset_ms);
     tracing::info!(target: "lifecycle", event = "config", seed, clock_offset_ms = config.clock_offset_ms);
     let faults = LiveFaults::new(seed);
     live::log_faults("start", &faults.faults());

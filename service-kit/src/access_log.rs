@@ -261,7 +261,7 @@ impl PendingLine {
                 trace_id: self.trace.trace_id.as_str().to_owned(),
                 span_id: self.trace.span_id.as_str().to_owned(),
                 parent_span_id: self.trace.caller_span().map(str::to_owned),
-                name: format!("{} {}", self.method, self.other_path.as_deref().unwrap_or(self.label)),
+                name: format!("{} {}", self.method, endpoint.as_str()),
                 start_unix_nanos: end.saturating_sub(elapsed).as_nanos(),
                 end_unix_nanos: end.as_nanos(),
                 status,

@@ -25,9 +25,9 @@ const PLAIN_ALIGN: usize = 16;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct MiMalloc;
 
-/// Whether a plain mimalloc block is aligned enough for `layout`.
-fn plain(layout: &Layout) -> bool {
-    layout.align() <= PLAIN_ALIGN && layout.size().is_multiple_of(layout.align())
+/// Whether a plain mimalloc block of `size` bytes is aligned to `align`.
+fn plain(align: usize, size: usize) -> bool {
+    align <= PLAIN_ALIGN && size.is_multiple_of(align)
 }
 
 // SAFETY: every pointer handed out comes from mimalloc, which frees and
@@ -37,7 +37,7 @@ unsafe impl GlobalAlloc for MiMalloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: plain C calls; mimalloc returns null on failure, as required.
         unsafe {
-            if plain(&layout) {
+            if plain(layout.align(), layout.size()) {
                 mi::mi_malloc(layout.size()).cast()
             } else {
                 mi::mi_malloc_aligned(layout.size(), layout.align()).cast()
@@ -48,7 +48,7 @@ unsafe impl GlobalAlloc for MiMalloc {
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         // SAFETY: as in `alloc`.
         unsafe {
-            if plain(&layout) {
+            if plain(layout.align(), layout.size()) {
                 mi::mi_zalloc(layout.size()).cast()
             } else {
                 mi::mi_zalloc_aligned(layout.size(), layout.align()).cast()
@@ -64,7 +64,7 @@ unsafe impl GlobalAlloc for MiMalloc {
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         // SAFETY: `ptr` was allocated by this allocator with `layout` (the caller's contract).
         unsafe {
-            if layout.align() <= PLAIN_ALIGN && new_size.is_multiple_of(layout.align()) {
+            if plain(layout.align(), new_size) {
                 mi::mi_realloc(ptr.cast::<c_void>(), new_size).cast()
             } else {
                 mi::mi_realloc_aligned(ptr.cast::<c_void>(), new_size, layout.align()).cast()

@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use std::sync::{Arc, OnceLock};
 
 use contract::Service;
-use contract::logline::{FixedFields, Format, LineWriter};
+use contract::logline::{FixedFields, Format, Key, LineWriter};
 use thiserror::Error;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Metadata, Subscriber};
@@ -24,7 +24,7 @@ use crate::config::{LogArgs, LogFormat};
 use crate::logwriter::{FileSettings, LogSink, WriterGuard};
 
 /// The first field of every line.
-const SERVICE: contract::logline::Key = contract::logline::Key::new("service");
+const SERVICE: Key = Key::new("service");
 
 /// The fields after it in a request line.
 use crate::access_log::key::{ENDPOINT, STATUS};
@@ -101,11 +101,15 @@ struct Lines {
 }
 
 impl Lines {
+    /// The fields a request line starts with, after its time.
+    fn head_fields<'a>(&'a self, endpoint: &'a str, status: &'static str) -> [(Key, &'a str); 3] {
+        [(SERVICE, self.service.name()), (ENDPOINT, endpoint), (STATUS, status)]
+    }
+
     /// Writes `service=`, `endpoint=` and `status=` of one of the service's
     /// own endpoints, formatted at its first line on this thread.
     fn head(&self, line: &mut LineWriter<'_>, endpoint: &'static str, status: &'static str) {
-        let head =
-            || FixedFields::new(self.format, &[(SERVICE, self.service.name()), (ENDPOINT, endpoint), (STATUS, status)]);
+        let head = || FixedFields::new(self.format, &self.head_fields(endpoint, status));
         HEADS.with(|heads| {
             let mut heads = heads.borrow_mut();
             let known = heads.iter().find(|(e, s, _)| std::ptr::eq(*e, endpoint) && std::ptr::eq(*s, status));
@@ -178,6 +182,16 @@ pub(crate) enum Endpoint<'a> {
     Other(&'a str),
 }
 
+impl Endpoint<'_> {
+    /// As the line says it.
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            Endpoint::Own(name) => name,
+            Endpoint::Other(path) => path,
+        }
+    }
+}
+
 /// The most line heads kept per thread (a service has a handful of endpoints).
 const MAX_HEADS: usize = 32;
 
@@ -206,9 +220,9 @@ pub(crate) fn request_line(
         match endpoint {
             Endpoint::Own(name) => lines.head(&mut line, name, status),
             Endpoint::Other(path) => {
-                line.str(SERVICE, lines.service.name());
-                line.str(ENDPOINT, path);
-                line.str(STATUS, status);
+                for (key, value) in lines.head_fields(path, status) {
+                    line.str(key, value);
+                }
             }
         }
         fields(&mut line);
